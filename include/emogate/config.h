@@ -1,0 +1,129 @@
+// emogate's configuration: one TOML file, every key optional with a safe
+// default. load_config() rejects unknown keys and bad values with the file,
+// line and reason, so `emogate check` can tell the admin exactly what is wrong.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "emogate/verdict.h"
+
+namespace emogate {
+
+// Every limit bounds work or memory for one message. Hitting a limit gives a
+// limit_exceeded finding naming it; the rest of the message is still scanned.
+struct Limits {
+  int max_depth = 12;                                 // nesting of objects
+  std::uint64_t max_objects = 5000;                   // objects per message
+  std::uint64_t max_extracted_bytes = 512ull << 20;   // all children, per message
+  std::uint64_t max_object_memory = 16ull << 20;      // larger spills to a temp file
+  std::uint64_t max_object_size = 256ull << 20;       // one extracted object
+  double max_compression_ratio = 250.0;               // per archive member
+  std::uint64_t ratio_floor_bytes = 1ull << 20;       // ratio applies past this size
+  std::uint32_t scan_timeout_ms = 30000;              // wall time per message
+  std::uint64_t max_mime_parts = 1000;
+  int max_mime_depth = 20;
+  std::string temp_dir = "/tmp";
+};
+
+struct PasswordSettings {
+  std::vector<std::string> static_list = {"infected", "password", "1234"};
+  std::uint32_t max_candidates = 100;
+  bool show_in_reports = false;  // mask by default (e.g. "Ab*****")
+};
+
+struct MacroSettings {
+  std::vector<std::string> allow_project_sha256;  // known-good VBA projects
+  std::vector<std::string> allow_sender_domains;  // senders whose macros are expected
+};
+
+struct RuleSettings {
+  std::vector<std::string> paths = {"/etc/emogate/rules"};  // files or folders
+  bool strict = false;  // a broken file fails the whole set
+  std::uint32_t timeout_ms = 5000;  // per object
+};
+
+struct IntelSettings {
+  std::string urlhaus_path;  // URLhaus CSV export; empty = off
+  std::string feodo_path;    // Feodo Tracker IP blocklist; empty = off
+};
+
+enum class Action { accept, tag, hold, quarantine, reject, tempfail, discard };
+std::string_view to_string(Action a);
+
+struct ActionSettings {
+  Action clean = Action::tag;
+  Action suspicious = Action::hold;
+  Action malicious = Action::reject;
+  Action on_error = Action::tempfail;  // scan failed, timed out, or queue full
+  std::map<FindingType, Action> findings;  // per-finding override
+  std::string reject_text = "Message rejected: content policy (emogate)";
+  std::string tempfail_text = "Message temporarily deferred (emogate)";
+  std::string subject_prefix_suspicious;  // e.g. "[SUSPICIOUS]"
+  std::string subject_prefix_malicious;
+  bool add_headers = true;  // X-Emogate-Verdict / X-Emogate-Findings on tag
+};
+
+struct MilterSettings {
+  std::string socket = "unix:/run/emogate/emogate.sock";
+  std::string user = "emogate";
+  std::string group = "postfix";
+  std::uint32_t socket_mode = 0660;
+  std::uint64_t max_message_size = 64ull << 20;
+  std::uint64_t memory_buffer = 4ull << 20;  // spill message to temp file past this
+  std::uint32_t workers = 0;                 // 0 = number of cores
+  std::uint32_t queue_size = 64;
+  std::uint32_t timeout_s = 300;  // libmilter's I/O timeout
+  std::string pid_file;
+};
+
+struct QuarantineSettings {
+  std::string dir = "/var/lib/emogate/quarantine";
+  Action after = Action::discard;  // discard or hold once stored
+  std::string sendmail = "/usr/sbin/sendmail";
+};
+
+struct LogSettings {
+  std::string facility = "mail";
+  bool to_stderr = false;
+  std::string json_path;  // optional JSON lines, one per message
+};
+
+struct MetricsSettings {
+  std::string listen;  // e.g. "127.0.0.1:9357"; empty = off
+};
+
+struct Config {
+  std::string source;  // file it came from, for messages
+  Limits limits;
+  std::map<FindingType, Verdict> verdicts;  // baseline verdict per finding type
+  PasswordSettings passwords;
+  MacroSettings macros;
+  RuleSettings rules;
+  IntelSettings intel;
+  ActionSettings actions;
+  MilterSettings milter;
+  QuarantineSettings quarantine;
+  LogSettings log;
+  MetricsSettings metrics;
+
+  Verdict baseline(FindingType t) const;
+};
+
+// Defaults for the finding-type -> verdict map (used when the file is silent).
+Verdict default_baseline(FindingType t);
+
+struct ConfigError : std::runtime_error {
+  ConfigError(std::string file, int line, std::string what);
+  std::string file;
+  int line;  // 0 when unknown
+};
+
+// Throws ConfigError. An empty path gives the built-in defaults.
+Config load_config(const std::string& path);
+Config parse_config(const std::string& toml_text, const std::string& source_name);
+
+}  // namespace emogate

@@ -1,0 +1,53 @@
+// The result of scanning one message or file: verdict, findings, the object
+// tree that was walked, and forensic extras (URLs). Serialises to JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emogate/verdict.h"
+
+namespace emogate {
+
+struct Finding {
+  FindingType type;
+  std::string path;    // path inside the message, e.g. "請求書.zip/請求書.xls"
+  std::string detail;  // human-readable: keywords, limit name, password source
+  Verdict verdict;     // the verdict this finding asks for
+};
+
+struct ObjectSummary {
+  std::string path;
+  std::string name;           // declared file name (may be empty)
+  std::string declared_type;  // Content-Type or archive hint
+  std::string type;           // emogate's true type tag, e.g. "ole2", "zip"
+  std::string mime;           // libmagic MIME type
+  std::uint64_t size = 0;
+  std::string sha256;  // hex
+  int depth = 0;
+  bool truncated = false;  // content cut short by a limit
+  bool derived = false;    // produced by analysis (VBA source, HTML text)
+  std::string provenance;  // e.g. "decrypted with password from body-1.txt"
+};
+
+struct Report {
+  std::string input;  // file name or queue id
+  Verdict verdict = Verdict::clean;
+  std::vector<Finding> findings;
+  std::vector<ObjectSummary> objects;
+  std::vector<std::string> urls;    // every URL extracted, normalised
+  std::vector<std::string> errors;  // scan errors (not findings)
+  double scan_ms = 0;
+  std::uint64_t size = 0;
+
+  bool flagged() const { return verdict != Verdict::clean; }
+};
+
+// One JSON object on one line (no trailing newline).
+std::string to_json(const Report& report);
+
+// "type@path,type@path" in the order found, for headers and log lines.
+std::string findings_summary(const Report& report);
+
+}  // namespace emogate

@@ -1,0 +1,55 @@
+// The scan engine's public entry point. A Scanner is built once from a
+// Config (it compiles rules and loads lists), is safe to share between
+// threads, and turns a raw message or a file into a Report.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emogate/config.h"
+#include "emogate/report.h"
+
+namespace emogate {
+
+// What the MTA knows about a message; all optional for offline scans.
+struct Envelope {
+  std::string queue_id;
+  std::string sender;  // envelope from, without <>
+  std::vector<std::string> recipients;
+  std::string client_addr;
+  std::string auth_user;
+};
+
+class ScannerState;  // private: config, rule set, lists, registry
+
+class Scanner {
+ public:
+  // Throws ConfigError or std::runtime_error when rules or lists cannot load.
+  explicit Scanner(Config config);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // raw: the whole RFC 5322 message (headers + body). Never throws for bad
+  // input: broken content becomes findings.
+  Report scan_message(std::string_view raw, const Envelope& env = {}) const;
+  // One file scanned as a single attachment named `name`.
+  Report scan_file(std::string_view bytes, const std::string& name) const;
+
+  // Rebuilds state from a new config (rules, lists) aside and swaps it in
+  // only when everything loaded. Throws, keeping the old state, on failure.
+  void reload(Config config);
+
+  const Config& config() const;
+  // Problems that did not stop loading (e.g. a skipped broken rule file).
+  std::vector<std::string> warnings() const;
+
+ private:
+  std::shared_ptr<const ScannerState> state() const;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace emogate

@@ -1,0 +1,61 @@
+// Blob: the bytes of one object, in memory or in a private temp file.
+// BlobWriter: streams bytes in, spilling to an unlinked 0600 temp file once
+// the in-memory limit is passed, and refusing bytes past a hard cap. The
+// caller decides what a refused write means (usually limit_exceeded).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace emogate {
+
+class Blob {
+ public:
+  Blob();  // empty
+  static Blob from_string(std::string bytes);
+  // Non-owning view; the caller keeps the bytes alive longer than the Blob.
+  static Blob borrow(std::string_view bytes);
+  std::string_view view() const;
+  std::uint64_t size() const { return view().size(); }
+  bool spilled() const;  // backed by a temp file mapping
+
+ private:
+  struct Impl;
+  friend class BlobWriter;
+  explicit Blob(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+class BlobWriter {
+ public:
+  // memory_limit: bytes kept in RAM before spilling; hard_cap: bytes accepted.
+  BlobWriter(std::string temp_dir, std::uint64_t memory_limit, std::uint64_t hard_cap);
+  ~BlobWriter();
+  BlobWriter(BlobWriter&&) noexcept;
+  BlobWriter& operator=(BlobWriter&&) noexcept;
+
+  // Appends up to the cap; returns false when bytes were refused (the part
+  // that fits is kept) or the temp file could not be written.
+  bool write(const void* data, std::size_t n);
+  bool write(std::string_view s) { return write(s.data(), s.size()); }
+  std::uint64_t size() const { return size_; }
+  bool capped() const { return capped_; }
+  const std::string& error() const { return error_; }
+  // Lowers the hard cap (e.g. when a per-message budget shrinks).
+  void set_cap(std::uint64_t cap) { cap_ = cap; }
+  Blob finish();
+
+ private:
+  bool spill();
+  std::string temp_dir_;
+  std::uint64_t memory_limit_, cap_;
+  std::uint64_t size_ = 0;
+  bool capped_ = false;
+  std::string mem_;
+  int fd_ = -1;
+  std::string error_;
+};
+
+}  // namespace emogate

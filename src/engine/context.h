@@ -1,0 +1,145 @@
+// ScanContext: everything a module may see or do while one message is
+// scanned. Read-only: config, envelope, message text, shared services (rule
+// sets, lists). Write: findings, child objects, URLs, per-scan scratch state.
+// Limits (depth, objects, bytes, ratio, time) are enforced here, not in the
+// modules, so that no module can forget them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include "emogate/config.h"
+#include "emogate/report.h"
+#include "emogate/scanner.h"
+#include "object.h"
+#include "services.h"
+
+namespace emogate {
+
+// A decoded text part of the message (UTF-8), for the password miner and
+// anything else that reads what the recipient reads.
+struct TextPart {
+  std::string label;  // "text/plain part 1", "text/html part 2", "Subject"
+  std::string text;   // UTF-8; HTML already reduced to text
+  bool from_html = false;
+};
+
+struct ChildSpec {
+  std::string name;           // last path component
+  std::string declared_type;  // what the container claims, if anything
+  std::string type;           // force the true type (derived text); empty = identify
+  std::string provenance;
+  bool derived = false;
+  bool from_encrypted = false;
+  std::uint64_t compressed_size = 0;  // for the ratio limit; 0 = not compressed
+};
+
+class ScanContext;
+
+// Streams one child's bytes in. write() returns false once a limit stops the
+// child (the finding is already recorded): stop feeding and commit or drop.
+class ChildWriter {
+ public:
+  ChildWriter(ChildWriter&&) noexcept = default;
+  ChildWriter& operator=(ChildWriter&&) noexcept = default;
+  bool write(const void* data, std::size_t n);
+  bool write(std::string_view s) { return write(s.data(), s.size()); }
+  std::uint64_t size() const { return writer_.size(); }
+  bool stopped() const { return stopped_; }
+
+ private:
+  friend class ScanContext;
+  ChildWriter(ScanContext* ctx, const Object* parent, ChildSpec spec, BlobWriter w)
+      : ctx_(ctx), parent_(parent), spec_(std::move(spec)), writer_(std::move(w)) {}
+  ScanContext* ctx_;
+  const Object* parent_;
+  ChildSpec spec_;
+  BlobWriter writer_;
+  bool stopped_ = false;
+};
+
+class ScanContext {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ScanContext(const Config& cfg, const ServiceSet& services, const Envelope& env,
+              Report& report, Clock::time_point deadline);
+  ~ScanContext();
+
+  const Config& config() const { return cfg_; }
+  const Limits& limits() const { return cfg_.limits; }
+  const Envelope& envelope() const { return env_; }
+  template <class T>
+  const T* service() const { return services_.get<T>(); }
+
+  // Message text, filled by the MIME stage before any attachment is handled.
+  const std::vector<TextPart>& text() const { return text_; }
+  void add_text(TextPart part) { text_.push_back(std::move(part)); }
+
+  bool expired() const { return Clock::now() >= deadline_; }
+  Clock::time_point deadline() const { return deadline_; }
+
+  // Findings. Without `verdict`, the config's baseline for the type applies.
+  void add_finding(FindingType type, const Object& obj, std::string detail,
+                   std::optional<Verdict> verdict = std::nullopt);
+  void add_finding_at(FindingType type, std::string path, std::string detail,
+                      std::optional<Verdict> verdict = std::nullopt);
+  // limit_exceeded naming the limit, once per (object, limit).
+  void limit_hit(const Object& obj, std::string_view limit, std::string detail = {});
+  void add_url(std::string url);
+  void add_error(std::string error);
+
+  // Children. can_add_child() lets an extractor skip work the engine would
+  // refuse anyway (depth or object count reached).
+  bool can_add_child(const Object& parent);
+  ChildWriter begin_child(const Object& parent, ChildSpec spec);
+  void commit(ChildWriter&& child);
+  void add_child(const Object& parent, ChildSpec spec, std::string_view bytes);
+  void add_child(const Object& parent, ChildSpec spec, Blob bytes);
+
+  // Per-scan scratch state shared between modules (password candidates,
+  // per-thread scanners...). Created on first use.
+  template <class T>
+  T& scratch() {
+    auto& slot = scratch_[std::type_index(typeid(T))];
+    if (!slot) slot = std::shared_ptr<void>(new T(), [](void* p) { delete static_cast<T*>(p); });
+    return *static_cast<T*>(slot.get());
+  }
+
+  // Engine side.
+  std::vector<std::unique_ptr<Object>>& pending() { return pending_; }
+  std::uint64_t extracted_bytes() const { return extracted_bytes_; }
+  std::uint64_t object_count() const { return object_count_; }
+  void count_root() { ++object_count_; }
+  Report& report() { return report_; }
+
+ private:
+  friend class ChildWriter;
+  bool charge(ChildWriter& w, std::size_t n);
+  std::unique_ptr<Object> make_child(const Object& parent, ChildSpec spec, Blob data,
+                                     bool truncated);
+  std::string unique_path(const Object& parent, const std::string& name);
+
+  const Config& cfg_;
+  const ServiceSet& services_;
+  const Envelope& env_;
+  Report& report_;
+  Clock::time_point deadline_;
+  std::vector<TextPart> text_;
+  std::vector<std::unique_ptr<Object>> pending_;
+  std::uint64_t extracted_bytes_ = 0;
+  std::uint64_t object_count_ = 0;
+  std::uint32_t next_id_ = 1;
+  std::unordered_map<std::string, int> path_uses_;
+  std::unordered_map<std::string, bool> limits_reported_;
+  std::unordered_map<std::string, bool> urls_seen_;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> scratch_;
+};
+
+}  // namespace emogate

@@ -1,0 +1,28 @@
+// The registry: which extractors and detectors exist, and which services
+// they need built from the config. Adding a format = one module file plus one
+// line in registry.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emogate/config.h"
+#include "module.h"
+#include "services.h"
+
+namespace emogate {
+
+struct Registry {
+  std::vector<std::unique_ptr<Extractor>> extractors;
+  std::vector<std::unique_ptr<Detector>> detectors;
+};
+
+// All built-in modules, in dispatch order.
+const Registry& builtin_registry();
+
+// Builds the shared services for a config. Throws std::runtime_error when a
+// required resource cannot load; pushes non-fatal problems to `warnings`.
+void build_services(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings);
+
+}  // namespace emogate
