@@ -1,0 +1,97 @@
+// Excel 4.0 (XLM) macro analysis of a BIFF8 (and BIFF5) Workbook stream,
+// written from [MS-XLS] and, for the RC4 encryption schemes, [MS-OFFCRYPTO].
+// Pure functions over bytes: no engine types, so the record walker and the
+// formula decoder can be fuzzed and benchmarked alone. Input trusted: none —
+// every record, string and token is bounds-checked; work is bounded by the
+// stream size and by BiffLimits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emogate::xlm {
+
+// Sheet visibility as stored in BOUNDSHEET.hsState and in OOXML's
+// <sheet state=...>.
+enum SheetState : int { kVisible = 0, kHidden = 1, kVeryHidden = 2 };
+std::string_view state_name(int state);
+
+struct MacroSheet {
+  std::string name;
+  int state = kVisible;
+  std::string text;  // decoded formulas and strings, one cell per line
+};
+
+// What an XLM-bearing workbook looks like, independent of its container
+// (BIFF8 stream, OOXML macro sheet XML, xlsb). The detectors turn it into
+// findings through report.h.
+struct XlmSummary {
+  std::vector<MacroSheet> sheets;
+  std::vector<std::string> auto_names;  // Auto_Open-style defined names
+  std::set<std::string> functions;      // notable XLM functions called
+  std::set<std::string> keywords;       // notable strings (APIs, LOLBins)
+  std::string names_text;               // decoded defined names, one a line
+};
+
+enum class Encryption { none, xor_obfuscation, rc4, rc4_cryptoapi, unknown };
+std::string_view encryption_name(Encryption e);
+
+struct BiffLimits {
+  std::size_t max_records = 4'000'000;
+  std::size_t max_text = 4u << 20;  // decoded text kept per sheet
+};
+
+struct BiffResult {
+  int biff = 0;  // 8, 5, or 0 when no BIFF BOF was found
+  XlmSummary xlm;
+  Encryption encryption = Encryption::none;
+  bool decrypted = false;        // the default password opened it
+  std::string decrypted_stream;  // the stream with record data decrypted
+  std::vector<std::string> problems;  // structural damage, for `malformed`
+  bool stopped = false;               // a limit or the deadline cut the walk
+};
+
+// Walks the stream's records. When FILEPASS uses RC4 with Excel's built-in
+// password, the stream is decrypted and the result describes the plaintext.
+BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits = {},
+                            const std::function<bool()>& expired = {});
+
+// ---- building blocks, exposed for tests and fuzzing ----
+
+// Decodes one parsed formula (Rgce) to Excel-like infix text, e.g.
+// EXEC("calc.exe"). Function names of notable XLM calls go to `functions`.
+// `names` resolves PtgName (1-based). Never throws; unknown tokens end the
+// decoding with a marker.
+std::string decode_formula(std::string_view rgce, int biff,
+                           const std::vector<std::string>& names,
+                           std::set<std::string>* functions);
+
+// Names of Ftab / Cetab entries ("" when unknown).
+std::string_view function_name(std::uint16_t iftab);
+std::string_view command_name(std::uint16_t icetab);
+int function_argc(std::uint16_t iftab);  // PtgFunc's fixed count (1 if unknown)
+
+// Adds to `keywords` the notable strings (Win32 APIs, LOLBins) in `text`.
+void scan_keywords(std::string_view text, std::set<std::string>& keywords);
+
+// Excel's built-in "password to modify only" that malware relies on.
+inline constexpr std::string_view kDefaultPassword = "VelvetSweatshop";
+
+// RC4 key stream for the BIFF8 schemes: byte i of the result is the key
+// stream byte for stream offset i (rekeyed every 1024 bytes). `filepass` is
+// the FILEPASS record data. Empty when the password does not verify or the
+// header is unsupported.
+std::string biff_keystream(std::string_view filepass, std::string_view password,
+                           std::size_t length);
+
+// Builds FILEPASS record data for RC4 (binary) or RC4 CryptoAPI protecting
+// `password` with the given salt and verifier: used by tests to encrypt
+// fixtures (RC4 is symmetric, so decrypting with biff_keystream encrypts).
+std::string make_filepass(bool cryptoapi, std::string_view password,
+                          std::string_view salt16, std::string_view verifier16);
+
+}  // namespace emogate::xlm
