@@ -89,6 +89,11 @@ std::string cell_name(std::uint32_t row, std::uint32_t col) {
 // BIFF8 stores a column with two relative-reference flags in its top bits;
 // BIFF5 puts those flags in the row and keeps the column in one byte.
 std::string read_ref(Reader& r, int biff) {
+  if (biff >= 12) {
+    std::uint32_t row = r.u32();
+    std::uint16_t col = r.u16();
+    return cell_name(row, col & 0x3FFF);
+  }
   if (biff >= 8) {
     std::uint16_t row = r.u16(), col = r.u16();
     return cell_name(row, col & 0x3FFF);
@@ -99,6 +104,11 @@ std::string read_ref(Reader& r, int biff) {
 }
 
 std::string read_area(Reader& r, int biff) {
+  if (biff >= 12) {
+    std::uint32_t r1 = r.u32(), r2 = r.u32();
+    std::uint16_t c1 = r.u16(), c2 = r.u16();
+    return cell_name(r1, c1 & 0x3FFF) + ":" + cell_name(r2, c2 & 0x3FFF);
+  }
   if (biff >= 8) {
     std::uint16_t r1 = r.u16(), r2 = r.u16(), c1 = r.u16(), c2 = r.u16();
     return cell_name(r1, c1 & 0x3FFF) + ":" + cell_name(r2, c2 & 0x3FFF);
@@ -110,6 +120,7 @@ std::string read_area(Reader& r, int biff) {
 
 // ShortXLUnicodeString (BIFF8) or byte string (BIFF5), 8-bit length.
 std::string read_short_string(Reader& r, int biff) {
+  if (biff >= 12) return office::utf16le_to_utf8(r.bytes(r.u16() * 2u));
   std::uint8_t cch = r.u8();
   bool high = biff >= 8 && (r.u8() & 1);
   auto raw = r.bytes(high ? cch * 2u : cch);
@@ -205,7 +216,11 @@ std::string decode_formula(std::string_view rgce, int biff, const std::vector<st
         st.emplace_back(buf);
         break;
       }
-      case 0x20: r.skip(7); st.push_back("{array}"); break;
+      case 0x20:
+        r.skip(7);
+        st.push_back("{array}");
+        stop = biff >= 12;  // BIFF12 array tokens have another size
+        break;
       case 0x21: case 0x22: {
         std::size_t argc;
         std::uint16_t tab;
@@ -246,8 +261,8 @@ std::string decode_formula(std::string_view rgce, int biff, const std::vector<st
       case 0x25: case 0x2D: st.push_back(read_area(r, biff)); break;
       case 0x26: case 0x27: case 0x28: r.skip(6); break;  // subexpression follows
       case 0x29: r.skip(2); break;
-      case 0x2A: r.skip(b8 ? 4 : 3); st.push_back("#REF!"); break;
-      case 0x2B: r.skip(b8 ? 8 : 6); st.push_back("#REF!"); break;
+      case 0x2A: r.skip(biff >= 12 ? 6 : b8 ? 4 : 3); st.push_back("#REF!"); break;
+      case 0x2B: r.skip(biff >= 12 ? 12 : b8 ? 8 : 6); st.push_back("#REF!"); break;
       case 0x39: {
         if (b8) {
           std::uint16_t ixti = r.u16();
@@ -259,24 +274,14 @@ std::string decode_formula(std::string_view rgce, int biff, const std::vector<st
         }
         break;
       }
-      case 0x3A: case 0x3C:
-        if (b8) {
-          std::uint16_t ixti = r.u16();
-          st.push_back("SHEET#" + std::to_string(ixti) + "!" + read_ref(r, biff));
-        } else {
-          r.skip(14);
-          st.push_back("SHEET!" + read_ref(r, biff));
-        }
+      case 0x3A: case 0x3B: case 0x3C: case 0x3D: {  // 3-D references
+        bool area = base == 0x3B || base == 0x3D;
+        std::string sheet = "SHEET";
+        if (b8) sheet += "#" + std::to_string(r.u16());
+        else r.skip(14);
+        st.push_back(sheet + "!" + (area ? read_area(r, biff) : read_ref(r, biff)));
         break;
-      case 0x3B: case 0x3D:
-        if (b8) {
-          std::uint16_t ixti = r.u16();
-          st.push_back("SHEET#" + std::to_string(ixti) + "!" + read_area(r, biff));
-        } else {
-          r.skip(14);
-          st.push_back("SHEET!" + read_area(r, biff));
-        }
-        break;
+      }
       default: {
         char buf[32];
         std::snprintf(buf, sizeof buf, "<ptg 0x%02X>", ptg);
@@ -294,6 +299,26 @@ std::string decode_formula(std::string_view rgce, int biff, const std::vector<st
   if (!r.ok()) out += " <truncated>";
   cap(out);
   return out;
+}
+
+void note_functions(std::string_view f, std::set<std::string>& functions) {
+  auto ident = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_';
+  };
+  std::size_t i = 0;
+  while (i < f.size()) {
+    if (!ident(f[i])) { ++i; continue; }
+    std::size_t start = i;
+    while (i < f.size() && ident(f[i])) ++i;
+    if (i < f.size() && f[i] == '(') {
+      std::string name = office::lower_ascii(f.substr(start, i - start));
+      for (auto& c : name) c = char(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+      for (std::string_view prefix : {"_XLFN.", "_XLM."})
+        if (name.starts_with(prefix)) name.erase(0, prefix.size());
+      if (notable(name)) functions.insert(name);
+    }
+  }
 }
 
 void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
@@ -660,10 +685,15 @@ std::string_view builtin_name(std::uint8_t code) {
   return code < std::size(k) ? k[code] : std::string_view{};
 }
 
+}  // namespace
+
 bool auto_exec_name(std::string_view name) {
+  if (office::istarts_with(name, "_xlnm.")) name.remove_prefix(6);
   return office::istarts_with(name, "auto_open") || office::istarts_with(name, "auto_close") ||
          office::istarts_with(name, "auto_activate");
 }
+
+namespace {
 
 void Walker::on_name(std::string_view d) {
   Reader r(d);

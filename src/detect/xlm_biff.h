@@ -63,7 +63,7 @@ BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits = 
 // ---- building blocks, exposed for tests and fuzzing ----
 
 // Decodes one parsed formula (Rgce) to Excel-like infix text, e.g.
-// EXEC("calc.exe"). Function names of notable XLM calls go to `functions`.
+// EXEC("calc.exe"). `biff` is 5, 8, or 12 (.xlsb, [MS-XLSB] token sizes). Function names of notable XLM calls go to `functions`.
 // `names` resolves PtgName (1-based). Never throws; unknown tokens end the
 // decoding with a marker.
 std::string decode_formula(std::string_view rgce, int biff,
@@ -75,8 +75,32 @@ std::string_view function_name(std::uint16_t iftab);
 std::string_view command_name(std::uint16_t icetab);
 int function_argc(std::uint16_t iftab);  // PtgFunc's fixed count (1 if unknown)
 
+// Adds the notable XLM functions called in a textual formula (OOXML <f>).
+void note_functions(std::string_view formula, std::set<std::string>& functions);
+
 // Adds to `keywords` the notable strings (Win32 APIs, LOLBins) in `text`.
 void scan_keywords(std::string_view text, std::set<std::string>& keywords);
+
+// ---- .xlsb (BIFF12, [MS-XLSB]) ----
+
+struct XlsbSheet {
+  std::string name;
+  std::string rel_id;  // relationship id of the sheet part
+  int state = kVisible;
+};
+struct XlsbWorkbook {
+  std::vector<XlsbSheet> sheets;
+  std::vector<std::string> names;       // defined names, for PtgName
+  std::vector<std::string> auto_names;  // Auto_Open-style ones
+};
+XlsbWorkbook parse_xlsb_workbook(std::string_view workbook_bin);
+// Cells of a binary (macro) sheet part as text, one cell a line.
+std::string xlsb_sheet_text(std::string_view sheet_bin, const std::vector<std::string>& names,
+                            std::set<std::string>* functions, std::size_t max_text);
+
+// True for names Excel runs by itself: Auto_Open (with suffixes, any case),
+// Auto_Close, Auto_Activate, also behind the "_xlnm." prefix.
+bool auto_exec_name(std::string_view name);
 
 // Excel's built-in "password to modify only" that malware relies on.
 inline constexpr std::string_view kDefaultPassword = "VelvetSweatshop";

@@ -1,0 +1,37 @@
+// OOXML package detector (ECMA-376 Open Packaging Conventions). Reads the
+// package itself (libzip over the object's bytes) for what single parts
+// cannot show: Excel 4.0 macro sheets with their workbook visibility and
+// auto-open names (.xlsm/.xltm XML and .xlsb binary), remote templates and
+// other external relationships, and embedded OLE objects. The parts
+// themselves are children from the ZIP extractor, so VBA projects and
+// embedded OLE files are analysed there. Input trusted: none.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/module.h"
+
+namespace emogate {
+
+class OoxmlDetector : public Detector {
+ public:
+  std::string_view name() const override { return "ooxml"; }
+  std::vector<std::string> types() const override { return {"ooxml"}; }
+  void detect(const Object& obj, ScanContext& ctx) const override;
+};
+
+namespace ooxml {
+
+// Resolves a relationship target against the part that owns the .rels file
+// ("xl/_rels/workbook.xml.rels" + "macrosheets/sheet1.xml" ->
+// "xl/macrosheets/sheet1.xml"). Absolute targets lose their leading '/'.
+std::string resolve_target(std::string_view rels_path, std::string_view target);
+
+// True for external targets that fetch something on open: http(s), ftp,
+// file: and UNC paths (also behind "mhtml:" and similar wrappers).
+bool remote_target(std::string_view target);
+
+}  // namespace ooxml
+}  // namespace emogate

@@ -1,0 +1,48 @@
+// Runs the BIFF walker on a workbook stream and reports: `xlm_macro` for
+// macro sheets (via xlm_report), `encrypted_document` for FILEPASS (and, when
+// Excel's default password opened it, the decrypted stream as a child so YARA
+// sees the plaintext), `malformed` for broken record structure.
+// Input trusted: none.
+#include "detect/xlm_detector.h"
+
+#include "detect/office_util.h"
+#include "detect/xlm_report.h"
+#include "engine/context.h"
+
+namespace emogate {
+
+bool XlmBiffDetector::accepts(const Object& obj) const {
+  if (!obj.parent || obj.parent->type != "ole2") return false;
+  std::string n = office::lower_ascii(obj.name);
+  return n == "workbook" || n == "book";
+}
+
+void XlmBiffDetector::detect(const Object& obj, ScanContext& ctx) const {
+  auto res = xlm::analyse_workbook(obj.bytes(), {}, [&ctx] { return ctx.expired(); });
+  if (res.biff == 0) return;  // not BIFF: nothing to say about it here
+  const Object& book = *obj.parent;
+  if (res.encryption != xlm::Encryption::none) {
+    std::string detail = "Excel workbook encrypted (FILEPASS, " +
+                         std::string(xlm::encryption_name(res.encryption)) + ")";
+    detail += res.decrypted ? "; opened with Excel's built-in default password, content analysed"
+                            : "; password unknown, content not analysed";
+    ctx.add_finding(FindingType::encrypted_document, book, detail);
+    if (res.decrypted && ctx.can_add_child(obj)) {
+      ChildSpec spec;
+      spec.name = "decrypted";
+      spec.from_encrypted = true;
+      spec.provenance = "Workbook stream decrypted with Excel's default password";
+      ctx.add_child(obj, std::move(spec), std::string_view(res.decrypted_stream));
+    }
+  }
+  if (res.stopped) ctx.limit_hit(obj, "scan_timeout_ms", "BIFF record walk stopped");
+  if (!res.problems.empty()) {
+    std::string detail = "BIFF: " + res.problems.front();
+    if (res.problems.size() > 1)
+      detail += " (+" + std::to_string(res.problems.size() - 1) + " more)";
+    ctx.add_finding(FindingType::malformed, obj, detail);
+  }
+  xlm::report(ctx, book, obj, res.xlm);
+}
+
+}  // namespace emogate
