@@ -16,6 +16,7 @@
 #include "detect/xlm_report.h"
 #include "detect/xml_scan.h"
 #include "engine/context.h"
+#include "engine/module.h"
 
 namespace emogate {
 namespace ooxml {
@@ -315,7 +316,12 @@ xlm::XlmSummary MacroScan::run() {
   return std::move(sum_);
 }
 
-}  // namespace
+class OoxmlDetector : public Detector {
+ public:
+  std::string_view name() const override { return "ooxml"; }
+  std::vector<std::string> types() const override { return {"ooxml"}; }
+  void detect(const Object& obj, ScanContext& ctx) const override;
+};
 
 void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
   Package pkg(obj.bytes());
@@ -357,5 +363,9 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
       ctx.add_finding(FindingType::embedded_file, obj, "embedded OLE object " + n);
   }
 }
+
+}  // namespace
+
+std::unique_ptr<Detector> make_ooxml_detector() { return std::make_unique<OoxmlDetector>(); }
 
 }  // namespace emogate

@@ -1,4 +1,4 @@
-// OOXML package detector (ECMA-376 Open Packaging Conventions). Reads the
+// OOXML package detector (make_ooxml_detector) (ECMA-376 Open Packaging Conventions). Reads the
 // package itself (libzip over the object's bytes) for what single parts
 // cannot show: Excel 4.0 macro sheets with their workbook visibility and
 // auto-open names (.xlsm/.xltm XML and .xlsb binary), remote templates and
@@ -11,16 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/module.h"
 
 namespace emogate {
-
-class OoxmlDetector : public Detector {
- public:
-  std::string_view name() const override { return "ooxml"; }
-  std::vector<std::string> types() const override { return {"ooxml"}; }
-  void detect(const Object& obj, ScanContext& ctx) const override;
-};
 
 namespace ooxml {
 

@@ -3,21 +3,29 @@
 // Excel's default password opened it, the decrypted stream as a child so YARA
 // sees the plaintext), `malformed` for broken record structure.
 // Input trusted: none.
-#include "detect/xlm_detector.h"
-
 #include "detect/office_util.h"
 #include "detect/xlm_report.h"
 #include "engine/context.h"
+#include "engine/module.h"
 
 namespace emogate {
 
-bool XlmBiffDetector::accepts(const Object& obj) const {
-  if (!obj.parent || obj.parent->type != "ole2") return false;
-  std::string n = office::lower_ascii(obj.name);
-  return n == "workbook" || n == "book";
-}
+namespace {
 
-void XlmBiffDetector::detect(const Object& obj, ScanContext& ctx) const {
+class XlmDetector : public Detector {
+ public:
+  std::string_view name() const override { return "xlm_biff"; }
+  std::vector<std::string> types() const override { return {"*"}; }
+  // The Workbook (BIFF8) or Book (BIFF5) stream child of an OLE2 object.
+  bool accepts(const Object& obj) const override {
+    if (!obj.parent || obj.parent->type != "ole2") return false;
+    std::string n = office::lower_ascii(obj.name);
+    return n == "workbook" || n == "book";
+  }
+  void detect(const Object& obj, ScanContext& ctx) const override;
+};
+
+void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
   auto res = xlm::analyse_workbook(obj.bytes(), {}, [&ctx] { return ctx.expired(); });
   if (res.biff == 0) return;  // not BIFF: nothing to say about it here
   const Object& book = *obj.parent;
@@ -35,7 +43,9 @@ void XlmBiffDetector::detect(const Object& obj, ScanContext& ctx) const {
       ctx.add_child(obj, std::move(spec), std::string_view(res.decrypted_stream));
     }
   }
-  if (res.stopped) ctx.limit_hit(obj, "scan_timeout_ms", "BIFF record walk stopped");
+  if (res.stopped)
+    ctx.limit_hit(obj, ctx.expired() ? "scan_timeout_ms" : "biff_records",
+                  "BIFF record walk stopped early");
   if (!res.problems.empty()) {
     std::string detail = "BIFF: " + res.problems.front();
     if (res.problems.size() > 1)
@@ -44,5 +54,9 @@ void XlmBiffDetector::detect(const Object& obj, ScanContext& ctx) const {
   }
   xlm::report(ctx, book, obj, res.xlm);
 }
+
+}  // namespace
+
+std::unique_ptr<Detector> make_xlm_detector() { return std::make_unique<XlmDetector>(); }
 
 }  // namespace emogate

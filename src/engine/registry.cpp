@@ -26,8 +26,15 @@ const Registry& builtin_registry() {
     // Extractors: object -> children.
     EMOGATE_EXTRACTOR(mime_extractor)
     EMOGATE_EXTRACTOR(zip_extractor)
+    // office (issue 4): RTF objects, OneNote file blobs
+    EMOGATE_EXTRACTOR(rtf_extractor)
+    EMOGATE_EXTRACTOR(onenote_extractor)
     // Detectors: object -> findings.
     EMOGATE_DETECTOR(type_detector)
+    // office (issue 4): Excel 4.0 macros, OOXML packages, shortcuts
+    EMOGATE_DETECTOR(xlm_detector)
+    EMOGATE_DETECTOR(ooxml_detector)
+    EMOGATE_DETECTOR(lnk_detector)
     return r;
   }();
   return reg;
