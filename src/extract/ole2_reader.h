@@ -89,6 +89,7 @@ class Ole2File {
   std::vector<std::uint32_t> mini_stream_;  // sectors of the mini stream (root chain)
   std::uint64_t mini_stream_size_ = 0;
   std::vector<Entry> entries_;
+  std::vector<std::uint32_t> parents_;      // index into entries_ per entry
   std::vector<std::string> problems_;
 };
 
