@@ -128,8 +128,8 @@ Ole2File Ole2File::open(std::string_view bytes) {
   }
   const std::uint64_t ss = f.sector_size_;
   f.sector_count_ = bytes.size() > ss ? (bytes.size() - ss + ss - 1) / ss : 0;
-  if (bytes.size() > ss && (bytes.size() - ss) % ss != 0)
-    f.problem("file size is not a whole number of sectors (truncated?)");
+  // A partial last sector is common and harmless; a stream that needs the
+  // missing bytes reports it when read.
 
   // DIFAT: which sectors hold the FAT. Only as many FAT sectors as can
   // describe sectors present in the file are useful; the rest is ignored, so
@@ -137,7 +137,9 @@ Ole2File Ole2File::open(std::string_view bytes) {
   const std::uint64_t per_sector = ss / 4;
   const std::uint64_t useful = (f.sector_count_ + per_sector - 1) / per_sector;
   const std::uint32_t declared_fat = u32(bytes, 44);
+  std::uint64_t listed = 0;  // valid FAT sector numbers seen, for the count check
   auto take = [&](std::uint32_t s) {
+    if (s <= kMaxRegSect) ++listed;
     if (f.fat_sectors_.size() < useful) f.fat_sectors_.push_back(s);
   };
   for (std::size_t i = 0; i < kHeaderDifat; ++i) take(u32(bytes, 76 + 4 * i));
@@ -163,13 +165,14 @@ Ole2File Ole2File::open(std::string_view bytes) {
     difat = u32(bytes, off + ss - 4);
     ++difat_seen;
   }
-  if (difat_seen != declared_difat)
+  const bool capped = f.fat_sectors_.size() >= useful && difat != kEndOfChain && difat != kNoStream;
+  if (!capped && difat_seen != declared_difat)
     f.problem("DIFAT sector count " + std::to_string(declared_difat) + " but " +
               std::to_string(difat_seen) + " found");
   while (!f.fat_sectors_.empty() && f.fat_sectors_.back() > kMaxRegSect) f.fat_sectors_.pop_back();
-  if (f.fat_sectors_.size() != declared_fat)
+  if (!capped && listed != declared_fat)
     f.problem("FAT sector count " + std::to_string(declared_fat) + " but " +
-              std::to_string(f.fat_sectors_.size()) + " usable");
+              std::to_string(listed) + " listed");
   if (f.fat_sectors_.empty()) {
     f.problem("no FAT");
     return f;
