@@ -26,6 +26,9 @@ const Registry& builtin_registry() {
     // Extractors: object -> children.
     EMOGATE_EXTRACTOR(mime_extractor)
     EMOGATE_EXTRACTOR(zip_extractor)
+    EMOGATE_EXTRACTOR(ole2_extractor)
+    EMOGATE_EXTRACTOR(vba_extractor)
+    EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
     // office (issue 4): RTF objects, OneNote file blobs
     EMOGATE_EXTRACTOR(rtf_extractor)
     EMOGATE_EXTRACTOR(onenote_extractor)
