@@ -307,8 +307,10 @@ xlm::XlmSummary MacroScan::run() {
   // carry formulas an attacker can reach (and show the file is crafted).
   for (auto& n : pkg_.names()) {
     std::string low = office::lower_ascii(n);
-    if (low.find("macrosheets/") == std::string::npos || seen.count(low) || low.ends_with(".rels") ||
-        low.ends_with("/"))
+    // (binaryIndex parts are .xlsb cell indexes, not sheets)
+    if (low.find("macrosheets/") == std::string::npos || seen.count(low) ||
+        !(low.ends_with(".xml") || low.ends_with(".bin")) ||
+        low.find("binaryindex") != std::string::npos)
       continue;
     add_sheet(n + " (not listed in the workbook)", xlm::kVisible, n);
   }

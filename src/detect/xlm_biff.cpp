@@ -815,26 +815,25 @@ std::optional<std::pair<std::size_t, std::string_view>> Walker::run(bool stop_at
   return std::nullopt;
 }
 
-// Decrypts record data in a copy of the stream: headers, the clear-text
-// records and BOUNDSHEET's stream offset stay as they are, but still advance
-// the key stream, which is indexed by stream offset.
-std::string decrypt_stream(std::string_view s, std::size_t filepass_at,
-                           std::string_view keystream) {
+}  // namespace
+
+// Headers, the clear-text records and BOUNDSHEET's stream offset stay as
+// they are, but still advance the key stream, which is indexed by offset.
+std::string xor_records(std::string_view s, std::size_t after, std::string_view keystream) {
   std::string out(s);
-  std::size_t pos = filepass_at + 4 + le16(s, filepass_at + 2);
+  std::size_t pos = after;
   while (pos + 4 <= s.size()) {
     std::uint16_t type = le16(s, pos);
     std::size_t len = std::min<std::size_t>(le16(s, pos + 2), s.size() - pos - 4);
     std::size_t from = pos + 4 + (type == kBoundSheet ? 4 : 0);
     std::size_t to = pos + 4 + len;
     if (!never_encrypted(type))
-      for (std::size_t k = from; k < to; ++k) out[k] = char(out[k] ^ keystream[k]);
+      for (std::size_t k = from; k < to && k < keystream.size(); ++k)
+        out[k] = char(out[k] ^ keystream[k]);
     pos = to;
   }
   return out;
 }
-
-}  // namespace
 
 BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits,
                             const std::function<bool()>& expired) {
@@ -854,7 +853,7 @@ BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits,
     return opaque;
   }
   BiffResult plain;
-  plain.decrypted_stream = decrypt_stream(stream, fp->first, ks);
+  plain.decrypted_stream = xor_records(stream, fp->first + 4 + fp->second.size(), ks);
   plain.encryption = enc;
   plain.decrypted = true;
   plain.biff = biff;

@@ -112,6 +112,10 @@ inline constexpr std::string_view kDefaultPassword = "VelvetSweatshop";
 std::string biff_keystream(std::string_view filepass, std::string_view password,
                            std::size_t length);
 
+// XORs the key stream into the data of every record after the FILEPASS
+// record that ends at `after`, leaving what [MS-XLS] keeps in clear text.
+std::string xor_records(std::string_view stream, std::size_t after, std::string_view keystream);
+
 // Builds FILEPASS record data for RC4 (binary) or RC4 CryptoAPI protecting
 // `password` with the given salt and verifier: used by tests to encrypt
 // fixtures (RC4 is symmetric, so decrypting with biff_keystream encrypts).
