@@ -98,6 +98,15 @@ XlsbWorkbook parse_xlsb_workbook(std::string_view workbook_bin);
 std::string xlsb_sheet_text(std::string_view sheet_bin, const std::vector<std::string>& names,
                             std::set<std::string>* functions, std::size_t max_text);
 
+// ---- SYLK (text spreadsheet interchange; Excel opens .slk files) ----
+
+// True when the bytes start with a SYLK ID record ("ID;P...").
+bool is_sylk(std::string_view bytes);
+// Cells (C records, E field = formula) and names (NN records) of a SYLK
+// file. A sheet is reported when an auto-open name or an XLM-only function
+// appears (SYLK has no sheet type or visibility).
+XlmSummary parse_sylk(std::string_view text, std::size_t max_text = 4u << 20);
+
 // True for names Excel runs by itself: Auto_Open (with suffixes, any case),
 // Auto_Close, Auto_Activate, also behind the "_xlnm." prefix.
 bool auto_exec_name(std::string_view name);

@@ -1,4 +1,5 @@
-// Runs the BIFF walker on a workbook stream and reports: `xlm_macro` for
+// Runs the BIFF walker on a workbook stream (or the SYLK reader on a .slk
+// text file) and reports: `xlm_macro` for
 // macro sheets (via xlm_report), `encrypted_document` for FILEPASS (and, when
 // Excel's default password opened it, the decrypted stream as a child so YARA
 // sees the plaintext), `malformed` for broken record structure.
@@ -16,8 +17,10 @@ class XlmDetector : public Detector {
  public:
   std::string_view name() const override { return "xlm_biff"; }
   std::vector<std::string> types() const override { return {"*"}; }
-  // The Workbook (BIFF8) or Book (BIFF5) stream child of an OLE2 object.
+  // The Workbook (BIFF8) or Book (BIFF5) stream child of an OLE2 object,
+  // or a SYLK text file.
   bool accepts(const Object& obj) const override {
+    if (!obj.derived && xlm::is_sylk(obj.bytes())) return true;
     if (!obj.parent || obj.parent->type != "ole2") return false;
     std::string n = office::lower_ascii(obj.name);
     return n == "workbook" || n == "book";
@@ -26,6 +29,10 @@ class XlmDetector : public Detector {
 };
 
 void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
+  if (xlm::is_sylk(obj.bytes())) {
+    xlm::report(ctx, obj, obj, xlm::parse_sylk(obj.bytes()));
+    return;
+  }
   auto res = xlm::analyse_workbook(obj.bytes(), {}, [&ctx] { return ctx.expired(); });
   if (res.biff == 0) return;  // not BIFF: nothing to say about it here
   const Object& book = *obj.parent;

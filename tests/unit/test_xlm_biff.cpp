@@ -192,3 +192,17 @@ TEST(XlmDetector, EncryptedWorkbookReportsEncryptionAndMacro) {
   EXPECT_TRUE(has_finding(rep, FindingType::encrypted_document, "default password")) << to_json(rep);
   EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "very hidden"));
 }
+
+TEST(XlmSylk, AutoOpenAndMacroFunctionsMakeAMacroSheet) {
+  std::string slk = "ID;PWXL;N;E\r\nNN;NAuto_Open;ER1C1\r\nC;Y1;X1;EEXEC(\"cmd /c a;;b\")\r\nC;Y2;EHALT()\r\nE\r\n";
+  ASSERT_TRUE(xlm::is_sylk(slk));
+  auto s = xlm::parse_sylk(slk);
+  ASSERT_EQ(s.sheets.size(), 1u);
+  EXPECT_EQ(s.auto_names, std::vector<std::string>{"Auto_Open"});
+  EXPECT_TRUE(s.functions.count("EXEC"));
+  EXPECT_NE(s.sheets[0].text.find("R1C1: =EXEC(\"cmd /c a;b\")"), std::string::npos) << s.sheets[0].text;
+  auto rep = Scanner(Config{}).scan_file(slk, "x.slk");
+  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "Auto_Open")) << to_json(rep);
+  // An ordinary SYLK sheet (CHAR is a worksheet function too) is not a macro.
+  EXPECT_TRUE(xlm::parse_sylk("ID;PWXL\nC;Y1;X1;ECHAR(65)&SUM(A1:A3)\nE\n").sheets.empty());
+}
