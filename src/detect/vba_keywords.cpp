@@ -108,14 +108,22 @@ std::string code_only(std::string_view src) {
   return out;
 }
 
-bool contains_word(const std::string& hay, std::string_view needle_lc) {
+// `longer`: lower-cased keywords that contain this one ("wscript.shell" for
+// "shell"); an occurrence inside one of them is that keyword's, not ours.
+bool contains_word(const std::string& hay, std::string_view needle_lc,
+                   const std::vector<std::string>& longer = {}) {
   std::size_t pos = 0;
   while ((pos = hay.find(needle_lc, pos)) != std::string::npos) {
     const bool before = pos == 0 || !ident_char(hay[pos - 1]);
     const std::size_t end = pos + needle_lc.size();
     // "Shell" must not match "ShellExecute", but may be followed by "(" or "$".
     const bool after = end >= hay.size() || !ident_char(hay[end]);
-    if (before && after) return true;
+    bool inside = false;
+    for (const auto& l : longer) {
+      const std::size_t j = l.find(needle_lc);
+      inside |= j != std::string::npos && pos >= j && hay.compare(pos - j, l.size(), l) == 0;
+    }
+    if (before && after && !inside) return true;
     pos = end;
   }
   return false;
@@ -127,8 +135,15 @@ void add_unique(std::vector<std::string>& v, std::string s) {
 
 template <std::size_t N>
 void match(const std::string& code, const Keyword (&table)[N], std::vector<std::string>& out) {
-  for (const auto& k : table)
-    if (contains_word(code, lower(k.text))) add_unique(out, k.label);
+  for (const auto& k : table) {
+    const std::string me = lower(k.text);
+    std::vector<std::string> longer;
+    for (const auto& other : table) {
+      std::string o = lower(other.text);
+      if (o.size() > me.size() && o.find(me) != std::string::npos) longer.push_back(std::move(o));
+    }
+    if (contains_word(code, me, longer)) add_unique(out, k.label);
+  }
 }
 
 // "Open <path> For Output|Append|Binary|Random" on one statement line.

@@ -43,7 +43,9 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   while (pos < in.size()) {
     if (pos + 2 > in.size()) return done(false);
     const std::uint16_t header = rd16(in, pos);
-    const std::size_t chunk_end = std::min(pos + (header & 0x0FFF) + 3, in.size());
+    const std::size_t declared_end = pos + (header & 0x0FFF) + 3;
+    if (declared_end > in.size()) ok = false;  // truncated: decode what is there
+    const std::size_t chunk_end = std::min(declared_end, in.size());
     if (((header >> 12) & 0x7) != 0x3) return done(false);  // chunk signature
     pos += 2;
     const std::size_t chunk_start = out.size();
