@@ -319,7 +319,16 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   p.codepage = dir.codepage;
   for (auto& pr : dir.problems) p.problems.push_back(std::move(pr));
   const std::string prefix = p.storage_path.empty() ? "" : p.storage_path + "/";
+  // Each module stream is read once: a hostile dir could list one large
+  // stream thousands of times.
+  std::unordered_set<std::string> streams_seen;
   for (const auto& m : dir.modules) {
+    std::string key = m.stream_name;
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!streams_seen.insert(key).second) {
+      p.problems.push_back("module stream " + m.stream_name + " listed twice");
+      continue;
+    }
     ModuleSource out;
     out.name = m.name;
     const ole2::Entry* e = file.find(prefix + m.stream_name);
@@ -338,7 +347,7 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
     // A p-code string counts as known when most of its words occur in the
     // source: p-code runs carry stray neighbouring bytes at either end.
     std::unordered_set<std::string> words;
-    for_each_word(out.raw, [&](const std::string& w) { words.insert(w); });
+    if (!strings.empty()) for_each_word(out.raw, [&](const std::string& w) { words.insert(w); });
     for (const auto& s : strings) {
       int total = 0, known = 0;
       for_each_word(s, [&](const std::string& w) {
