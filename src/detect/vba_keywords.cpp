@@ -71,9 +71,12 @@ bool ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
+// ASCII only: VBA keywords are ASCII, and bytes >= 0x80 must stay as they are.
+char lower_c(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = lower_c(c);
   return out;
 }
 
@@ -103,19 +106,27 @@ std::string code_only(std::string_view src) {
       in_comment = true;
       continue;
     }
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += lower_c(c);
   }
   return out;
 }
 
-bool contains_word(const std::string& hay, std::string_view needle_lc) {
+// `longer`: lower-cased keywords that contain this one ("wscript.shell" for
+// "shell"); an occurrence inside one of them is that keyword's, not ours.
+bool contains_word(const std::string& hay, std::string_view needle_lc,
+                   const std::vector<std::string>& longer = {}) {
   std::size_t pos = 0;
   while ((pos = hay.find(needle_lc, pos)) != std::string::npos) {
     const bool before = pos == 0 || !ident_char(hay[pos - 1]);
     const std::size_t end = pos + needle_lc.size();
     // "Shell" must not match "ShellExecute", but may be followed by "(" or "$".
     const bool after = end >= hay.size() || !ident_char(hay[end]);
-    if (before && after) return true;
+    bool inside = false;
+    for (const auto& l : longer) {
+      const std::size_t j = l.find(needle_lc);
+      inside |= j != std::string::npos && pos >= j && hay.compare(pos - j, l.size(), l) == 0;
+    }
+    if (before && after && !inside) return true;
     pos = end;
   }
   return false;
@@ -125,10 +136,29 @@ void add_unique(std::vector<std::string>& v, std::string s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
 }
 
+struct Prepared {
+  std::string text;                 // lower-cased
+  std::vector<std::string> longer;  // table keywords containing this one
+  const char* label;
+};
+
 template <std::size_t N>
-void match(const std::string& code, const Keyword (&table)[N], std::vector<std::string>& out) {
+std::vector<Prepared> prepare(const Keyword (&table)[N]) {
+  std::vector<Prepared> out;
+  for (const auto& k : table) {
+    Prepared p{lower(k.text), {}, k.label};
+    for (const auto& other : table) {
+      std::string o = lower(other.text);
+      if (o.size() > p.text.size() && o.find(p.text) != std::string::npos) p.longer.push_back(std::move(o));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void match(const std::string& code, const std::vector<Prepared>& table, std::vector<std::string>& out) {
   for (const auto& k : table)
-    if (contains_word(code, lower(k.text))) add_unique(out, k.label);
+    if (contains_word(code, k.text, k.longer)) add_unique(out, k.label);
 }
 
 // "Open <path> For Output|Append|Binary|Random" on one statement line.
@@ -209,8 +239,10 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
     code += code_only(m);
     code += '\n';
   }
+  static const std::vector<Prepared> autoexec = prepare(kAutoExec), write = prepare(kWrite),
+                                     execute = prepare(kExecute), download = prepare(kDownload);
   KeywordReport r;
-  match(code, kAutoExec, r.autoexec);
+  match(code, autoexec, r.autoexec);
   // ActiveX events: "sub <control><suffix>(".
   for (const char* suffix : kActiveXEvents) {
     std::string s = lower(suffix);
@@ -228,9 +260,9 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
     }
   }
   if (open_for_write(code)) add_unique(r.write, "Open For Output/Append/Binary");
-  match(code, kWrite, r.write);
-  match(code, kExecute, r.execute);
-  match(code, kDownload, r.download);
+  match(code, write, r.write);
+  match(code, execute, r.execute);
+  match(code, download, r.download);
   const std::size_t chr = count_calls(code, "chr");
   // Density: building strings from character codes is rare in honest macros.
   if (chr >= 20 && chr * 1000 >= code.size())  // at least one per KB

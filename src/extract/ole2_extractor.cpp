@@ -3,10 +3,17 @@
 // "Macros/VBA/Module1"), so YARA and the other modules see it. Packaged
 // files (\x01Ole10Native streams, the OLE1 "Package" object Office uses to
 // embed any file) are unwrapped into a child of their own with
-// `embedded_file`. Damage found on the way (broken chains, truncation,
+// `embedded_file`. PowerPoint 97-2003 keeps its VBA project and embedded
+// OLE objects as (usually zlib-compressed) storages inside the "PowerPoint
+// Document" stream (ExOleObjStg records, MS-PPT 2.10.34): each becomes an
+// "ole2" child, so the VBA extractor finds the macros there. Damage found on the way (broken chains, truncation,
 // loops) becomes one `malformed` finding.
 // Input trusted: none. The reader bounds every chain; reads here are capped
 // by max_object_size and the engine's byte budget.
+#include <zlib.h>
+
+#include <algorithm>
+
 #include <string>
 
 #include "engine/context.h"
@@ -85,6 +92,7 @@ class Ole2Extractor : public Extractor {
       spec.provenance = "OLE2 stream";
       ctx.add_child(obj, spec, bytes);
       if (e.name == "\x01Ole10Native") unwrap_package(obj, e, bytes, ctx);
+      if (e.path == "PowerPoint Document") ppt_storages(obj, bytes, ctx, problems);
     }
     if (!problems.empty()) {
       std::string d = "OLE2 v" + std::to_string(file.major_version()) + ": ";
@@ -94,6 +102,58 @@ class Ole2Extractor : public Extractor {
   }
 
  private:
+  // Top-level records: 8-byte header (version/instance, type, length).
+  void ppt_storages(const Object& obj, std::string_view s, ScanContext& ctx,
+                    std::vector<std::string>& problems) const {
+    int n = 0;
+    for (std::size_t pos = 0; pos + 8 <= s.size() && !ctx.expired();) {
+      const unsigned ver_inst = static_cast<std::uint8_t>(s[pos]) | static_cast<std::uint8_t>(s[pos + 1]) << 8;
+      const unsigned type = static_cast<std::uint8_t>(s[pos + 2]) | static_cast<std::uint8_t>(s[pos + 3]) << 8;
+      const std::uint32_t len = le32(s, pos + 4);
+      if (len > s.size() - pos - 8) break;
+      const std::string_view body = s.substr(pos + 8, len);
+      pos += 8 + static_cast<std::size_t>(len);
+      if (type != 0x1011 || !ctx.can_add_child(obj)) continue;
+      ChildSpec spec;
+      spec.name = "PowerPoint Document/ExOleObjStg" + std::to_string(++n);
+      spec.provenance = "storage embedded in the PowerPoint Document stream";
+      if ((ver_inst >> 4) != 1) {  // instance 0: stored uncompressed
+        ctx.add_child(obj, spec, body);
+        continue;
+      }
+      if (body.size() < 4) continue;
+      spec.compressed_size = body.size();
+      if (!inflate_into(obj, body.substr(4), le32(body, 0), spec, ctx) && problems.size() < 40)
+        problems.push_back(spec.name + ": zlib data damaged");
+    }
+  }
+
+  // Inflates through a ChildWriter so the engine's size and ratio limits
+  // apply while inflating. False when the zlib data is damaged.
+  bool inflate_into(const Object& obj, std::string_view in, std::uint64_t expected, ChildSpec spec,
+                    ScanContext& ctx) const {
+    z_stream z{};
+    if (inflateInit(&z) != Z_OK) return false;
+    ChildWriter w = ctx.begin_child(obj, std::move(spec));
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), 0x7FFFFFFF));
+    char buf[64 * 1024];
+    int rc = Z_OK;
+    while (rc == Z_OK && !w.stopped()) {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      rc = inflate(&z, Z_NO_FLUSH);
+      const std::size_t got = sizeof buf - z.avail_out;
+      if (got && !w.write(buf, got)) break;
+      if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
+    }
+    inflateEnd(&z);
+    ctx.commit(std::move(w));
+    // Some writers end the zlib stream without its trailer; all the
+    // announced bytes arriving is good enough.
+    return rc == Z_STREAM_END || rc == Z_OK || z.total_out >= expected;
+  }
+
   void unwrap_package(const Object& obj, const ole2::Entry& e, std::string_view stream,
                       ScanContext& ctx) const {
     Packaged p;

@@ -213,8 +213,13 @@ std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool m
       why = "chain ends early";
       break;
     }
-    if (s > kMaxRegSect || s >= limit) {
-      why = "chain leaves the file at sector " + std::to_string(s);
+    if (s > kMaxRegSect) {
+      why = "chain has invalid sector " + std::to_string(s);
+      break;
+    }
+    if (s >= limit) {
+      why = mini ? "mini sector " + std::to_string(s) + " beyond the mini FAT"
+                 : "truncated: sector " + std::to_string(s) + " is past the end of the file";
       break;
     }
     if (!visited.insert(s).second) {

@@ -43,7 +43,9 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   while (pos < in.size()) {
     if (pos + 2 > in.size()) return done(false);
     const std::uint16_t header = rd16(in, pos);
-    const std::size_t chunk_end = std::min(pos + (header & 0x0FFF) + 3, in.size());
+    const std::size_t declared_end = pos + (header & 0x0FFF) + 3;
+    if (declared_end > in.size()) ok = false;  // truncated: decode what is there
+    const std::size_t chunk_end = std::min(declared_end, in.size());
     if (((header >> 12) & 0x7) != 0x3) return done(false);  // chunk signature
     pos += 2;
     const std::size_t chunk_start = out.size();
@@ -317,7 +319,16 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   p.codepage = dir.codepage;
   for (auto& pr : dir.problems) p.problems.push_back(std::move(pr));
   const std::string prefix = p.storage_path.empty() ? "" : p.storage_path + "/";
+  // Each module stream is read once: a hostile dir could list one large
+  // stream thousands of times.
+  std::unordered_set<std::string> streams_seen;
   for (const auto& m : dir.modules) {
+    std::string key = m.stream_name;
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!streams_seen.insert(key).second) {
+      p.problems.push_back("module stream " + m.stream_name + " listed twice");
+      continue;
+    }
     ModuleSource out;
     out.name = m.name;
     const ole2::Entry* e = file.find(prefix + m.stream_name);
@@ -336,7 +347,7 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
     // A p-code string counts as known when most of its words occur in the
     // source: p-code runs carry stray neighbouring bytes at either end.
     std::unordered_set<std::string> words;
-    for_each_word(out.raw, [&](const std::string& w) { words.insert(w); });
+    if (!strings.empty()) for_each_word(out.raw, [&](const std::string& w) { words.insert(w); });
     for (const auto& s : strings) {
       int total = 0, known = 0;
       for_each_word(s, [&](const std::string& w) {

@@ -73,7 +73,10 @@ class VbaExtractor : public Extractor {
       for (const auto& m : p.modules) {
         if (m.raw.empty() || !ctx.can_add_child(obj)) continue;
         ChildSpec spec;
-        spec.name = "VBA/" + (m.name.empty() ? std::string("module") : m.name) + ".bas";
+        std::string base = m.name.empty() ? std::string("module") : m.name;
+        std::replace(base.begin(), base.end(), '/', '_');  // no fake path levels
+        std::replace(base.begin(), base.end(), '\\', '_');
+        spec.name = "VBA/" + base + ".bas";
         spec.type = "vba_source";
         spec.derived = true;
         spec.provenance = "VBA module source from " + (p.storage_path.empty() ? "/" : p.storage_path) +

@@ -109,7 +109,6 @@ TEST(Ole2Reader, TruncatedFileYieldsWhatIsThere) {
   file.resize(cut);
   Ole2File f = Ole2File::open(file);
   ASSERT_TRUE(f.ok());
-  EXPECT_FALSE(f.problems().empty());
   std::string problem;
   std::string got = f.read_stream(*f.find("WordDocument"), Ole2File::kNoLimit, &problem);
   EXPECT_EQ(got, pattern(9000, 1).substr(0, 3 * 512 + 100));
