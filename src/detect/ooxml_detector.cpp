@@ -1,6 +1,6 @@
 // OOXML package analysis: Excel 4.0 macro sheets (XML and .xlsb binary) with
 // their visibility and auto-open names, external relationships (remote
-// templates, OLE links, frames), embedded OLE objects. Every part read is
+// templates, OLE links, frames). Every part read is
 // capped in size, the entry list is capped, and the deadline is checked
 // between parts. Input trusted: none.
 #include "detect/ooxml_detector.h"
@@ -356,14 +356,6 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
   }
 
   xlm::report(ctx, obj, obj, MacroScan(pkg, ctx, rels).run());
-
-  // Embedded OLE objects ("oleObject1.bin" packages, the usual carrier of a
-  // dropped executable); pictures, charts' workbooks and fonts are not.
-  for (auto& n : pkg.names()) {
-    std::string low = office::lower_ascii(n);
-    if (low.find("/embeddings/") != std::string::npos && low.ends_with(".bin"))
-      ctx.add_finding(FindingType::embedded_file, obj, "embedded OLE object " + n);
-  }
 }
 
 }  // namespace

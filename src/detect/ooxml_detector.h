@@ -2,9 +2,10 @@
 // package itself (libzip over the object's bytes) for what single parts
 // cannot show: Excel 4.0 macro sheets with their workbook visibility and
 // auto-open names (.xlsm/.xltm XML and .xlsb binary), remote templates and
-// other external relationships, and embedded OLE objects. The parts
-// themselves are children from the ZIP extractor, so VBA projects and
-// embedded OLE files are analysed there. Input trusted: none.
+// other external relationships. The parts themselves are children from the
+// ZIP extractor, so VBA projects and embedded OLE objects (oleObject*.bin,
+// activeX*.bin: OLE2 by signature) are analysed by the OLE2 modules, which
+// report OLE Package contents as `embedded_file`. Input trusted: none.
 #pragma once
 
 #include <string>

@@ -38,6 +38,7 @@ const Registry& builtin_registry() {
     EMOGATE_DETECTOR(xlm_detector)
     EMOGATE_DETECTOR(ooxml_detector)
     EMOGATE_DETECTOR(lnk_detector)
+    EMOGATE_DETECTOR(equation_detector)
     return r;
   }();
   return reg;

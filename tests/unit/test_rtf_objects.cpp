@@ -5,6 +5,7 @@
 #include "emogate/scanner.h"
 #include "extract/rtf_objects.h"
 #include "office_fixtures.h"
+#include "ole2_builder.h"
 
 using namespace emogate;
 using namespace emogate::test;
@@ -105,4 +106,15 @@ TEST(RtfExtractor, EquationObjectIsMalicious) {
 TEST(RtfExtractor, PlainRtfHasNoFindings) {
   auto rep = Scanner(Config{}).scan_file("{\\rtf1\\ansi Hello {\\b world}\\par}", "plain.rtf");
   EXPECT_TRUE(rep.findings.empty()) << to_json(rep);
+}
+
+TEST(EquationDetector, OleObjectWithEquationNativeStreamIsMalicious) {
+  Ole2Builder b;
+  b.add("Equation Native", std::string(64, '\x1c'));
+  b.add("\x01" "CompObj", "x");
+  auto rep = Scanner(Config{}).scan_file(b.build(), "oleObject1.bin");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::embedded_file, "Equation Editor", &f)) << to_json(rep);
+  EXPECT_EQ(f->path, "oleObject1.bin");
+  EXPECT_EQ(f->verdict, Verdict::malicious);
 }
