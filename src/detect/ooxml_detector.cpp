@@ -156,12 +156,17 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 }
 
 // Relationship types whose external target Office fetches when the document
-// opens (templates, OLE links, frames, sub-documents, workbook links).
-bool fetching_type(std::string_view type) {
-  for (std::string_view t : {"attachedTemplate", "oleObject", "frame", "subDocument",
-                             "externalLinkPath", "aFChunk", "package", "control"})
-    if (type == t) return true;
-  return false;
+// opens (templates, OLE links, frames, sub-documents). Workbook links
+// (externalLinkPath) are left out: Excel asks before updating them and they
+// point at SharePoint every day. A linked picture is fetched too, but only
+// a file:/UNC one is an attack (it leaks the user's NTLM credentials).
+bool fetching(std::string_view type, std::string_view target) {
+  for (std::string_view t : {"attachedTemplate", "oleObject", "frame", "subDocument", "aFChunk",
+                             "package", "control"})
+    if (type == t) return ooxml::remote_target(target);
+  if (type != "image") return false;
+  std::string low = office::lower_ascii(target);
+  return low.starts_with("file:") || low.starts_with("\\\\") || low.starts_with("//");
 }
 
 struct Workbook {
@@ -318,6 +323,27 @@ xlm::XlmSummary MacroScan::run() {
   return std::move(sum_);
 }
 
+// A VBA project declared in [Content_Types].xml is analysed by the OLE2 and
+// VBA modules when its part is an OLE2 file; a declared project whose part is
+// missing or is something else would otherwise pass unnoticed.
+void check_declared_vba(const Package& pkg, const Object& obj, ScanContext& ctx) {
+  auto types = pkg.read("[Content_Types].xml", 4u << 20);
+  if (!types) return;
+  xml::Scanner sc(*types);
+  xml::Tag t;
+  while (sc.next(t)) {
+    if (t.closing || t.name != "Override") continue;
+    if (office::lower_ascii(t.attr("ContentType")).find("vbaproject") == std::string::npos) continue;
+    std::string part = xml::unescape(t.attr("PartName"));
+    if (!part.empty() && part[0] == '/') part.erase(0, 1);
+    auto head = pkg.read(part, 8);
+    if (!head || !head->starts_with("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
+      ctx.add_finding(FindingType::vba_macro, obj,
+                      "content types declare a VBA project at " + part +
+                          (head ? " but the part is not an OLE2 file" : " but the part is missing"));
+  }
+}
+
 class OoxmlDetector : public Detector {
  public:
   std::string_view name() const override { return "ooxml"; }
@@ -347,7 +373,7 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
       std::string low = office::lower_ascii(r.target);
       if (low.starts_with("http://") || low.starts_with("https://") || low.starts_with("ftp://"))
         ctx.add_url(r.target);
-      if (fetching_type(r.type) && ooxml::remote_target(r.target) &&
+      if (fetching(r.type, r.target) &&
           reported.insert(r.type + "\n" + r.target).second)
         ctx.add_finding(FindingType::remote_template, obj,
                         r.type + " relationship (" + n + ") loads external " + r.target);
@@ -356,6 +382,7 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
   }
 
   xlm::report(ctx, obj, obj, MacroScan(pkg, ctx, rels).run());
+  check_declared_vba(pkg, obj, ctx);
 }
 
 }  // namespace

@@ -163,3 +163,27 @@ TEST(XmlScan, TolerantOfBrokenMarkup) {
   EXPECT_EQ(t.name, "c");
   EXPECT_FALSE(sc.next(t));
 }
+
+TEST(Ooxml, DeclaredVbaProjectThatIsMissingIsReported) {
+  std::string types =
+      R"(<Types><Override PartName="/word/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>)";
+  auto missing = Scanner(Config{}).scan_file(
+      zip_bytes({{"[Content_Types].xml", types}, {"_rels/.rels", "<Relationships/>"}}), "m.docm");
+  EXPECT_TRUE(has_finding(missing, FindingType::vba_macro, "missing")) << to_json(missing);
+  auto garbage = Scanner(Config{}).scan_file(
+      zip_bytes({{"[Content_Types].xml", types}, {"word/vbaProject.bin", "not an OLE file"}}), "g.docm");
+  EXPECT_TRUE(has_finding(garbage, FindingType::vba_macro, "not an OLE2 file")) << to_json(garbage);
+}
+
+TEST(Ooxml, UncPictureIsRemoteButHttpPictureAndWorkbookLinkAreNot) {
+  auto rels = [](std::string type, std::string target) {
+    return R"(<Relationships><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/)" +
+           type + R"(" Target=")" + target + R"(" TargetMode="External"/></Relationships>)";
+  };
+  auto unc = Scanner(Config{}).scan_file(docx(rels("image", "\\\\203.0.113.9\\s\\p.png")), "a.docx");
+  EXPECT_TRUE(has_finding(unc, FindingType::remote_template, "image")) << to_json(unc);
+  auto http = Scanner(Config{}).scan_file(docx(rels("image", "https://cdn.example/p.png")), "b.docx");
+  EXPECT_FALSE(has_finding(http, FindingType::remote_template)) << to_json(http);
+  auto link = Scanner(Config{}).scan_file(docx(rels("externalLinkPath", "https://corp.example/b.xlsx")), "c.docx");
+  EXPECT_FALSE(has_finding(link, FindingType::remote_template)) << to_json(link);
+}

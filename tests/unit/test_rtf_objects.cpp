@@ -38,7 +38,7 @@ std::string package(std::string_view label, std::string_view path, std::string_v
 }  // namespace
 
 TEST(RtfObjects, ObfuscatedHexIsDecoded) {
-  std::string payload("\x01\x05\x00\x00\x02\x00\x00\x00ABC", 11);
+  std::string payload("\x01\x05\x00\x00\x02\x00\x00\x00" "ABC", 11);
   std::string h = hex(payload);  // 22 hex digits
   // Whitespace and CRLF inside the hex, a control word with a parameter, an
   // ignorable group, a very long control word, \'hh escapes, then \bin raw
@@ -64,7 +64,8 @@ TEST(RtfObjects, SeveralObjectsAndUnclosedOne) {
 
 TEST(RtfObjects, Ole1AndPackageParse) {
   std::string native = package("evil.hta", "C:\\Users\\a\\evil.hta", "<hta:application>");
-  auto o = rtf::parse_ole1(ole1("Package", native));
+  const std::string bytes = ole1("Package", native);  // parse results view into it
+  auto o = rtf::parse_ole1(bytes);
   ASSERT_TRUE(o.ok);
   EXPECT_EQ(o.format, 2u);
   EXPECT_EQ(o.class_name, "Package");
