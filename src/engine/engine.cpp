@@ -2,30 +2,16 @@
 // an exception from one module is recorded and the scan goes on.
 #include "engine.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <deque>
 
 #include "context.h"
+#include "hash.h"
 #include "typing.h"
 
 namespace emogate {
 
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = hex[md[i] >> 4];
-    out[2 * i + 1] = hex[md[i] & 15];
-  }
-  return out;
-}
 
 ObjectSummary summarize(const Object& o) {
   ObjectSummary s;
@@ -94,7 +80,9 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
       obj->mime = std::move(t.mime);
       obj->magic = std::move(t.magic);
     }
-    obj->sha256 = sha256_hex(obj->bytes());
+    // The whole message is not an attachment: hashing it would cost more
+    // than parsing it, and the MTA already identifies it by queue id.
+    if (obj->depth > 0 || obj->type != "email") obj->sha256 = sha256_hex(obj->bytes());
 
     dispatch(reg.detectors, *obj, ctx, [&](const Detector& d) { d.detect(*obj, ctx); });
     dispatch(reg.extractors, *obj, ctx, [&](const Extractor& e) { e.extract(*obj, ctx); });
