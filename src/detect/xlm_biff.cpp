@@ -628,6 +628,7 @@ class Walker {
   int macro_ = -1;  // index into res_.xlm.sheets of the current macro sheet
   bool opaque_ = false;  // record data after an undecryptable FILEPASS
   std::string names_text_;
+  std::size_t text_total_ = 0;
 };
 
 std::vector<std::string_view> Walker::continued(std::size_t next, std::string_view first) const {
@@ -730,7 +731,10 @@ void Walker::on_name(std::string_view d) {
 
 void Walker::add_line(std::string line) {
   auto& text = res_.xlm.sheets[std::size_t(macro_)].text;
-  if (text.size() >= lim_.max_text) return;
+  // Per sheet and for the whole workbook: hundreds of macro sheets must not
+  // multiply the cap.
+  if (text.size() >= lim_.max_text || text_total_ >= 4 * lim_.max_text) return;
+  text_total_ += line.size() + 1;
   text += line;
   text += '\n';
 }

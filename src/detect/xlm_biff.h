@@ -42,7 +42,7 @@ std::string_view encryption_name(Encryption e);
 
 struct BiffLimits {
   std::size_t max_records = 4'000'000;
-  std::size_t max_text = 4u << 20;  // decoded text kept per sheet
+  std::size_t max_text = 4u << 20;  // decoded text kept per sheet (4x per workbook)
 };
 
 struct BiffResult {
