@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::set<std::string> fns;
   for (int biff : {5, 8, 12}) xlm::decode_formula(bytes, biff, {"a", "b"}, &fns);
   auto wb = xlm::parse_xlsb_workbook(bytes);
-  xlm::xlsb_sheet_text(bytes, wb.names, &fns, 1 << 20);
+  xlm::xlsb_sheet_text(bytes, wb.names, xlm::parse_xlsb_sst(bytes, 1 << 20), &fns, 1 << 20);
   if (xlm::is_sylk(bytes)) xlm::parse_sylk(bytes);
   xlm::biff_keystream(bytes, xlm::kDefaultPassword, 64);
   return 0;

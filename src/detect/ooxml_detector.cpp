@@ -194,6 +194,7 @@ class MacroScan {
   Workbook wb_;
   xlm::XlmSummary sum_;
   std::optional<std::vector<std::string>> sst_;
+  std::vector<std::string> names_;  // .xlsb defined names, for PtgName
 };
 
 std::string MacroScan::find_workbook() const {
@@ -210,11 +211,15 @@ std::string MacroScan::find_workbook() const {
 const std::vector<std::string>& MacroScan::shared_strings() {
   if (sst_) return *sst_;
   sst_.emplace();
-  std::string path = "xl/sharedStrings.xml";
+  std::string path = ends_with_ci(wb_.path, ".bin") ? "xl/sharedStrings.bin" : "xl/sharedStrings.xml";
   for (auto& [id, r] : wb_.rels)
     if (r.type == "sharedStrings") path = r.target;
   auto xml = pkg_.read(path, cap_);
   if (!xml) return *sst_;
+  if (ends_with_ci(path, ".bin")) {
+    *sst_ = xlm::parse_xlsb_sst(*xml, cap_);
+    return *sst_;
+  }
   xml::Scanner sc(*xml);
   xml::Tag t;
   std::string cur;
@@ -273,7 +278,7 @@ xlm::XlmSummary MacroScan::run() {
     seen.insert(office::lower_ascii(part));
     if (auto data = pkg_.read(part, cap_)) {
       if (ends_with_ci(part, ".bin"))
-        ms.text = xlm::xlsb_sheet_text(*data, {}, &sum_.functions, 4u << 20);
+        ms.text = xlm::xlsb_sheet_text(*data, names_, shared_strings(), &sum_.functions, 4u << 20);
       else
         ms.text = xml_sheet_text(*data);
     }
@@ -284,6 +289,7 @@ xlm::XlmSummary MacroScan::run() {
   if (wb_data && ends_with_ci(wb_.path, ".bin")) {
     auto bin = xlm::parse_xlsb_workbook(*wb_data);
     sum_.auto_names = bin.auto_names;
+    names_ = bin.names;
     for (auto& s : bin.sheets) {
       auto it = wb_.rels.find(s.rel_id);
       if (it != wb_.rels.end() && macro_part(it->second)) add_sheet(s.name, s.state, it->second.target);

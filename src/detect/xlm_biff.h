@@ -94,9 +94,12 @@ struct XlsbWorkbook {
   std::vector<std::string> auto_names;  // Auto_Open-style ones
 };
 XlsbWorkbook parse_xlsb_workbook(std::string_view workbook_bin);
+// Strings of xl/sharedStrings.bin (BrtSSTItem records).
+std::vector<std::string> parse_xlsb_sst(std::string_view sst_bin, std::size_t max_bytes);
 // Cells of a binary (macro) sheet part as text, one cell a line.
 std::string xlsb_sheet_text(std::string_view sheet_bin, const std::vector<std::string>& names,
-                            std::set<std::string>* functions, std::size_t max_text);
+                            const std::vector<std::string>& sst, std::set<std::string>* functions,
+                            std::size_t max_text);
 
 // ---- SYLK (text spreadsheet interchange; Excel opens .slk files) ----
 

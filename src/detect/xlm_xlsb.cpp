@@ -33,7 +33,7 @@ std::string wide(Reader& r) {
   return office::utf16le_to_utf8(r.bytes(cch * 2u));
 }
 
-constexpr std::uint32_t kBrtName = 39, kBrtBundleSh = 156, kBrtRowHdr = 0, kBrtCellSt = 6,
+constexpr std::uint32_t kBrtSstItem = 19, kBrtName = 39, kBrtBundleSh = 156, kBrtRowHdr = 0, kBrtCellSt = 6,
                         kBrtCellIsst = 7, kBrtFmlaString = 8, kBrtFmlaNum = 9,
                         kBrtFmlaBool = 10, kBrtFmlaError = 11;
 
@@ -65,8 +65,25 @@ XlsbWorkbook parse_xlsb_workbook(std::string_view bin) {
   return wb;
 }
 
+std::vector<std::string> parse_xlsb_sst(std::string_view bin, std::size_t max_bytes) {
+  std::vector<std::string> out;
+  std::size_t total = 0;
+  Reader r(bin);
+  std::uint32_t type;
+  std::string_view d;
+  while (next_record(r, type, d) && total < max_bytes) {
+    if (type != kBrtSstItem) continue;
+    Reader f(d);
+    f.u8();  // rich-text and phonetic flags; the runs follow the text
+    out.push_back(wide(f));
+    total += out.back().size();
+  }
+  return out;
+}
+
 std::string xlsb_sheet_text(std::string_view bin, const std::vector<std::string>& names,
-                            std::set<std::string>* functions, std::size_t max_text) {
+                            const std::vector<std::string>& sst, std::set<std::string>* functions,
+                            std::size_t max_text) {
   std::string out;
   Reader r(bin);
   std::uint32_t type, row = 0;
@@ -85,7 +102,8 @@ std::string xlsb_sheet_text(std::string_view bin, const std::vector<std::string>
     if (type == kBrtCellSt) {
       line += "\"" + wide(f) + "\"";
     } else if (type == kBrtCellIsst) {
-      line += "<sst " + std::to_string(f.u32()) + ">";
+      std::uint32_t i = f.u32();
+      line += i < sst.size() ? "\"" + sst[i] + "\"" : "<sst " + std::to_string(i) + ">";
     } else {
       if (type == kBrtFmlaString) wide(f);
       else f.skip(type == kBrtFmlaNum ? 8 : 1);

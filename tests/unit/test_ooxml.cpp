@@ -187,3 +187,52 @@ TEST(Ooxml, UncPictureIsRemoteButHttpPictureAndWorkbookLinkAreNot) {
   auto link = Scanner(Config{}).scan_file(docx(rels("externalLinkPath", "https://corp.example/b.xlsx")), "c.docx");
   EXPECT_FALSE(has_finding(link, FindingType::remote_template)) << to_json(link);
 }
+
+namespace {
+
+std::string varint(std::uint32_t v, int max_bytes) {
+  std::string out;
+  for (int k = 0; k < max_bytes; ++k) {
+    std::uint8_t b = v & 0x7F;
+    v >>= 7;
+    if (v) b |= 0x80;
+    out += char(b);
+    if (!v) break;
+  }
+  return out;
+}
+std::string rec12(std::uint32_t type, const std::string& data) {
+  return varint(type, 2) + varint(std::uint32_t(data.size()), 4) + data;
+}
+std::string wide(std::string_view s) { return u32(std::uint32_t(s.size())) + utf16(s); }
+
+}  // namespace
+
+TEST(Ooxml, XlsbBinaryMacroSheetWithVisibilityFormulasAndStrings) {
+  std::string workbook = rec12(156, u32(2) + u32(1) + wide("rId1") + wide("Macro1")) +
+                         rec12(39, u32(0x20) + u8(0) + u32(0xFFFFFFFF) + wide("Auto_Open"));
+  std::string rgce = u8(0x17) + u16(4) + utf16("calc") + u8(0x42) + u8(1) + u16(110);
+  std::string sheet = rec12(0, u32(0) + std::string(8, '\0')) +
+                      rec12(9, u32(0) + u32(0) + std::string(8, '\0') + u16(0) +
+                                   u32(std::uint32_t(rgce.size())) + rgce + u32(0)) +
+                      rec12(7, u32(1) + u32(0) + u32(0));
+  std::string sst = rec12(19, u8(0) + wide("powershell -enc AAAA"));
+  std::string rels =
+      R"(<Relationships><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.bin"/></Relationships>)";
+  std::string root =
+      R"(<Relationships><Relationship Id="r" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.bin"/></Relationships>)";
+  auto rep = Scanner(Config{}).scan_file(zip_bytes({{"[Content_Types].xml", "<Types/>"},
+                                                    {"_rels/.rels", root},
+                                                    {"xl/workbook.bin", workbook},
+                                                    {"xl/_rels/workbook.bin.rels", rels},
+                                                    {"xl/macrosheets/sheet1.bin", sheet},
+                                                    {"xl/sharedStrings.bin", sst}}),
+                                         "b.xlsb");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f)) << to_json(rep);
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("sheet 'Macro1' very hidden"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("Auto_Open"), std::string::npos);
+  EXPECT_NE(f->detail.find("EXEC"), std::string::npos);
+  EXPECT_NE(f->detail.find("powershell"), std::string::npos) << "shared string reached the text";
+}

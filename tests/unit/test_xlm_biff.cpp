@@ -206,3 +206,25 @@ TEST(XlmSylk, AutoOpenAndMacroFunctionsMakeAMacroSheet) {
   // An ordinary SYLK sheet (CHAR is a worksheet function too) is not a macro.
   EXPECT_TRUE(xlm::parse_sylk("ID;PWXL\nC;Y1;X1;ECHAR(65)&SUM(A1:A3)\nE\n").sheets.empty());
 }
+
+TEST(XlmBiff, Biff5BoundSheetNameAndFormulas) {
+  // BIFF5: byte strings without the high-byte flag, 14-byte PtgName tail.
+  auto bof = [](std::uint16_t dt) { return biff(0x0809, u16(0x0500) + u16(dt) + std::string(4, '\0')); };
+  auto sheet = [](std::uint32_t pos, const std::string& n) {
+    return biff(0x0085, u32(pos) + u8(1) + u8(1) + u8(std::uint8_t(n.size())) + n);
+  };
+  std::string rgce = u8(0x3A) + std::string(14, '\0') + u16(0) + u8(0);  // PtgRef3d, BIFF5 layout
+  std::string name = biff(0x0018, u16(0x0020) + u8(0) + u8(1) + u16(std::uint16_t(rgce.size())) +
+                                      u16(0) + u16(0) + std::string(4, '\0') + u8(1) + rgce);
+  std::string call = u8(0x17) + u8(4) + "calc" + u8(0x42) + u8(1) + u16(110);
+  std::string macro = bof(0x0040) + formula_cell(0, 0, call) + biff(0x000A, "");
+  std::size_t globals = bof(5).size() + sheet(0, "Macro1").size() + name.size() + 4;
+  std::string stream = bof(5) + sheet(std::uint32_t(globals), "Macro1") + name + biff(0x000A, "") + macro;
+  auto r = xlm::analyse_workbook(stream);
+  EXPECT_EQ(r.biff, 5);
+  ASSERT_EQ(r.xlm.sheets.size(), 1u);
+  EXPECT_EQ(r.xlm.sheets[0].name, "Macro1");
+  EXPECT_EQ(r.xlm.sheets[0].state, xlm::kHidden);
+  EXPECT_EQ(r.xlm.auto_names, std::vector<std::string>{"Auto_Open"});
+  EXPECT_NE(r.xlm.sheets[0].text.find("R1C1: =EXEC(\"calc\")"), std::string::npos) << r.xlm.sheets[0].text;
+}
