@@ -64,6 +64,8 @@ namespace {
 
 constexpr std::size_t kMaxEntries = 20000;
 constexpr std::uint64_t kMaxPart = 64ull << 20;
+constexpr std::uint64_t kMaxRels = 4ull << 20;   // relationship parts are small
+constexpr std::uint64_t kBudget = 256ull << 20;  // all parts read, per package
 
 class Package {
  public:
@@ -94,9 +96,12 @@ class Package {
 
   // At most `cap` bytes of a part (names compare case-insensitively, as OPC
   // part names do). Empty optional when absent or unreadable (encrypted).
+  // Every read also draws on one budget for the whole package, so that
+  // thousands of small compressed parts cannot each inflate to the cap.
   std::optional<std::string> read(std::string_view name, std::uint64_t cap) const {
+    cap = std::min(cap, budget_);
     zip_int64_t idx = zip_name_locate(z_, std::string(name).c_str(), ZIP_FL_NOCASE);
-    if (idx < 0) return std::nullopt;
+    if (idx < 0 || cap == 0) return std::nullopt;
     zip_file_t* f = zip_fopen_index(z_, zip_uint64_t(idx), 0);
     if (!f) return std::nullopt;
     std::string out;
@@ -107,11 +112,14 @@ class Package {
       out.append(buf, std::size_t(got));
     }
     zip_fclose(f);
+    budget_ -= out.size();
     return out;
   }
+  bool exhausted() const { return budget_ == 0; }
 
  private:
   zip_t* z_ = nullptr;
+  mutable std::uint64_t budget_ = kBudget;
   std::vector<std::string> names_;
 };
 
@@ -343,6 +351,7 @@ void check_declared_vba(const Package& pkg, const Object& obj, ScanContext& ctx)
     std::string part = xml::unescape(t.attr("PartName"));
     if (!part.empty() && part[0] == '/') part.erase(0, 1);
     auto head = pkg.read(part, 8);
+    if (pkg.exhausted()) return;  // cannot tell "missing" from "not read"
     if (!head || !head->starts_with("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
       ctx.add_finding(FindingType::vba_macro, obj,
                       "content types declare a VBA project at " + part +
@@ -368,7 +377,7 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
   std::set<std::string> reported;
   for (auto& n : pkg.names()) {
     if (!ends_with_ci(n, ".rels") || ctx.expired()) continue;
-    auto xml = pkg.read(n, cap);
+    auto xml = pkg.read(n, std::min(cap, kMaxRels));
     if (!xml) continue;
     auto list = parse_rels(*xml);
     for (auto& r : list) {
@@ -389,6 +398,9 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
 
   xlm::report(ctx, obj, obj, MacroScan(pkg, ctx, rels).run());
   check_declared_vba(pkg, obj, ctx);
+  if (pkg.exhausted())
+    ctx.limit_hit(obj, "ooxml_read_budget",
+                  "OOXML analysis read " + std::to_string(kBudget >> 20) + " MB of parts and stopped");
 }
 
 }  // namespace
