@@ -769,15 +769,17 @@ std::optional<std::pair<std::size_t, std::string_view>> Walker::run(bool stop_at
     std::size_t at = pos;
     pos += 4;
     if (len > s_.size() - pos) {
-      res_.problems.push_back("record 0x" + std::to_string(type) + " at offset " +
-                              std::to_string(at) + " runs past the end of the stream");
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "record 0x%04X at offset %zu runs past the end of the stream",
+                    unsigned(type), at);
+      res_.problems.emplace_back(buf);
       len = std::uint16_t(s_.size() - pos);
     }
     std::string_view d = s_.substr(pos, len);
     pos += len;
     if (records == 1 && type != kBof) {
       res_.problems.push_back("stream does not start with a BOF record");
-      if (type != kBof && le16(s_, 0) > 0x1000) break;  // not BIFF at all
+      if (type > 0x1000) break;  // not BIFF at all
     }
     switch (type) {
       case kBof: on_bof(at, d); continue;

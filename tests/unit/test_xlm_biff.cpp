@@ -228,3 +228,16 @@ TEST(XlmBiff, Biff5BoundSheetNameAndFormulas) {
   EXPECT_EQ(r.xlm.auto_names, std::vector<std::string>{"Auto_Open"});
   EXPECT_NE(r.xlm.sheets[0].text.find("R1C1: =EXEC(\"calc\")"), std::string::npos) << r.xlm.sheets[0].text;
 }
+
+TEST(XlmDetector, TruncatedWorkbookIsMalformedButStillAnalysed) {
+  std::string wb = biff8_workbook(2, true).stream;
+  wb.resize(wb.size() - 6);  // drop the final EOF and the last formula's tail
+  auto r = xlm::analyse_workbook(wb);
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems.front().find("runs past the end"), std::string::npos) << r.problems.front();
+  Ole2Builder b;
+  b.add("Workbook", wb);
+  auto rep = Scanner(Config{}).scan_file(b.build(), "cut.xls");
+  EXPECT_TRUE(has_finding(rep, FindingType::malformed, "BIFF: record 0x")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "very hidden"));
+}
