@@ -19,6 +19,9 @@ constexpr std::size_t kHeaderDifat = 109;
 // Bounds that no real document comes near; they keep hostile trees cheap.
 constexpr std::size_t kMaxDirEntries = 1u << 16;
 constexpr int kMaxDepth = 64;
+// Paths repeat their parents' names; this caps what a deep, wide hostile
+// tree can make us allocate.
+constexpr std::size_t kMaxPathBytes = 8u << 20;
 
 std::uint16_t u16(std::string_view b, std::size_t off) {
   return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
@@ -67,15 +70,11 @@ std::string utf16le_to_utf8(const std::uint8_t* p, std::size_t units) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 32;
-    if (y >= 'A' && y <= 'Z') y += 32;
-    if (x != y) return false;
-  }
-  return true;
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+  return out;
 }
 
 // Path components must not fake extra levels.
@@ -369,7 +368,8 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
 
   entries_.push_back(make(0));
   entries_.back().type = EntryType::root;
-  parents_.push_back(kNoStream);
+  kids_.emplace_back();
+  std::size_t path_bytes = 0;
   std::vector<bool> seen(raw.size(), false);
   seen[0] = true;
   struct Item {
@@ -403,9 +403,16 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     const Entry& parent = entries_[it.parent];
     out.path = (parent.type == EntryType::root ? std::string() : parent.path + "/") +
                path_component(out.name);
+    path_bytes += out.path.size();
+    if (path_bytes > kMaxPathBytes) {
+      problem("directory tree too large (paths exceed " + std::to_string(kMaxPathBytes) + " bytes)");
+      break;
+    }
+    const std::uint32_t self = static_cast<std::uint32_t>(entries_.size());
+    by_path_.emplace(ascii_lower(out.path), self);
     entries_.push_back(std::move(out));
-    parents_.push_back(it.parent);
-    const std::uint32_t self = static_cast<std::uint32_t>(entries_.size() - 1);
+    kids_.emplace_back();
+    kids_[it.parent].push_back(self);
     stack.push_back({u32(v, 72), it.parent, it.depth});
     stack.push_back({u32(v, 68), it.parent, it.depth});
     if (e[66] == 1) {
@@ -423,29 +430,25 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     if (out.name.empty()) continue;
     out.orphan = true;
     out.path = "[orphan]/" + path_component(out.name);
+    by_path_.emplace(ascii_lower(out.path), static_cast<std::uint32_t>(entries_.size()));
     entries_.push_back(std::move(out));
-    parents_.push_back(kNoStream);
+    kids_.emplace_back();
     orphans = true;
   }
   if (orphans) problem("stream entries not reachable from the directory tree");
 }
 
 const Entry* Ole2File::find(std::string_view path) const {
-  for (const auto& e : entries_)
-    if (e.type != EntryType::root && iequals(e.path, path)) return &e;
-  return nullptr;
+  auto it = by_path_.find(ascii_lower(path));
+  return it == by_path_.end() ? nullptr : &entries_[it->second];
 }
 
 std::vector<const Entry*> Ole2File::children(const Entry* storage) const {
-  std::uint32_t want = 0;
-  if (storage) {
-    want = kNoStream;
-    for (std::size_t i = 0; i < entries_.size(); ++i)
-      if (&entries_[i] == storage) want = static_cast<std::uint32_t>(i);
-  }
   std::vector<const Entry*> out;
-  for (std::size_t i = 0; i < entries_.size(); ++i)
-    if (parents_[i] == want && want != kNoStream) out.push_back(&entries_[i]);
+  if (entries_.empty()) return out;
+  const Entry* e = storage ? storage : &entries_[0];
+  if (e < entries_.data() || e >= entries_.data() + entries_.size()) return out;
+  for (std::uint32_t k : kids_[static_cast<std::size_t>(e - entries_.data())]) out.push_back(&entries_[k]);
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace emogate::ole2 {
@@ -89,7 +90,8 @@ class Ole2File {
   std::vector<std::uint32_t> mini_stream_;  // sectors of the mini stream (root chain)
   std::uint64_t mini_stream_size_ = 0;
   std::vector<Entry> entries_;
-  std::vector<std::uint32_t> parents_;      // index into entries_ per entry
+  std::vector<std::vector<std::uint32_t>> kids_;  // per entry: indexes of its children
+  std::unordered_map<std::string, std::uint32_t> by_path_;  // ASCII-lower-cased path -> index
   std::vector<std::string> problems_;
 };
 

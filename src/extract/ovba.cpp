@@ -14,6 +14,10 @@
 namespace emogate::ovba {
 namespace {
 
+// Real projects have tens of modules and dir streams of a few KB.
+constexpr std::size_t kMaxModules = 4096;
+constexpr std::size_t kMaxDir = 1u << 20;
+
 std::uint16_t rd16(std::string_view b, std::size_t off) {
   return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
                                     static_cast<std::uint8_t>(b[off + 1]) << 8);
@@ -173,6 +177,10 @@ Dir parse_dir(std::string_view d) {
         dir.project_name = to_utf8(data, dir.codepage);
         break;
       case 0x0019:  // MODULENAME starts a module
+        if (dir.modules.size() >= kMaxModules) {
+          dir.problems.push_back("more than " + std::to_string(kMaxModules) + " modules");
+          return dir;
+        }
         dir.modules.emplace_back();
         cur = &dir.modules.back();
         cur->name = to_utf8(data, dir.codepage);
@@ -311,8 +319,8 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   p.storage_path = where.vba_storage ? where.vba_storage->path : std::string();
   std::string problem;
   bool complete = false;
-  const std::string dir_bytes = decompress(file.read_stream(*where.dir_stream, 1u << 24, &problem),
-                                           1u << 24, &complete);
+  const std::string dir_bytes = decompress(file.read_stream(*where.dir_stream, kMaxDir, &problem),
+                                           kMaxDir, &complete);
   if (!problem.empty()) p.problems.push_back("dir stream: " + problem);
   if (!complete) p.problems.push_back("dir stream does not decompress cleanly");
   Dir dir = parse_dir(dir_bytes);
