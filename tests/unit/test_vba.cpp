@@ -268,7 +268,8 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   Config c;
   {
     Scanner s{Config{}};
-    const Finding* f = find(s.scan_file(doc, "a.doc"), FindingType::vba_macro);
+    const Report first = s.scan_file(doc, "a.doc");
+    const Finding* f = find(first, FindingType::vba_macro);
     ASSERT_NE(f, nullptr);
     std::size_t at = f->detail.find("sha256 ");
     ASSERT_NE(at, std::string::npos);
@@ -313,7 +314,8 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   EXPECT_EQ(f->verdict, Verdict::clean);
   EXPECT_NE(f->detail.find("allow-listed (sender domain partner.example)"), std::string::npos) << f->detail;
   env.sender = "a@elsewhere.example";
-  f = find(by_domain.scan_message(msg, env), FindingType::vba_macro);
+  r = by_domain.scan_message(msg, env);
+  f = find(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
 }
