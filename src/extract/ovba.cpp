@@ -120,13 +120,38 @@ std::string utf16_to_utf8(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+// iconv_open is costly (it loads a gconv module): keep one converter per
+// thread for the last code page used.
+struct Converter {
+  int codepage = -1;
+  iconv_t cd = reinterpret_cast<iconv_t>(-1);
+  ~Converter() {
+    if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+  }
+  iconv_t get(std::uint16_t cp) {
+    if (cp == codepage) {
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+      return cd;
+    }
+    if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+    const std::string name = cp == 65001   ? "UTF-8"
+                             : cp == 10000 ? "MACINTOSH"
+                             : cp == 1200  ? "UTF-16LE"
+                                           : "CP" + std::to_string(cp);
+    cd = iconv_open("UTF-8", name.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) cd = iconv_open("UTF-8", "CP1252");
+    codepage = cp;
+    return cd;
+  }
+};
+
+}  // namespace
+
 std::string to_utf8(std::string_view text, std::uint16_t codepage) {
-  std::string name = codepage == 65001   ? "UTF-8"
-                     : codepage == 10000 ? "MACINTOSH"
-                     : codepage == 1200  ? "UTF-16LE"
-                                         : "CP" + std::to_string(codepage);
-  iconv_t cd = iconv_open("UTF-8", name.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) cd = iconv_open("UTF-8", "CP1252");
+  thread_local Converter conv;
+  iconv_t cd = conv.get(codepage);
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::string(text);
   std::string out;
   out.resize(text.size() * 4 + 16);
@@ -145,7 +170,6 @@ std::string to_utf8(std::string_view text, std::uint16_t codepage) {
     out_p += 3;
     out_left -= 3;
   }
-  iconv_close(cd);
   out.resize(out.size() - out_left);
   return out;
 }

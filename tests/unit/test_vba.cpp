@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "detect/vba_keywords.h"
 #include "emogate/scanner.h"
@@ -318,4 +319,30 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   f = find(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
+}
+
+TEST(VbaScan, HostileDirIsBounded) {
+  // One big module stream listed many times, and a name with slashes.
+  VbaProjectBuilder p;
+  std::string big = "Sub X()\r\n" + std::string(200000, ' ') + "\r\nEnd Sub\r\n";
+  for (int i = 0; i < 3000; ++i) p.add("../../evil/Mod", "");  // the dir only needs the names
+  Ole2Builder b(3);
+  b.add("Macros/VBA/dir", ovba_compress(p.dir_stream()));
+  b.add("Macros/VBA/../../evil/Mod", ovba_compress(big));
+  Scanner s{Config{}};
+  const auto t0 = std::chrono::steady_clock::now();
+  Report r = s.scan_file(b.build(), "x.doc");
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 1000.0);
+  std::printf("hostile dir scanned in %.1f ms\n", ms);
+  const Finding* f = find(r, FindingType::vba_macro);
+  ASSERT_NE(f, nullptr);
+  int sources = 0;
+  for (const auto& o : r.objects) {
+    if (o.type != "vba_source") continue;
+    ++sources;
+    EXPECT_EQ(o.path.find("x.doc/VBA/"), 0u) << o.path;
+    EXPECT_EQ(o.path.find('/', 10), std::string::npos) << o.path;  // no fake levels
+  }
+  EXPECT_EQ(sources, 1);
 }
