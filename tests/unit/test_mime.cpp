@@ -51,7 +51,7 @@ TEST(Charset, ShiftJisIsCp932) {
 
 TEST(Charset, GuessesWithoutLabelAndNeverFails) {
   EXPECT_EQ(to_utf8(encode("パスワード", "CP932"), ""), "パスワード");
-  std::string garbage = "\xff\xfe\x80abc";
+  std::string garbage = "\xff\xfe\x80" "abc";
   std::string out = to_utf8(garbage, "utf-8");
   EXPECT_TRUE(is_valid_utf8(out));
   EXPECT_TRUE(is_valid_utf8(to_utf8("abc", "x-no-such-charset")));
