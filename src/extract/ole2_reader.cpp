@@ -52,24 +52,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-std::string utf16le_to_utf8(const std::uint8_t* p, std::size_t units) {
-  std::string out;
-  for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = p[2 * i] | p[2 * i + 1] << 8;
-    if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
-      std::uint32_t lo = p[2 * i + 2] | p[2 * i + 3] << 8;
-      if (lo >= 0xDC00 && lo < 0xE000) {
-        append_utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
-        ++i;
-        continue;
-      }
-    }
-    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    append_utf8(out, c);
-  }
-  return out;
-}
-
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -85,6 +67,25 @@ std::string path_component(const std::string& name) {
 }
 
 }  // namespace
+
+std::string utf16le_to_utf8(std::string_view bytes) {
+  std::string out;
+  const std::size_t units = bytes.size() / 2;
+  for (std::size_t i = 0; i < units; ++i) {
+    std::uint32_t c = u16(bytes, 2 * i);
+    if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
+      const std::uint32_t lo = u16(bytes, 2 * i + 2);
+      if (lo >= 0xDC00 && lo < 0xE000) {
+        append_utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
+        ++i;
+        continue;
+      }
+    }
+    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
+    append_utf8(out, c);
+  }
+  return out;
+}
 
 bool has_signature(std::string_view b) {
   static const char kSig[8] = {'\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1'};
@@ -358,7 +359,7 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
         units = i;
         break;
       }
-    out.name = utf16le_to_utf8(e.data(), units);
+    out.name = utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(e.data()), units * 2));
     out.type = e[66] == 1 ? EntryType::storage : e[66] == 5 ? EntryType::root : EntryType::stream;
     out.start_sector = u32(v, 116);
     out.size = major_ == 3 ? u32(v, 120) : u64(v, 120);

@@ -88,37 +88,7 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   return done(true);
 }
 
-std::string utf16_to_utf8(std::string_view bytes) {
-  std::string out;
-  const std::size_t units = bytes.size() / 2;
-  for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = rd16(bytes, 2 * i);
-    if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
-      std::uint32_t lo = rd16(bytes, 2 * i + 2);
-      if (lo >= 0xDC00 && lo < 0xE000) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-        ++i;
-      }
-    }
-    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | c >> 6);
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | c >> 12);
-      out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | c >> 18);
-      out += static_cast<char>(0x80 | (c >> 12 & 0x3F));
-      out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return out;
-}
+std::string utf16_to_utf8(std::string_view bytes) { return ole2::utf16le_to_utf8(bytes); }
 
 namespace {
 
