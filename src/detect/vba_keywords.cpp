@@ -2,6 +2,8 @@
 // source text comes from a hostile document; scanning is linear per keyword.
 #include "detect/vba_keywords.h"
 
+#include "engine/text_util.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -71,15 +73,6 @@ bool ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-// ASCII only: VBA keywords are ASCII, and bytes >= 0x80 must stay as they are.
-char lower_c(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower_c(c);
-  return out;
-}
-
 // Code with comments blanked (' outside a string literal, and Rem lines);
 // string literals kept. Lower-cased for matching.
 std::string code_only(std::string_view src) {
@@ -96,7 +89,7 @@ std::string code_only(std::string_view src) {
     }
     if (line_start && !std::isspace(static_cast<unsigned char>(c))) {
       line_start = false;
-      if (src.size() - i >= 4 && lower(src.substr(i, 3)) == "rem" &&
+      if (src.size() - i >= 4 && ascii_lower(src.substr(i, 3)) == "rem" &&
           std::isspace(static_cast<unsigned char>(src[i + 3])))
         in_comment = true;
     }
@@ -106,7 +99,7 @@ std::string code_only(std::string_view src) {
       in_comment = true;
       continue;
     }
-    out += lower_c(c);
+    out += ascii_lower(c);
   }
   return out;
 }
@@ -146,9 +139,9 @@ template <std::size_t N>
 std::vector<Prepared> prepare(const Keyword (&table)[N]) {
   std::vector<Prepared> out;
   for (const auto& k : table) {
-    Prepared p{lower(k.text), {}, k.label};
+    Prepared p{ascii_lower(k.text), {}, k.label};
     for (const auto& other : table) {
-      std::string o = lower(other.text);
+      std::string o = ascii_lower(other.text);
       if (o.size() > p.text.size() && o.find(p.text) != std::string::npos) p.longer.push_back(std::move(o));
     }
     out.push_back(std::move(p));
@@ -245,7 +238,7 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
   match(code, autoexec, r.autoexec);
   // ActiveX events: "sub <control><suffix>(".
   for (const char* suffix : kActiveXEvents) {
-    std::string s = lower(suffix);
+    std::string s = ascii_lower(suffix);
     std::size_t pos = 0;
     while ((pos = code.find(s, pos)) != std::string::npos) {
       std::size_t end = pos + s.size();

@@ -4,6 +4,8 @@
 // set; nothing is allocated beyond what the file (or max_bytes) can justify.
 #include "extract/ole2_reader.h"
 
+#include "engine/text_util.h"
+
 #include <algorithm>
 #include <cstring>
 #include <unordered_set>
@@ -50,13 +52,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
-  return out;
 }
 
 // Path components must not fake extra levels.

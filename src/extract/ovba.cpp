@@ -2,6 +2,8 @@
 // Input trusted: none. Every read is bounds-checked; output is capped.
 #include "extract/ovba.h"
 
+#include "engine/text_util.h"
+
 #include <iconv.h>
 
 #include <algorithm>
@@ -24,13 +26,6 @@ std::uint16_t rd16(std::string_view b, std::size_t off) {
 }
 std::uint32_t rd32(std::string_view b, std::size_t off) {
   return rd16(b, off) | static_cast<std::uint32_t>(rd16(b, off + 2)) << 16;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -214,7 +209,7 @@ std::vector<ProjectLocation> find_projects(const ole2::Ole2File& file) {
     if (e.type == ole2::EntryType::stream || e.orphan) continue;
     const ole2::Entry* storage = e.type == ole2::EntryType::root ? nullptr : &e;
     for (const auto* kid : file.children(storage))
-      if (kid->type == ole2::EntryType::stream && iequals(kid->name, "dir"))
+      if (kid->type == ole2::EntryType::stream && ascii_lower(kid->name) == "dir")
         out.push_back({storage, kid});
   }
   return out;
@@ -252,7 +247,7 @@ void for_each_word(std::string_view s, F&& f) {
     while (j < s.size() && std::isalnum(static_cast<unsigned char>(s[j]))) ++j;
     if (j - i >= 3) {
       std::string w(s.substr(i, j - i));
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      w = ascii_lower(w);
       f(w);
     }
     i = j;
@@ -325,9 +320,7 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   // stream thousands of times.
   std::unordered_set<std::string> streams_seen;
   for (const auto& m : dir.modules) {
-    std::string key = m.stream_name;
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!streams_seen.insert(key).second) {
+    if (!streams_seen.insert(ascii_lower(m.stream_name)).second) {
       p.problems.push_back("module stream " + m.stream_name + " listed twice");
       continue;
     }
