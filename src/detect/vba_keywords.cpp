@@ -55,7 +55,10 @@ constexpr Keyword kExecute[] = {
     {"cmd.exe", "cmd.exe"},               {"wscript.exe", "wscript.exe"},
     {"mshta", "mshta"},                   {"rundll32", "rundll32"},
     {"regsvr32", "regsvr32"},             {"Schedule.Service", "Schedule.Service"},
-    {"ExecQuery", "ExecQuery"},
+    {"ExecQuery", "ExecQuery"},           {"SendKeys", "SendKeys"},
+    {"FollowHyperlink", "FollowHyperlink"}, {"CreateThread", "CreateThread"},
+    {"VirtualAlloc", "VirtualAlloc"},     {"RtlMoveMemory", "RtlMoveMemory"},
+    {"EnumSystemCodePagesW", "EnumSystemCodePages callback"},
 };
 
 constexpr Keyword kDownload[] = {
@@ -253,6 +256,14 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
     }
   }
   if (open_for_write(code)) add_unique(r.write, "Open For Output/Append/Binary");
+  // "Declare [PtrSafe] Function/Sub name Lib "kernel32"": direct Windows API calls.
+  for (std::size_t pos = code.find("declare "); pos != std::string::npos; pos = code.find("declare ", pos + 8)) {
+    const std::size_t eol = code.find('\n', pos);
+    if ((pos == 0 || !ident_char(code[pos - 1])) && code.substr(pos, eol - pos).find(" lib ") != std::string::npos) {
+      add_unique(r.execute, "Declare Lib (Windows API)");
+      break;
+    }
+  }
   match(code, write, r.write);
   match(code, execute, r.execute);
   match(code, download, r.download);

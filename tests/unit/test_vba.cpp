@@ -132,6 +132,16 @@ TEST(VbaKeywords, MraptorStyleRule) {
   EXPECT_TRUE(r.malicious());
 }
 
+TEST(VbaKeywords, WindowsApiDeclarations) {
+  auto r = vba::analyze_vba({"Private Declare PtrSafe Function VirtualAlloc Lib \"kernel32\" (ByVal a As LongPtr) As LongPtr\r\n"
+                             "Sub Workbook_Open()\r\nx = VirtualAlloc(0)\r\nEnd Sub\r\n"});
+  EXPECT_TRUE(r.malicious());
+  EXPECT_EQ(r.detail(), "autoexec: Workbook_Open; execute: Declare Lib (Windows API), VirtualAlloc");
+  // "Declare" without Lib is just a variable name in a comment-free line.
+  r = vba::analyze_vba({"Dim declareLater As Integer\r\n"});
+  EXPECT_EQ(r.detail(), "");
+}
+
 TEST(VbaKeywords, DownloadAndObfuscation) {
   std::string src = "Sub Auto_Open()\r\nSet x = CreateObject(\"MSXML2.XMLHTTP\")\r\nURLDownloadToFile 0, u, f, 0, 0\r\n";
   for (int i = 0; i < 30; ++i) src += "s = s & Chr(" + std::to_string(65 + i) + ")\r\n";
