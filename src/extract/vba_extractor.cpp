@@ -76,7 +76,8 @@ class VbaExtractor : public Extractor {
     for (const auto& m : p.modules) {
       all += m.raw;
       texts.push_back(m.text);
-      names += (names.empty() ? "" : ", ") + m.name;
+      if (texts.size() <= 10) names += (names.empty() ? "" : ", ") + m.name;
+      else if (texts.size() == 11) names += ", ...";
     }
     const vba::KeywordReport kw = vba::analyze_vba(texts);
     const std::string sha = sha256_hex(all);
