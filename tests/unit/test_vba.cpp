@@ -1,6 +1,7 @@
 // VBA: MS-OVBA decompression, dir parsing, keyword analysis, stomping, the
 // allow-list, and end-to-end findings on compound files built in code.
 #include <gtest/gtest.h>
+#include <zip.h>
 
 #include <algorithm>
 #include <chrono>
@@ -355,4 +356,47 @@ TEST(VbaScan, HostileDirIsBounded) {
     EXPECT_EQ(o.path.find('/', 10), std::string::npos) << o.path;  // no fake levels
   }
   EXPECT_EQ(sources, 1);
+}
+
+TEST(VbaScan, DocmWithAutoOpenShellIsMalicious) {
+  // A .docm built in code: the zip extractor hands word/vbaProject.bin back
+  // to the engine as an "ole2" object.
+  VbaProjectBuilder p;
+  p.add("NewMacros", "Sub AutoOpen()\r\n  Shell \"powershell -w hidden -c iex\"\r\nEnd Sub\r\n");
+  Ole2Builder b(3);
+  p.add_to(b, "VBA");
+  const std::string bin = b.build();
+  const std::string types =
+      "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+      "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/>"
+      "<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/></Types>";
+  const std::string path = ::testing::TempDir() + "emogate_test.docm";
+  std::remove(path.c_str());
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  ASSERT_NE(z, nullptr);
+  for (auto [name, data] : {std::pair<const char*, const std::string*>{"[Content_Types].xml", &types},
+                            {"word/vbaProject.bin", &bin}}) {
+    zip_source_t* src = zip_source_buffer(z, data->data(), data->size(), 0);
+    ASSERT_GE(zip_file_add(z, name, src, ZIP_FL_OVERWRITE), 0);
+  }
+  ASSERT_EQ(zip_close(z), 0);
+  std::FILE* fp = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(fp, nullptr);
+  std::string docm;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0) docm.append(buf, n);
+  std::fclose(fp);
+  std::remove(path.c_str());
+  Scanner s{Config{}};
+  Report r = s.scan_file(docm, "invoice.docm");
+  const Finding* f = find(r, FindingType::vba_macro);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "invoice.docm/word/vbaProject.bin");
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("autoexec: AutoOpen; execute: Shell; download: powershell"), std::string::npos) << f->detail;
+  EXPECT_TRUE(std::any_of(r.objects.begin(), r.objects.end(), [](const ObjectSummary& o) {
+    return o.path == "invoice.docm/word/vbaProject.bin/VBA/NewMacros.bas";
+  }));
 }
