@@ -190,20 +190,37 @@ std::uint32_t Ole2File::fat_next(std::uint32_t sector, bool& ok) const {
   return u32(bytes_, off);
 }
 
-std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool mini,
-                                 std::uint64_t max_bytes, std::string* problem) const {
+std::uint64_t Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool mini,
+                                   std::uint64_t max_bytes, const Sink& sink, std::string* problem) const {
   const std::uint64_t unit = mini ? mini_sector_size_ : sector_size_;
   const std::uint64_t limit = mini ? mini_fat_.size() : sector_count_;
   // Nothing can yield more than the file (or mini stream) holds.
   const std::uint64_t room = mini ? mini_stream_size_ : bytes_.size();
   const std::uint64_t want = std::min({size, max_bytes, room});
-  std::string out;
-  out.reserve(want);
+  std::uint64_t done = 0;
   std::string why;
+  // Adjacent sectors reach the sink as one piece (most streams are contiguous).
+  std::uint64_t run_off = 0, run_len = 0;
+  auto flush = [&]() {
+    const bool go = run_len == 0 || sink(std::string_view(bytes_.data() + run_off, run_len));
+    run_len = 0;
+    return go;
+  };
+  auto emit = [&](std::uint64_t off, std::uint64_t n) {
+    done += n;
+    if (run_len && run_off + run_len == off && run_len < (1u << 20)) {
+      run_len += n;
+      return true;
+    }
+    const bool go = flush();
+    run_off = off;
+    run_len = n;
+    return go;
+  };
   std::unordered_set<std::uint32_t> visited;
-  visited.reserve(std::min<std::uint64_t>(want / unit + 1, 1u << 20));
+  visited.reserve(std::min<std::uint64_t>(want / unit + 1, 1u << 16));
   std::uint32_t s = start;
-  while (out.size() < want) {
+  while (done < want) {
     if (s == kEndOfChain) {
       why = "chain ends early";
       break;
@@ -221,7 +238,7 @@ std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool m
       why = "chain loops at sector " + std::to_string(s);
       break;
     }
-    const std::uint64_t n = std::min<std::uint64_t>(unit, want - out.size());
+    const std::uint64_t n = std::min<std::uint64_t>(unit, want - done);
     if (mini) {
       std::uint64_t pos = s * unit;  // offset inside the mini stream
       std::uint64_t host = pos / sector_size_;
@@ -234,28 +251,35 @@ std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool m
         why = "mini stream truncated";
         break;
       }
-      out.append(bytes_.data() + off, n);
+      if (!emit(off, n)) {
+        why = "stopped by the reader";
+        break;
+      }
       s = mini_fat_[s];
     } else {
       std::uint64_t off = (s + 1ull) * sector_size_;
       std::uint64_t have = off < bytes_.size() ? std::min<std::uint64_t>(n, bytes_.size() - off) : 0;
-      out.append(bytes_.data() + off, have);
+      if (have && !emit(off, have)) {
+        why = "stopped by the reader";
+        break;
+      }
       if (have < n) {
         why = "truncated at sector " + std::to_string(s);
         break;
       }
       bool ok;
       std::uint32_t next = fat_next(s, ok);
-      if (!ok && out.size() < want) {
+      if (!ok && done < want) {
         why = "no FAT entry for sector " + std::to_string(s);
         break;
       }
       s = next;
     }
   }
-  if (out.size() < std::min(size, max_bytes) && why.empty()) why = "stream larger than the file";
+  if (!flush() && why.empty()) why = "stopped by the reader";
+  if (done < std::min(size, max_bytes) && why.empty()) why = "stream larger than the file";
   if (problem) *problem = why;
-  return out;
+  return done;
 }
 
 void Ole2File::read_directory() {
@@ -451,9 +475,23 @@ std::vector<const Entry*> Ole2File::children(const Entry* storage) const {
 std::string Ole2File::read_stream(const Entry& entry, std::uint64_t max_bytes,
                                   std::string* problem) const {
   if (problem) problem->clear();
-  if (entry.type != EntryType::stream || !ok_) return {};
-  const bool mini = entry.size < mini_cutoff_;
-  return read_chain(entry.start_sector, entry.size, mini, max_bytes, problem);
+  std::string out;
+  if (entry.type != EntryType::stream || !ok_) return out;
+  out.reserve(std::min<std::uint64_t>({entry.size, max_bytes, bytes_.size()}));
+  read_chain(entry.start_sector, entry.size, entry.size < mini_cutoff_, max_bytes,
+             [&](std::string_view piece) {
+               out.append(piece);
+               return true;
+             },
+             problem);
+  return out;
+}
+
+std::uint64_t Ole2File::read_stream(const Entry& entry, std::uint64_t max_bytes, const Sink& sink,
+                                    std::string* problem) const {
+  if (problem) problem->clear();
+  if (entry.type != EntryType::stream || !ok_) return 0;
+  return read_chain(entry.start_sector, entry.size, entry.size < mini_cutoff_, max_bytes, sink, problem);
 }
 
 }  // namespace emogate::ole2

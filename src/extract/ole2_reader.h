@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -74,10 +75,17 @@ class Ole2File {
   std::string read_stream(const Entry& entry, std::uint64_t max_bytes = kNoLimit,
                           std::string* problem = nullptr) const;
 
+  // The same, handing the bytes to `sink` a sector at a time (no copy of
+  // the whole stream); a sink returning false stops the read. Returns the
+  // number of bytes handed over.
+  using Sink = std::function<bool(std::string_view)>;
+  std::uint64_t read_stream(const Entry& entry, std::uint64_t max_bytes, const Sink& sink,
+                            std::string* problem = nullptr) const;
+
  private:
   std::uint32_t fat_next(std::uint32_t sector, bool& ok) const;
-  std::string read_chain(std::uint32_t start, std::uint64_t size, bool mini,
-                         std::uint64_t max_bytes, std::string* problem) const;
+  std::uint64_t read_chain(std::uint32_t start, std::uint64_t size, bool mini,
+                           std::uint64_t max_bytes, const Sink& sink, std::string* problem) const;
   void read_directory();
   void walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw);
   void problem(std::string p);
