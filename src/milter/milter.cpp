@@ -188,10 +188,7 @@ sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
 // treat it like the pool deadline.
 bool engine_timed_out(const Report& r) {
   for (const Finding& f : r.findings)
-    if (f.type == FindingType::limit_exceeded &&
-        (f.detail.find("timeout") != std::string::npos || f.detail.find("scan_timeout") != std::string::npos ||
-         f.path.find("scan_timeout") != std::string::npos))
-      return true;
+    if (f.type == FindingType::limit_exceeded && f.detail.rfind("scan_timeout_ms", 0) == 0) return true;
   return false;
 }
 
