@@ -51,7 +51,8 @@ std::string format_log_line(const MessageLog& m) {
                                                   : policy::escape_text(m.env.client_addr, " "));
   if (!m.env.auth_user.empty()) line += " sasl_username=" + policy::escape_text(m.env.auth_user, " ");
   if (!m.quarantine_id.empty()) line += " quarantine=" + m.quarantine_id;
-  if (m.verdict == "error" && !m.why.empty()) line += " reason=" + policy::escape_text(m.why, " ");
+  // Free text goes last, in parentheses, as Postfix does with its reasons.
+  if (m.verdict == "error" && !m.why.empty()) line += " (" + policy::escape_text(m.why, "()") + ")";
   return line;
 }
 
@@ -130,14 +131,17 @@ void MailLog::message(const MessageLog& m) {
   (void)!::write(json_fd_, l.data(), l.size());
 }
 
-void MailLog::info(std::string_view q, std::string_view t) {
-  emit(LOG_INFO, qid_or_noqueue(q) + ": " + policy::escape_text(t));
-}
+namespace {
+// Daemon-level notices carry no queue id, like Postfix's own.
+std::string prefix(std::string_view q) { return q.empty() ? std::string() : qid_or_noqueue(q) + ": "; }
+}  // namespace
+
+void MailLog::info(std::string_view q, std::string_view t) { emit(LOG_INFO, prefix(q) + policy::escape_text(t, "")); }
 void MailLog::warning(std::string_view q, std::string_view t) {
-  emit(LOG_WARNING, qid_or_noqueue(q) + ": warning: " + policy::escape_text(t));
+  emit(LOG_WARNING, prefix(q) + "warning: " + policy::escape_text(t, ""));
 }
 void MailLog::error(std::string_view q, std::string_view t) {
-  emit(LOG_ERR, qid_or_noqueue(q) + ": error: " + policy::escape_text(t));
+  emit(LOG_ERR, prefix(q) + "error: " + policy::escape_text(t, ""));
 }
 
 }  // namespace emogate

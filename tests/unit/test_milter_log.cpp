@@ -40,7 +40,7 @@ TEST(MilterLog, NoQueueIdNoFindingsAndHostileSender) {
   m.env.sender = "x>\n4Xk: verdict=clean";
   EXPECT_EQ(format_log_line(m),
             "NOQUEUE: verdict=error action=tempfail findings=- size=0 scan_ms=0.0 "
-            "from=<x%3E%0A4Xk:%20verdict=clean> nrcpt=0 client=- reason=scan%20deadline%20passed");
+            "from=<x%3E%0A4Xk:%20verdict=clean> nrcpt=0 client=- (scan deadline passed)");
 }
 
 TEST(MilterLog, QuarantineAndSasl) {
