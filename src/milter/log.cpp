@@ -52,7 +52,7 @@ std::string format_log_line(const MessageLog& m) {
   if (!m.env.auth_user.empty()) line += " sasl_username=" + policy::escape_text(m.env.auth_user, " ");
   if (!m.quarantine_id.empty()) line += " quarantine=" + m.quarantine_id;
   // Free text goes last, in parentheses, as Postfix does with its reasons.
-  if (m.verdict == "error" && !m.why.empty()) line += " (" + policy::escape_text(m.why, "()") + ")";
+  if (m.verdict == "error" && !m.why.empty()) line += " (" + policy::escape_text(m.why) + ")";
   return line;
 }
 

@@ -133,7 +133,7 @@ void Metrics::start(const std::string& listen) {
   if (ec || !addr.is_loopback())
     throw std::runtime_error("[metrics] listen must be a loopback address, got " + listen);
   int port = std::atoi(listen.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) throw std::runtime_error("[metrics] bad port in " + listen);
+  if (port < 0 || port > 65535) throw std::runtime_error("[metrics] bad port in " + listen);
   server_ = std::make_unique<Server>();
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
   server_->acceptor.open(ep.protocol());
@@ -155,6 +155,13 @@ void accept_loop(Metrics* m, Metrics::Server* s) {
   });
 }
 }  // namespace
+
+unsigned short Metrics::port() const {
+  if (!server_) return 0;
+  boost::system::error_code ec;
+  auto ep = server_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
 
 void Metrics::stop() {
   if (!server_) return;

@@ -30,8 +30,9 @@ class Metrics {
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
-  // address is not loopback or cannot be bound.
+  // address is not loopback or cannot be bound. Port 0 picks a free port.
   void start(const std::string& listen);
+  unsigned short port() const;  // bound port, 0 when not listening
   void stop();
 
   struct Server;  // the HTTP side (Boost.Asio), defined in metrics.cpp

@@ -271,7 +271,6 @@ sfsistat cb_eom(SMFICTX* ctx) {
     std::string why = s->buf && !s->buf->error().empty()
                           ? "message buffer failed: " + s->buf->error()
                           : "message exceeds [milter] max_message_size " + std::to_string(cfg->milter.max_message_size);
-    g->log.warning(s->env.queue_id, why);
     d = policy::decide_error(cfg->actions, why);
     // Retrying can never make it fit: refuse permanently instead.
     if (d.action == Action::tempfail) {
@@ -301,7 +300,6 @@ sfsistat cb_eom(SMFICTX* ctx) {
       for (const Finding& f : report->findings) g->metrics.finding(f.type);
       for (const std::string& e : report->errors) g->log.warning(s->env.queue_id, "scan error: " + e);
     } else {
-      g->log.warning(s->env.queue_id, r.error);
       d = policy::decide_error(cfg->actions, r.error);
       ml.verdict = "error";
       ml.why = r.error;
@@ -480,8 +478,7 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
         daemon.log.warning("", "cannot give socket to group " + ms.group + ": " + std::strerror(errno));
       if (::chmod(path.c_str(), ms.socket_mode) != 0) return err("chmod " + path + ": " + std::strerror(errno));
     }
-    if (!config.metrics.listen.empty()) daemon.metrics.start(config.metrics.listen);
-    if (!foreground) daemonize();
+    if (!foreground) daemonize();  // before any thread exists
     if (!ms.pid_file.empty()) {
       FILE* f = std::fopen(ms.pid_file.c_str(), "w");
       if (!f) return err("cannot write pid file " + ms.pid_file);
@@ -491,6 +488,7 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
       }
     }
     drop_privileges(ids);
+    if (!config.metrics.listen.empty()) daemon.metrics.start(config.metrics.listen);
   } catch (const std::exception& e) {
     return err(e.what());
   }

@@ -16,6 +16,7 @@ SEND="python3 $HERE/lib/smtp_send.py"
 T=$(mktemp -d /tmp/emogate-it.XXXXXX)
 PF_SMTP_PORT=${PF_SMTP_PORT:-2725}
 PF_SINK_PORT=${PF_SINK_PORT:-2726}
+METRICS_PORT=${METRICS_PORT:-2727}
 . "$HERE/lib/postfix_env.sh"
 pf_install || { echo "SKIP: postfix could not be installed (apt-get install postfix)"; exit 77; }
 id nobody >/dev/null 2>&1 && getent group postfix >/dev/null || { echo "SKIP: need user nobody and group postfix"; exit 77; }
@@ -60,6 +61,8 @@ sendmail = "$T/sendmail"
 [log]
 to_stderr = true
 json_path = "$T/emogate.jsonl"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 CFG
     mv "$T/emogate.toml.new" "$T/emogate.toml"
 }
@@ -104,6 +107,13 @@ check "clean: syslog-style line with queue id" grep -Eq "^emogate: [0-9A-Za-z]+:
 # --- reject (the default for malicious)
 r=$(reply --id reject1 --attach invoice.exe --exe)
 check "reject: 550 5.7.1 at client ($r)" grep -q "^550 5.7.1 Message rejected: content policy (emogate test)" <<<"$r"
+
+# --- Prometheus metrics on loopback
+metrics() { python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())"; }
+m=$(metrics)
+check "metrics: clean/tag counted" grep -q 'emogate_messages_total{verdict="clean",action="tag"} 1' <<<"$m"
+check "metrics: malicious/reject counted" grep -q 'emogate_messages_total{verdict="malicious",action="reject"} 1' <<<"$m"
+check "metrics: finding type counted" grep -q 'emogate_findings_total{type="dangerous_type"} 1' <<<"$m"
 
 # --- tag with subject prefix (SIGHUP reload, same daemon)
 check "reload to tag" reload_with tag
