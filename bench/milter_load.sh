@@ -60,6 +60,7 @@ pid_file = "$dir/emogate.pid"
 dir = "$dir/quarantine"
 [log]
 facility = "mail"
+json_path = "$dir/emogate.jsonl"
 CFG
     "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
     MILTER_PID=$!
