@@ -13,7 +13,8 @@
 #
 # Env: EMOGATE_BIN (build/emogate), SESSIONS ("1 4"), COUNT (200), BIG_MB (0),
 #      DEADLINE_S (300), WORKERS (0 = cores), SHARED_BENCH (../shared/bench),
-#      ROUNDS (1, shared mode), LOAD_DIR (/tmp/emogate-load).
+#      ROUNDS (1, shared mode), LOAD_DIR (/tmp/emogate-load),
+#      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
@@ -71,8 +72,12 @@ CFG
 
 if [ "$MODE" = shared ]; then
     # The shared harness: Postfix alone and emogate, side by side on its corpus.
-    BENCH_DIR=${BENCH_DIR:-/tmp/emogate-bench}
-    export BENCH_DIR
+    # Own directory and ports, so a concurrent run of the shared harness
+    # (default /tmp/emogate-bench, 2525/2526) is left alone.
+    BENCH_DIR=${BENCH_DIR:-/tmp/emogate-bench-milter}
+    SMTP_PORT=${SMTP_PORT:-2535}
+    SINK_PORT=${SINK_PORT:-2536}
+    export BENCH_DIR SMTP_PORT SINK_PORT
     trap stop_milter EXIT
     if [ ! -f "$BENCH_DIR/corpus/manifest.tsv" ]; then
         log "generating the shared corpus"

@@ -54,7 +54,7 @@ Daemon* g = nullptr;
 // Per-connection state (smfi_setpriv); the per-message part is reset at
 // every MAIL FROM, EOM and abort so no buffer outlives its message.
 struct Session {
-  bool nr_hdr = false, nr_body = false, can_skip = false;
+  bool nr_hdr = false, nr_body = false, nr_rcpt = false, can_skip = false;
   bool in_msg = false;
   Envelope env;
   std::optional<BlobWriter> buf;
@@ -102,18 +102,23 @@ void collect(Session* s, std::string_view bytes) {
 
 sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
                       unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
-  auto* s = new Session;
-  smfi_setpriv(ctx, s);
+  Session* s = session(ctx);
+  if (!s) {
+    s = new Session;
+    smfi_setpriv(ctx, s);
+  }
   const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
   // Everything before MAIL FROM is skipped: the client address comes as a
-  // macro. No replies for header and body chunks (one round trip less each).
+  // macro. No replies for recipients, headers and body chunks (one round
+  // trip less each). MAIL keeps its reply so a stopping daemon can defer.
   const unsigned long want_proto = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-                                   SMFIP_NOEOH | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_SKIP;
+                                   SMFIP_NOEOH | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_SKIP;
   *pf0 = want_actions & f0;
   *pf1 = want_proto & f1;
   *pf2 = *pf3 = 0;
   s->nr_hdr = *pf1 & SMFIP_NR_HDR;
   s->nr_body = *pf1 & SMFIP_NR_BODY;
+  s->nr_rcpt = *pf1 & SMFIP_NR_RCPT;
   s->can_skip = *pf1 & SMFIP_SKIP;
   if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE))
     g->log.warning("", "MTA does not offer add/change header and quarantine actions; tag and hold will not work");
@@ -148,7 +153,7 @@ sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) {
   Session* s = session(ctx);
   // Postfix caps recipients (smtpd_recipient_limit, 1000); keep a bound here too.
   if (s && s->env.recipients.size() < 100000) s->env.recipients.push_back(strip_angles(argv ? argv[0] : nullptr));
-  return SMFIS_CONTINUE;
+  return s && s->nr_rcpt ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
@@ -534,6 +539,9 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   // milter_default_action).
   auto limit = Clock::now() + std::chrono::milliseconds(daemon.cfg()->limits.scan_timeout_ms) + std::chrono::seconds(10);
   while (daemon.busy.load() > 0 && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // libmilter sends the end-of-message reply after our callback returned:
+  // give the last replies time to reach the MTA before the process ends.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   daemon.pool->shutdown();
   daemon.metrics.stop();
   if (!ms.pid_file.empty()) ::unlink(ms.pid_file.c_str());

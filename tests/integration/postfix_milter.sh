@@ -35,7 +35,7 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; 
 
 # --- emogate, started as root, drops to nobody; socket nobody:postfix 0660
 SOCK=$T/run/emogate.sock
-write_config() {  # write_config MALICIOUS_ACTION [EXTRA TOML for [limits]]
+write_config() {  # write_config MALICIOUS_ACTION [EXTRA TOML for [limits]] [EXTRA for [milter]]
     cat >"$T/emogate.toml.new" <<CFG
 [limits]
 temp_dir = "/tmp"
@@ -54,6 +54,7 @@ socket = "unix:$SOCK"
 user = "nobody"
 group = "postfix"
 workers = 2
+${3:-}
 [quarantine]
 dir = "$T/quarantine"
 after = "discard"
@@ -168,6 +169,11 @@ check "reload with a 100 ms scan deadline" reload_with reject "scan_timeout_ms =
 r=$(reply --id slow1 --attach reports.zip --zip-members 3000)
 check "deadline: 451 4.7.1 at client ($r)" grep -q "^451 4.7.1" <<<"$r"
 check "deadline: logged as error with queue id" grep -Eq "^emogate: [0-9A-Za-z]+: verdict=error action=tempfail .*\(scan deadline passed" "$T/emogate.log"
+
+# --- [milter] max_message_size (read per message, so a reload applies it)
+check "reload with max_message_size 100K" reload_with reject "" 'max_message_size = "100K"'
+r=$(reply --id big1 --attach data.bin --size 300000)
+check "too big: 552 5.3.4 at client ($r)" grep -q "^552 5.3.4" <<<"$r"
 check "reload back to normal" reload_with reject
 
 # --- SIGKILL in the middle of DATA: Postfix applies milter_default_action
@@ -183,10 +189,19 @@ r=$(reply --id after1)
 check "restart: 250 at client" [ "$(code_of "$r")" = 250 ]
 f=$(sink_file after1) && check "restart: delivered tagged clean" grep -q "^X-Emogate-Verdict: clean" "$f" || bad "restart: not delivered"
 
-# --- SIGTERM: clean exit
+# --- SIGTERM while a scan runs: the scan finishes, its message is delivered
+reply --id drain1 --attach reports.zip --zip-members 3000 >"$T/drain1.reply" &
+SENDER=$!
+# Wait until the scan is running (the queue depth gauge says so).
+for i in $(seq 1 200); do metrics | grep -q '^emogate_scan_queue_depth [1-9]' && break; sleep 0.05; done
 kill -TERM "$MILTER_PID"
-for i in $(seq 1 100); do [ -d "/proc/$MILTER_PID" ] || break; sleep 0.1; done
+wait "$SENDER"
+r=$(cat "$T/drain1.reply")
+check "SIGTERM: running scan finished, 250 at client ($r)" [ "$(code_of "$r")" = 250 ]
+for i in $(seq 1 200); do [ -d "/proc/$MILTER_PID" ] || break; sleep 0.1; done
 check "SIGTERM: milter exited" bash -c "[ ! -d /proc/$MILTER_PID ]"
+check "SIGTERM: came while the message was in flight" grep -q "stopping: no new connections, finishing [1-9] message" "$T/emogate.log"
+check "SIGTERM: logged stop" grep -q "emogate: stopped" "$T/emogate.log"
 MILTER_PID=
 
 echo "--- emogate log (last lines)"; tail -20 "$T/emogate.log"
