@@ -88,16 +88,22 @@ void remove_tree(const std::string& dir) {
   ::rmdir(dir.c_str());
 }
 
-std::string new_id(std::int64_t now) {
-  std::time_t t = static_cast<std::time_t>(now);
+// UTC time formatted with strftime `fmt`.
+std::string utc(std::int64_t t, const char* fmt) {
+  std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", &tm);
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, fmt, &tm);
+  return buf;
+}
+
+std::string new_id(std::int64_t now) {
+  std::string ts = utc(now, "%Y%m%d-%H%M%S");
   std::random_device rd;
   char rnd[16];
   std::snprintf(rnd, sizeof rnd, "%08x", static_cast<unsigned>(rd()));
-  return std::string(ts) + "-" + rnd;
+  return ts + "-" + rnd;
 }
 
 json meta_to_json(const QuarantineMeta& m) {
@@ -131,14 +137,7 @@ std::string dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(std::int64_t t) { return utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 

@@ -19,6 +19,15 @@ local function start(conn, qid, from, rcpt)
            "{auth_authen}", "", "{daemon_name}", "smtpd")
   assert(mt.mailfrom(conn, "<" .. from .. ">") == nil, "mailfrom failed")
   assert(mt.rcptto(conn, "<" .. rcpt .. ">") == nil, "rcptto failed")
+  mt.header(conn, "From", from)
+end
+
+-- Sends the last header and a body, then expects `reply` at end of message.
+local function finish(conn, subject, body, reply, what)
+  mt.header(conn, "Subject", subject)
+  mt.bodystring(conn, body)
+  assert(mt.eom(conn) == nil, "eom failed")
+  assert(mt.getreply(conn) == reply, what)
 end
 
 -- 1. Negotiation: header edits, quarantine and macro list requested;
@@ -33,13 +42,10 @@ assert(mt.test_option(conn, SMFIP_NOHELO), "NOHELO not requested")
 
 -- 2. A clean message: accepted, tagged clean, forged verdict removed.
 start(conn, "MTQ0001", "alice@example.org", "bob@example.com")
-mt.header(conn, "From", "alice@example.org")
-mt.header(conn, "Subject", "quarterly figures")
 mt.header(conn, "X-Emogate-Verdict", "clean")
 mt.header(conn, "Content-Type", "text/plain")
-mt.bodystring(conn, "Hello Bob,\r\nthe figures are attached in the wiki.\r\n")
-assert(mt.eom(conn) == nil, "eom failed")
-assert(mt.getreply(conn) == SMFIR_ACCEPT, "clean message not accepted")
+finish(conn, "quarterly figures", "Hello Bob,\r\nthe figures are in the wiki.\r\n", SMFIR_ACCEPT,
+       "clean message not accepted")
 assert(mt.eom_check(conn, MT_HDRADD, "X-Emogate-Verdict", "clean"), "no X-Emogate-Verdict: clean")
 assert(mt.eom_check(conn, MT_HDRDELETE, "X-Emogate-Verdict"), "forged X-Emogate-Verdict not removed")
 assert(not mt.eom_check(conn, MT_QUARANTINE), "clean message quarantined")
@@ -47,31 +53,23 @@ assert(not mt.eom_check(conn, MT_QUARANTINE), "clean message quarantined")
 -- 3. Same connection, next message: an executable attachment (malicious by
 --    default) is rejected with 550 5.7.1.
 start(conn, "MTQ0002", "mallory@example.net", "bob@example.com")
-mt.header(conn, "From", "mallory@example.net")
-mt.header(conn, "Subject", "invoice")
 mt.header(conn, "MIME-Version", "1.0")
 mt.header(conn, "Content-Type", "multipart/mixed; boundary=\"b1\"")
-mt.bodystring(conn, "--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" ..
+finish(conn, "invoice", "--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" ..
   "--b1\r\nContent-Type: application/octet-stream\r\n" ..
   "Content-Disposition: attachment; filename=\"invoice.exe\"\r\n" ..
-  "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\r\n--b1--\r\n")
-assert(mt.eom(conn) == nil, "eom failed")
-assert(mt.getreply(conn) == SMFIR_REPLYCODE, "malicious message not rejected with a reply code")
+  "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\r\n--b1--\r\n",
+  SMFIR_REPLYCODE, "malicious message not rejected with a reply code")
 mt.disconnect(conn)
 
 -- 4. Abort in the middle of a message, then a new message on the same
 --    connection still works (buffers were reset).
 conn = connect()
 start(conn, "MTQ0003", "carol@example.org", "bob@example.com")
-mt.header(conn, "From", "carol@example.org")
 mt.bodystring(conn, "partial")
 assert(mt.abort(conn) == nil, "abort failed")
 start(conn, "MTQ0004", "carol@example.org", "bob@example.com")
-mt.header(conn, "From", "carol@example.org")
-mt.header(conn, "Subject", "after abort")
-mt.bodystring(conn, "complete\r\n")
-assert(mt.eom(conn) == nil, "eom failed")
-assert(mt.getreply(conn) == SMFIR_ACCEPT, "message after abort not accepted")
+finish(conn, "after abort", "complete\r\n", SMFIR_ACCEPT, "message after abort not accepted")
 assert(mt.eom_check(conn, MT_HDRADD, "X-Emogate-Verdict", "clean"), "no verdict after abort")
 mt.disconnect(conn)
 
