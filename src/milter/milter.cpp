@@ -46,6 +46,9 @@ struct Daemon {
   Metrics metrics;
   std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort
   std::atomic<bool> stopping{false};
+  // The libmilter thread may outlive run_milter (see the end of it).
+  std::atomic<int> milter_rc{0};
+  std::atomic<bool> milter_done{false};
 
   std::shared_ptr<const Config> cfg() const { return std::atomic_load(&config); }
 };
@@ -511,11 +514,13 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   daemon.pool = std::make_unique<ScanPool>(workers, ms.queue_size);
   daemon.metrics.set_queue_depth([p = daemon.pool.get()] { return p->depth(); });
   std::atomic<bool>& stopping = daemon.stopping;
-  std::atomic<int> milter_rc{0};
+  std::atomic<int>& milter_rc = daemon.milter_rc;
+  std::atomic<bool>& milter_done = daemon.milter_done;
   const pthread_t main_thread = pthread_self();
-  std::thread milter([&] {
-    milter_rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-    if (!stopping) pthread_kill(main_thread, SIGTERM);  // wake the main thread
+  std::thread milter([&daemon, main_thread] {
+    daemon.milter_rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+    daemon.milter_done = true;
+    if (!daemon.stopping) pthread_kill(main_thread, SIGTERM);  // wake the main thread
   });
   daemon.log.info("", "starting: socket " + ms.socket + ", " + std::to_string(workers) + " workers, queue " +
                           std::to_string(ms.queue_size) + ", scan deadline " +
@@ -533,7 +538,6 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   stopping = true;
   daemon.log.info("", "stopping: no new connections, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
   smfi_stop();
-  milter.join();
   // Let messages that are being received or scanned finish; bounded so a
   // stuck client cannot hold the shutdown (the MTA then applies its
   // milter_default_action).
@@ -542,6 +546,11 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   // libmilter sends the end-of-message reply after our callback returned:
   // give the last replies time to reach the MTA before the process ends.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // libmilter's listener notices the stop flag only at its next poll
+  // timeout (seconds); sessions are drained already, so do not wait for it.
+  for (int i = 0; i < 20 && !milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (milter_done) milter.join();
+  else milter.detach();
   daemon.pool->shutdown();
   daemon.metrics.stop();
   if (!ms.pid_file.empty()) ::unlink(ms.pid_file.c_str());
