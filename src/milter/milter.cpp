@@ -275,13 +275,15 @@ sfsistat cb_eom(SMFICTX* ctx) {
   policy::Decision d;
   std::optional<Report> report;
   Blob blob;
-  if (s->too_big) {
-    std::string why = s->buf && !s->buf->error().empty()
+  if (s->too_big || !s->buf) {
+    std::string why = !s->buf ? std::string("no message buffer")
+                      : !s->buf->error().empty()
                           ? "message buffer failed: " + s->buf->error()
                           : "message exceeds [milter] max_message_size " + std::to_string(cfg->milter.max_message_size);
     d = policy::decide_error(cfg->actions, why);
     // Retrying can never make it fit: refuse permanently instead.
-    if (d.action == Action::tempfail) {
+    const bool oversize = s->buf && s->buf->error().empty();
+    if (oversize && d.action == Action::tempfail) {
       d.action = Action::reject;
       d.rcode = "552";
       d.xcode = "5.3.4";
