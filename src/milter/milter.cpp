@@ -539,7 +539,9 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   const bool unexpected = milter_rc != 0 && !stopping;
   stopping = true;
   daemon.log.info("", "stopping: no new connections, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
-  smfi_stop();
+  // smfi_stop() waits for libmilter's listener to wake from its poll (up to
+  // seconds); new MAIL FROMs already get 4xx, so do not block on it here.
+  std::thread([] { smfi_stop(); }).detach();
   // Let messages that are being received or scanned finish; bounded so a
   // stuck client cannot hold the shutdown (the MTA then applies its
   // milter_default_action).
@@ -548,8 +550,7 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   // libmilter sends the end-of-message reply after our callback returned:
   // give the last replies time to reach the MTA before the process ends.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  // libmilter's listener notices the stop flag only at its next poll
-  // timeout (seconds); sessions are drained already, so do not wait for it.
+  // Sessions are drained; give the listener a moment to return, no more.
   for (int i = 0; i < 20 && !milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (milter_done) milter.join();
   else milter.detach();
