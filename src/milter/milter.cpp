@@ -538,7 +538,7 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   }
   const bool unexpected = milter_rc != 0 && !stopping;
   stopping = true;
-  daemon.log.info("", "stopping: no new connections, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
+  daemon.log.info("", "stopping: new messages get 4xx, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
   // smfi_stop() waits for libmilter's listener to wake from its poll (up to
   // seconds); new MAIL FROMs already get 4xx, so do not block on it here.
   std::thread([] { smfi_stop(); }).detach();

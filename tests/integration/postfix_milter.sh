@@ -200,7 +200,7 @@ r=$(cat "$T/drain1.reply")
 check "SIGTERM: running scan finished, 250 at client ($r)" [ "$(code_of "$r")" = 250 ]
 for i in $(seq 1 200); do [ -d "/proc/$MILTER_PID" ] || break; sleep 0.1; done
 check "SIGTERM: milter exited" bash -c "[ ! -d /proc/$MILTER_PID ]"
-check "SIGTERM: came while the message was in flight" grep -q "stopping: no new connections, finishing [1-9] message" "$T/emogate.log"
+check "SIGTERM: came while the message was in flight" grep -q "stopping: new messages get 4xx, finishing [1-9] message" "$T/emogate.log"
 check "SIGTERM: logged stop" grep -q "emogate: stopped" "$T/emogate.log"
 MILTER_PID=
 
