@@ -150,8 +150,16 @@ void accept_loop(Metrics* m, Metrics::Server* s) {
   auto sock = std::make_shared<tcp::socket>(s->io);
   s->acceptor.async_accept(*sock, [m, s, sock](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) serve_one(m, sock, s->io);
-    accept_loop(m, s);
+    if (!ec) {
+      serve_one(m, sock, s->io);
+      accept_loop(m, s);
+      return;
+    }
+    // e.g. out of file descriptors: retry later instead of spinning.
+    auto t = std::make_shared<asio::steady_timer>(s->io, std::chrono::milliseconds(200));
+    t->async_wait([m, s, t](const boost::system::error_code& e) {
+      if (!e) accept_loop(m, s);
+    });
   });
 }
 }  // namespace
