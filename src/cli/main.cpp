@@ -32,7 +32,8 @@ void usage(std::ostream& out) {
          "                      '-' reads a message from standard input;\n"
          "                      exit 0 clean, 1 flagged, 2 error\n"
          "  check [--config FILE]   validate the config, rules and lists\n"
-         "  milter [--config FILE] [--foreground]   run the milter daemon\n"
+         "  milter [--config FILE] [--foreground] [--socket SPEC] [--user NAME] [--group NAME]\n"
+         "                      run the milter daemon (the flags override [milter])\n"
          "  quarantine [--config FILE] list|show ID|release ID|delete ID\n"
          "  version\n";
 }
@@ -205,10 +206,14 @@ int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> ar
   std::string config_path = kDefaultConfig;
   bool foreground = false;
   std::vector<std::string> rest;
+  std::vector<std::pair<std::string, std::string>> overrides;  // for trying it out
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--config" && i + 1 < args.size()) config_path = args[++i];
     else if (args[i].starts_with("--config=")) config_path = args[i].substr(9);
     else if (cmd == "milter" && args[i] == "--foreground") foreground = true;
+    else if (cmd == "milter" && (args[i] == "--socket" || args[i] == "--user" || args[i] == "--group") &&
+             i + 1 < args.size())
+      overrides.emplace_back(args[i], args[i + 1]), ++i;
     else rest.push_back(args[i]);
   }
   if (cmd == "milter" && !rest.empty()) {
@@ -221,6 +226,11 @@ int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> ar
   } catch (const std::exception& e) {
     std::cerr << "emogate: " << e.what() << '\n';
     return 2;
+  }
+  for (const auto& [flag, value] : overrides) {
+    if (flag == "--socket") cfg.milter.socket = value;
+    else if (flag == "--user") cfg.milter.user = value;
+    else cfg.milter.group = value;
   }
   if (cmd == "milter") return run_milter(cfg, config_path, foreground);
   return quarantine_main(cfg, rest, std::cout, std::cerr);

@@ -165,6 +165,14 @@ std::string QuarantineStore::entry(std::string_view id) const {
 }
 
 void QuarantineStore::ensure_dir() const {
+  // Missing parents (e.g. /var/lib/emogate on a new machine) are created
+  // 0755 like a package would; the store itself stays 0700.
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(dir_).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) fail("mkdir " + parent.string());
+  }
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) fail("mkdir " + dir_);
 }
 
