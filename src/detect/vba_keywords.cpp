@@ -2,6 +2,8 @@
 // source text comes from a hostile document; scanning is linear per keyword.
 #include "detect/vba_keywords.h"
 
+#include "engine/text_util.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -53,7 +55,10 @@ constexpr Keyword kExecute[] = {
     {"cmd.exe", "cmd.exe"},               {"wscript.exe", "wscript.exe"},
     {"mshta", "mshta"},                   {"rundll32", "rundll32"},
     {"regsvr32", "regsvr32"},             {"Schedule.Service", "Schedule.Service"},
-    {"ExecQuery", "ExecQuery"},
+    {"ExecQuery", "ExecQuery"},           {"SendKeys", "SendKeys"},
+    {"FollowHyperlink", "FollowHyperlink"}, {"CreateThread", "CreateThread"},
+    {"VirtualAlloc", "VirtualAlloc"},     {"RtlMoveMemory", "RtlMoveMemory"},
+    {"EnumSystemCodePagesW", "EnumSystemCodePages callback"},
 };
 
 constexpr Keyword kDownload[] = {
@@ -69,15 +74,6 @@ constexpr Keyword kDownload[] = {
 
 bool ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
-// ASCII only: VBA keywords are ASCII, and bytes >= 0x80 must stay as they are.
-char lower_c(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower_c(c);
-  return out;
 }
 
 // Code with comments blanked (' outside a string literal, and Rem lines);
@@ -96,7 +92,7 @@ std::string code_only(std::string_view src) {
     }
     if (line_start && !std::isspace(static_cast<unsigned char>(c))) {
       line_start = false;
-      if (src.size() - i >= 4 && lower(src.substr(i, 3)) == "rem" &&
+      if (src.size() - i >= 4 && ascii_lower(src.substr(i, 3)) == "rem" &&
           std::isspace(static_cast<unsigned char>(src[i + 3])))
         in_comment = true;
     }
@@ -106,7 +102,7 @@ std::string code_only(std::string_view src) {
       in_comment = true;
       continue;
     }
-    out += lower_c(c);
+    out += ascii_lower(c);
   }
   return out;
 }
@@ -146,9 +142,9 @@ template <std::size_t N>
 std::vector<Prepared> prepare(const Keyword (&table)[N]) {
   std::vector<Prepared> out;
   for (const auto& k : table) {
-    Prepared p{lower(k.text), {}, k.label};
+    Prepared p{ascii_lower(k.text), {}, k.label};
     for (const auto& other : table) {
-      std::string o = lower(other.text);
+      std::string o = ascii_lower(other.text);
       if (o.size() > p.text.size() && o.find(p.text) != std::string::npos) p.longer.push_back(std::move(o));
     }
     out.push_back(std::move(p));
@@ -245,7 +241,7 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
   match(code, autoexec, r.autoexec);
   // ActiveX events: "sub <control><suffix>(".
   for (const char* suffix : kActiveXEvents) {
-    std::string s = lower(suffix);
+    std::string s = ascii_lower(suffix);
     std::size_t pos = 0;
     while ((pos = code.find(s, pos)) != std::string::npos) {
       std::size_t end = pos + s.size();
@@ -260,6 +256,14 @@ KeywordReport analyze_vba(const std::vector<std::string_view>& modules) {
     }
   }
   if (open_for_write(code)) add_unique(r.write, "Open For Output/Append/Binary");
+  // "Declare [PtrSafe] Function/Sub name Lib "kernel32"": direct Windows API calls.
+  for (std::size_t pos = code.find("declare "); pos != std::string::npos; pos = code.find("declare ", pos + 8)) {
+    const std::size_t eol = code.find('\n', pos);
+    if ((pos == 0 || !ident_char(code[pos - 1])) && code.substr(pos, eol - pos).find(" lib ") != std::string::npos) {
+      add_unique(r.execute, "Declare Lib (Windows API)");
+      break;
+    }
+  }
   match(code, write, r.write);
   match(code, execute, r.execute);
   match(code, download, r.download);

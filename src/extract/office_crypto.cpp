@@ -160,6 +160,14 @@ const EVP_MD* hash_by_name(const std::string& name) {
   return nullptr;
 }
 
+// EncryptedPackage: 8-byte plaintext size, then ciphertext.
+bool package_body(std::string_view pkg, std::uint64_t max_out, std::uint64_t& size, std::string_view& data) {
+  if (pkg.size() < 8) return false;
+  size = rd32(pkg, 0) | static_cast<std::uint64_t>(rd32(pkg, 4)) << 32;
+  data = pkg.substr(8);
+  return size <= data.size() && size <= max_out;
+}
+
 std::string fit(std::string s, std::size_t n, char pad) {
   s.resize(n, pad);
   return s;
@@ -183,10 +191,9 @@ DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::st
   if (!aes_decrypt(key, {}, info.verifier, v) || !aes_decrypt(key, {}, info.verifier_hash.substr(0, 32), vh))
     return DecryptResult::malformed;
   if (digest(sha1, v) != vh.substr(0, 20)) return DecryptResult::wrong_password;
-  if (pkg.size() < 8) return DecryptResult::malformed;
-  const std::uint64_t size = rd32(pkg, 0) | static_cast<std::uint64_t>(rd32(pkg, 4)) << 32;
-  const std::string_view data = pkg.substr(8);
-  if (size > data.size() || size > max_out) return DecryptResult::malformed;
+  std::uint64_t size = 0;
+  std::string_view data;
+  if (!package_body(pkg, max_out, size, data)) return DecryptResult::malformed;
   out.clear();
   out.reserve(data.size());
   if (!aes_decrypt(key, {}, data.substr(0, (size + 15) / 16 * 16), out)) return DecryptResult::malformed;
@@ -217,10 +224,9 @@ DecryptResult agile(const EncryptionInfo& info, std::string_view pkg, std::strin
   if (value.size() < want.size() || value.substr(0, want.size()) != want) return DecryptResult::wrong_password;
   if (secret.size() < data_key) return DecryptResult::malformed;
   secret.resize(data_key);
-  if (pkg.size() < 8) return DecryptResult::malformed;
-  const std::uint64_t size = rd32(pkg, 0) | static_cast<std::uint64_t>(rd32(pkg, 4)) << 32;
-  const std::string_view data = pkg.substr(8);
-  if (size > data.size() || size > max_out) return DecryptResult::malformed;
+  std::uint64_t size = 0;
+  std::string_view data;
+  if (!package_body(pkg, max_out, size, data)) return DecryptResult::malformed;
   out.clear();
   out.reserve(data.size());
   // 4096-byte segments, each with IV = H(keyData salt + LE32(segment)).

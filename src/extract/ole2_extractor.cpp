@@ -84,13 +84,23 @@ class Ole2Extractor : public Extractor {
     for (const auto& e : file.entries()) {
       if (e.type != ole2::EntryType::stream || e.size == 0) continue;
       if (ctx.expired() || !ctx.can_add_child(obj)) break;
-      std::string problem;
-      const std::string bytes = file.read_stream(e, ctx.limits().max_object_size, &problem);
-      if (!problem.empty() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+      // Streams we parse further are read whole; the rest go straight into
+      // the child's writer, a run of sectors at a time.
+      const bool parse = e.name == "\x01Ole10Native" || e.path == "PowerPoint Document";
+      std::string problem, bytes;
       ChildSpec spec;
       spec.name = e.path;
       spec.provenance = "OLE2 stream";
-      ctx.add_child(obj, spec, bytes);
+      ChildWriter w = ctx.begin_child(obj, std::move(spec));
+      file.read_stream(e, ctx.limits().max_object_size,
+                       [&](std::string_view piece) {
+                         if (parse) bytes.append(piece);
+                         return w.write(piece) || parse;
+                       },
+                       &problem);
+      // A stop by a limit is already reported by the engine.
+      if (!problem.empty() && !w.stopped() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+      ctx.commit(std::move(w));
       if (e.name == "\x01Ole10Native") unwrap_package(obj, e, bytes, ctx);
       if (e.path == "PowerPoint Document") ppt_storages(obj, bytes, ctx, problems);
     }

@@ -4,6 +4,8 @@
 // set; nothing is allocated beyond what the file (or max_bytes) can justify.
 #include "extract/ole2_reader.h"
 
+#include "engine/text_util.h"
+
 #include <algorithm>
 #include <cstring>
 #include <unordered_set>
@@ -19,6 +21,9 @@ constexpr std::size_t kHeaderDifat = 109;
 // Bounds that no real document comes near; they keep hostile trees cheap.
 constexpr std::size_t kMaxDirEntries = 1u << 16;
 constexpr int kMaxDepth = 64;
+// Paths repeat their parents' names; this caps what a deep, wide hostile
+// tree can make us allocate.
+constexpr std::size_t kMaxPathBytes = 8u << 20;
 
 std::uint16_t u16(std::string_view b, std::size_t off) {
   return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
@@ -49,12 +54,22 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-std::string utf16le_to_utf8(const std::uint8_t* p, std::size_t units) {
+// Path components must not fake extra levels.
+std::string path_component(const std::string& name) {
+  std::string s = name;
+  std::replace(s.begin(), s.end(), '/', '_');
+  return s;
+}
+
+}  // namespace
+
+std::string utf16le_to_utf8(std::string_view bytes) {
   std::string out;
+  const std::size_t units = bytes.size() / 2;
   for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = p[2 * i] | p[2 * i + 1] << 8;
+    std::uint32_t c = u16(bytes, 2 * i);
     if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
-      std::uint32_t lo = p[2 * i + 2] | p[2 * i + 3] << 8;
+      const std::uint32_t lo = u16(bytes, 2 * i + 2);
       if (lo >= 0xDC00 && lo < 0xE000) {
         append_utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
         ++i;
@@ -66,26 +81,6 @@ std::string utf16le_to_utf8(const std::uint8_t* p, std::size_t units) {
   }
   return out;
 }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 32;
-    if (y >= 'A' && y <= 'Z') y += 32;
-    if (x != y) return false;
-  }
-  return true;
-}
-
-// Path components must not fake extra levels.
-std::string path_component(const std::string& name) {
-  std::string s = name;
-  std::replace(s.begin(), s.end(), '/', '_');
-  return s;
-}
-
-}  // namespace
 
 bool has_signature(std::string_view b) {
   static const char kSig[8] = {'\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1'};
@@ -195,20 +190,37 @@ std::uint32_t Ole2File::fat_next(std::uint32_t sector, bool& ok) const {
   return u32(bytes_, off);
 }
 
-std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool mini,
-                                 std::uint64_t max_bytes, std::string* problem) const {
+std::uint64_t Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool mini,
+                                   std::uint64_t max_bytes, const Sink& sink, std::string* problem) const {
   const std::uint64_t unit = mini ? mini_sector_size_ : sector_size_;
   const std::uint64_t limit = mini ? mini_fat_.size() : sector_count_;
   // Nothing can yield more than the file (or mini stream) holds.
   const std::uint64_t room = mini ? mini_stream_size_ : bytes_.size();
   const std::uint64_t want = std::min({size, max_bytes, room});
-  std::string out;
-  out.reserve(want);
+  std::uint64_t done = 0;
   std::string why;
+  // Adjacent sectors reach the sink as one piece (most streams are contiguous).
+  std::uint64_t run_off = 0, run_len = 0;
+  auto flush = [&]() {
+    const bool go = run_len == 0 || sink(std::string_view(bytes_.data() + run_off, run_len));
+    run_len = 0;
+    return go;
+  };
+  auto emit = [&](std::uint64_t off, std::uint64_t n) {
+    done += n;
+    if (run_len && run_off + run_len == off && run_len < (1u << 20)) {
+      run_len += n;
+      return true;
+    }
+    const bool go = flush();
+    run_off = off;
+    run_len = n;
+    return go;
+  };
   std::unordered_set<std::uint32_t> visited;
-  visited.reserve(std::min<std::uint64_t>(want / unit + 1, 1u << 20));
+  visited.reserve(std::min<std::uint64_t>(want / unit + 1, 1u << 16));
   std::uint32_t s = start;
-  while (out.size() < want) {
+  while (done < want) {
     if (s == kEndOfChain) {
       why = "chain ends early";
       break;
@@ -226,7 +238,7 @@ std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool m
       why = "chain loops at sector " + std::to_string(s);
       break;
     }
-    const std::uint64_t n = std::min<std::uint64_t>(unit, want - out.size());
+    const std::uint64_t n = std::min<std::uint64_t>(unit, want - done);
     if (mini) {
       std::uint64_t pos = s * unit;  // offset inside the mini stream
       std::uint64_t host = pos / sector_size_;
@@ -239,28 +251,35 @@ std::string Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool m
         why = "mini stream truncated";
         break;
       }
-      out.append(bytes_.data() + off, n);
+      if (!emit(off, n)) {
+        why = "stopped by the reader";
+        break;
+      }
       s = mini_fat_[s];
     } else {
       std::uint64_t off = (s + 1ull) * sector_size_;
       std::uint64_t have = off < bytes_.size() ? std::min<std::uint64_t>(n, bytes_.size() - off) : 0;
-      out.append(bytes_.data() + off, have);
+      if (have && !emit(off, have)) {
+        why = "stopped by the reader";
+        break;
+      }
       if (have < n) {
         why = "truncated at sector " + std::to_string(s);
         break;
       }
       bool ok;
       std::uint32_t next = fat_next(s, ok);
-      if (!ok && out.size() < want) {
+      if (!ok && done < want) {
         why = "no FAT entry for sector " + std::to_string(s);
         break;
       }
       s = next;
     }
   }
-  if (out.size() < std::min(size, max_bytes) && why.empty()) why = "stream larger than the file";
+  if (!flush() && why.empty()) why = "stopped by the reader";
+  if (done < std::min(size, max_bytes) && why.empty()) why = "stream larger than the file";
   if (problem) *problem = why;
-  return out;
+  return done;
 }
 
 void Ole2File::read_directory() {
@@ -359,7 +378,7 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
         units = i;
         break;
       }
-    out.name = utf16le_to_utf8(e.data(), units);
+    out.name = utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(e.data()), units * 2));
     out.type = e[66] == 1 ? EntryType::storage : e[66] == 5 ? EntryType::root : EntryType::stream;
     out.start_sector = u32(v, 116);
     out.size = major_ == 3 ? u32(v, 120) : u64(v, 120);
@@ -369,7 +388,8 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
 
   entries_.push_back(make(0));
   entries_.back().type = EntryType::root;
-  parents_.push_back(kNoStream);
+  kids_.emplace_back();
+  std::size_t path_bytes = 0;
   std::vector<bool> seen(raw.size(), false);
   seen[0] = true;
   struct Item {
@@ -403,9 +423,16 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     const Entry& parent = entries_[it.parent];
     out.path = (parent.type == EntryType::root ? std::string() : parent.path + "/") +
                path_component(out.name);
+    path_bytes += out.path.size();
+    if (path_bytes > kMaxPathBytes) {
+      problem("directory tree too large (paths exceed " + std::to_string(kMaxPathBytes) + " bytes)");
+      break;
+    }
+    const std::uint32_t self = static_cast<std::uint32_t>(entries_.size());
+    by_path_.emplace(ascii_lower(out.path), self);
     entries_.push_back(std::move(out));
-    parents_.push_back(it.parent);
-    const std::uint32_t self = static_cast<std::uint32_t>(entries_.size() - 1);
+    kids_.emplace_back();
+    kids_[it.parent].push_back(self);
     stack.push_back({u32(v, 72), it.parent, it.depth});
     stack.push_back({u32(v, 68), it.parent, it.depth});
     if (e[66] == 1) {
@@ -423,38 +450,48 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     if (out.name.empty()) continue;
     out.orphan = true;
     out.path = "[orphan]/" + path_component(out.name);
+    by_path_.emplace(ascii_lower(out.path), static_cast<std::uint32_t>(entries_.size()));
     entries_.push_back(std::move(out));
-    parents_.push_back(kNoStream);
+    kids_.emplace_back();
     orphans = true;
   }
   if (orphans) problem("stream entries not reachable from the directory tree");
 }
 
 const Entry* Ole2File::find(std::string_view path) const {
-  for (const auto& e : entries_)
-    if (e.type != EntryType::root && iequals(e.path, path)) return &e;
-  return nullptr;
+  auto it = by_path_.find(ascii_lower(path));
+  return it == by_path_.end() ? nullptr : &entries_[it->second];
 }
 
 std::vector<const Entry*> Ole2File::children(const Entry* storage) const {
-  std::uint32_t want = 0;
-  if (storage) {
-    want = kNoStream;
-    for (std::size_t i = 0; i < entries_.size(); ++i)
-      if (&entries_[i] == storage) want = static_cast<std::uint32_t>(i);
-  }
   std::vector<const Entry*> out;
-  for (std::size_t i = 0; i < entries_.size(); ++i)
-    if (parents_[i] == want && want != kNoStream) out.push_back(&entries_[i]);
+  if (entries_.empty()) return out;
+  const Entry* e = storage ? storage : &entries_[0];
+  if (e < entries_.data() || e >= entries_.data() + entries_.size()) return out;
+  for (std::uint32_t k : kids_[static_cast<std::size_t>(e - entries_.data())]) out.push_back(&entries_[k]);
   return out;
 }
 
 std::string Ole2File::read_stream(const Entry& entry, std::uint64_t max_bytes,
                                   std::string* problem) const {
   if (problem) problem->clear();
-  if (entry.type != EntryType::stream || !ok_) return {};
-  const bool mini = entry.size < mini_cutoff_;
-  return read_chain(entry.start_sector, entry.size, mini, max_bytes, problem);
+  std::string out;
+  if (entry.type != EntryType::stream || !ok_) return out;
+  out.reserve(std::min<std::uint64_t>({entry.size, max_bytes, bytes_.size()}));
+  read_chain(entry.start_sector, entry.size, entry.size < mini_cutoff_, max_bytes,
+             [&](std::string_view piece) {
+               out.append(piece);
+               return true;
+             },
+             problem);
+  return out;
+}
+
+std::uint64_t Ole2File::read_stream(const Entry& entry, std::uint64_t max_bytes, const Sink& sink,
+                                    std::string* problem) const {
+  if (problem) problem->clear();
+  if (entry.type != EntryType::stream || !ok_) return 0;
+  return read_chain(entry.start_sector, entry.size, entry.size < mini_cutoff_, max_bytes, sink, problem);
 }
 
 }  // namespace emogate::ole2

@@ -16,9 +16,11 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace emogate::ole2 {
@@ -38,6 +40,10 @@ struct Entry {
 
 // True when the bytes start with the compound file signature.
 bool has_signature(std::string_view bytes);
+
+// UTF-16LE to UTF-8; unpaired surrogates become U+FFFD, an odd last byte is
+// ignored. (Entry names and MS-OVBA Unicode records use it.)
+std::string utf16le_to_utf8(std::string_view bytes);
 
 class Ole2File {
  public:
@@ -69,10 +75,17 @@ class Ole2File {
   std::string read_stream(const Entry& entry, std::uint64_t max_bytes = kNoLimit,
                           std::string* problem = nullptr) const;
 
+  // The same, handing the bytes to `sink` a sector at a time (no copy of
+  // the whole stream); a sink returning false stops the read. Returns the
+  // number of bytes handed over.
+  using Sink = std::function<bool(std::string_view)>;
+  std::uint64_t read_stream(const Entry& entry, std::uint64_t max_bytes, const Sink& sink,
+                            std::string* problem = nullptr) const;
+
  private:
   std::uint32_t fat_next(std::uint32_t sector, bool& ok) const;
-  std::string read_chain(std::uint32_t start, std::uint64_t size, bool mini,
-                         std::uint64_t max_bytes, std::string* problem) const;
+  std::uint64_t read_chain(std::uint32_t start, std::uint64_t size, bool mini,
+                           std::uint64_t max_bytes, const Sink& sink, std::string* problem) const;
   void read_directory();
   void walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw);
   void problem(std::string p);
@@ -89,7 +102,8 @@ class Ole2File {
   std::vector<std::uint32_t> mini_stream_;  // sectors of the mini stream (root chain)
   std::uint64_t mini_stream_size_ = 0;
   std::vector<Entry> entries_;
-  std::vector<std::uint32_t> parents_;      // index into entries_ per entry
+  std::vector<std::vector<std::uint32_t>> kids_;  // per entry: indexes of its children
+  std::unordered_map<std::string, std::uint32_t> by_path_;  // ASCII-lower-cased path -> index
   std::vector<std::string> problems_;
 };
 

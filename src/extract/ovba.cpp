@@ -2,6 +2,8 @@
 // Input trusted: none. Every read is bounds-checked; output is capped.
 #include "extract/ovba.h"
 
+#include "engine/text_util.h"
+
 #include <iconv.h>
 
 #include <algorithm>
@@ -14,19 +16,16 @@
 namespace emogate::ovba {
 namespace {
 
+// Real projects have tens of modules and dir streams of a few KB.
+constexpr std::size_t kMaxModules = 4096;
+constexpr std::size_t kMaxDir = 1u << 20;
+
 std::uint16_t rd16(std::string_view b, std::size_t off) {
   return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
                                     static_cast<std::uint8_t>(b[off + 1]) << 8);
 }
 std::uint32_t rd32(std::string_view b, std::size_t off) {
   return rd16(b, off) | static_cast<std::uint32_t>(rd16(b, off + 2)) << 16;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -84,45 +83,40 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   return done(true);
 }
 
-std::string utf16_to_utf8(std::string_view bytes) {
-  std::string out;
-  const std::size_t units = bytes.size() / 2;
-  for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = rd16(bytes, 2 * i);
-    if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
-      std::uint32_t lo = rd16(bytes, 2 * i + 2);
-      if (lo >= 0xDC00 && lo < 0xE000) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-        ++i;
-      }
-    }
-    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | c >> 6);
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | c >> 12);
-      out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | c >> 18);
-      out += static_cast<char>(0x80 | (c >> 12 & 0x3F));
-      out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
+std::string utf16_to_utf8(std::string_view bytes) { return ole2::utf16le_to_utf8(bytes); }
+
+namespace {
+
+// iconv_open is costly (it loads a gconv module): keep one converter per
+// thread for the last code page used.
+struct Converter {
+  int codepage = -1;
+  iconv_t cd = reinterpret_cast<iconv_t>(-1);
+  ~Converter() {
+    if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
   }
-  return out;
-}
+  iconv_t get(std::uint16_t cp) {
+    if (cp == codepage) {
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+      return cd;
+    }
+    if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+    const std::string name = cp == 65001   ? "UTF-8"
+                             : cp == 10000 ? "MACINTOSH"
+                             : cp == 1200  ? "UTF-16LE"
+                                           : "CP" + std::to_string(cp);
+    cd = iconv_open("UTF-8", name.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) cd = iconv_open("UTF-8", "CP1252");
+    codepage = cp;
+    return cd;
+  }
+};
+
+}  // namespace
 
 std::string to_utf8(std::string_view text, std::uint16_t codepage) {
-  std::string name = codepage == 65001   ? "UTF-8"
-                     : codepage == 10000 ? "MACINTOSH"
-                     : codepage == 1200  ? "UTF-16LE"
-                                         : "CP" + std::to_string(codepage);
-  iconv_t cd = iconv_open("UTF-8", name.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) cd = iconv_open("UTF-8", "CP1252");
+  thread_local Converter conv;
+  iconv_t cd = conv.get(codepage);
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::string(text);
   std::string out;
   out.resize(text.size() * 4 + 16);
@@ -141,7 +135,6 @@ std::string to_utf8(std::string_view text, std::uint16_t codepage) {
     out_p += 3;
     out_left -= 3;
   }
-  iconv_close(cd);
   out.resize(out.size() - out_left);
   return out;
 }
@@ -173,6 +166,10 @@ Dir parse_dir(std::string_view d) {
         dir.project_name = to_utf8(data, dir.codepage);
         break;
       case 0x0019:  // MODULENAME starts a module
+        if (dir.modules.size() >= kMaxModules) {
+          dir.problems.push_back("more than " + std::to_string(kMaxModules) + " modules");
+          return dir;
+        }
         dir.modules.emplace_back();
         cur = &dir.modules.back();
         cur->name = to_utf8(data, dir.codepage);
@@ -212,7 +209,7 @@ std::vector<ProjectLocation> find_projects(const ole2::Ole2File& file) {
     if (e.type == ole2::EntryType::stream || e.orphan) continue;
     const ole2::Entry* storage = e.type == ole2::EntryType::root ? nullptr : &e;
     for (const auto* kid : file.children(storage))
-      if (kid->type == ole2::EntryType::stream && iequals(kid->name, "dir"))
+      if (kid->type == ole2::EntryType::stream && ascii_lower(kid->name) == "dir")
         out.push_back({storage, kid});
   }
   return out;
@@ -250,7 +247,7 @@ void for_each_word(std::string_view s, F&& f) {
     while (j < s.size() && std::isalnum(static_cast<unsigned char>(s[j]))) ++j;
     if (j - i >= 3) {
       std::string w(s.substr(i, j - i));
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      w = ascii_lower(w);
       f(w);
     }
     i = j;
@@ -311,8 +308,8 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   p.storage_path = where.vba_storage ? where.vba_storage->path : std::string();
   std::string problem;
   bool complete = false;
-  const std::string dir_bytes = decompress(file.read_stream(*where.dir_stream, 1u << 24, &problem),
-                                           1u << 24, &complete);
+  const std::string dir_bytes = decompress(file.read_stream(*where.dir_stream, kMaxDir, &problem),
+                                           kMaxDir, &complete);
   if (!problem.empty()) p.problems.push_back("dir stream: " + problem);
   if (!complete) p.problems.push_back("dir stream does not decompress cleanly");
   Dir dir = parse_dir(dir_bytes);
@@ -323,9 +320,7 @@ Project read_project(const ole2::Ole2File& file, const ProjectLocation& where,
   // stream thousands of times.
   std::unordered_set<std::string> streams_seen;
   for (const auto& m : dir.modules) {
-    std::string key = m.stream_name;
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!streams_seen.insert(key).second) {
+    if (!streams_seen.insert(ascii_lower(m.stream_name)).second) {
       p.problems.push_back("module stream " + m.stream_name + " listed twice");
       continue;
     }

@@ -13,13 +13,13 @@
 // modules, with nothing in between.
 //
 // Input trusted: none. Sources are capped at max_object_size per module.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <string>
 
 #include "detect/vba_keywords.h"
 #include "engine/context.h"
+#include "engine/hash.h"
+#include "engine/text_util.h"
 #include "engine/module.h"
 #include "extract/ovba.h"
 
@@ -27,33 +27,15 @@ namespace emogate {
 
 namespace {
 
-std::string hex_sha256(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Why the project is allow-listed, or empty.
 std::string allow_reason(const MacroSettings& m, const std::string& sha, const Envelope& env) {
   for (const auto& h : m.allow_project_sha256)
-    if (lower(h) == sha) return "allow-listed (project sha256)";
+    if (ascii_lower(h) == sha) return "allow-listed (project sha256)";
   const auto at = env.sender.rfind('@');
   if (at != std::string::npos) {
-    const std::string domain = lower(env.sender.substr(at + 1));
+    const std::string domain = ascii_lower(env.sender.substr(at + 1));
     for (const auto& d : m.allow_sender_domains)
-      if (!domain.empty() && lower(d) == domain) return "allow-listed (sender domain " + domain + ")";
+      if (!domain.empty() && ascii_lower(d) == domain) return "allow-listed (sender domain " + domain + ")";
   }
   return {};
 }
@@ -94,10 +76,11 @@ class VbaExtractor : public Extractor {
     for (const auto& m : p.modules) {
       all += m.raw;
       texts.push_back(m.text);
-      names += (names.empty() ? "" : ", ") + m.name;
+      if (texts.size() <= 10) names += (names.empty() ? "" : ", ") + m.name;
+      else if (texts.size() == 11) names += ", ...";
     }
     const vba::KeywordReport kw = vba::analyze_vba(texts);
-    const std::string sha = hex_sha256(all);
+    const std::string sha = sha256_hex(all);
     std::string d = "VBA project " + (p.storage_path.empty() ? std::string("/") : p.storage_path) + ", " +
                     std::to_string(p.modules.size()) + " module(s)" +
                     (names.empty() ? "" : " (" + names + ")");

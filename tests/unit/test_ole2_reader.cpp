@@ -197,3 +197,29 @@ TEST(Ole2Reader, PaddedFileIsFastAndUntouched) {
   EXPECT_EQ(streamed, 9000u + 100 + 700 + 5000 + 64);
   EXPECT_LT(ms, 50.0);
 }
+
+TEST(Ole2Reader, SinkGetsContiguousRunsAndCanStop) {
+  auto b = sample(3);
+  std::string file = b.build();
+  Ole2File f = Ole2File::open(file);
+  const auto* e = f.find("WordDocument");
+  ASSERT_NE(e, nullptr);
+  std::string got;
+  int pieces = 0;
+  std::string problem;
+  EXPECT_EQ(f.read_stream(*e, Ole2File::kNoLimit,
+                          [&](std::string_view p) {
+                            got.append(p);
+                            ++pieces;
+                            return true;
+                          },
+                          &problem),
+            9000u);
+  EXPECT_EQ(got, pattern(9000, 1));
+  EXPECT_EQ(pieces, 1);  // the builder writes streams contiguously
+  EXPECT_EQ(problem, "");
+  // Mini stream sectors are contiguous too; a sink saying stop ends the read.
+  const auto* m = f.find("Macros/VBA/dir");
+  f.read_stream(*m, Ole2File::kNoLimit, [](std::string_view) { return false; }, &problem);
+  EXPECT_EQ(problem, "stopped by the reader");
+}

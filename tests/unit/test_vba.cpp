@@ -1,8 +1,10 @@
 // VBA: MS-OVBA decompression, dir parsing, keyword analysis, stomping, the
 // allow-list, and end-to-end findings on compound files built in code.
 #include <gtest/gtest.h>
+#include <zip.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "detect/vba_keywords.h"
 #include "emogate/scanner.h"
@@ -129,6 +131,16 @@ TEST(VbaKeywords, MraptorStyleRule) {
   r = vba::analyze_vba({"Private Sub Workbook_Open()\r\nCall MyShellHelper\r\nShellExecute 0, \"open\"\r\nEnd Sub"});
   EXPECT_EQ(r.execute, std::vector<std::string>{"ShellExecute"});
   EXPECT_TRUE(r.malicious());
+}
+
+TEST(VbaKeywords, WindowsApiDeclarations) {
+  auto r = vba::analyze_vba({"Private Declare PtrSafe Function VirtualAlloc Lib \"kernel32\" (ByVal a As LongPtr) As LongPtr\r\n"
+                             "Sub Workbook_Open()\r\nx = VirtualAlloc(0)\r\nEnd Sub\r\n"});
+  EXPECT_TRUE(r.malicious());
+  EXPECT_EQ(r.detail(), "autoexec: Workbook_Open; execute: Declare Lib (Windows API), VirtualAlloc");
+  // "Declare" without Lib is just a variable name in a comment-free line.
+  r = vba::analyze_vba({"Dim declareLater As Integer\r\n"});
+  EXPECT_EQ(r.detail(), "");
 }
 
 TEST(VbaKeywords, DownloadAndObfuscation) {
@@ -268,7 +280,8 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   Config c;
   {
     Scanner s{Config{}};
-    const Finding* f = find(s.scan_file(doc, "a.doc"), FindingType::vba_macro);
+    const Report first = s.scan_file(doc, "a.doc");
+    const Finding* f = find(first, FindingType::vba_macro);
     ASSERT_NE(f, nullptr);
     std::size_t at = f->detail.find("sha256 ");
     ASSERT_NE(at, std::string::npos);
@@ -313,7 +326,77 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   EXPECT_EQ(f->verdict, Verdict::clean);
   EXPECT_NE(f->detail.find("allow-listed (sender domain partner.example)"), std::string::npos) << f->detail;
   env.sender = "a@elsewhere.example";
-  f = find(by_domain.scan_message(msg, env), FindingType::vba_macro);
+  r = by_domain.scan_message(msg, env);
+  f = find(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
+}
+
+TEST(VbaScan, HostileDirIsBounded) {
+  // One big module stream listed many times, and a name with slashes.
+  VbaProjectBuilder p;
+  std::string big = "Sub X()\r\n" + std::string(200000, ' ') + "\r\nEnd Sub\r\n";
+  for (int i = 0; i < 3000; ++i) p.add("../../evil/Mod", "");  // the dir only needs the names
+  Ole2Builder b(3);
+  b.add("Macros/VBA/dir", ovba_compress(p.dir_stream()));
+  b.add("Macros/VBA/../../evil/Mod", ovba_compress(big));
+  Scanner s{Config{}};
+  const auto t0 = std::chrono::steady_clock::now();
+  Report r = s.scan_file(b.build(), "x.doc");
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 1000.0);
+  std::printf("hostile dir scanned in %.1f ms\n", ms);
+  const Finding* f = find(r, FindingType::vba_macro);
+  ASSERT_NE(f, nullptr);
+  int sources = 0;
+  for (const auto& o : r.objects) {
+    if (o.type != "vba_source") continue;
+    ++sources;
+    EXPECT_EQ(o.path.find("x.doc/VBA/"), 0u) << o.path;
+    EXPECT_EQ(o.path.find('/', 10), std::string::npos) << o.path;  // no fake levels
+  }
+  EXPECT_EQ(sources, 1);
+}
+
+TEST(VbaScan, DocmWithAutoOpenShellIsMalicious) {
+  // A .docm built in code: the zip extractor hands word/vbaProject.bin back
+  // to the engine as an "ole2" object.
+  VbaProjectBuilder p;
+  p.add("NewMacros", "Sub AutoOpen()\r\n  Shell \"powershell -w hidden -c iex\"\r\nEnd Sub\r\n");
+  Ole2Builder b(3);
+  p.add_to(b, "VBA");
+  const std::string bin = b.build();
+  const std::string types =
+      "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+      "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/>"
+      "<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/></Types>";
+  const std::string path = ::testing::TempDir() + "emogate_test.docm";
+  std::remove(path.c_str());
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  ASSERT_NE(z, nullptr);
+  for (auto [name, data] : {std::pair<const char*, const std::string*>{"[Content_Types].xml", &types},
+                            {"word/vbaProject.bin", &bin}}) {
+    zip_source_t* src = zip_source_buffer(z, data->data(), data->size(), 0);
+    ASSERT_GE(zip_file_add(z, name, src, ZIP_FL_OVERWRITE), 0);
+  }
+  ASSERT_EQ(zip_close(z), 0);
+  std::FILE* fp = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(fp, nullptr);
+  std::string docm;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0) docm.append(buf, n);
+  std::fclose(fp);
+  std::remove(path.c_str());
+  Scanner s{Config{}};
+  Report r = s.scan_file(docm, "invoice.docm");
+  const Finding* f = find(r, FindingType::vba_macro);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "invoice.docm/word/vbaProject.bin");
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("autoexec: AutoOpen; execute: Shell; download: powershell"), std::string::npos) << f->detail;
+  EXPECT_TRUE(std::any_of(r.objects.begin(), r.objects.end(), [](const ObjectSummary& o) {
+    return o.path == "invoice.docm/word/vbaProject.bin/VBA/NewMacros.bas";
+  }));
 }
