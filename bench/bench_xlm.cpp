@@ -46,6 +46,35 @@ const std::string& xls() {
   return file;
 }
 
+// Worst realistic case: the whole 150 KB is macro-sheet formulas in the style
+// of obfuscated XLM droppers (FORMULA(CHAR(..)&CHAR(..)&..., Rn C2)).
+const std::string& macro_workbook() {
+  static const std::string wb = [] {
+    std::string cells;
+    for (std::uint16_t row = 10; cells.size() < 150000; ++row) {
+      std::string rgce;
+      for (int k = 0; k < 8; ++k) {
+        rgce += test::u8(0x1E) + test::u16(std::uint16_t(60 + k)) + test::u8(0x41) + test::u16(111);
+        if (k) rgce += test::u8(0x08);
+      }
+      rgce += test::u8(0x24) + test::u16(row) + test::u16(1) + test::ptg_funcvar(2, 0x8000 | 96);
+      cells += test::formula_cell(row, 0, rgce);
+    }
+    return test::biff8_workbook(2, true, {}, "Macro1", {}, cells).stream;
+  }();
+  return wb;
+}
+
+void BM_BiffWalkerAllMacroFormulas(benchmark::State& state) {
+  const std::string& wb = macro_workbook();
+  for (auto _ : state) {
+    auto r = xlm::analyse_workbook(wb);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wb.size()));
+}
+BENCHMARK(BM_BiffWalkerAllMacroFormulas)->Unit(benchmark::kMicrosecond);
+
 void BM_BiffWalker(benchmark::State& state) {
   const std::string& wb = workbook();
   for (auto _ : state) {

@@ -9,8 +9,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -65,10 +67,8 @@ constexpr std::string_view kNotable[] = {
     "WAIT", "WHILE",
 };
 
-bool notable(std::string_view fn) {
-  for (auto n : kNotable)
-    if (n == fn) return true;
-  return false;
+bool notable(std::string_view fn) {  // kNotable is sorted
+  return std::binary_search(std::begin(kNotable), std::end(kNotable), fn);
 }
 
 std::string quote(std::string_view s) {
@@ -329,9 +329,33 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
       "mshta", "rundll32", "regsvr32", "certutil", "bitsadmin", "cmd.exe", "wscript",
       "cscript", "msiexec",
   };
-  std::string low = office::lower_ascii(text);
-  for (auto w : kWords)
-    if (low.find(office::lower_ascii(w)) != std::string::npos) keywords.emplace(w);
+  // Macro text runs to megabytes of CHAR(..)&CHAR(..): skip-ahead search
+  // keeps the 24 passes cheap.
+  using Searcher = std::boyer_moore_horspool_searcher<std::string::const_iterator>;
+  static const std::vector<std::string> lowered = [] {
+    std::vector<std::string> v;
+    for (auto w : kWords) v.push_back(office::lower_ascii(w));
+    return v;
+  }();
+  // Searchers keep iterators into `lowered`, which never changes again.
+  static const std::vector<Searcher> needles = [] {
+    std::vector<Searcher> v;
+    for (const auto& w : lowered) v.emplace_back(w.cbegin(), w.cend());
+    return v;
+  }();
+  // The words are API, DLL and program names: they sit in string literals
+  // ("..." in the decoded text), so only those are searched.
+  std::string low;
+  for (std::size_t q = text.find('"'); q != std::string_view::npos;) {
+    std::size_t end = text.find('"', q + 1);
+    if (end == std::string_view::npos) end = text.size();
+    low += office::lower_ascii(text.substr(q + 1, end - q - 1));
+    low += '\n';
+    q = end + 1 < text.size() ? text.find('"', end + 1) : std::string_view::npos;
+  }
+  for (std::size_t i = 0; i < needles.size(); ++i)
+    if (std::search(low.cbegin(), low.cend(), needles[i]) != low.cend())
+      keywords.emplace(kWords[i]);
 }
 
 // ---------------------------------------------------------------- crypto

@@ -78,7 +78,8 @@ int function_argc(std::uint16_t iftab);  // PtgFunc's fixed count (1 if unknown)
 // Adds the notable XLM functions called in a textual formula (OOXML <f>).
 void note_functions(std::string_view formula, std::set<std::string>& functions);
 
-// Adds to `keywords` the notable strings (Win32 APIs, LOLBins) in `text`.
+// Adds to `keywords` the notable strings (Win32 APIs, LOLBins) found in the
+// quoted string literals of `text`.
 void scan_keywords(std::string_view text, std::set<std::string>& keywords);
 
 // ---- .xlsb (BIFF12, [MS-XLSB]) ----

@@ -50,10 +50,12 @@ struct Workbook {
 // and `macro_name` (macro sheet, hsState `state`), an optional built-in
 // Auto_Open NAME, optional FILEPASS data; then the two substreams. The macro
 // sheet calls EXEC("calc.exe") and CALL("urlmon","URLDownloadToFileA",...).
-// `sheet1_cells` (records) fill the worksheet, e.g. for benchmarks.
+// `sheet1_cells` / `macro_cells` (records) fill the worksheet / the macro
+// sheet, e.g. for benchmarks.
 inline Workbook biff8_workbook(int state = 2, bool auto_open = true, const std::string& filepass = {},
                                const std::string& macro_name = "Macro1",
-                               const std::string& sheet1_cells = {}) {
+                               const std::string& sheet1_cells = {},
+                               const std::string& macro_cells = {}) {
   auto bof = [](std::uint16_t dt) { return biff(0x0809, u16(0x0600) + u16(dt) + std::string(12, '\0')); };
   auto sheet = [](std::uint32_t pos, int st, int dt, const std::string& name) {
     return biff(0x0085, u32(pos) + u8(std::uint8_t(st)) + u8(std::uint8_t(dt)) +
@@ -75,7 +77,7 @@ inline Workbook biff8_workbook(int state = 2, bool auto_open = true, const std::
                      u8(0x1E) + u16(0) + u8(0x1E) + u16(0) + ptg_funcvar(8, 150);
   std::string macro = bof(0x0040) + formula_cell(0, 0, exec) + formula_cell(1, 0, call) +
                       biff(0x0204, u16(2) + u16(0) + u16(15) + u16(5) + u8(0) + "hello") +
-                      formula_cell(3, 0, ptg_funcvar(0, 54)) + eof;
+                      formula_cell(3, 0, ptg_funcvar(0, 54)) + macro_cells + eof;
   // Offsets depend on the globals' length, which the BOUNDSHEETs are part of.
   std::size_t sheets_len = sheet(0, 0, 0, "Sheet1").size() + sheet(0, 0, 0, macro_name).size();
   std::size_t globals = pre.size() + fp.size() + sheets_len + name.size() + eof.size();
