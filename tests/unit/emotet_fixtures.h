@@ -1,0 +1,180 @@
+// Builders for the Emotet rule fixtures: minimal but well-formed containers
+// (MS-CFB compound file, BIFF8 records, MS-SHLLINK header, OneNote file
+// header and FileDataStoreObject) written in code, so no sample is stored
+// in the repository. Each positive fixture reproduces the published traits
+// of one campaign; each negative fixture is its closest benign neighbour.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace emogate::fixtures {
+
+inline void put16(std::string& s, std::uint16_t v) {
+  s += static_cast<char>(v & 255);
+  s += static_cast<char>(v >> 8);
+}
+inline void put32(std::string& s, std::uint32_t v) {
+  put16(s, static_cast<std::uint16_t>(v & 0xFFFF));
+  put16(s, static_cast<std::uint16_t>(v >> 16));
+}
+
+inline std::string utf16le(std::string_view a) {
+  std::string s;
+  for (char c : a) {
+    s += c;
+    s += '\0';
+  }
+  return s;
+}
+
+inline std::string base64(std::string_view in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t v = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
+  }
+  if (i < in.size()) {
+    std::uint32_t v = std::uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// A version 3 compound file (512-byte sectors) holding one stream in the
+// regular FAT (content is padded to the 4096-byte mini-stream cutoff).
+inline std::string cfb_one_stream(std::string_view stream_name, std::string content) {
+  if (content.size() < 4096) content.resize(4096, '\0');
+  const std::uint32_t kFree = 0xFFFFFFFF, kEnd = 0xFFFFFFFE, kFatSect = 0xFFFFFFFD;
+  std::uint32_t data_sectors = static_cast<std::uint32_t>((content.size() + 511) / 512);
+  std::string h;
+  h += std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  h += std::string(16, '\0');
+  put16(h, 0x003E); put16(h, 0x0003); put16(h, 0xFFFE); put16(h, 9); put16(h, 6);
+  h += std::string(6, '\0');
+  put32(h, 0); put32(h, 1); put32(h, 1);  // dir sectors (v3: 0), FAT sectors, first dir sector
+  put32(h, 0); put32(h, 4096); put32(h, kEnd); put32(h, 0); put32(h, kEnd); put32(h, 0);
+  put32(h, 0);  // DIFAT[0] = FAT in sector 0
+  for (int i = 1; i < 109; ++i) put32(h, kFree);
+  std::string fat;
+  put32(fat, kFatSect);
+  put32(fat, kEnd);  // directory
+  for (std::uint32_t i = 0; i < data_sectors; ++i) put32(fat, i + 1 < data_sectors ? 3 + i : kEnd);
+  fat.resize(512, '\xFF');
+  auto entry = [](std::string_view name, std::uint8_t type, std::uint32_t child, std::uint32_t start,
+                  std::uint32_t size) {
+    std::string e;
+    std::string n = utf16le(name);
+    n.resize(64, '\0');
+    e += n;
+    put16(e, name.empty() ? 0 : static_cast<std::uint16_t>((name.size() + 1) * 2));
+    e += static_cast<char>(type);
+    e += '\x01';  // black
+    put32(e, 0xFFFFFFFF); put32(e, 0xFFFFFFFF); put32(e, child);
+    e += std::string(16 + 4 + 16, '\0');  // clsid, state bits, times
+    put32(e, start); put32(e, size); put32(e, 0);
+    return e;
+  };
+  std::string dir = entry("Root Entry", 5, 1, kEnd, 0) +
+                    entry(stream_name, 2, 0xFFFFFFFF, 2, static_cast<std::uint32_t>(content.size()));
+  dir.resize(512, '\0');
+  content.resize(data_sectors * 512, '\0');
+  return h + fat + dir + content;
+}
+
+inline std::string biff_record(std::uint16_t type, std::string_view body) {
+  std::string r;
+  put16(r, type);
+  put16(r, static_cast<std::uint16_t>(body.size()));
+  r += body;
+  return r;
+}
+
+// BIFF8 workbook globals with one sheet (hidden state, sheet type) and a
+// sheet substream of FORMULA records whose tokens are ptgStr literals.
+inline std::string biff8_workbook(std::uint8_t hs_state, std::uint8_t dt,
+                                  std::initializer_list<std::string_view> literals) {
+  std::string bof;
+  put16(bof, 0x0600); put16(bof, 0x0005); put32(bof, 0); put32(bof, 0); put32(bof, 0);
+  std::string name = "Sheet1";
+  std::string bs;
+  put32(bs, 0);  // lbPlyPos, not used by the rule
+  bs += static_cast<char>(hs_state);
+  bs += static_cast<char>(dt);
+  bs += static_cast<char>(name.size());
+  bs += '\0';
+  bs += name;
+  std::string wb = biff_record(0x0809, bof) + biff_record(0x0085, bs) + biff_record(0x000A, "");
+  std::string sbof;
+  put16(sbof, 0x0600); put16(sbof, dt == 1 ? 0x0040 : 0x0010); put32(sbof, 0); put32(sbof, 0); put32(sbof, 0);
+  wb += biff_record(0x0809, sbof);
+  std::uint16_t row = 0;
+  for (auto lit : literals) {
+    std::string rgce;
+    rgce += '\x17';  // ptgStr
+    rgce += static_cast<char>(lit.size());
+    rgce += '\0';
+    rgce += lit;
+    std::string f;
+    put16(f, row++); put16(f, 0); put16(f, 0x0F);
+    f += std::string(8, '\0');
+    put16(f, 0); put32(f, 0);
+    put16(f, static_cast<std::uint16_t>(rgce.size()));
+    f += rgce;
+    wb += biff_record(0x0006, f);
+  }
+  wb += biff_record(0x000A, "");
+  return cfb_one_stream("Workbook", wb);
+}
+
+// ShellLinkHeader (MS-SHLLINK 2.1) with HasRelativePath|HasArguments|
+// IsUnicode, the RELATIVE_PATH and COMMAND_LINE_ARGUMENTS StringData, then
+// whatever `appended` holds.
+inline std::string lnk_with_arguments(std::string_view args, std::string_view appended = {},
+                                      std::string_view target = "..\\..\\..\\Windows\\System32\\cmd.exe") {
+  std::string s;
+  put32(s, 0x4C);
+  s += std::string("\x01\x14\x02\x00\x00\x00\x00\x00\xC0\x00\x00\x00\x00\x00\x00\x46", 16);
+  put32(s, 0x08 | 0x20 | 0x80);  // LinkFlags
+  put32(s, 0x20);         // FILE_ATTRIBUTE_ARCHIVE
+  s += std::string(24, '\0');  // times
+  put32(s, 0); put32(s, 0); put32(s, 7);  // size, icon, SW_SHOWMINNOACTIVE
+  put16(s, 0); put16(s, 0); put32(s, 0); put32(s, 0);
+  put16(s, static_cast<std::uint16_t>(target.size()));
+  s += utf16le(target);
+  put16(s, static_cast<std::uint16_t>(args.size()));
+  s += utf16le(args);
+  s += appended;
+  return s;
+}
+
+// OneNote section: file format GUID header, then one FileDataStoreObject
+// (header GUID, size, reserved, data, footer GUID) holding `embedded`.
+inline std::string onenote_with_embedded(std::string_view embedded) {
+  std::string s("\xE4\x52\x5C\x7B\x8C\xD8\xA7\x4D\xAE\xB1\x53\x78\xD0\x29\x96\xD3", 16);
+  s += std::string(16, '\x11');  // guidFile
+  s += std::string(0x400 - s.size(), '\0');
+  s += std::string("\xE7\x16\xE3\xBD\x65\x26\x11\x45\xA4\xC4\x8D\x4D\x0B\x7A\x9E\xAC", 16);
+  put32(s, static_cast<std::uint32_t>(embedded.size()));
+  put32(s, 0);
+  s += std::string(8, '\0');
+  s += embedded;
+  s += std::string("\x22\xA7\xFB\x71\x79\x0F\x0B\x4A\xBB\x13\x89\x92\x56\x42\x6B\x24", 16);
+  return s;
+}
+
+inline std::string png_stub() {
+  std::string s("\x89PNG\r\n\x1A\n", 8);
+  s += std::string("\0\0\0\x0DIHDR", 8);
+  s += std::string(64, '\x7F');
+  return s;
+}
+
+}  // namespace emogate::fixtures
