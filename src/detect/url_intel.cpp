@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "detect/url_extract.h"
+#include "engine/services.h"
 
 namespace emogate {
 
@@ -156,6 +157,15 @@ std::shared_ptr<const UrlIntel> UrlIntel::load(const IntelSettings& s,
     if (intel->ip_count() == 0) warnings.push_back(s.feodo_path + ":0: no IPs in Feodo Tracker list");
   }
   return intel;
+}
+
+}  // namespace emogate
+
+namespace emogate {
+
+// Registry hook: the lists are re-read on every reload (cron refreshes them).
+void build_url_intel(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
+  out.put<UrlIntel>(UrlIntel::load(cfg.intel, warnings));
 }
 
 }  // namespace emogate

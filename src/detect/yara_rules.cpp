@@ -4,6 +4,8 @@
 // hostile and only ever handed to libyara as a read-only view.
 #include "detect/yara_rules.h"
 
+#include "engine/services.h"
+
 #include <yara.h>
 
 #include <algorithm>
@@ -295,5 +297,14 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
 
 std::size_t YaraRuleSet::rule_count() const { return impl_->rule_count; }
 const std::vector<std::string>& YaraRuleSet::files() const { return impl_->files; }
+
+}  // namespace emogate
+
+namespace emogate {
+
+// Registry hook: compiled once per configuration; a reload compiles aside.
+void build_yara_rules(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
+  out.put<YaraRuleSet>(YaraRuleSet::compile(cfg.rules, warnings));
+}
 
 }  // namespace emogate

@@ -28,15 +28,16 @@ const Registry& builtin_registry() {
     EMOGATE_EXTRACTOR(zip_extractor)
     // Detectors: object -> findings.
     EMOGATE_DETECTOR(type_detector)
+    EMOGATE_DETECTOR(yara_detector)
+    EMOGATE_DETECTOR(url_detector)
     return r;
   }();
   return reg;
 }
 
 void build_services(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
-  (void)cfg;
-  (void)out;
-  (void)warnings;
+  EMOGATE_SERVICE(yara_rules)
+  EMOGATE_SERVICE(url_intel)
 }
 
 }  // namespace emogate
