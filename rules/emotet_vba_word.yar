@@ -38,8 +38,12 @@ rule Emotet_VBA_Encoded_PowerShell_2019 : emotet vba
         $auto1 = "Document_Open" ascii nocase
         $auto2 = "AutoOpen" ascii nocase
         $auto3 = "Document_Close" ascii nocase
-        // "$" "Set (" "IEX" and "iex" as UTF-16LE, base64-encoded.
-        $b1 = /JAB[A-Za-z0-9+\/]{40}/ ascii
+        // "$<letter>" "Set (" "IEX" and "iex" as UTF-16LE, base64-encoded.
+        // For $b1 the rest must keep the shape base64 gives UTF-16LE ASCII
+        // (every other byte zero): 8-character periods "?[AQgw][AB]?A[A-H]?A".
+        // Random base64 (any attachment) fits it by chance only ~1e-13 per
+        // position, unlike a bare "JAB" prefix (seen every ~260 KB).
+        $b1 = /JAB[A-Za-z0-9+\/]A[A-H][A-Za-z0-9+\/]A([A-Za-z0-9+\/][AQgw][AB][A-Za-z0-9+\/]A[A-H][A-Za-z0-9+\/]A){4}/ ascii
         $b2 = /UwBlAHQA[A-Za-z0-9+\/]{32}/ ascii
         $b3 = /SQBFAFgA[A-Za-z0-9+\/]{32}/ ascii
         $b4 = /aQBlAHgA[A-Za-z0-9+\/]{32}/ ascii

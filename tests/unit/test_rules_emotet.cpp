@@ -140,8 +140,17 @@ TEST(EmotetRules, VbaEncodedPowerShellPositive) {
 }
 
 TEST(EmotetRules, VbaEncodedPowerShellNegative) {
-  // Auto-run macro with an embedded base64 image (ASCII data, not UTF-16 PowerShell).
-  std::string img = base64(png_stub() + std::string(200, 'x'));
+  // Auto-run macro with a large embedded base64 blob of binary data: it
+  // contains "JAB" prefixes by chance (about one per 260 KB) but not the
+  // shape of base64-encoded UTF-16LE text.
+  std::string blob = png_stub();
+  std::uint64_t x = 88172645463325252ull;
+  while (blob.size() < (1u << 20)) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    blob.append(reinterpret_cast<const char*>(&x), 8);
+  }
+  std::string img = base64(blob);
+  ASSERT_NE(img.find("JAB"), std::string::npos);
   std::string vba = "Sub AutoOpen()\n  logo = \"" + img + "\"\n  InsertLogo logo\nEnd Sub\n";
   EXPECT_TRUE(hits(vba, "vba_source").empty());
 }
