@@ -9,7 +9,6 @@
 #include "detect/yara_rules.h"
 #include "engine/context.h"
 #include "engine/module.h"
-#include "engine/registry.h"
 
 namespace emogate {
 
