@@ -144,6 +144,16 @@ void find_bare_ips(std::string_view t, std::vector<std::string>& ips,
   }
 }
 
+// XML namespace names and OOXML relationship types are URIs that name a
+// schema, not links anyone fetches: xmlns="http://...", Type="http://...".
+bool is_schema_identifier(std::string_view t, std::size_t s) {
+  if (s < 3 || (t[s - 1] != '"' && t[s - 1] != '\'') || t[s - 2] != '=') return false;
+  std::size_t b = s - 2;
+  while (b > 0 && (is_alnum(t[b - 1]) || t[b - 1] == ':' || t[b - 1] == '_' || t[b - 1] == '-')) --b;
+  std::string_view name = t.substr(b, s - 2 - b);
+  return name.starts_with("xmlns") || name == "Type" || name.ends_with("schemaLocation");
+}
+
 }  // namespace
 
 std::string deobfuscate_text(std::string_view s) {
@@ -304,6 +314,7 @@ ExtractedUrls extract_urls(std::string_view text, std::size_t max_urls) {
     while (!raw.empty() && std::string_view(".,;:!?").find(raw.back()) != std::string_view::npos)
       raw.remove_suffix(1);
     pos = std::max(pos, e);
+    if (is_schema_identifier(t, s)) continue;
     auto url = normalize_url(raw);
     if (!url || !seen_urls.insert(*url).second) continue;
     std::string host = url_host(*url);

@@ -27,6 +27,16 @@ YaraVars vars_for(const Object& obj) {
   return v;
 }
 
+// A message's parts, bodies and attachments are objects of their own, each
+// scanned decoded; of the message itself only the header block is new, so
+// that is all we scan (no second pass over base64 text, no duplicate hits).
+std::string_view scan_view(const Object& obj) {
+  std::string_view b = obj.bytes();
+  if (obj.type != "email") return b;
+  std::size_t end = std::min(b.find("\r\n\r\n"), b.find("\n\n"));
+  return b.substr(0, std::min<std::size_t>(end, 1u << 20));
+}
+
 // "Rule [namespace] tags=a,b: description (reference=..., date=...)".
 std::string describe(const YaraMatch& m) {
   std::string d = m.rule + " [" + m.ns + "]";
@@ -58,7 +68,7 @@ class YaraDetector final : public Detector {
     if (budget == 0 || static_cast<long long>(budget) > left)
       budget = static_cast<std::uint32_t>(std::max<long long>(left, 1));
 
-    auto res = rules->scan(obj.bytes(), vars_for(obj), budget);
+    auto res = rules->scan(scan_view(obj), vars_for(obj), budget);
     for (const auto& m : res.matches) {
       // Rules may ask for a verdict; otherwise the yara baseline applies.
       std::optional<Verdict> v;

@@ -17,6 +17,16 @@ TEST(UrlExtract, PlainUrlsInText) {
             (std::vector<std::string>{"http://a.example/", "ftp://files.example/f.zip"}));
 }
 
+TEST(UrlExtract, SkipsXmlSchemaIdentifiers) {
+  const char* rels =
+      "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate\" "
+      "Target=\"http://evil.example/t.dotm\" TargetMode=\"External\"/></Relationships>"
+      "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main' "
+      "xsi:schemaLocation=\"http://www.w3.org/x\">";
+  EXPECT_EQ(urls(rels), (std::vector<std::string>{"http://evil.example/t.dotm"}));
+}
+
 TEST(UrlExtract, Defanged) {
   EXPECT_EQ(urls("hxxp://evil[.]example(.)com/x and hXXps://b[.]example/"),
             (std::vector<std::string>{"http://evil.example.com/x", "https://b.example/"}));

@@ -147,6 +147,22 @@ TEST(YaraEngine, RuleSeesExternalVariablesOfZipMembers) {
   EXPECT_EQ(f->path, "m.zip/note.txt");
 }
 
+TEST(YaraEngine, MessageHeadersAndPartsAreEachScannedOnce) {
+  TempDir d;
+  d.write("rules/m.yar",
+          "rule Header_Rule { strings: $h = \"X-Mailer: Evil-Mailer\" condition: $h }\n"
+          "rule Body_Rule { strings: $b = \"body-marker-77\" condition: $b }\n");
+  Config c;
+  c.rules.paths = {(d.path / "rules").string()};
+  Scanner s(c);
+  Report r = s.scan_message(
+      "From: a@example.org\r\nX-Mailer: Evil-Mailer\r\nContent-Type: text/plain\r\n\r\nbody-marker-77\r\n");
+  std::vector<std::string> where;
+  for (const auto& f : r.findings)
+    if (f.type == FindingType::yara) where.push_back(f.detail.substr(0, f.detail.find(' ')) + "@" + f.path);
+  EXPECT_EQ(where, (std::vector<std::string>{"Header_Rule@(message)", "Body_Rule@body-1.txt"}));
+}
+
 const char* kUrlhaus =
     "# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
     "\"2100001\",\"2022-03-15 09:58:02\",\"http://shop.example.com/wp-admin/Zx1/\",\"online\",\"\","
