@@ -66,6 +66,8 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths,
   return out;
 }
 
+constexpr std::size_t kFastModeBytes = 16u << 20;
+
 struct CompileLog {
   const std::string* current = nullptr;  // file being added
   std::vector<std::string> errors, warnings;
@@ -278,7 +280,11 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   yr_scanner_define_integer_variable(s, "depth", vars.depth);
   yr_scanner_define_boolean_variable(s, "from_encrypted", vars.from_encrypted ? 1 : 0);
   yr_scanner_set_callback(s, on_scan_message, &out);
-  yr_scanner_set_flags(s, 0);
+  // libyara keeps up to a million matches per string; on a large hostile
+  // object (256 MB of "http://") that is GBs. Past kFastModeBytes only each
+  // string's first match is recorded, which bounds memory; counts (#s) and
+  // later offsets (@s[2]) in rules are then not reliable for such objects.
+  yr_scanner_set_flags(s, data.size() > kFastModeBytes ? SCAN_FLAGS_FAST_MODE : 0);
   // The public setter takes whole seconds; the field is nanoseconds.
   s->timeout = static_cast<std::uint64_t>(timeout_ms) * 1000000ull;
 
