@@ -146,6 +146,23 @@ TEST(YaraRuleSet, TimeoutStopsASlowRule) {
   EXPECT_LT(ms, 5000);
 }
 
+TEST(YaraRuleSet, LargeObjectsStillMatchInFastMode) {
+  // Past 16 MB only each string's first match is kept (bounded memory on
+  // hostile input); plain presence rules behave the same.
+  TempDir d;
+  d.write("r.yar", "rule Present { strings: $a = \"needle-123\" condition: $a }\n"
+                   "rule Tail { condition: uint32(filesize - 4) == 0x64636261 }\n");
+  std::vector<std::string> w;
+  auto set = compile_dir(d, w, true);
+  std::string big;
+  big.reserve(20u << 20);
+  while (big.size() < (20u << 20)) big += "needle-123 http://x ";
+  big += "abcd";
+  auto r = set->scan(big, {}, 10000);
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(names(r), (std::vector<std::string>{"Present", "Tail"}));
+}
+
 TEST(YaraRuleSet, ConcurrentScansShareOneSet) {
   TempDir d;
   d.write("r.yar", kGood);
