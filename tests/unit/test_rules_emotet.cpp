@@ -11,6 +11,7 @@
 
 #include "detect/yara_rules.h"
 #include "unit/emotet_fixtures.h"
+#include "unit/test_files.h"
 
 using namespace emogate;
 using namespace emogate::fixtures;
@@ -254,10 +255,7 @@ TEST(EmotetRules, EveryRuleHasMetaAndATest) {
   std::set<std::string> found;
   for (const auto& e : fs::directory_iterator(std::string(EMOGATE_SOURCE_DIR) + "/rules")) {
     if (e.path().extension() != ".yar") continue;
-    std::ifstream in(e.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    std::string text = testutil::slurp(e.path());
     std::size_t pos = 0;
     while ((pos = text.find("\nrule ", pos)) != std::string::npos) {
       pos += 6;
@@ -281,12 +279,9 @@ TEST(EmotetRules, NoHitsOnSharedCorpus) {
   std::size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(corpus)) {
     if (!e.is_regular_file() || e.path().filename() == "MANIFEST.tsv") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
     // None of the corpus files is an Emotet dropper (the manifests describe
     // test files of parsers and filters), so any hit is a false positive.
-    auto h = hits(ss.str());
+    auto h = hits(testutil::slurp(e.path()));
     EXPECT_TRUE(h.empty()) << e.path() << ": " << *h.begin();
     ++files;
   }

@@ -8,6 +8,7 @@
 
 #include "detect/url_extract.h"
 #include "detect/url_intel.h"
+#include "unit/test_files.h"
 
 using namespace emogate;
 
@@ -90,24 +91,20 @@ TEST(UrlIntel, SplitCsvLine) {
 }
 
 TEST(UrlIntel, LoadFromConfiguredFiles) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "emogate-intel-XXXXXX").string();
-  std::filesystem::path dir = ::mkdtemp(tmpl.data());
-  std::ofstream(dir / "urlhaus.csv") << kUrlhausCsv;
-  std::ofstream(dir / "feodo.txt") << kFeodoTxt;
+  emogate::testutil::TempDir dir;
   IntelSettings s;
-  s.urlhaus_path = (dir / "urlhaus.csv").string();
-  s.feodo_path = (dir / "feodo.txt").string();
+  s.urlhaus_path = dir.write("urlhaus.csv", kUrlhausCsv);
+  s.feodo_path = dir.write("feodo.txt", kFeodoTxt);
   std::vector<std::string> w;
   auto intel = UrlIntel::load(s, w);
   EXPECT_EQ(intel->url_count(), 2u);
   EXPECT_EQ(intel->ip_count(), 2u);
   ASSERT_EQ(w.size(), 1u);  // the broken URLhaus row
   EXPECT_NE(w[0].find("urlhaus.csv"), std::string::npos);
-  s.feodo_path = (dir / "missing.txt").string();
+  s.feodo_path = (dir.path / "missing.txt").string();
   EXPECT_THROW(UrlIntel::load(s, w), std::runtime_error);
   IntelSettings off;
   EXPECT_TRUE(UrlIntel::load(off, w)->empty());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -12,37 +12,17 @@
 #include <sstream>
 
 #include "emogate/scanner.h"
+#include "unit/test_files.h"
 #include "unit/emotet_fixtures.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;
+using emogate::testutil::TempDir;
+using emogate::testutil::slurp;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "emogate-yeng-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& rel, const std::string& text) const {
-    fs::path p = path / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string make_zip(const TempDir& d, const std::string& member, const std::string& bytes) {
   std::string path = (d.path / "out.zip").string();

@@ -14,29 +14,14 @@
 #include <openssl/evp.h>
 
 #include "detect/yara_rules.h"
+#include "unit/test_files.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;
+using emogate::testutil::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "emogate-yara-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& rel, const std::string& text) const {
-    fs::path p = path / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-};
 
 std::shared_ptr<const YaraRuleSet> compile_dir(const TempDir& d, std::vector<std::string>& w,
                                                bool strict = false) {
