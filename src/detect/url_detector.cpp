@@ -1,6 +1,7 @@
 // Extracts URLs and IPv4 addresses from text-like objects (message text,
 // HTML, RTF fields, OOXML relationship XML, VBA source, XLM formulas and
-// every other derived text), lists each URL in the report, and flags those
+// every other derived text) and from binary formats that keep URLs in the
+// clear (PDF, LNK, OneNote, OLE2), lists each URL in the report, and flags those
 // on the local URLhaus / Feodo Tracker lists as url_blocklisted.
 // Trusts: nothing in the object; reads at most kMaxTextBytes of it.
 #include <string>
@@ -31,7 +32,9 @@ class UrlDetector final : public Detector {
  public:
   std::string_view name() const override { return "urls"; }
   std::vector<std::string> types() const override {
-    return {"text", "html", "rtf", "pdf", "vba_source", "xlm_formulas"};
+    // Binary formats whose URLs sit in the clear: RTF fields, PDF URI
+    // actions, shortcut arguments, OneNote text, OLE2 formula strings.
+    return {"text", "html", "rtf", "pdf", "lnk", "onenote", "ole2", "vba_source", "xlm_formulas"};
   }
   bool accepts(const Object& obj) const override {
     return obj.derived || Detector::accepts(obj);

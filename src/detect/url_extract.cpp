@@ -145,16 +145,35 @@ void find_bare_ips(std::string_view t, std::vector<std::string>& ips,
 }
 
 // XML namespace names and OOXML relationship types are URIs that name a
-// schema, not links anyone fetches: xmlns="http://...", Type="http://...".
+// schema, not links anyone fetches: xmlns="http://...", Type="http://...",
+// and EncryptionInfo's keyEncryptor uri="http://...".
 bool is_schema_identifier(std::string_view t, std::size_t s) {
   if (s < 3 || (t[s - 1] != '"' && t[s - 1] != '\'') || t[s - 2] != '=') return false;
   std::size_t b = s - 2;
   while (b > 0 && (is_alnum(t[b - 1]) || t[b - 1] == ':' || t[b - 1] == '_' || t[b - 1] == '-')) --b;
   std::string_view name = t.substr(b, s - 2 - b);
-  return name.starts_with("xmlns") || name == "Type" || name.ends_with("schemaLocation");
+  return name.starts_with("xmlns") || name == "Type" || name == "uri" || name.ends_with("schemaLocation");
 }
 
 }  // namespace
+
+std::string collapse_utf16le(std::string_view s) {
+  auto text_char = [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\n'; };
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j + 1 < s.size() && s[j + 1] == '\0' && text_char(s[j])) j += 2;
+    if (j - i >= 8) {
+      for (std::size_t k = i; k < j; k += 2) out += s[k];
+      i = j;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
 
 std::string deobfuscate_text(std::string_view s) {
   std::string out;
@@ -290,7 +309,7 @@ std::string url_host(std::string_view u) {
 ExtractedUrls extract_urls(std::string_view text, std::size_t max_urls) {
   constexpr std::size_t kMaxUrlLength = 4096;
   ExtractedUrls out;
-  std::string t = deobfuscate_text(text);
+  std::string t = deobfuscate_text(collapse_utf16le(text));
   std::unordered_set<std::string> seen_urls, seen_ips;
   std::size_t pos = 0;
   while (out.urls.size() < max_urls) {

