@@ -199,9 +199,11 @@ struct YaraRuleSet::Impl {
     if (yr_scanner_create(rules, &s) != ERROR_SUCCESS) return nullptr;
     return s;
   }
-  void release(YR_SCANNER* s) const {
+  // keep = false after a big scan: a scanner may hold on to the memory its
+  // last scan's matches took, so it is not worth keeping.
+  void release(YR_SCANNER* s, bool keep) const {
     std::lock_guard<std::mutex> lk(pool_mu);
-    if (pool.size() < 256) {
+    if (keep && pool.size() < 256) {
       pool.push_back(s);
       return;
     }
@@ -291,7 +293,7 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   static const std::uint8_t empty = 0;
   const auto* p = data.empty() ? &empty : reinterpret_cast<const std::uint8_t*>(data.data());
   int rc = yr_scanner_scan_mem(s, p, data.size());
-  impl_->release(s);
+  impl_->release(s, data.size() <= kFastModeBytes);
   if (rc == ERROR_SCAN_TIMEOUT) {
     out.timed_out = true;
     out.error = "YARA scan timed out after " + std::to_string(timeout_ms) + " ms";
