@@ -24,12 +24,15 @@ namespace {
 
 
 
-std::string make_zip(const TempDir& d, const std::string& member, const std::string& bytes) {
+// A one-member ZIP; with a password, encrypted with traditional PKWARE.
+std::string make_zip(const TempDir& d, const std::string& member, const std::string& bytes,
+                     const char* password = nullptr) {
   std::string path = (d.path / "out.zip").string();
   int err = 0;
   zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
   zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
-  zip_file_add(z, member.c_str(), src, ZIP_FL_ENC_UTF_8);
+  zip_int64_t idx = zip_file_add(z, member.c_str(), src, ZIP_FL_ENC_UTF_8);
+  if (password) zip_file_set_encryption(z, static_cast<zip_uint64_t>(idx), ZIP_EM_TRAD_PKWARE, password);
   zip_close(z);
   return slurp(path);
 }
@@ -74,6 +77,26 @@ TEST(YaraEngine, XlmDropperWorkbookInsideZipIsFlagged) {
   const Finding* f = find(r, FindingType::yara, "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "INV.zip/INV 2022-03.xls");
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+}
+
+TEST(YaraEngine, XlmDropperInsideEncryptedZipIsFlagged) {
+  // The campaign's delivery: password "infected"-style ZIP, password in the
+  // body. Needs the encrypted-archive extractor; skipped where it is absent.
+  TempDir d;
+  auto xls = fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+                                             "C:\\Windows\\SysWow64\\rundll32.exe ..\\enu.ocx,DllRegisterServer"});
+  d.write("local/enc.yar", "rule From_Encrypted_Member { condition: from_encrypted and type == \"ole2\" }\n");
+  Config c = shipped_rules_config();
+  c.rules.paths.push_back((d.path / "local").string());
+  Scanner s(c);
+  Report r = s.scan_file(make_zip(d, "INV-2022.xls", xls, "infected"), "INV.zip");
+  if (!find(r, FindingType::archive_decrypted, ""))
+    GTEST_SKIP() << "this build does not decrypt ZIP members yet";
+  const Finding* f = find(r, FindingType::yara, "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->verdict, Verdict::malicious);
+  EXPECT_NE(find(r, FindingType::yara, "From_Encrypted_Member"), nullptr);
   EXPECT_EQ(r.verdict, Verdict::malicious);
 }
 
