@@ -91,6 +91,17 @@ constexpr auto kBase64Ok = [] {
   return t;
 }();
 
+// Upper bound of a part's decoded size, from its encoded length.
+std::uint64_t decoded_size_hint(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  GMimeStream* raw = content ? g_mime_data_wrapper_get_stream(content) : nullptr;
+  if (!raw) return 0;
+  gint64 len = g_mime_stream_length(raw);
+  if (len <= 0) return 0;
+  auto n = static_cast<std::uint64_t>(len);
+  return g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 ? n / 4 * 3 : n;
+}
+
 // Decodes a part's content transfer encoding chunk by chunk into `sink`;
 // returns false when the sink stopped taking bytes.
 template <class Sink>
@@ -224,6 +235,7 @@ void handle_attachment(GMimePart* part, const std::string& mime_type, Walk& w) {
   spec.declared_type = mime_type;
   ChildWriter child = ctx.begin_child(w.msg, spec);
   if (child.stopped()) return;
+  child.expect(decoded_size_hint(part));
   decode_content(part, w, spec.name, [&](std::string_view chunk) { return child.write(chunk); });
   ctx.commit(std::move(child));
 }
