@@ -4,6 +4,8 @@
 #include "detect/url_extract.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cstdint>
 #include <unordered_set>
 
@@ -112,15 +114,19 @@ std::string dotted(std::uint32_t a) {
          std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
 }
 
-// Bare dotted-decimal addresses, not glued to other digits or dots.
+// Bare dotted-decimal addresses, not glued to other digits or dots. Found
+// from their first dot (memchr), since most bytes of an object are no IP.
 void find_bare_ips(std::string_view t, std::vector<std::string>& ips,
                    std::unordered_set<std::string>& seen, std::size_t max) {
-  std::size_t i = 0, n = t.size();
-  while (i < n && ips.size() < max) {
-    if (!is_digit(t[i]) || (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '.'))) {
-      ++i;
-      continue;
-    }
+  std::size_t pos = 0, n = t.size();
+  while (pos < n && ips.size() < max) {
+    const void* d = std::memchr(t.data() + pos, '.', n - pos);
+    if (!d) break;
+    std::size_t dot = static_cast<std::size_t>(static_cast<const char*>(d) - t.data());
+    std::size_t i = dot;
+    while (i > 0 && dot - i < 3 && is_digit(t[i - 1])) --i;
+    pos = dot + 1;
+    if (i == dot || (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '.'))) continue;
     std::size_t j = i;
     int parts = 0;
     bool ok = true;
@@ -139,8 +145,8 @@ void find_bare_ips(std::string_view t, std::vector<std::string>& ips,
     if (ok && !glued) {
       std::string ip(t.substr(i, j - i));
       if (is_ipv4(ip) && seen.insert(ip).second) ips.push_back(ip);
+      pos = j;
     }
-    i = std::max(j, i + 1);
   }
 }
 
@@ -159,27 +165,47 @@ bool is_schema_identifier(std::string_view t, std::size_t s) {
 
 std::string collapse_utf16le(std::string_view s) {
   auto text_char = [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\n'; };
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
+  std::string out(s.size(), '\0');
+  char* o = out.data();
+  std::size_t i = 0, n = s.size();
+  while (i < n) {
+    // Runs start one byte before a NUL; copy everything up to there at once.
+    const void* z = i + 1 < n ? std::memchr(s.data() + i + 1, 0, n - i - 1) : nullptr;
+    std::size_t r = z ? static_cast<std::size_t>(static_cast<const char*>(z) - s.data()) - 1 : n;
+    std::memcpy(o, s.data() + i, r - i);
+    o += r - i;
+    i = r;
+    if (i >= n) break;
     std::size_t j = i;
-    while (j + 1 < s.size() && s[j + 1] == '\0' && text_char(s[j])) j += 2;
+    while (j + 1 < n && s[j + 1] == '\0' && text_char(s[j])) j += 2;
     if (j - i >= 8) {
-      for (std::size_t k = i; k < j; k += 2) out += s[k];
+      for (std::size_t k = i; k < j; k += 2) *o++ = s[k];
       i = j;
     } else {
-      out += s[i++];
+      *o++ = s[i++];
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
 std::string deobfuscate_text(std::string_view s) {
+  // Only these bytes can start a trick; the runs between them are copied
+  // in one go (binary objects are mostly such runs).
+  static const auto kStarts = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("\"'^hH[({")) t[c] = true;
+    return t;
+  }();
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0, n = s.size();
   while (i < n) {
+    std::size_t j = i;
+    while (j < n && !kStarts[static_cast<unsigned char>(s[j])]) ++j;
+    out.append(s.data() + i, j - i);
+    i = j;
+    if (i >= n) break;
     char c = s[i];
     if (c == '"' || c == '\'') {
       if (auto j = join_end(s, i); j != std::string_view::npos) {
@@ -309,7 +335,10 @@ std::string url_host(std::string_view u) {
 ExtractedUrls extract_urls(std::string_view text, std::size_t max_urls) {
   constexpr std::size_t kMaxUrlLength = 4096;
   ExtractedUrls out;
-  std::string t = deobfuscate_text(collapse_utf16le(text));
+  // Plain text has no NUL bytes: skip the UTF-16 pass (and its copy).
+  std::string t = !text.empty() && std::memchr(text.data(), 0, text.size())
+                      ? deobfuscate_text(collapse_utf16le(text))
+                      : deobfuscate_text(text);
   std::unordered_set<std::string> seen_urls, seen_ips;
   std::size_t pos = 0;
   while (out.urls.size() < max_urls) {
