@@ -24,6 +24,7 @@ YaraVars vars_for(const Object& obj) {
   v.mime = obj.mime;
   v.parent_type = obj.parent ? obj.parent->type : std::string();
   v.from_encrypted = obj.from_encrypted;
+  v.truncated = obj.truncated;
   return v;
 }
 

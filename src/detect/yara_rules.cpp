@@ -91,6 +91,7 @@ int define_externals(YR_COMPILER* c) {
     rc |= yr_compiler_define_string_variable(c, s, "");
   rc |= yr_compiler_define_integer_variable(c, "depth", 0);
   rc |= yr_compiler_define_boolean_variable(c, "from_encrypted", 0);
+  rc |= yr_compiler_define_boolean_variable(c, "truncated", 0);
   return rc;
 }
 
@@ -281,6 +282,7 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   define_text(s, "parent_type", vars.parent_type);
   yr_scanner_define_integer_variable(s, "depth", vars.depth);
   yr_scanner_define_boolean_variable(s, "from_encrypted", vars.from_encrypted ? 1 : 0);
+  yr_scanner_define_boolean_variable(s, "truncated", vars.truncated ? 1 : 0);
   yr_scanner_set_callback(s, on_scan_message, &out);
   // libyara keeps up to a million matches per string; on a large hostile
   // object (256 MB of "http://") that is GBs. Past kFastModeBytes only each

@@ -33,6 +33,7 @@ struct YaraVars {
   std::string mime;         // libmagic MIME type
   std::string parent_type;  // empty for the root
   bool from_encrypted = false;
+  bool truncated = false;  // content cut short by a limit
 };
 
 struct YaraMatch {

@@ -32,10 +32,11 @@ const YaraRuleSet& shipped() {
 }
 
 std::set<std::string> hits(std::string_view data, const std::string& type = "binary",
-                           const std::string& parent_type = "") {
+                           const std::string& parent_type = "", bool truncated = false) {
   YaraVars v;
   v.type = type;
   v.parent_type = parent_type;
+  v.truncated = truncated;
   auto res = shipped().scan(data, v, 5000);
   EXPECT_EQ(res.error, "");
   std::set<std::string> names;
@@ -227,6 +228,24 @@ TEST(EmotetRules, PaddedOle2Positive) {
   std::string doc = cfb_one_stream("WordDocument", std::string(9000, 'w'));
   doc.resize(40u << 20, '\0');
   EXPECT_TRUE(hit(doc, "Emotet_Padded_OLE2_Document_2023", "ole2"));
+}
+
+TEST(EmotetRules, PaddedOle2CutShortPositive) {
+  // Zipped, the padded document inflates past the ratio limit and arrives
+  // truncated at a few MB: still zeros beyond what its FAT addresses.
+  std::string doc = cfb_one_stream("WordDocument", std::string(9000, 'w'));
+  doc.resize(3u << 20, '\0');
+  EXPECT_TRUE(hits(doc, "ole2", "zip", true).count("Emotet_Padded_OLE2_Document_2023"));
+}
+
+TEST(EmotetRules, PaddedOle2CutShortNegative) {
+  // Cut short but not padded: a real (truncated) document fills its FAT
+  // range; and an untruncated small document with zero slack is normal.
+  std::string doc = cfb_one_stream("WordDocument", std::string(9000, 'w'));
+  doc.resize(3u << 20, '\0');
+  EXPECT_TRUE(hits(doc, "ole2", "zip", false).empty());
+  doc[0x2C] = static_cast<char>(60);  // 60 FAT sectors address 3.75 MB
+  EXPECT_TRUE(hits(doc, "ole2", "zip", true).empty());
 }
 
 TEST(EmotetRules, PaddedOle2Negative) {

@@ -100,6 +100,23 @@ TEST(YaraEngine, XlmDropperInsideEncryptedZipIsFlagged) {
   EXPECT_EQ(r.verdict, Verdict::malicious);
 }
 
+TEST(YaraEngine, ZippedPaddedDocumentIsFlagged) {
+  // 2023 shape: a small Word document padded with zeros, zipped (the ZIP is
+  // small, the document huge). The ratio limit cuts it short; the padding
+  // rule still sees zeros beyond what the document's FAT addresses.
+  TempDir d;
+  std::string doc = fixtures::cfb_one_stream("WordDocument", std::string(9000, 'w'));
+  doc.resize(64u << 20, '\0');
+  std::string zip = make_zip(d, "Invoice.doc", doc);
+  doc.clear();
+  Scanner s(shipped_rules_config());
+  Report r = s.scan_file(zip, "Invoice.zip");
+  const Finding* f = find(r, FindingType::yara, "Emotet_Padded_OLE2_Document_2023");
+  ASSERT_NE(f, nullptr) << findings_summary(r);
+  EXPECT_EQ(f->path, "Invoice.zip/Invoice.doc");
+  EXPECT_EQ(f->verdict, Verdict::suspicious);
+}
+
 TEST(YaraEngine, ReloadPicksUpNewRulesAndKeepsOldSetOnFailure) {
   TempDir d;
   d.write("rules/a.yar", "rule Old_Rule { strings: $a = \"old-marker\" condition: $a }\n");

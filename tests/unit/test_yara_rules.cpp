@@ -103,11 +103,12 @@ TEST(YaraRuleSet, ExternalVariablesDescribeTheObject) {
   d.write("ext.yar",
           "rule Ctx { condition: filename == \"a.xls\" and extension == \"xls\" and path == \"m.zip/a.xls\""
           " and depth == 2 and type == \"ole2\" and mime == \"application/vnd.ms-excel\""
-          " and parent_type == \"zip\" and from_encrypted and filepath == path and filetype == \"OLE2\" }\n"
+          " and parent_type == \"zip\" and from_encrypted and filepath == path and filetype == \"OLE2\""
+          " and truncated }\n"
           "rule NotEncrypted { condition: not from_encrypted }\n");
   std::vector<std::string> w;
   auto set = compile_dir(d, w, true);
-  YaraVars v{"a.xls", "xls", "m.zip/a.xls", 2, "ole2", "application/vnd.ms-excel", "zip", true};
+  YaraVars v{"a.xls", "xls", "m.zip/a.xls", 2, "ole2", "application/vnd.ms-excel", "zip", true, true};
   EXPECT_EQ(names(set->scan("x", v, 1000)), std::vector<std::string>{"Ctx"});
   v.from_encrypted = false;
   EXPECT_EQ(names(set->scan("x", v, 1000)), std::vector<std::string>{"NotEncrypted"});
