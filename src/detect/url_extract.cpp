@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <unordered_set>
 
+#include "engine/text_util.h"
+
 namespace emogate {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) { return ascii_lower(c); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z'); }
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -25,11 +27,6 @@ bool starts_ci(std::string_view s, std::size_t at, std::string_view word) {
   return true;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r) c = lower(c);
-  return r;
-}
 
 // After a closing quote at `i`: `"abc" & "def"`, `'ab' + 'cd'`, and VBA
 // line continuations (` _` + newline) around the operator. Returns the
@@ -280,7 +277,7 @@ std::optional<std::string> numeric_host_to_ipv4(std::string_view host) {
 std::optional<std::string> normalize_url(std::string_view url) {
   auto sep = url.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
-  std::string scheme = to_lower(url.substr(0, sep));
+  std::string scheme = ascii_lower(url.substr(0, sep));
   if (scheme != "http" && scheme != "https" && scheme != "ftp") return std::nullopt;
   std::string_view rest = url.substr(sep + 3);
   std::size_t aend = rest.find_first_of("/?#");
@@ -304,7 +301,7 @@ std::optional<std::string> normalize_url(std::string_view url) {
   for (char c : port)
     if (!is_digit(c)) return std::nullopt;
   while (port.size() > 1 && port[0] == '0') port.remove_prefix(1);
-  std::string h = to_lower(host);
+  std::string h = ascii_lower(host);
   while (!h.empty() && h.back() == '.') h.pop_back();
   if (h.empty()) return std::nullopt;
   if (h[0] != '[') {
@@ -347,7 +344,7 @@ ExtractedUrls extract_urls(std::string_view text, std::size_t max_urls) {
     pos = p + 3;
     std::size_t s = p;
     while (s > 0 && p - s < 8 && is_alnum(t[s - 1])) --s;
-    std::string scheme = to_lower(std::string_view(t).substr(s, p - s));
+    std::string scheme = ascii_lower(std::string_view(t).substr(s, p - s));
     for (std::string_view known : {"https", "http", "ftp"}) {
       if (scheme.size() >= known.size() && scheme.compare(scheme.size() - known.size(), known.size(), known) == 0) {
         s = p - known.size();

@@ -5,6 +5,7 @@
 #include "detect/yara_rules.h"
 
 #include "engine/services.h"
+#include "engine/text_util.h"
 
 #include <yara.h>
 
@@ -32,8 +33,7 @@ void init_libyara() {
 }
 
 bool is_rule_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string ext = ascii_lower(p.extension().string());
   std::string name = p.filename().string();
   return (ext == ".yar" || ext == ".yara") && !name.empty() && name[0] != '.';
 }

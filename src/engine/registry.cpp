@@ -26,6 +26,9 @@ const Registry& builtin_registry() {
     // Extractors: object -> children.
     EMOGATE_EXTRACTOR(mime_extractor)
     EMOGATE_EXTRACTOR(zip_extractor)
+    EMOGATE_EXTRACTOR(ole2_extractor)
+    EMOGATE_EXTRACTOR(vba_extractor)
+    EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
     // Detectors: object -> findings.
     EMOGATE_DETECTOR(type_detector)
     EMOGATE_DETECTOR(yara_detector)
