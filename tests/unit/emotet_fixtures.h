@@ -1,5 +1,5 @@
 // Builders for the Emotet rule fixtures: minimal but well-formed containers
-// (MS-CFB compound file, BIFF8 records, MS-SHLLINK header, OneNote file
+// (MS-CFB compound file via Ole2Builder, BIFF8 records, MS-SHLLINK header, OneNote file
 // header and FileDataStoreObject) written in code, so no sample is stored
 // in the repository. Each positive fixture reproduces the published traits
 // of one campaign; each negative fixture is its closest benign neighbour.
@@ -9,7 +9,10 @@
 #include <string>
 #include <string_view>
 
-namespace emogate::fixtures {
+#include "unit/fixtures.h"
+#include "unit/ole2_builder.h"
+
+namespace emotet_fixtures {
 
 inline void put16(std::string& s, std::uint16_t v) {
   s += static_cast<char>(v & 255);
@@ -29,64 +32,15 @@ inline std::string utf16le(std::string_view a) {
   return s;
 }
 
-inline std::string base64(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t v = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
-  }
-  if (i < in.size()) {
-    std::uint32_t v = std::uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+inline std::string base64(std::string_view in) { return ::fixtures::base64(in, false); }
 
 // A version 3 compound file (512-byte sectors) holding one stream in the
-// regular FAT (content is padded to the 4096-byte mini-stream cutoff).
+// regular FAT (not the mini stream).
 inline std::string cfb_one_stream(std::string_view stream_name, std::string content) {
-  if (content.size() < 4096) content.resize(4096, '\0');
-  const std::uint32_t kFree = 0xFFFFFFFF, kEnd = 0xFFFFFFFE, kFatSect = 0xFFFFFFFD;
-  std::uint32_t data_sectors = static_cast<std::uint32_t>((content.size() + 511) / 512);
-  std::string h;
-  h += std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
-  h += std::string(16, '\0');
-  put16(h, 0x003E); put16(h, 0x0003); put16(h, 0xFFFE); put16(h, 9); put16(h, 6);
-  h += std::string(6, '\0');
-  put32(h, 0); put32(h, 1); put32(h, 1);  // dir sectors (v3: 0), FAT sectors, first dir sector
-  put32(h, 0); put32(h, 4096); put32(h, kEnd); put32(h, 0); put32(h, kEnd); put32(h, 0);
-  put32(h, 0);  // DIFAT[0] = FAT in sector 0
-  for (int i = 1; i < 109; ++i) put32(h, kFree);
-  std::string fat;
-  put32(fat, kFatSect);
-  put32(fat, kEnd);  // directory
-  for (std::uint32_t i = 0; i < data_sectors; ++i) put32(fat, i + 1 < data_sectors ? 3 + i : kEnd);
-  fat.resize(512, '\xFF');
-  auto entry = [](std::string_view name, std::uint8_t type, std::uint32_t child, std::uint32_t start,
-                  std::uint32_t size) {
-    std::string e;
-    std::string n = utf16le(name);
-    n.resize(64, '\0');
-    e += n;
-    put16(e, name.empty() ? 0 : static_cast<std::uint16_t>((name.size() + 1) * 2));
-    e += static_cast<char>(type);
-    e += '\x01';  // black
-    put32(e, 0xFFFFFFFF); put32(e, 0xFFFFFFFF); put32(e, child);
-    e += std::string(16 + 4 + 16, '\0');  // clsid, state bits, times
-    put32(e, start); put32(e, size); put32(e, 0);
-    return e;
-  };
-  std::string dir = entry("Root Entry", 5, 1, kEnd, 0) +
-                    entry(stream_name, 2, 0xFFFFFFFF, 2, static_cast<std::uint32_t>(content.size()));
-  dir.resize(512, '\0');
-  content.resize(data_sectors * 512, '\0');
-  return h + fat + dir + content;
+  emogate::test::Ole2Builder b;
+  b.no_mini = true;
+  b.add(std::string(stream_name), std::move(content));
+  return b.build();
 }
 
 inline std::string biff_record(std::uint16_t type, std::string_view body) {
@@ -177,4 +131,4 @@ inline std::string png_stub() {
   return s;
 }
 
-}  // namespace emogate::fixtures
+}  // namespace emotet_fixtures

@@ -14,7 +14,7 @@
 #include "unit/test_files.h"
 
 using namespace emogate;
-using namespace emogate::fixtures;
+using namespace emotet_fixtures;
 
 namespace {
 

