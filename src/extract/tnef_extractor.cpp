@@ -1,0 +1,86 @@
+// TNEF (winmail.dat, application/ms-tnef) through libytnef: each attached
+// file becomes a child, and the compressed RTF body becomes "body.rtf"
+// (RTF carries exploits and embedded objects too).
+// Trusted input: none. The RTF body's declared size is checked against the
+// object size limit before libytnef allocates it.
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+extern "C" {  // libytnef's headers are plain C without linkage guards
+#include <ytnef.h>
+}
+
+#include "engine/context.h"
+#include "extract/libarchive_extractor.h"
+#include "extract/member_name.h"
+
+namespace emogate {
+namespace {
+
+std::string_view view(const variableLength* v) {
+  if (!v || v == MAPI_UNDEFINED || !v->data || v->size <= 0) return {};
+  return {reinterpret_cast<const char*>(v->data), static_cast<std::size_t>(v->size)};
+}
+
+std::string attachment_name(Attachment* p) {
+  std::string_view n = view(MAPIFindProperty(&p->MAPI, PROP_TAG(PT_STRING8, PR_ATTACH_LONG_FILENAME)));
+  if (n.empty()) n = view(&p->Title);
+  while (!n.empty() && n.back() == '\0') n.remove_suffix(1);
+  return std::string(n);
+}
+
+void add_rtf_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
+  variableLength* rtf = MAPIFindProperty(&t.MapiProperties, PROP_TAG(PT_BINARY, PR_RTF_COMPRESSED));
+  std::string_view packed = view(rtf);
+  if (packed.size() < 16 || !ctx.can_add_child(obj)) return;
+  std::uint32_t raw_size = 0;
+  std::memcpy(&raw_size, packed.data() + 4, 4);  // little-endian header field
+  if (raw_size > ctx.limits().max_object_size) {
+    ctx.limit_hit(obj, "max_object_size", "TNEF RTF body declares " + std::to_string(raw_size) + " bytes");
+    return;
+  }
+  int size = 0;
+  BYTE* body = DecompressRTF(rtf, &size);
+  if (!body) return;
+  ChildSpec spec;
+  spec.name = "body.rtf";
+  spec.compressed_size = packed.size();
+  ctx.add_child(obj, std::move(spec), std::string_view(reinterpret_cast<char*>(body), size > 0 ? size : 0));
+  free(body);
+}
+
+}  // namespace
+
+void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
+  TNEFStruct t;
+  TNEFInitialize(&t);
+  std::string_view bytes = obj.bytes();
+  // libytnef reads through a non-const pointer but never writes to it.
+  int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(const_cast<char*>(bytes.data())),
+                           static_cast<long>(bytes.size()), &t);
+  if (rc < 0) ctx.add_finding(FindingType::malformed, obj, "TNEF parse error " + std::to_string(rc));
+  int index = 0;
+  for (Attachment* p = t.starting_attach.next; p && !ctx.expired(); p = p->next) {
+    ++index;
+    std::string_view data = view(&p->FileData);
+    if (data.empty()) {
+      // Attached messages and OLE objects: the data object, past its IID.
+      std::string_view obj_data = view(MAPIFindProperty(&p->MAPI, PROP_TAG(PT_OBJECT, PR_ATTACH_DATA_OBJ)));
+      if (obj_data.size() > 16) data = obj_data.substr(16);
+    }
+    if (data.empty()) continue;
+    if (!ctx.can_add_child(obj)) break;
+    MemberName name = sanitize_member_name(attachment_name(p), "attachment-" + std::to_string(index));
+    if (!name.problem.empty())
+      ctx.add_finding(FindingType::malformed, obj, "attachment name \"" + name.name + "\": " + name.problem);
+    ChildSpec spec;
+    spec.name = name.name;
+    ctx.add_child(obj, std::move(spec), data);
+  }
+  add_rtf_body(obj, ctx, t);
+  TNEFFree(&t);
+}
+
+}  // namespace emogate
