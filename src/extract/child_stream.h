@@ -1,9 +1,22 @@
 // Streams one archive member into a child object in fixed-size chunks, so
 // no member is ever held twice and the engine's limits (object size, bytes
 // per message, compression ratio, deadline) cut it short while inflating.
+//
+// Zero padding: Emotet (2023) appended hundreds of MB of zeros to Word
+// files so they passed every scanner's size limit. A zero run longer than
+// kPaddingRun is held back instead of written: if data follows, the held
+// zeros are written first (content stays exact and every limit applies);
+// if the member ends inside the run, the run is dropped and reported as
+// limit_exceeded "zero_padding" while the document before it is analysed.
+// Held zeros still count for the compression-ratio limit, so an all-zero
+// bomb stops at max_compression_ratio x compressed size, quickly and
+// without touching the disk.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "engine/context.h"
@@ -12,22 +25,70 @@ namespace emogate {
 
 enum class StreamResult { complete, limited, read_error, expired };
 
+inline constexpr std::uint64_t kPaddingRun = 1u << 20;
+
+namespace detail {
+inline bool write_zeros(ChildWriter& w, std::uint64_t n) {
+  static const char zeros[65536] = {};
+  while (n > 0) {
+    std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof zeros));
+    if (!w.write(zeros, k)) return false;
+    n -= k;
+  }
+  return true;
+}
+inline std::string megabytes(std::uint64_t n) {
+  return std::to_string(n >> 20) + "." + std::to_string(((n & 0xFFFFF) * 10) >> 20) + " MiB";
+}
+}  // namespace detail
+
 // `read(buf, cap)` returns bytes read, 0 at the end, < 0 on error. The
 // child is committed in every case but a read error before any byte, so
 // the detectors still see the prefix of a truncated or corrupt member.
 template <class Read>
 StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec, Read&& read) {
   constexpr std::size_t kChunk = 64 * 1024;
+  const std::string member = spec.name;
+  const std::uint64_t compressed = spec.compressed_size;
+  const Limits& lim = ctx.limits();
+  const double ratio_cap = static_cast<double>(compressed) * lim.max_compression_ratio;
   auto buf = std::make_unique<char[]>(kChunk);
   ChildWriter w = ctx.begin_child(parent, std::move(spec));
   StreamResult result = StreamResult::complete;
+  std::uint64_t run = 0, held = 0, total = 0;
+  // Writes `n` zero bytes of the current run, holding back past kPaddingRun.
+  auto zeros = [&](std::uint64_t n) {
+    std::uint64_t now = run < kPaddingRun ? std::min(n, kPaddingRun - run) : 0;
+    run += n;
+    held += n - now;
+    return detail::write_zeros(w, now);
+  };
   for (;;) {
     if (ctx.expired()) { result = StreamResult::expired; break; }
-    long long n = read(buf.get(), kChunk);
-    if (n < 0) { result = StreamResult::read_error; break; }
-    if (n == 0) break;
-    if (!w.write(buf.get(), static_cast<std::size_t>(n))) { result = StreamResult::limited; break; }
+    long long got = read(buf.get(), kChunk);
+    if (got < 0) { result = StreamResult::read_error; break; }
+    if (got == 0) break;
+    std::size_t n = static_cast<std::size_t>(got);
+    total += n;
+    std::size_t last = n;  // index of the last non-zero byte + 1
+    while (last > 0 && buf[last - 1] == 0) --last;
+    bool ok = true;
+    if (last > 0) {
+      ok = detail::write_zeros(w, held) && w.write(buf.get(), last);
+      held = 0;
+      run = 0;
+    }
+    ok = ok && zeros(n - last);
+    if (!ok) { result = StreamResult::limited; break; }
+    if (held > 0 && compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap) {
+      result = StreamResult::limited;  // a zero bomb: stop inflating
+      break;
+    }
   }
+  if (held > 0)
+    ctx.limit_hit(parent, "zero_padding",
+                  "member \"" + member + "\": " + detail::megabytes(held) + (result == StreamResult::limited ? "+" : "") +
+                      " of zero padding not kept; the first " + detail::megabytes(w.size()) + " analysed");
   if (result != StreamResult::read_error || w.size() > 0) ctx.commit(std::move(w));
   return result;
 }
