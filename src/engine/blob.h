@@ -45,6 +45,7 @@ class BlobWriter {
   const std::string& error() const { return error_; }
   // Lowers the hard cap (e.g. when a per-message budget shrinks).
   void set_cap(std::uint64_t cap) { cap_ = cap; }
+  std::uint64_t cap() const { return cap_; }
   Blob finish();
 
  private:

@@ -62,6 +62,7 @@ class ChildWriter {
   ChildSpec spec_;
   BlobWriter writer_;
   bool stopped_ = false;
+  bool rejected_ = false;  // refused before the first byte (depth/count)
 };
 
 class ScanContext {
@@ -121,7 +122,10 @@ class ScanContext {
 
  private:
   friend class ChildWriter;
-  bool charge(ChildWriter& w, std::size_t n);
+  bool admit(ChildWriter& w, std::size_t n);
+  void refused(ChildWriter& w);
+  void stop_child(ChildWriter& w, std::string_view limit, const std::string& detail);
+  std::string child_path(const ChildWriter& w) const;
   std::unique_ptr<Object> make_child(const Object& parent, ChildSpec spec, Blob data,
                                      bool truncated);
   std::string unique_path(const Object& parent, const std::string& name);

@@ -1,0 +1,222 @@
+// emogate command line: scan, check, milter, quarantine.
+// Exit status of scan: 0 clean, 1 flagged, 2 error.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "emogate/config.h"
+#include "emogate/scanner.h"
+
+namespace fs = std::filesystem;
+using namespace emogate;
+
+namespace {
+
+const char* kDefaultConfig = "/etc/emogate/emogate.toml";
+
+void usage(std::ostream& out) {
+  out << "usage: emogate <command> [options]\n"
+         "  scan [--json] [--config FILE] [--message|--file] PATH...\n"
+         "                      scan .eml messages (or any file as one attachment);\n"
+         "                      '-' reads a message from standard input;\n"
+         "                      exit 0 clean, 1 flagged, 2 error\n"
+         "  check [--config FILE]   validate the config, rules and lists\n"
+         "  milter [--config FILE] [--foreground]   run the milter daemon\n"
+         "  quarantine [--config FILE] list|show ID|release ID|delete ID\n"
+         "  version\n";
+}
+
+// Maps a file read-only; falls back to reading for pipes and empty files.
+class InputFile {
+ public:
+  bool open(const std::string& path, std::string& err) {
+    if (path == "-") {
+      data_.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      view_ = data_;
+      return true;
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      err = std::strerror(errno);
+      return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      err = "not a regular file";
+      ::close(fd);
+      return false;
+    }
+    if (st.st_size > 0) {
+      void* m = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        err = std::strerror(errno);
+        ::close(fd);
+        return false;
+      }
+      map_ = m;
+      map_len_ = static_cast<size_t>(st.st_size);
+      view_ = std::string_view(static_cast<const char*>(m), map_len_);
+    }
+    ::close(fd);
+    return true;
+  }
+  ~InputFile() {
+    if (map_) munmap(map_, map_len_);
+  }
+  std::string_view view() const { return view_; }
+
+ private:
+  std::string data_;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+  std::string_view view_;
+};
+
+bool is_message_name(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return path == "-" || ext == ".eml" || ext == ".mbx" || ext == ".mail";
+}
+
+void print_human(const Report& r, std::ostream& out) {
+  out << r.input << ": " << to_string(r.verdict);
+  if (!r.findings.empty()) out << " (" << r.findings.size() << " finding" << (r.findings.size() > 1 ? "s" : "") << ")";
+  out << '\n';
+  for (const Finding& f : r.findings)
+    out << "    " << to_string(f.type) << " [" << to_string(f.verdict) << "] " << f.path << ": " << f.detail
+        << '\n';
+  for (const std::string& e : r.errors) out << "    error: " << e << '\n';
+}
+
+Config load_or_default(const std::string& path, bool explicit_path) {
+  if (!explicit_path && !fs::exists(path)) return Config{};
+  return load_config(path);
+}
+
+int cmd_scan(std::vector<std::string> args) {
+  bool json = false;
+  int force = 0;  // 1 message, 2 file
+  std::string config_path = kDefaultConfig;
+  bool explicit_config = false;
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") json = true;
+    else if (a == "--message") force = 1;
+    else if (a == "--file") force = 2;
+    else if (a == "--config" && i + 1 < args.size()) config_path = args[++i], explicit_config = true;
+    else if (a.starts_with("--config=")) config_path = a.substr(9), explicit_config = true;
+    else if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::cerr << "emogate scan: unknown option " << a << '\n';
+      return 2;
+    } else paths.push_back(a);
+  }
+  if (paths.empty()) {
+    usage(std::cerr);
+    return 2;
+  }
+  std::unique_ptr<Scanner> scanner;
+  try {
+    scanner = std::make_unique<Scanner>(load_or_default(config_path, explicit_config));
+  } catch (const std::exception& e) {
+    std::cerr << "emogate: " << e.what() << '\n';
+    return 2;
+  }
+  for (const std::string& w : scanner->warnings()) std::cerr << "emogate: warning: " << w << '\n';
+
+  // Directories are walked; each regular file below is one input.
+  std::vector<std::string> inputs;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (p != "-" && fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec)) found.push_back(it->path().string());
+      std::sort(found.begin(), found.end());
+      inputs.insert(inputs.end(), found.begin(), found.end());
+    } else {
+      inputs.push_back(p);
+    }
+  }
+
+  int status = 0;
+  for (const std::string& path : inputs) {
+    InputFile in;
+    std::string err;
+    if (!in.open(path, err)) {
+      if (json) std::cout << nlohmann::json{{"input", path}, {"error", err}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      else std::cout << path << ": ERROR " << err << '\n';
+      status = 2;
+      continue;
+    }
+    bool message = force == 1 || (force == 0 && is_message_name(path));
+    Report r = message ? scanner->scan_message(in.view()) : scanner->scan_file(in.view(), path);
+    r.input = path;
+    if (json) std::cout << to_json(r) << '\n';
+    else print_human(r, std::cout);
+    std::cout.flush();
+    if (r.flagged() && status == 0) status = 1;
+  }
+  return status;
+}
+
+int cmd_check(std::vector<std::string> args) {
+  std::string config_path = kDefaultConfig;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config_path = args[++i];
+    else if (args[i].starts_with("--config=")) config_path = args[i].substr(9);
+    else {
+      std::cerr << "emogate check: unknown argument " << args[i] << '\n';
+      return 2;
+    }
+  }
+  try {
+    Config cfg = load_config(config_path);
+    Scanner scanner(cfg);
+    auto warnings = scanner.warnings();
+    for (const std::string& w : warnings) std::cerr << w << '\n';
+    if (!warnings.empty()) {
+      std::cerr << "emogate check: " << config_path << ": " << warnings.size() << " problem(s)\n";
+      return 1;
+    }
+    std::cout << "emogate check: " << config_path << ": OK\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "scan") return cmd_scan(args);
+  if (cmd == "check") return cmd_check(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "emogate " << EMOGATE_VERSION << '\n';
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    usage(std::cout);
+    return 0;
+  }
+  std::cerr << "emogate: unknown command '" << cmd << "'\n";
+  usage(std::cerr);
+  return 2;
+}

@@ -1,0 +1,144 @@
+// Blob storage. Spilled blobs live in an unlinked 0600 temp file mapped
+// read-only, so a 600 MB padded document costs page cache, not heap.
+#include "blob.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace emogate {
+
+struct Blob::Impl {
+  std::string owned;
+  std::string_view view;
+  void* map = nullptr;
+  std::size_t map_len = 0;
+  ~Impl() {
+    if (map) munmap(map, map_len);
+  }
+};
+
+Blob::Blob() : impl_(std::make_shared<Impl>()) {}
+Blob::Blob(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+Blob Blob::from_string(std::string bytes) {
+  auto impl = std::make_shared<Impl>();
+  impl->owned = std::move(bytes);
+  impl->view = impl->owned;
+  return Blob(std::move(impl));
+}
+
+Blob Blob::borrow(std::string_view bytes) {
+  auto impl = std::make_shared<Impl>();
+  impl->view = bytes;
+  return Blob(std::move(impl));
+}
+
+std::string_view Blob::view() const { return impl_->view; }
+bool Blob::spilled() const { return impl_->map != nullptr; }
+
+BlobWriter::BlobWriter(std::string temp_dir, std::uint64_t memory_limit, std::uint64_t hard_cap)
+    : temp_dir_(std::move(temp_dir)), memory_limit_(memory_limit), cap_(hard_cap) {}
+
+BlobWriter::~BlobWriter() {
+  if (fd_ >= 0) close(fd_);
+}
+
+BlobWriter::BlobWriter(BlobWriter&& o) noexcept { *this = std::move(o); }
+BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    temp_dir_ = std::move(o.temp_dir_);
+    memory_limit_ = o.memory_limit_;
+    cap_ = o.cap_;
+    size_ = o.size_;
+    capped_ = o.capped_;
+    mem_ = std::move(o.mem_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+    error_ = std::move(o.error_);
+  }
+  return *this;
+}
+
+bool BlobWriter::spill() {
+  std::string tmpl = temp_dir_ + "/emogate-XXXXXX";
+  // mkstemp creates the file 0600; unlinking at once means nothing is left
+  // behind even if the process is killed.
+  fd_ = mkstemp(tmpl.data());
+  if (fd_ < 0) {
+    error_ = "cannot create temp file in " + temp_dir_ + ": " + std::strerror(errno);
+    return false;
+  }
+  unlink(tmpl.c_str());
+  const char* p = mem_.data();
+  std::size_t left = mem_.size();
+  while (left > 0) {
+    ssize_t w = ::write(fd_, p, left);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      error_ = std::string("temp file write: ") + std::strerror(errno);
+      return false;
+    }
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+  std::string().swap(mem_);
+  return true;
+}
+
+bool BlobWriter::write(const void* data, std::size_t n) {
+  if (!error_.empty()) return false;
+  bool ok = true;
+  if (size_ + n > cap_) {
+    n = cap_ > size_ ? static_cast<std::size_t>(cap_ - size_) : 0;
+    capped_ = true;
+    ok = false;
+  }
+  if (n == 0) return ok;
+  if (fd_ < 0 && size_ + n > memory_limit_) {
+    if (!spill()) return false;
+  }
+  if (fd_ >= 0) {
+    const char* p = static_cast<const char*>(data);
+    std::size_t left = n;
+    while (left > 0) {
+      ssize_t w = ::write(fd_, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        error_ = std::string("temp file write: ") + std::strerror(errno);
+        return false;
+      }
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+  } else {
+    mem_.append(static_cast<const char*>(data), n);
+  }
+  size_ += n;
+  return ok;
+}
+
+Blob BlobWriter::finish() {
+  if (fd_ < 0) return Blob::from_string(std::move(mem_));
+  auto impl = std::make_shared<Blob::Impl>();
+  if (size_ > 0) {
+    void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (m != MAP_FAILED) {
+      impl->map = m;
+      impl->map_len = size_;
+      impl->view = std::string_view(static_cast<const char*>(m), size_);
+      madvise(m, size_, MADV_SEQUENTIAL);
+    } else {
+      error_ = std::string("mmap: ") + std::strerror(errno);
+    }
+  }
+  close(fd_);  // the mapping keeps the unlinked file alive
+  fd_ = -1;
+  return Blob(std::move(impl));
+}
+
+}  // namespace emogate

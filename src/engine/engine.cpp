@@ -1,0 +1,118 @@
+// The scan loop. Modules are trusted to be bounded but not to be correct:
+// an exception from one module is recorded and the scan goes on.
+#include "engine.h"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <deque>
+
+#include "context.h"
+#include "typing.h"
+
+namespace emogate {
+
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  return out;
+}
+
+ObjectSummary summarize(const Object& o) {
+  ObjectSummary s;
+  s.path = o.path.empty() ? "(message)" : o.path;
+  s.name = o.name;
+  s.declared_type = o.declared_type;
+  s.type = o.type;
+  s.mime = o.mime;
+  s.size = o.size();
+  s.sha256 = o.sha256;
+  s.depth = o.depth;
+  s.truncated = o.truncated;
+  s.derived = o.derived;
+  s.provenance = o.provenance;
+  return s;
+}
+
+template <class M, class F>
+void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj, ScanContext& ctx,
+              F&& call) {
+  for (const auto& m : modules) {
+    if (ctx.expired()) return;
+    if (!m->accepts(obj)) continue;
+    try {
+      call(*m);
+    } catch (const std::exception& e) {
+      ctx.add_error(std::string(m->name()) + " on " + (obj.path.empty() ? "(message)" : obj.path) +
+                    ": " + e.what());
+    }
+  }
+}
+
+}  // namespace
+
+Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const Envelope& env,
+                std::string input) {
+  const auto start = std::chrono::steady_clock::now();
+  Report report;
+  report.input = std::move(input);
+  report.size = root->size();
+  const Config& cfg = state.config;
+  ScanContext ctx(cfg, state.services, env, report,
+                  start + std::chrono::milliseconds(cfg.limits.scan_timeout_ms));
+
+  // Objects stay alive to the end (children point at parents); their bytes
+  // are released as soon as they have been processed.
+  std::vector<std::unique_ptr<Object>> all;
+  std::deque<Object*> queue;
+  ctx.count_root();
+  queue.push_back(root.get());
+  all.push_back(std::move(root));
+  const Registry& reg = *state.registry;
+
+  while (!queue.empty()) {
+    Object* obj = queue.front();
+    if (ctx.expired()) {
+      ctx.limit_hit(*all.front(), "scan_timeout_ms",
+                    "scan stopped after " + std::to_string(cfg.limits.scan_timeout_ms) + " ms; " +
+                        std::to_string(queue.size()) + " objects not analysed");
+      break;
+    }
+    queue.pop_front();
+    if (obj->type.empty()) {
+      TypeInfo t = identify(obj->bytes());
+      obj->type = std::move(t.type);
+      obj->mime = std::move(t.mime);
+      obj->magic = std::move(t.magic);
+    }
+    obj->sha256 = sha256_hex(obj->bytes());
+
+    dispatch(reg.detectors, *obj, ctx, [&](const Detector& d) { d.detect(*obj, ctx); });
+    dispatch(reg.extractors, *obj, ctx, [&](const Extractor& e) { e.extract(*obj, ctx); });
+
+    report.objects.push_back(summarize(*obj));
+    obj->data = Blob();
+    for (auto& child : ctx.pending()) {
+      queue.push_back(child.get());
+      all.push_back(std::move(child));
+    }
+    ctx.pending().clear();
+  }
+
+  for (const Finding& f : report.findings)
+    if (f.verdict > report.verdict) report.verdict = f.verdict;
+  report.scan_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace emogate

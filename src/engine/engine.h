@@ -1,0 +1,30 @@
+// The engine: walks one message's object tree breadth-first, identifying
+// each object's true type, dispatching it to the registered detectors and
+// extractors, and turning their findings into a verdict. Time and size
+// limits are enforced here and in ScanContext.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emogate/report.h"
+#include "emogate/scanner.h"
+#include "object.h"
+#include "registry.h"
+#include "services.h"
+
+namespace emogate {
+
+// Everything a scan needs that is built once per configuration.
+struct ScannerState {
+  Config config;
+  ServiceSet services;
+  std::vector<std::string> warnings;
+  const Registry* registry = nullptr;
+};
+
+Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const Envelope& env,
+                std::string input);
+
+}  // namespace emogate

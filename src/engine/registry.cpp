@@ -1,0 +1,42 @@
+// The module list. One line per module: the module's file defines the
+// factory named here (make_<name>) in namespace emogate.
+#include "registry.h"
+
+namespace emogate {
+
+#define EMOGATE_EXTRACTOR(name)                     \
+  {                                                 \
+    std::unique_ptr<Extractor> make_##name();       \
+    r.extractors.push_back(make_##name());          \
+  }
+#define EMOGATE_DETECTOR(name)                      \
+  {                                                 \
+    std::unique_ptr<Detector> make_##name();        \
+    r.detectors.push_back(make_##name());           \
+  }
+#define EMOGATE_SERVICE(name)                                                      \
+  {                                                                                \
+    void build_##name(const Config&, ServiceSet&, std::vector<std::string>&);      \
+    build_##name(cfg, out, warnings);                                              \
+  }
+
+const Registry& builtin_registry() {
+  static const Registry reg = [] {
+    Registry r;
+    // Extractors: object -> children.
+    EMOGATE_EXTRACTOR(mime_extractor)
+    EMOGATE_EXTRACTOR(zip_extractor)
+    // Detectors: object -> findings.
+    EMOGATE_DETECTOR(type_detector)
+    return r;
+  }();
+  return reg;
+}
+
+void build_services(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
+  (void)cfg;
+  (void)out;
+  (void)warnings;
+}
+
+}  // namespace emogate

@@ -1,0 +1,72 @@
+// Scanner: builds the per-configuration state and runs scans against it.
+// Reload builds a complete new state before swapping it in, so a broken
+// rule file or list never leaves the daemon without rules.
+#include "emogate/scanner.h"
+
+#include <mutex>
+
+#include "engine.h"
+
+namespace emogate {
+
+namespace {
+
+std::shared_ptr<const ScannerState> build_state(Config config) {
+  auto st = std::make_shared<ScannerState>();
+  st->config = std::move(config);
+  st->registry = &builtin_registry();
+  build_services(st->config, st->services, st->warnings);
+  return st;
+}
+
+std::string base_name(const std::string& name) {
+  auto slash = name.find_last_of('/');
+  return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+}  // namespace
+
+struct Scanner::Impl {
+  mutable std::mutex mu;
+  std::shared_ptr<const ScannerState> state;
+};
+
+Scanner::Scanner(Config config) : impl_(std::make_unique<Impl>()) {
+  impl_->state = build_state(std::move(config));
+}
+
+Scanner::~Scanner() = default;
+
+std::shared_ptr<const ScannerState> Scanner::state() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->state;
+}
+
+void Scanner::reload(Config config) {
+  auto fresh = build_state(std::move(config));
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->state = std::move(fresh);
+}
+
+const Config& Scanner::config() const { return state()->config; }
+std::vector<std::string> Scanner::warnings() const { return state()->warnings; }
+
+Report Scanner::scan_message(std::string_view raw, const Envelope& env) const {
+  auto st = state();
+  auto root = std::make_unique<Object>();
+  root->type = "email";
+  root->mime = "message/rfc822";
+  root->data = Blob::borrow(raw);
+  return run_scan(*st, std::move(root), env, env.queue_id);
+}
+
+Report Scanner::scan_file(std::string_view bytes, const std::string& name) const {
+  auto st = state();
+  auto root = std::make_unique<Object>();
+  root->name = base_name(name);
+  root->path = root->name.empty() ? "(file)" : root->name;
+  root->data = Blob::borrow(bytes);
+  return run_scan(*st, std::move(root), {}, name);
+}
+
+}  // namespace emogate

@@ -1,0 +1,137 @@
+// True-type identification: our signature checks first, libmagic for the
+// rest. Input is hostile: every check is bounds-checked and cheap (it runs
+// on every object, including 600 MB padded files).
+#include "typing.h"
+
+#include <magic.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace emogate {
+
+namespace {
+
+bool starts(std::string_view b, std::string_view sig, std::size_t off = 0) {
+  return b.size() >= off + sig.size() && b.compare(off, sig.size(), sig) == 0;
+}
+
+std::uint32_t le32(std::string_view b, std::size_t off) {
+  auto u = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(b[off + i])); };
+  return u(0) | u(1) << 8 | u(2) << 16 | u(3) << 24;
+}
+
+// An OOXML package names "[Content_Types].xml" in its central directory (at
+// the end) or in an early local header; searching both ends is cheap.
+bool looks_like_ooxml(std::string_view b) {
+  constexpr std::string_view marker = "[Content_Types].xml";
+  std::string_view head = b.substr(0, std::min<std::size_t>(b.size(), 64 * 1024));
+  if (head.find(marker) != std::string_view::npos) return true;
+  std::size_t tail_len = std::min<std::size_t>(b.size(), 256 * 1024);
+  return b.substr(b.size() - tail_len).find(marker) != std::string_view::npos;
+}
+
+bool is_tar(std::string_view b) { return starts(b, "ustar", 257); }
+
+bool looks_like_html(std::string_view b) {
+  std::string_view head = b.substr(0, std::min<std::size_t>(b.size(), 1024));
+  std::string lower(head);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::size_t i = lower.find_first_not_of(" \t\r\n\xef\xbb\xbf");
+  if (i == std::string::npos) return false;
+  std::string_view s = std::string_view(lower).substr(i);
+  return s.starts_with("<!doctype html") || s.starts_with("<html") || s.starts_with("<head") ||
+         s.starts_with("<body") || s.starts_with("<meta") || s.starts_with("<div") ||
+         s.starts_with("<table") || s.starts_with("<p>") || s.starts_with("<hta:");
+}
+
+struct MagicHandle {
+  magic_t m = nullptr;
+  MagicHandle() {
+    m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF |
+                   MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CDF | MAGIC_ERROR);
+    if (m && magic_load(m, nullptr) != 0) {
+      magic_close(m);
+      m = nullptr;
+    }
+  }
+  ~MagicHandle() {
+    if (m) magic_close(m);
+  }
+};
+
+// libmagic handles are not thread-safe: one per thread.
+std::string magic_of(std::string_view b, bool mime) {
+  thread_local MagicHandle mime_h;
+  thread_local MagicHandle desc_h = [] {
+    MagicHandle h;
+    if (h.m) magic_setflags(h.m, MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_TAR |
+                                     MAGIC_NO_CHECK_CDF | MAGIC_ERROR);
+    return h;
+  }();
+  magic_t m = mime ? mime_h.m : desc_h.m;
+  if (!m) return {};
+  // The first 256 KB are enough for every rule we rely on; scanning more
+  // would make a padded file expensive.
+  std::size_t n = std::min<std::size_t>(b.size(), 256 * 1024);
+  const char* r = magic_buffer(m, b.data(), n);
+  return r ? std::string(r) : std::string();
+}
+
+}  // namespace
+
+std::string signature_type(std::string_view b) {
+  if (starts(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) return "ole2";
+  if (starts(b, "PK\x03\x04") || starts(b, "PK\x05\x06") || starts(b, "PK\x07\x08"))
+    return looks_like_ooxml(b) ? "ooxml" : "zip";
+  if (starts(b, "{\\rt")) return "rtf";
+  // OneNote section: {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3}
+  if (starts(b, "\xE4\x52\x5C\x7B\x8C\xD8\xA7\x4D\xAE\xB1\x53\x78\xD0\x29\x96\xD3")) return "onenote";
+  // Shell link: header size 0x4C and CLSID 00021401-0000-0000-C000-000000000046.
+  if (starts(b, std::string_view("\x4C\x00\x00\x00\x01\x14\x02\x00\x00\x00\x00\x00\xC0\x00\x00\x00\x00\x00\x00\x46", 20)))
+    return "lnk";
+  if (starts(b, "MZ")) return "pe";
+  if (starts(b, "\x7F" "ELF")) return "elf";
+  if (starts(b, "\xCF\xFA\xED\xFE") || starts(b, "\xCE\xFA\xED\xFE") || starts(b, "\xCA\xFE\xBA\xBE"))
+    return "macho";
+  if (starts(b, "%PDF-")) return "pdf";
+  if (starts(b, "\x1F\x8B")) return "gzip";
+  if (starts(b, "BZh")) return "bzip2";
+  if (starts(b, "\xFD" "7zXZ\x00")) return "xz";
+  if (starts(b, "7z\xBC\xAF\x27\x1C")) return "7z";
+  if (starts(b, "Rar!\x1A\x07")) return "rar";
+  if (starts(b, "MSCF")) return "cab";
+  if (b.size() >= 7 && b[2] == '-' && b[3] == 'l' && (b[4] == 'h' || b[4] == 'z') && b[6] == '-')
+    return "lzh";
+  if (b.size() >= 4 && le32(b, 0) == 0x223E9F78) return "tnef";
+  if (is_tar(b)) return "tar";
+  if (starts(b, "CD001", 0x8001) || starts(b, "CD001", 0x8801) || starts(b, "CD001", 0x9001))
+    return "iso";
+  if (starts(b, "BEA01", 0x8001) || starts(b, "NSR02", 0x8001) || starts(b, "NSR03", 0x8001))
+    return "udf";
+  if (starts(b, "conectix") || starts(b, "vhdxfile")) return "vhd";
+  return {};
+}
+
+TypeInfo identify(std::string_view bytes) {
+  TypeInfo info;
+  info.type = signature_type(bytes);
+  info.mime = magic_of(bytes, true);
+  info.magic = magic_of(bytes, false);
+  if (!info.type.empty()) return info;
+  const std::string& m = info.mime;
+  if (bytes.empty()) info.type = "empty";
+  else if (m == "text/html" || looks_like_html(bytes)) info.type = "html";
+  else if (m == "message/rfc822" || m == "message/news") info.type = "email";
+  else if (m.starts_with("text/") || m == "application/json" || m == "application/javascript")
+    info.type = "text";
+  else if (m.starts_with("image/")) info.type = "image";
+  else if (m == "application/x-iso9660-image") info.type = "iso";
+  else info.type = "binary";
+  return info;
+}
+
+}  // namespace emogate
