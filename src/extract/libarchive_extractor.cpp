@@ -3,14 +3,13 @@
 // entry is streamed into a child; the engine's limits stop bombs while they
 // inflate. Trusted input: none. libarchive parses; we never trust a size it
 // reports and never allocate from one.
-#include "extract/libarchive_extractor.h"
-
 #include <archive.h>
 #include <archive_entry.h>
 
 #include <memory>
 
 #include "engine/context.h"
+#include "engine/module.h"
 #include "extract/child_stream.h"
 #include "extract/member_name.h"
 
@@ -41,6 +40,15 @@ std::string error_text(archive* a) {
 bool mentions_encryption(archive* a) {
   return archive_read_has_encrypted_entries(a) > 0 || error_text(a).find("ncrypt") != std::string::npos;
 }
+
+class LibarchiveExtractor : public Extractor {
+ public:
+  std::string_view name() const override { return "libarchive"; }
+  std::vector<std::string> types() const override {
+    return {"gzip", "bzip2", "xz", "tar", "7z", "rar", "cab", "lzh", "iso", "udf"};
+  }
+  void extract(const Object& obj, ScanContext& ctx) const override;
+};
 
 }  // namespace
 
@@ -111,5 +119,7 @@ void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
     ctx.add_finding(FindingType::encrypted_archive, obj, detail);
   }
 }
+
+std::unique_ptr<Extractor> make_libarchive_extractor() { return std::make_unique<LibarchiveExtractor>(); }
 
 }  // namespace emogate

@@ -1,9 +1,41 @@
 // Safe child names for archive members: see member_name.h.
 #include "extract/member_name.h"
 
+#include <iconv.h>
+
 #include <vector>
 
 namespace emogate {
+
+namespace {
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size() || (len == 2 && b < 0xC2)) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+}  // namespace
+
+std::string legacy_name_to_utf8(std::string_view raw) {
+  if (valid_utf8(raw)) return std::string(raw);
+  iconv_t cd = iconv_open("UTF-8", "CP932");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return {};
+  std::string in(raw.substr(0, 4096));
+  std::string out(in.size() * 3 + 4, '\0');
+  char* ip = in.data();
+  char* op = out.data();
+  std::size_t il = in.size(), ol = out.size();
+  bool ok = iconv(cd, &ip, &il, &op, &ol) != static_cast<std::size_t>(-1) && il == 0;
+  iconv_close(cd);
+  if (!ok) return {};
+  out.resize(out.size() - ol);
+  return out;
+}
 
 MemberName sanitize_member_name(std::string_view raw, std::string_view fallback) {
   constexpr std::size_t kMaxName = 255;

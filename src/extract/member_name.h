@@ -15,6 +15,10 @@ struct MemberName {
   std::string problem;  // why the raw name was changed; empty = it was fine
 };
 
+// A raw archive name as UTF-8: kept when it already is valid UTF-8, else
+// read as CP932 (Japanese Windows archivers), else empty (caller decides).
+std::string legacy_name_to_utf8(std::string_view raw);
+
 // `fallback` is used when nothing usable remains (e.g. "member-3").
 MemberName sanitize_member_name(std::string_view raw, std::string_view fallback);
 

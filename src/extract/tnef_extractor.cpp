@@ -13,7 +13,7 @@ extern "C" {  // libytnef's headers are plain C without linkage guards
 }
 
 #include "engine/context.h"
-#include "extract/libarchive_extractor.h"
+#include "engine/module.h"
 #include "extract/member_name.h"
 
 namespace emogate {
@@ -51,6 +51,13 @@ void add_rtf_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
   free(body);
 }
 
+class TnefExtractor : public Extractor {
+ public:
+  std::string_view name() const override { return "tnef"; }
+  std::vector<std::string> types() const override { return {"tnef"}; }
+  void extract(const Object& obj, ScanContext& ctx) const override;
+};
+
 }  // namespace
 
 void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
@@ -82,5 +89,7 @@ void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
   add_rtf_body(obj, ctx, t);
   TNEFFree(&t);
 }
+
+std::unique_ptr<Extractor> make_tnef_extractor() { return std::make_unique<TnefExtractor>(); }
 
 }  // namespace emogate

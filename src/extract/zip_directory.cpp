@@ -78,15 +78,16 @@ std::string printable(std::string_view name) {
 }
 
 void find_overlaps(Directory& dir, std::uint64_t cd_start) {
-  std::vector<const Entry*> order;
-  for (const auto& e : dir.entries)
+  std::vector<Entry*> order;
+  for (auto& e : dir.entries)
     if (e.data_offset) order.push_back(&e);
-  std::sort(order.begin(), order.end(),
+  std::stable_sort(order.begin(), order.end(),
             [](const Entry* a, const Entry* b) { return a->local_offset < b->local_offset; });
   std::uint64_t reach = 0;
   const Entry* reacher = nullptr;
-  for (const Entry* e : order) {
+  for (Entry* e : order) {
     if (reacher && e->local_offset < reach) {
+      e->overlaps = true;
       if (!dir.overlapping++)
         dir.overlap_example = "\"" + printable(e->name) + "\" starts inside \"" + printable(reacher->name) + "\"";
     }

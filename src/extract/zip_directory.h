@@ -28,6 +28,7 @@ struct Entry {
   int aes_strength = 0;
   std::uint16_t aes_version = 0;
   std::uint16_t aes_method = 0;
+  bool overlaps = false;  // starts inside an earlier entry's range
 
   bool encrypted() const { return flags & 1u; }
   bool utf8_name() const { return flags & 0x800u; }

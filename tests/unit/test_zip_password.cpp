@@ -85,7 +85,7 @@ TEST(ZipPassword, ZipCryptoHeaderCheckAloneLetsSomeThroughButCrcStopsThem) {
 }
 
 TEST(ZipDirectory, ReadsEntriesPrefixAndTrailingBytes) {
-  std::string z = make_zip({{"one.txt", "hello"}, {"two.txt", std::string(1000, 'x')}});
+  std::string z = make_zip({{"one.txt", "hello", ZIP_EM_NONE, ""}, {"two.txt", std::string(1000, 'x'), ZIP_EM_NONE, ""}});
   auto plain = zip::read_directory(z, 100);
   ASSERT_TRUE(plain.found);
   ASSERT_EQ(plain.entries.size(), 2u);
