@@ -87,8 +87,11 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
   }
   if (held > 0)
     ctx.limit_hit(parent, "zero_padding",
-                  "member \"" + member + "\": " + detail::megabytes(held) + (result == StreamResult::limited ? "+" : "") +
-                      " of zero padding not kept; the first " + detail::megabytes(w.size()) + " analysed");
+                  "member \"" + member + "\": " + detail::megabytes(held) +
+                      (result == StreamResult::limited ? "+ of trailing zeros dropped (reading stopped at the "
+                                                         "compression-ratio limit)"
+                                                       : " of trailing zeros dropped") +
+                      "; the first " + detail::megabytes(w.size()) + " kept and analysed");
   if (result != StreamResult::read_error || w.size() > 0) ctx.commit(std::move(w));
   return result;
 }
