@@ -1,8 +1,12 @@
 // TNEF (winmail.dat, application/ms-tnef) through libytnef: each attached
 // file becomes a child, and the compressed RTF body becomes "body.rtf"
 // (RTF carries exploits and embedded objects too).
-// Trusted input: none. The RTF body's declared size is checked against the
-// object size limit before libytnef allocates it.
+// Trusted input: none. libytnef allocates each attribute from its declared
+// length and prints to stdout when a length or checksum is wrong, so the
+// attribute stream (MS-OXTNEF 2.1.3.1) is walked and checked here first and
+// only its valid prefix is handed over. The RTF body's declared size is
+// checked against the object size limit before libytnef allocates it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +33,35 @@ std::string attachment_name(Attachment* p) {
   if (n.empty()) n = view(&p->Title);
   while (!n.empty() && n.back() == '\0') n.remove_suffix(1);
   return std::string(n);
+}
+
+std::uint32_t le(std::string_view d, std::size_t at, int n) {
+  std::uint32_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(d[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// Length of the well-formed prefix: signature, key, then attributes of
+// level(1) id(4) length(4) data checksum(2), each inside the buffer, non-empty
+// and with the right checksum (sum of the data bytes, modulo 65536).
+std::size_t valid_prefix(std::string_view d, std::string& problem) {
+  std::size_t pos = 6;
+  while (pos < d.size()) {
+    if (d.size() - pos < 11) { problem = "attribute header cut short"; break; }
+    std::uint32_t len = le(d, pos + 5, 4);
+    if (len == 0 || len > d.size() - pos - 11) {
+      problem = "attribute at offset " + std::to_string(pos) + " declares " + std::to_string(len) + " bytes";
+      break;
+    }
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < len; ++i) sum += static_cast<unsigned char>(d[pos + 9 + i]);
+    if ((sum & 0xFFFF) != le(d, pos + 9 + len, 2)) {
+      problem = "attribute at offset " + std::to_string(pos) + " fails its checksum";
+      break;
+    }
+    pos += 11 + len;
+  }
+  return std::min(pos, d.size());
 }
 
 void add_rtf_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
@@ -63,7 +96,14 @@ class TnefExtractor : public Extractor {
 void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
   TNEFStruct t;
   TNEFInitialize(&t);
-  std::string_view bytes = obj.bytes();
+  t.Debug = 0;  // libytnef prints its debug trace to stdout otherwise
+  std::string problem;
+  std::string_view bytes = obj.bytes().substr(0, valid_prefix(obj.bytes(), problem));
+  if (!problem.empty()) ctx.add_finding(FindingType::malformed, obj, "TNEF: " + problem);
+  if (bytes.size() <= 6) {
+    TNEFFree(&t);
+    return;
+  }
   // libytnef reads through a non-const pointer but never writes to it.
   int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(const_cast<char*>(bytes.data())),
                            static_cast<long>(bytes.size()), &t);
