@@ -9,6 +9,7 @@
 // Trusted input: none.
 #include <zip.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -147,6 +148,16 @@ class ZipExtractor : public Extractor {
     // Returns false when no further member can be added.
     bool member(std::uint64_t i) {
       const zip::Entry& e = dir.entries[i];
+      // Our reader and libzip must agree on which entry is which, or the
+      // offsets used for the password checks would belong to another member.
+      const char* libzip_name = zip_get_name(za, i, ZIP_FL_ENC_RAW);
+      std::string ours = e.name;
+      std::replace(ours.begin(), ours.end(), '\0', ' ');  // libzip's C strings turn NUL into a space
+      if (!libzip_name || ours != libzip_name) {
+        ctx.add_finding(FindingType::malformed, obj,
+                        "central directory entry " + std::to_string(i + 1) + " reads differently in libzip");
+        return false;
+      }
       if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) return true;  // directory
       if (e.overlaps) return true;  // reported once as overlapping_entries
       std::string name = member_name(i, e);

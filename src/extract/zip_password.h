@@ -29,8 +29,8 @@ class ZipCryptoKeys {
 
  private:
   std::uint8_t stream() const {
-    std::uint16_t t = static_cast<std::uint16_t>(k2_ | 2);
-    return static_cast<std::uint8_t>((t * (t ^ 1)) >> 8);
+    std::uint32_t t = (k2_ | 2u) & 0xFFFFu;
+    return static_cast<std::uint8_t>((t * (t ^ 1u)) >> 8);
   }
   void update(std::uint8_t p);
   std::uint32_t k0_ = 0x12345678, k1_ = 0x23456789, k2_ = 0x34567890;

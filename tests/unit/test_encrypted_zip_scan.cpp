@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "emogate/scanner.h"
 #include "unit/mail_fixtures.h"
@@ -119,4 +123,35 @@ TEST(EncryptedZipScan, PasswordInSubjectAndStaticList) {
   ASSERT_EQ(details.size(), 2u) << dump(r);
   EXPECT_NE(details[0].find("Subject, line 1, after \"PW\""), std::string::npos) << details[0];
   EXPECT_NE(details[1].find("static password list"), std::string::npos) << details[1];
+}
+
+// libzip's regression archives, attached to a mail that states the
+// documented password: each must be decrypted through the whole engine.
+TEST(EncryptedZipScan, LibzipCorpusThroughTheEngine) {
+  const char* env = std::getenv("EMOGATE_SHARED");
+  std::filesystem::path dir = std::filesystem::path(env ? env : EMOGATE_SOURCE_DIR "/../shared") / "corpus/libzip";
+  std::ifstream manifest(dir / "MANIFEST.tsv");
+  if (!manifest) GTEST_SKIP() << "no corpus at " << dir;
+  Scanner scanner{Config{}};
+  std::string line;
+  int checked = 0;
+  while (std::getline(manifest, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string col; std::getline(ss, col, '\t');) f.push_back(col);
+    if (f.size() < 8 || f[7].rfind("zip-password:", 0) != 0) continue;
+    std::ifstream in(dir / f[0], std::ios::binary);
+    std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string mail = make_mail("files", {{"text/plain; charset=UTF-8", "Password: " + f[7].substr(13) + "\n", ""},
+                                           {"application/zip", zip, f[0]}});
+    Report r = scanner.scan_message(mail);
+    SCOPED_TRACE(f[0]);
+    const Finding* dec = finding(r, FindingType::archive_decrypted);
+    ASSERT_TRUE(dec) << dump(r);
+    EXPECT_NE(dec->detail.find("after \"Password\""), std::string::npos) << dec->detail;
+    EXPECT_FALSE(finding(r, FindingType::encrypted_archive)) << dump(r);
+    if (f[0] == "hmac-error.zip") EXPECT_TRUE(finding(r, FindingType::malformed)) << dump(r);
+    ++checked;
+  }
+  EXPECT_GT(checked, 5);
 }

@@ -12,12 +12,13 @@
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
+namespace ez = emogate::zip;
 using emogate::test::make_zip;
 using emogate::test::raw_zip;
 
 namespace {
 
-std::string_view member_data(std::string_view zip, const zip::Entry& e) {
+std::string_view member_data(std::string_view zip, const ez::Entry& e) {
   return zip.substr(e.data_offset, e.compressed_size);
 }
 
@@ -35,7 +36,7 @@ TEST(ZipPassword, Pbkdf2BlockMatchesOpenSslFullDerivation) {
                                    16, 1000, 80, full), 1);
   for (std::uint32_t b = 1; b <= 4; ++b) {
     unsigned char out[20];
-    zip::pbkdf2_sha1_block("foofoofoo", "0123456789abcdef", 1000, b, out);
+    ez::pbkdf2_sha1_block("foofoofoo", "0123456789abcdef", 1000, b, out);
     EXPECT_EQ(0, memcmp(out, full + 20 * (b - 1), 20)) << "block " << b;
   }
   // Keys longer than the SHA-1 block are hashed first (RFC 2104).
@@ -43,7 +44,7 @@ TEST(ZipPassword, Pbkdf2BlockMatchesOpenSslFullDerivation) {
   ASSERT_EQ(PKCS5_PBKDF2_HMAC_SHA1(longpw.data(), 100, reinterpret_cast<const unsigned char*>("salt"), 4, 3, 20,
                                    full), 1);
   unsigned char out[20];
-  zip::pbkdf2_sha1_block(longpw, "salt", 3, 1, out);
+  ez::pbkdf2_sha1_block(longpw, "salt", 3, 1, out);
   EXPECT_EQ(0, memcmp(out, full, 20));
 }
 
@@ -52,15 +53,15 @@ class ZipPasswordMethods : public ::testing::TestWithParam<std::uint16_t> {};
 TEST_P(ZipPasswordMethods, AcceptsRightRejectsWrong) {
   for (bool store : {false, true}) {
     std::string z = make_zip({{"a.txt", sample_text(), GetParam(), "Ab3dEf9", store}});
-    auto dir = zip::read_directory(z, 100);
+    auto dir = ez::read_directory(z, 100);
     ASSERT_EQ(dir.entries.size(), 1u);
     const auto& e = dir.entries[0];
     ASSERT_TRUE(e.encrypted());
     ASSERT_NE(e.data_offset, 0u);
     EXPECT_EQ(e.aes_strength != 0, GetParam() != ZIP_EM_TRAD_PKWARE);
-    EXPECT_TRUE(zip::password_ok(e, member_data(z, e), "Ab3dEf9"));
+    EXPECT_TRUE(ez::password_ok(e, member_data(z, e), "Ab3dEf9"));
     int false_positives = 0;
-    for (int i = 0; i < 300; ++i) false_positives += zip::password_ok(e, member_data(z, e), "wrong" + std::to_string(i));
+    for (int i = 0; i < 300; ++i) false_positives += ez::password_ok(e, member_data(z, e), "wrong" + std::to_string(i));
     // AES has a 16-bit verifier (300/65536 expected); ZipCrypto survivors of
     // the 8-bit header check die on inflate or the CRC.
     EXPECT_LE(false_positives, 1) << "store=" << store;
@@ -72,13 +73,13 @@ INSTANTIATE_TEST_SUITE_P(All, ZipPasswordMethods,
 
 TEST(ZipPassword, ZipCryptoHeaderCheckAloneLetsSomeThroughButCrcStopsThem) {
   std::string z = make_zip({{"a.txt", sample_text(), ZIP_EM_TRAD_PKWARE, "secret"}});
-  auto dir = zip::read_directory(z, 10);
+  auto dir = ez::read_directory(z, 10);
   const auto& e = dir.entries.at(0);
   int header_pass = 0, full_pass = 0;
   for (int i = 0; i < 3000; ++i) {
     std::string pw = "cand" + std::to_string(i);
-    header_pass += zip::zipcrypto_header_ok(e, member_data(z, e), pw);
-    full_pass += zip::zipcrypto_password_ok(e, member_data(z, e), pw);
+    header_pass += ez::zipcrypto_header_ok(e, member_data(z, e), pw);
+    full_pass += ez::zipcrypto_password_ok(e, member_data(z, e), pw);
   }
   EXPECT_GT(header_pass, 0);  // ~3000/256: the 1-byte check is weak on its own
   EXPECT_EQ(full_pass, 0);
@@ -86,7 +87,7 @@ TEST(ZipPassword, ZipCryptoHeaderCheckAloneLetsSomeThroughButCrcStopsThem) {
 
 TEST(ZipDirectory, ReadsEntriesPrefixAndTrailingBytes) {
   std::string z = make_zip({{"one.txt", "hello", ZIP_EM_NONE, ""}, {"two.txt", std::string(1000, 'x'), ZIP_EM_NONE, ""}});
-  auto plain = zip::read_directory(z, 100);
+  auto plain = ez::read_directory(z, 100);
   ASSERT_TRUE(plain.found);
   ASSERT_EQ(plain.entries.size(), 2u);
   EXPECT_EQ(plain.entries[1].name, "two.txt");
@@ -96,7 +97,7 @@ TEST(ZipDirectory, ReadsEntriesPrefixAndTrailingBytes) {
   EXPECT_EQ(plain.overlapping, 0u);
   EXPECT_TRUE(plain.problems.empty());
 
-  auto shifted = zip::read_directory("MZjunk-stub" + z + "trailing", 100);
+  auto shifted = ez::read_directory("MZjunk-stub" + z + "trailing", 100);
   ASSERT_EQ(shifted.entries.size(), 2u);
   EXPECT_EQ(shifted.prefix, 11u);
   EXPECT_EQ(shifted.trailing, 8u);
@@ -106,7 +107,7 @@ TEST(ZipDirectory, ReadsEntriesPrefixAndTrailingBytes) {
 
 TEST(ZipDirectory, DetectsOverlappingEntries) {
   std::string z = raw_zip({{"kernel.bin", std::string(100, 'A')}, {"copy1", "", 0}, {"copy2", "", 0}});
-  auto dir = zip::read_directory(z, 100);
+  auto dir = ez::read_directory(z, 100);
   ASSERT_EQ(dir.entries.size(), 3u);
   EXPECT_EQ(dir.overlapping, 2u);
   EXPECT_NE(dir.overlap_example.find("kernel.bin"), std::string::npos);
@@ -116,19 +117,19 @@ TEST(ZipDirectory, TruncatedDirectoryAndCapAreReported) {
   std::vector<emogate::test::RawEntry> many;
   for (int i = 0; i < 50; ++i) many.push_back({"f" + std::to_string(i), "x"});
   std::string z = raw_zip(many);
-  auto capped = zip::read_directory(z, 10);
+  auto capped = ez::read_directory(z, 10);
   EXPECT_TRUE(capped.capped);
   EXPECT_EQ(capped.entries.size(), 10u);
 
   // Cut 40 bytes out of the middle of the central directory.
   std::size_t end = z.size() - 22;
   std::string cut = z.substr(0, end - 300) + z.substr(end - 260);
-  auto broken = zip::read_directory(cut, 100);
+  auto broken = ez::read_directory(cut, 100);
   EXPECT_TRUE(broken.truncated || !broken.problems.empty());
   EXPECT_LT(broken.entries.size(), 50u);
 
-  EXPECT_FALSE(zip::read_directory("PK\x05\x06 short", 100).found);
-  EXPECT_FALSE(zip::read_directory("", 100).found);
+  EXPECT_FALSE(ez::read_directory("PK\x05\x06 short", 100).found);
+  EXPECT_FALSE(ez::read_directory("", 100).found);
 }
 
 // Real archives from libzip's regression suite, with their documented passwords.
@@ -147,13 +148,13 @@ TEST(ZipPassword, LibzipCorpus) {
     std::string password = f[7].substr(13);
     std::ifstream in(dir / f[0], std::ios::binary);
     std::string z((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto zd = zip::read_directory(z, 100);
+    auto zd = ez::read_directory(z, 100);
     for (const auto& e : zd.entries) {
       if (!e.encrypted()) continue;
       SCOPED_TRACE(f[0] + " / " + e.name);
       ASSERT_NE(e.data_offset, 0u);
-      EXPECT_TRUE(zip::password_ok(e, member_data(z, e), password));
-      EXPECT_FALSE(zip::password_ok(e, member_data(z, e), password + "x"));
+      EXPECT_TRUE(ez::password_ok(e, member_data(z, e), password));
+      EXPECT_FALSE(ez::password_ok(e, member_data(z, e), password + "x"));
       ++checked;
     }
   }
