@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <utility>
 
 extern "C" {  // libytnef's headers are plain C without linkage guards
 #include <ytnef.h>
@@ -41,10 +43,26 @@ std::uint32_t le(std::string_view d, std::size_t at, int n) {
   return v;
 }
 
+std::string hex(std::uint32_t v) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (int shift = 28; shift >= 0; shift -= 4) out += digits[(v >> shift) & 15];
+  return out;
+}
+
 // Length of the well-formed prefix: signature, key, then attributes of
 // level(1) id(4) length(4) data checksum(2), each inside the buffer, non-empty
-// and with the right checksum (sum of the data bytes, modulo 65536).
+// and with the right checksum (sum of the data bytes, modulo 65536). An
+// attribute may appear once per message or attachment (attAttachRendData
+// opens an attachment); libytnef leaks the first copy of a repeated one.
 std::size_t valid_prefix(std::string_view d, std::string& problem) {
+  constexpr std::uint32_t kAttachRendData = 0x00069002;
+  std::set<std::pair<int, std::uint32_t>> seen;  // (scope, attribute id)
+  int scope = 0;                                 // 0 = message, n = attachment n
+  if (d.size() < 6 || le(d, 0, 4) != 0x223E9F78) {
+    problem = "no TNEF signature";
+    return 0;
+  }
   std::size_t pos = 6;
   while (pos < d.size()) {
     if (d.size() - pos < 11) { problem = "attribute header cut short"; break; }
@@ -57,6 +75,17 @@ std::size_t valid_prefix(std::string_view d, std::string& problem) {
     for (std::size_t i = 0; i < len; ++i) sum += static_cast<unsigned char>(d[pos + 9 + i]);
     if ((sum & 0xFFFF) != le(d, pos + 9 + len, 2)) {
       problem = "attribute at offset " + std::to_string(pos) + " fails its checksum";
+      break;
+    }
+    std::uint32_t id = le(d, pos + 1, 4);
+    int level = static_cast<unsigned char>(d[pos]);
+    if (level == 2 && id == kAttachRendData) ++scope;
+    if (level == 2 && scope == 0) {  // MS-OXTNEF: an attachment starts with attAttachRendData
+      problem = "attachment attribute 0x" + hex(id) + " before any attAttachRendData";
+      break;
+    }
+    if (!seen.insert({level == 2 ? scope : 0, id}).second) {
+      problem = "attribute 0x" + hex(id) + " repeated at offset " + std::to_string(pos);
       break;
     }
     pos += 11 + len;

@@ -72,6 +72,20 @@ bool report_structure(const Object& obj, ScanContext& ctx, const zip::Directory&
   return true;
 }
 
+// Our reading of the cipher must be libzip's, which must support it.
+bool libzip_can_decrypt(const zip::Entry& e, const zip_stat_t& st) {
+  if (!(st.valid & ZIP_STAT_ENCRYPTION_METHOD) || !zip_encryption_method_supported(st.encryption_method, 0))
+    return false;
+  if (e.flags & 0x40) return false;  // PKWARE strong encryption: neither of us reads it
+  switch (st.encryption_method) {
+    case ZIP_EM_TRAD_PKWARE: return e.aes_strength == 0;
+    case ZIP_EM_AES_128: return e.aes_strength == 1;
+    case ZIP_EM_AES_192: return e.aes_strength == 2;
+    case ZIP_EM_AES_256: return e.aes_strength == 3;
+    default: return false;
+  }
+}
+
 // An archive whose bytes equal an ancestor's contains itself (a quine).
 bool is_quine(const Object& obj) {
   for (const Object* p = obj.parent; p; p = p->parent)
@@ -165,7 +179,21 @@ class ZipExtractor : public Extractor {
       ChildSpec spec;
       spec.name = name;
       spec.compressed_size = e.real_method() == 0 ? 0 : e.compressed_size;
+      // Ask libzip first: opening a member whose method it cannot handle
+      // fails (and, in libzip 1.7, leaks), so such members are only listed.
+      zip_stat_t st;
+      zip_stat_init(&st);
+      if (zip_stat_index(za, i, 0, &st) != 0 ||
+          !zip_compression_method_supported(static_cast<zip_int32_t>(st.comp_method), 0)) {
+        ctx.add_finding(FindingType::malformed, obj,
+                        "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
+        return true;
+      }
       ZipFile f;
+      if (e.encrypted() && !libzip_can_decrypt(e, st)) {
+        locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, unsupported encryption)");
+        return true;
+      }
       if (e.encrypted()) {
         Unlock u = find_password(e);
         if (!u.candidate) {
