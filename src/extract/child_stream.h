@@ -8,9 +8,9 @@
 // zeros are written first (content stays exact and every limit applies);
 // if the member ends inside the run, the run is dropped and reported as
 // limit_exceeded "zero_padding" while the document before it is analysed.
-// Held zeros still count for the compression-ratio limit, so an all-zero
-// bomb stops at max_compression_ratio x compressed size, quickly and
-// without touching the disk.
+// Held zeros still count for the compression-ratio and object-size limits,
+// so an all-zero bomb stops at max_compression_ratio x compressed size or
+// max_object_size, whichever comes first, without touching the disk.
 #pragma once
 
 #include <algorithm>
@@ -93,8 +93,11 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     }
     ok = ok && zeros(n - last);
     if (!ok) { result = StreamResult::limited; break; }
-    if (held > 0 && compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap) {
-      result = StreamResult::limited;  // a zero bomb: stop inflating
+    // Inside a held run, nothing that follows could be kept anyway once the
+    // member is past max_object_size or the ratio limit: a zero bomb, stop.
+    if (held > 0 && (total > lim.max_object_size ||
+                     (compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap))) {
+      result = StreamResult::limited;
       break;
     }
   }
@@ -102,7 +105,7 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     ctx.limit_hit(parent, "zero_padding",
                   "member \"" + member + "\": " + detail::megabytes(held) +
                       (result == StreamResult::limited ? "+ of trailing zeros dropped (reading stopped at the "
-                                                         "compression-ratio limit)"
+                                                         "size or compression-ratio limit)"
                                                        : " of trailing zeros dropped") +
                       "; the first " + detail::megabytes(w.size()) + " kept and analysed");
   if (result != StreamResult::read_error || w.size() > 0) ctx.commit(std::move(w));
