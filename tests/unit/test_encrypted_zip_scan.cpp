@@ -3,12 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "emogate/scanner.h"
+#include "unit/corpus_fixtures.h"
 #include "unit/mail_fixtures.h"
 #include "unit/zip_fixtures.h"
 
@@ -128,30 +125,21 @@ TEST(EncryptedZipScan, PasswordInSubjectAndStaticList) {
 // libzip's regression archives, attached to a mail that states the
 // documented password: each must be decrypted through the whole engine.
 TEST(EncryptedZipScan, LibzipCorpusThroughTheEngine) {
-  const char* env = std::getenv("EMOGATE_SHARED");
-  std::filesystem::path dir = std::filesystem::path(env ? env : EMOGATE_SOURCE_DIR "/../shared") / "corpus/libzip";
-  std::ifstream manifest(dir / "MANIFEST.tsv");
-  if (!manifest) GTEST_SKIP() << "no corpus at " << dir;
+  auto corpus = libzip_password_corpus();
+  if (corpus.empty()) GTEST_SKIP() << "no corpus at " << libzip_corpus_dir();
   Scanner scanner{Config{}};
-  std::string line;
-  int checked = 0;
-  while (std::getline(manifest, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string col; std::getline(ss, col, '\t');) f.push_back(col);
-    if (f.size() < 8 || f[7].rfind("zip-password:", 0) != 0) continue;
-    std::ifstream in(dir / f[0], std::ios::binary);
-    std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::string mail = make_mail("files", {{"text/plain; charset=UTF-8", "Password: " + f[7].substr(13) + "\n", ""},
-                                           {"application/zip", zip, f[0]}});
+  for (const auto& c : corpus) {
+    std::string mail = make_mail("files", {{"text/plain; charset=UTF-8", "Password: " + c.password + "\n", ""},
+                                           {"application/zip", c.bytes, c.file}});
     Report r = scanner.scan_message(mail);
-    SCOPED_TRACE(f[0]);
+    SCOPED_TRACE(c.file);
     const Finding* dec = finding(r, FindingType::archive_decrypted);
     ASSERT_TRUE(dec) << dump(r);
     EXPECT_NE(dec->detail.find("after \"Password\""), std::string::npos) << dec->detail;
     EXPECT_FALSE(finding(r, FindingType::encrypted_archive)) << dump(r);
-    if (f[0] == "hmac-error.zip") EXPECT_TRUE(finding(r, FindingType::malformed)) << dump(r);
-    ++checked;
+    if (c.file == "hmac-error.zip") {
+      EXPECT_TRUE(finding(r, FindingType::malformed)) << dump(r);
+    }
   }
-  EXPECT_GT(checked, 5);
+  EXPECT_GT(corpus.size(), 5u);
 }

@@ -2,13 +2,10 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "extract/zip_directory.h"
 #include "extract/zip_password.h"
+#include "unit/corpus_fixtures.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
@@ -134,27 +131,17 @@ TEST(ZipDirectory, TruncatedDirectoryAndCapAreReported) {
 
 // Real archives from libzip's regression suite, with their documented passwords.
 TEST(ZipPassword, LibzipCorpus) {
-  const char* env = std::getenv("EMOGATE_SHARED");
-  std::filesystem::path dir = std::filesystem::path(env ? env : EMOGATE_SOURCE_DIR "/../shared") / "corpus/libzip";
-  std::ifstream manifest(dir / "MANIFEST.tsv");
-  if (!manifest) GTEST_SKIP() << "no corpus at " << dir;
-  std::string line;
+  auto corpus = emogate::test::libzip_password_corpus();
+  if (corpus.empty()) GTEST_SKIP() << "no corpus at " << emogate::test::libzip_corpus_dir();
   int checked = 0;
-  while (std::getline(manifest, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string col; std::getline(ss, col, '\t');) f.push_back(col);
-    if (f.size() < 8 || f[7].rfind("zip-password:", 0) != 0) continue;
-    std::string password = f[7].substr(13);
-    std::ifstream in(dir / f[0], std::ios::binary);
-    std::string z((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto zd = ez::read_directory(z, 100);
+  for (const auto& c : corpus) {
+    auto zd = ez::read_directory(c.bytes, 100);
     for (const auto& e : zd.entries) {
       if (!e.encrypted()) continue;
-      SCOPED_TRACE(f[0] + " / " + e.name);
+      SCOPED_TRACE(c.file + " / " + e.name);
       ASSERT_NE(e.data_offset, 0u);
-      EXPECT_TRUE(ez::password_ok(e, member_data(z, e), password));
-      EXPECT_FALSE(ez::password_ok(e, member_data(z, e), password + "x"));
+      EXPECT_TRUE(ez::password_ok(e, member_data(c.bytes, e), c.password));
+      EXPECT_FALSE(ez::password_ok(e, member_data(c.bytes, e), c.password + "x"));
       ++checked;
     }
   }
