@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 #include <utility>
+#include <vector>
 
 extern "C" {  // libytnef's headers are plain C without linkage guards
 #include <ytnef.h>
@@ -50,47 +51,50 @@ std::string hex(std::uint32_t v) {
   return out;
 }
 
-// Length of the well-formed prefix: signature, key, then attributes of
-// level(1) id(4) length(4) data checksum(2), each inside the buffer, non-empty
-// and with the right checksum (sum of the data bytes, modulo 65536). An
-// attribute may appear once per message or attachment (attAttachRendData
-// opens an attachment); libytnef leaks the first copy of a repeated one.
-std::size_t valid_prefix(std::string_view d, std::string& problem) {
+// The attribute stream (signature, key, then level(1) id(4) length(4) data
+// checksum(2) records) rebuilt from its well-formed records only: libytnef
+// allocates each record from its declared length, prints to stdout and
+// gives up on a bad one, and leaks the first copy of a repeated one. A
+// record that runs past the end or fails its checksum (sum of the data
+// bytes, modulo 65536) ends the stream; an empty record, a repeat within
+// the message or one attachment, or an attachment record before the
+// attAttachRendData that opens an attachment (MS-OXTNEF) is dropped.
+std::string clean_stream(std::string_view d, std::vector<std::string>& problems) {
   constexpr std::uint32_t kAttachRendData = 0x00069002;
+  if (d.size() < 6 || le(d, 0, 4) != 0x223E9F78) {
+    problems.push_back("no TNEF signature");
+    return {};
+  }
+  std::string out(d.substr(0, 6));
   std::set<std::pair<int, std::uint32_t>> seen;  // (scope, attribute id)
   int scope = 0;                                 // 0 = message, n = attachment n
-  if (d.size() < 6 || le(d, 0, 4) != 0x223E9F78) {
-    problem = "no TNEF signature";
-    return 0;
-  }
+  auto drop = [&](const std::string& why, std::size_t at) {
+    if (problems.size() < 8) problems.push_back(why + " at offset " + std::to_string(at) + " dropped");
+  };
   std::size_t pos = 6;
   while (pos < d.size()) {
-    if (d.size() - pos < 11) { problem = "attribute header cut short"; break; }
-    std::uint32_t len = le(d, pos + 5, 4);
-    if (len == 0 || len > d.size() - pos - 11) {
-      problem = "attribute at offset " + std::to_string(pos) + " declares " + std::to_string(len) + " bytes";
+    if (d.size() - pos < 11) { problems.push_back("attribute header cut short"); break; }
+    std::uint32_t id = le(d, pos + 1, 4), len = le(d, pos + 5, 4);
+    int level = static_cast<unsigned char>(d[pos]);
+    if (len > d.size() - pos - 11) {
+      problems.push_back("attribute at offset " + std::to_string(pos) + " declares " + std::to_string(len) + " bytes");
       break;
     }
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i < len; ++i) sum += static_cast<unsigned char>(d[pos + 9 + i]);
     if ((sum & 0xFFFF) != le(d, pos + 9 + len, 2)) {
-      problem = "attribute at offset " + std::to_string(pos) + " fails its checksum";
+      problems.push_back("attribute at offset " + std::to_string(pos) + " fails its checksum");
       break;
     }
-    std::uint32_t id = le(d, pos + 1, 4);
-    int level = static_cast<unsigned char>(d[pos]);
-    if (level == 2 && id == kAttachRendData) ++scope;
-    if (level == 2 && scope == 0) {  // MS-OXTNEF: an attachment starts with attAttachRendData
-      problem = "attachment attribute 0x" + hex(id) + " before any attAttachRendData";
-      break;
-    }
-    if (!seen.insert({level == 2 ? scope : 0, id}).second) {
-      problem = "attribute 0x" + hex(id) + " repeated at offset " + std::to_string(pos);
-      break;
-    }
+    std::size_t record = pos;
     pos += 11 + len;
+    if (level == 2 && id == kAttachRendData) ++scope;
+    if (len == 0) continue;  // legal but empty; libytnef rejects it
+    if (level == 2 && scope == 0) { drop("attachment attribute 0x" + hex(id) + " before attAttachRendData", record); continue; }
+    if (!seen.insert({level == 2 ? scope : 0, id}).second) { drop("repeated attribute 0x" + hex(id), record); continue; }
+    out.append(d.substr(record, 11 + len));
   }
-  return std::min(pos, d.size());
+  return out;
 }
 
 void add_rtf_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
@@ -113,6 +117,16 @@ void add_rtf_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
   free(body);
 }
 
+// The HTML body (PR_BODY_HTML), stored as binary or as an 8-bit string.
+void add_html_body(const Object& obj, ScanContext& ctx, TNEFStruct& t) {
+  std::string_view html = view(MAPIFindProperty(&t.MapiProperties, PROP_TAG(PT_BINARY, PR_BODY_HTML)));
+  if (html.empty()) html = view(MAPIFindProperty(&t.MapiProperties, PROP_TAG(PT_STRING8, PR_BODY_HTML)));
+  if (html.empty() || !ctx.can_add_child(obj)) return;
+  ChildSpec spec;
+  spec.name = "body.html";
+  ctx.add_child(obj, std::move(spec), html);
+}
+
 class TnefExtractor : public Extractor {
  public:
   std::string_view name() const override { return "tnef"; }
@@ -126,25 +140,28 @@ void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
   TNEFStruct t;
   TNEFInitialize(&t);
   t.Debug = 0;  // libytnef prints its debug trace to stdout otherwise
-  std::string problem;
-  std::string_view bytes = obj.bytes().substr(0, valid_prefix(obj.bytes(), problem));
-  if (!problem.empty()) ctx.add_finding(FindingType::malformed, obj, "TNEF: " + problem);
-  if (bytes.size() <= 6) {
+  std::vector<std::string> problems;
+  std::string stream = clean_stream(obj.bytes(), problems);
+  if (!problems.empty()) {
+    std::string detail = "TNEF: ";
+    for (std::size_t i = 0; i < problems.size(); ++i) detail += (i ? "; " : "") + problems[i];
+    ctx.add_finding(FindingType::malformed, obj, detail);
+  }
+  if (stream.size() <= 6) {
     TNEFFree(&t);
     return;
   }
-  // libytnef reads through a non-const pointer but never writes to it.
-  int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(const_cast<char*>(bytes.data())),
-                           static_cast<long>(bytes.size()), &t);
+  int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(stream.data()), static_cast<long>(stream.size()), &t);
   if (rc < 0) ctx.add_finding(FindingType::malformed, obj, "TNEF parse error " + std::to_string(rc));
   int index = 0;
   for (Attachment* p = t.starting_attach.next; p && !ctx.expired(); p = p->next) {
     ++index;
     std::string_view data = view(&p->FileData);
     if (data.empty()) {
-      // Attached messages and OLE objects: the data object, past its IID.
-      std::string_view obj_data = view(MAPIFindProperty(&p->MAPI, PROP_TAG(PT_OBJECT, PR_ATTACH_DATA_OBJ)));
-      if (obj_data.size() > 16) data = obj_data.substr(16);
+      // Data held only as a MAPI property: PT_OBJECT values start with an IID.
+      std::string_view as_object = view(MAPIFindProperty(&p->MAPI, PROP_TAG(PT_OBJECT, PR_ATTACH_DATA_OBJ)));
+      data = as_object.size() > 16 ? as_object.substr(16)
+                                   : view(MAPIFindProperty(&p->MAPI, PROP_TAG(PT_BINARY, PR_ATTACH_DATA_OBJ)));
     }
     if (data.empty()) continue;
     if (!ctx.can_add_child(obj)) break;
@@ -156,6 +173,7 @@ void TnefExtractor::extract(const Object& obj, ScanContext& ctx) const {
     ctx.add_child(obj, std::move(spec), data);
   }
   add_rtf_body(obj, ctx, t);
+  add_html_body(obj, ctx, t);
   TNEFFree(&t);
 }
 

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "emogate/scanner.h"
@@ -161,4 +164,40 @@ TEST(Tnef, GarbageAfterSignatureDoesNotCrash) {
   EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(), [](const Finding& f) {
     return f.type == FindingType::malformed && f.detail.find("checksum") != std::string::npos;
   })) << to_json(r);
+}
+
+// Real winmail.dat files (Apache POI and MimeKit test data) with the
+// attachment names their projects' tests expect.
+TEST(Tnef, ThirdPartyCorpus) {
+  const char* env = std::getenv("EMOGATE_SHARED");
+  std::filesystem::path root = std::filesystem::path(env ? env : EMOGATE_SOURCE_DIR "/../shared") / "corpus";
+  struct Case {
+    const char* file;
+    std::vector<std::string> names;
+  };
+  const Case cases[] = {
+      {"apache-poi/hmef/quick-winmail.dat", {"quick.doc", "quick.html", "quick.pdf", "quick.txt", "body.rtf"}},
+      {"mimekit/tnef/MAPI_ATTACH_DATA_OBJ.tnef", {"VIA_Nytt_1402.doc", "VIA_Nytt_1402.pdf", "body.rtf"}},
+      {"mimekit/tnef/body.tnef", {"body.html"}},
+      {"mimekit/tnef/two-files.tnef", {"AUTHORS", "README"}},
+      {"mimekit/tnef/data-before-name.tnef", {"boot.ini", "body.rtf"}},
+  };
+  Scanner scanner{Config{}};
+  int seen = 0;
+  for (const auto& c : cases) {
+    std::ifstream in(root / c.file, std::ios::binary);
+    if (!in) continue;
+    ++seen;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Report r = scanner.scan_file(bytes, "winmail.dat");
+    for (const auto& n : c.names) EXPECT_TRUE(object_path(r, "winmail.dat/" + n)) << c.file << ": " << n;
+  }
+  std::ifstream garbage(root / "mimekit/tnef/garbage-at-end.tnef", std::ios::binary);
+  if (garbage) {
+    std::string bytes((std::istreambuf_iterator<char>(garbage)), std::istreambuf_iterator<char>());
+    Report r = scanner.scan_file(bytes, "winmail.dat");
+    EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(),
+                            [](const Finding& f) { return f.type == FindingType::malformed; }));
+  }
+  if (seen == 0) GTEST_SKIP() << "no corpus at " << root;
 }
