@@ -34,6 +34,10 @@ std::string legacy_name_to_utf8(std::string_view raw) {
   iconv_close(cd);
   if (!ok) return {};
   out.resize(out.size() - ol);
+  // CP437 names (box drawing, accents) often convert too, but into control
+  // characters; those are not Japanese names.
+  for (char c : out)
+    if (static_cast<unsigned char>(c) < 0x20) return {};
   return out;
 }
 

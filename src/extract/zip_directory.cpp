@@ -26,19 +26,24 @@ struct Reader {
   std::uint64_t u64(std::uint64_t off) const { return le(off, 8); }
 };
 
-// The end record is the last signature whose comment fits the buffer; an
-// archive followed by junk still has one, with bytes after its comment.
+// The end record is the last signature whose comment fits the buffer and
+// whose directory is where it says (an archive can hide another archive in
+// its comment); failing that, the last one whose comment fits, so that a
+// damaged archive is still read as far as it goes.
 bool find_end(const Reader& r, std::uint64_t& pos) {
   if (r.d.size() < 22) return false;
   std::uint64_t last = r.d.size() - 22;
   std::uint64_t first = last > 0xFFFF + 1024 ? last - 0xFFFF - 1024 : 0;
+  bool found = false;
   for (std::uint64_t p = last + 1; p-- > first;) {
-    if (r.u32(p) == kEndSig && p + 22 + r.u16(p + 20) <= r.d.size()) {
-      pos = p;
-      return true;
-    }
+    if (r.u32(p) != kEndSig || p + 22 + r.u16(p + 20) > r.d.size()) continue;
+    std::uint64_t cd_size = r.u32(p + 12), cd_off = r.u32(p + 16);
+    bool consistent = cd_off + cd_size == p && (r.u16(p + 10) == 0 || (r.has(cd_off, 4) && r.u32(cd_off) == kCentralSig));
+    if (!found || consistent) pos = p;
+    found = true;
+    if (consistent) break;
   }
-  return false;
+  return found;
 }
 
 void parse_extra(const Reader& r, std::uint64_t off, std::uint64_t len, Entry& e, bool need_usize,
