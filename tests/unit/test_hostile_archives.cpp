@@ -149,3 +149,16 @@ TEST(HostileArchives, NestingStopsAtDepthLimit) {
   Report r = Scanner(Config{}).scan_file(z, "nest.zip");
   EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_depth")) << to_json(r);
 }
+
+TEST(HostileArchives, LargeMemberSpillsAndIsStillAnalysed) {
+  std::string exe = std::string("MZ\x90\x00", 4) + std::string(3u << 20, 'P');
+  Config cfg;
+  cfg.limits.max_object_memory = 1u << 20;  // the member goes to a temp file
+  Report r = Scanner(cfg).scan_file(make_zip({{"big.exe", exe, ZIP_EM_NONE, "", true}}), "big.zip");
+  const ObjectSummary* o = object_named(r, "big.exe");
+  ASSERT_TRUE(o) << to_json(r);
+  EXPECT_EQ(o->size, exe.size());
+  EXPECT_EQ(o->type, "pe");
+  EXPECT_FALSE(o->truncated);
+  EXPECT_TRUE(has(r, FindingType::dangerous_type)) << to_json(r);
+}

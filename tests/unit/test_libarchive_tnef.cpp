@@ -201,3 +201,12 @@ TEST(Tnef, ThirdPartyCorpus) {
   }
   if (seen == 0) GTEST_SKIP() << "no corpus at " << root;
 }
+
+TEST(Libarchive, MixedNesting) {
+  std::string zip = emogate::test::make_zip({{"payload.exe", exe(), ZIP_EM_NONE, ""}});
+  std::string seven = write_archive([](archive* a) { archive_write_set_format_7zip(a); }, {{"inner.zip", zip}});
+  std::string tgz = write_archive([](archive* a) { archive_write_set_format_ustar(a); archive_write_add_filter_gzip(a); },
+                                  {{"docs/bundle.7z", seven}});
+  Report r = Scanner(Config{}).scan_file(tgz, "mail.tgz");
+  EXPECT_TRUE(flagged_exe(r, "mail.tgz/docs/bundle.7z/inner.zip/payload.exe")) << to_json(r);
+}
