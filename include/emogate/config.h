@@ -19,7 +19,7 @@ struct Limits {
   int max_depth = 12;                                 // nesting of objects
   std::uint64_t max_objects = 5000;                   // objects per message
   std::uint64_t max_extracted_bytes = 512ull << 20;   // all children, per message
-  std::uint64_t max_object_memory = 16ull << 20;      // larger spills to a temp file
+  std::uint64_t max_object_memory = 32ull << 20;      // larger spills to a temp file
   std::uint64_t max_object_size = 256ull << 20;       // one extracted object
   double max_compression_ratio = 250.0;               // per archive member
   std::uint64_t ratio_floor_bytes = 1ull << 20;       // ratio applies past this size

@@ -22,7 +22,7 @@ struct Envelope {
   std::string auth_user;
 };
 
-class ScannerState;  // private: config, rule set, lists, registry
+struct ScannerState;  // private: config, rule set, lists, registry
 
 class Scanner {
  public:

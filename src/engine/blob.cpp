@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -88,6 +89,13 @@ bool BlobWriter::spill() {
   }
   std::string().swap(mem_);
   return true;
+}
+
+void BlobWriter::expect(std::uint64_t n) {
+  if (fd_ >= 0 || !error_.empty()) return;
+  n = std::min(n, cap_);
+  if (n > memory_limit_) spill();
+  else if (n > mem_.capacity()) mem_.reserve(static_cast<std::size_t>(n));
 }
 
 bool BlobWriter::write(const void* data, std::size_t n) {

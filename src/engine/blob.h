@@ -40,6 +40,9 @@ class BlobWriter {
   // that fits is kept) or the temp file could not be written.
   bool write(const void* data, std::size_t n);
   bool write(std::string_view s) { return write(s.data(), s.size()); }
+  // Size hint: goes to a temp file at once when the object will not fit in
+  // memory, otherwise reserves, so large objects are never copied twice.
+  void expect(std::uint64_t n);
   std::uint64_t size() const { return size_; }
   bool capped() const { return capped_; }
   const std::string& error() const { return error_; }

@@ -52,6 +52,8 @@ class ChildWriter {
   bool write(std::string_view s) { return write(s.data(), s.size()); }
   std::uint64_t size() const { return writer_.size(); }
   bool stopped() const { return stopped_; }
+  // Expected size, when the container knows it (never trusted as a bound).
+  void expect(std::uint64_t n) { writer_.expect(n); }
 
  private:
   friend class ScanContext;

@@ -94,7 +94,9 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
       obj->mime = std::move(t.mime);
       obj->magic = std::move(t.magic);
     }
-    obj->sha256 = sha256_hex(obj->bytes());
+    // The whole message is not an attachment: hashing it would cost more
+    // than parsing it, and the MTA already identifies it by queue id.
+    if (obj->depth > 0 || obj->type != "email") obj->sha256 = sha256_hex(obj->bytes());
 
     dispatch(reg.detectors, *obj, ctx, [&](const Detector& d) { d.detect(*obj, ctx); });
     dispatch(reg.extractors, *obj, ctx, [&](const Extractor& e) { e.extract(*obj, ctx); });

@@ -98,9 +98,10 @@ std::string html_to_text(std::string_view h) {
       }
       std::size_t end = h.find('>', i + 1);
       if (end == std::string_view::npos) break;
+      bool closing = h[i + 1] == '/';
       std::string name = tag_name(h.substr(i + 1, end - i - 1));
       i = end + 1;
-      if (name == "script" || name == "style" || name == "title") {
+      if (!closing && (name == "script" || name == "style" || name == "title")) {
         // Skip to the closing tag; when it is missing the rest is skipped,
         // so the whole pass stays linear.
         std::string close = "</" + name;

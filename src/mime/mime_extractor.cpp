@@ -9,6 +9,7 @@
 // extracted.
 #include <gmime/gmime.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,9 +82,24 @@ void on_warning(gint64 offset, GMimeParserWarning code, const gchar* item, gpoin
   }
 }
 
-bool is_base64_char(unsigned char c) {
-  return std::isalnum(c) || c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n' ||
-         c == ' ' || c == '\t';
+// Runs over every byte of every base64 part: a table, not ctype calls.
+constexpr auto kBase64Ok = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t';
+  return t;
+}();
+
+// Upper bound of a part's decoded size, from its encoded length.
+std::uint64_t decoded_size_hint(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  GMimeStream* raw = content ? g_mime_data_wrapper_get_stream(content) : nullptr;
+  if (!raw) return 0;
+  gint64 len = g_mime_stream_length(raw);
+  if (len <= 0) return 0;
+  auto n = static_cast<std::uint64_t>(len);
+  return g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 ? n / 4 * 3 : n;
 }
 
 // Decodes a part's content transfer encoding chunk by chunk into `sink`;
@@ -124,7 +140,7 @@ bool decode_content(GMimePart* part, Walk& w, const std::string& where, Sink&& s
     size_t len = static_cast<size_t>(n);
     if (enc == GMIME_CONTENT_ENCODING_BASE64)
       for (size_t i = 0; i < len; ++i)
-        if (!is_base64_char(static_cast<unsigned char>(data[i]))) ++bad_b64;
+        bad_b64 += !kBase64Ok[static_cast<unsigned char>(data[i])];
     if (decode) {
       out.resize(g_mime_encoding_outlen(&state, len) + 16);
       size_t m = g_mime_encoding_step(&state, data, len, out.data());
@@ -219,6 +235,7 @@ void handle_attachment(GMimePart* part, const std::string& mime_type, Walk& w) {
   spec.declared_type = mime_type;
   ChildWriter child = ctx.begin_child(w.msg, spec);
   if (child.stopped()) return;
+  child.expect(decoded_size_hint(part));
   decode_content(part, w, spec.name, [&](std::string_view chunk) { return child.write(chunk); });
   ctx.commit(std::move(child));
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Corpus test over ../shared/corpus (third-party files, not in this repo):
+# every file gets a verdict without crash; recall/precision are printed.
+# Skipped (exit 77) where ../shared is absent.
+set -uo pipefail
+src=${EMOGATE_SOURCE_DIR:?}; bin=${EMOGATE_BIN:?}
+corpus="${EMOGATE_CORPUS:-$src/../shared/corpus}"
+if [[ ! -d "$corpus" ]]; then
+  echo "SKIP: $corpus is absent (the third-party corpus lives outside the repository)"
+  exit 77
+fi
+exec python3 "$src/tests/corpus/corpus_check.py" --bin "$bin" --config "$src/config/emogate.toml" \
+  --corpus "$corpus" --strict "${EMOGATE_CORPUS_STRICT:-}" --known "$src/tests/corpus/known_misses.tsv"

@@ -1,0 +1,199 @@
+// Engine: dispatch by true type, the object tree, limits and temp files.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/blob.h"
+#include "engine/typing.h"
+#include "fixtures.h"
+
+using namespace emogate;
+using namespace fixtures;
+
+namespace {
+
+Config test_config() {
+  Config c;
+  c.rules.paths.clear();
+  return c;
+}
+
+std::string nest_zips(int levels, const std::string& innermost) {
+  std::string data = innermost;
+  std::string name = "payload.exe";
+  for (int i = 0; i < levels; ++i) {
+    data = make_zip({{name, data}});
+    name = "level" + std::to_string(levels - i) + ".zip";
+  }
+  return data;
+}
+
+}  // namespace
+
+TEST(Typing, SignaturesDecideNotNames) {
+  std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  ole.resize(1024, '\0');
+  EXPECT_EQ(identify(ole).type, "ole2");
+  EXPECT_EQ(identify(make_zip({{"a.txt", "x"}})).type, "zip");
+  EXPECT_EQ(identify(make_zip({{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", "<w/>"}})).type, "ooxml");
+  EXPECT_EQ(identify("{\\rtf1\\ansi hello}").type, "rtf");
+  EXPECT_EQ(identify(fake_pe()).type, "pe");
+  EXPECT_EQ(identify("%PDF-1.7\n").type, "pdf");
+  EXPECT_EQ(identify("<html><body>x</body></html>").type, "html");
+  EXPECT_EQ(identify("just some words\n").type, "text");
+  EXPECT_EQ(identify("").type, "empty");
+}
+
+TEST(Dispatch, TrueTypeWinsOverName) {
+  Scanner s(test_config());
+  // A ZIP called readme.txt is still opened; a PE called invoice.pdf is still an executable.
+  Report r = s.scan_file(make_zip({{"invoice.pdf", fake_pe()}}), "readme.txt");
+  const ObjectSummary* root = find_object(r, "readme.txt");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->type, "zip");
+  const Finding* f = find_finding(r, FindingType::dangerous_type);
+  ASSERT_NE(f, nullptr) << dump(r);
+  EXPECT_EQ(f->path, "readme.txt/invoice.pdf");
+  EXPECT_NE(f->detail.find("disguised as .pdf"), std::string::npos);
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+}
+
+TEST(Dispatch, ScriptsByNameAndCleanFiles) {
+  Scanner s(test_config());
+  Report r = s.scan_file(make_zip({{"a.js", "WScript.Echo(1)"}, {"notes.txt", "hello"}}), "a.zip");
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "a.zip/a.js")) << dump(r);
+  EXPECT_FALSE(has_finding(r, FindingType::dangerous_type, "a.zip/notes.txt"));
+  Report clean = s.scan_file("plain text", "notes.txt");
+  EXPECT_EQ(clean.verdict, Verdict::clean);
+  EXPECT_EQ(clean.objects.size(), 1u);
+  EXPECT_EQ(clean.objects[0].sha256, "c9ecf5e54c7b3f2640ecca21f96d4c3625a2b7935104f41c5ede29935a9e52c9");
+}
+
+TEST(Limits, Depth) {
+  Config c = test_config();
+  c.limits.max_depth = 4;
+  Scanner s(c);
+  Report r = s.scan_file(nest_zips(8, fake_pe()), "outer.zip");
+  const Finding* f = find_finding(r, FindingType::limit_exceeded);
+  ASSERT_NE(f, nullptr) << dump(r);
+  EXPECT_NE(f->detail.find("max_depth"), std::string::npos);
+  EXPECT_EQ(r.verdict, Verdict::suspicious);
+  Config deep = test_config();
+  Scanner s2(deep);
+  Report r2 = s2.scan_file(nest_zips(8, fake_pe()), "outer.zip");
+  EXPECT_TRUE(has_finding(r2, FindingType::dangerous_type)) << dump(r2);
+  EXPECT_FALSE(has_finding(r2, FindingType::limit_exceeded));
+}
+
+TEST(Limits, ObjectCount) {
+  std::vector<std::pair<std::string, std::string>> members;
+  for (int i = 0; i < 100; ++i) members.push_back({"f" + std::to_string(i) + ".txt", "x"});
+  Config c = test_config();
+  c.limits.max_objects = 20;
+  Report r = Scanner(c).scan_file(make_zip(members), "many.zip");
+  EXPECT_LE(r.objects.size(), 20u);
+  const Finding* f = find_finding(r, FindingType::limit_exceeded);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->detail.find("max_objects"), std::string::npos);
+}
+
+TEST(Limits, ExtractedBytesAndObjectSize) {
+  std::string big(3 << 20, 'A');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
+  Config c = test_config();
+  c.limits.max_extracted_bytes = 1 << 20;
+  c.limits.max_object_size = 1 << 20;
+  Report r = Scanner(c).scan_file(make_zip({{"big.bin", big}}), "a.zip");
+  const ObjectSummary* o = find_object(r, "a.zip/big.bin");
+  ASSERT_NE(o, nullptr);
+  EXPECT_TRUE(o->truncated);
+  EXPECT_EQ(o->size, 1u << 20);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, "a.zip/big.bin")) << dump(r);
+}
+
+TEST(Limits, CompressionRatio) {
+  Config c = test_config();
+  c.limits.max_compression_ratio = 50;
+  Report r = Scanner(c).scan_file(make_zip({{"zeros.doc", std::string(20 << 20, '\0')}}), "bomb.zip");
+  const Finding* f = find_finding(r, FindingType::limit_exceeded);
+  ASSERT_NE(f, nullptr) << dump(r);
+  EXPECT_NE(f->detail.find("max_compression_ratio"), std::string::npos);
+  const ObjectSummary* o = find_object(r, "bomb.zip/zeros.doc");
+  ASSERT_NE(o, nullptr);
+  EXPECT_TRUE(o->truncated);
+  EXPECT_LT(o->size, 20u << 20);
+}
+
+TEST(Limits, ScanTimeout) {
+  Config c = test_config();
+  c.limits.scan_timeout_ms = 100;
+  c.limits.max_compression_ratio = 1e9;
+  c.limits.max_object_memory = 1ull << 30;
+  std::vector<std::pair<std::string, std::string>> members;
+  std::string zeros(64 << 20, '\0');
+  for (int i = 0; i < 6; ++i) members.push_back({"z" + std::to_string(i), zeros});
+  std::string zip = make_zip(members);
+  auto t0 = std::chrono::steady_clock::now();
+  Report r = Scanner(c).scan_file(zip, "slow.zip");
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const Finding* f = find_finding(r, FindingType::limit_exceeded);
+  ASSERT_NE(f, nullptr) << dump(r);
+  EXPECT_NE(f->detail.find("scan_timeout_ms"), std::string::npos);
+  EXPECT_LT(ms, 2000);
+}
+
+TEST(Blob, SpillsToPrivateUnlinkedTempFile) {
+  auto dir = std::filesystem::temp_directory_path() / ("emogate-blob-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  BlobWriter w(dir.string(), 64 << 10, 10 << 20);
+  std::string chunk(100 << 10, 'x');
+  ASSERT_TRUE(w.write(chunk));
+  ASSERT_TRUE(w.write(chunk));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));  // unlinked at once
+  Blob b = w.finish();
+  EXPECT_TRUE(b.spilled());
+  EXPECT_EQ(b.size(), 200u << 10);
+  EXPECT_EQ(b.view().substr(0, 5), "xxxxx");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Blob, CapRefusesExtraBytes) {
+  BlobWriter w("/tmp", 1 << 20, 10);
+  EXPECT_TRUE(w.write("12345"));
+  EXPECT_FALSE(w.write("6789abcdef"));
+  EXPECT_TRUE(w.capped());
+  EXPECT_EQ(w.finish().view(), "123456789a");
+}
+
+TEST(Blob, TempFileMode) {
+  // mkstemp creates 0600 files; check the umask cannot widen it.
+  mode_t old = umask(0);
+  BlobWriter w("/tmp", 4, 1 << 20);
+  w.write("more than four bytes");
+  Blob b = w.finish();
+  umask(old);
+  EXPECT_TRUE(b.spilled());
+  // The mapping is of an unlinked file; find it through /proc/self/maps.
+  bool found = false;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    auto pos = line.find("/tmp/emogate-");
+    if (pos == std::string::npos) continue;
+    found = true;
+    EXPECT_NE(line.find("(deleted)"), std::string::npos) << line;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(Report, JsonIsOneLineAndSurvivesBadUtf8) {
+  Report r;
+  r.input = "bad\xff name";
+  r.findings.push_back({FindingType::yara, "a/\xfe", "detail\nnewline", Verdict::malicious});
+  std::string j = to_json(r);
+  EXPECT_EQ(j.find('\n'), std::string::npos);
+  EXPECT_NE(j.find("\"yara\""), std::string::npos);
+  EXPECT_EQ(findings_summary(r), "yara@a/\xfe");
+}

@@ -1,0 +1,201 @@
+// MIME stage: names, charsets, transfer encodings, nesting and broken input.
+#include <gtest/gtest.h>
+#include <iconv.h>
+
+#include "fixtures.h"
+#include "mime/charset.h"
+#include "mime/html_text.h"
+#include "mime/uuencode.h"
+
+using namespace emogate;
+using namespace fixtures;
+
+namespace {
+
+std::string encode(const std::string& utf8, const char* charset) {
+  iconv_t cd = iconv_open(charset, "UTF-8");
+  std::string out(utf8.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(utf8.data());
+  size_t inl = utf8.size(), outl = out.size();
+  char* o = out.data();
+  iconv(cd, &in, &inl, &o, &outl);
+  iconv(cd, nullptr, nullptr, &o, &outl);
+  iconv_close(cd);
+  out.resize(out.size() - outl);
+  return out;
+}
+
+Report scan(const std::string& msg, Config cfg = {}) {
+  cfg.rules.paths.clear();
+  Scanner s(cfg);
+  return s.scan_message(msg);
+}
+
+const std::string kHead = "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: test\r\n";
+
+}  // namespace
+
+TEST(Charset, Iso2022JpWithNecExtensions) {
+  // ① and ㈱ live in JIS row 13, which plain ISO-2022-JP lacks (CP50221 has it).
+  EXPECT_EQ(to_utf8("\x1b$B-!-j\x1b(B", "ISO-2022-JP"), "①㈱");
+  std::string jis = encode("請求書のご確認", "ISO-2022-JP");
+  ASSERT_NE(jis.find('\x1b'), std::string::npos);
+  EXPECT_EQ(to_utf8(jis, "iso-2022-jp"), "請求書のご確認");
+}
+
+TEST(Charset, ShiftJisIsCp932) {
+  std::string sjis = encode("①パスワード", "CP932");
+  EXPECT_EQ(to_utf8(sjis, "Shift_JIS"), "①パスワード");
+  EXPECT_EQ(to_utf8(encode("解凍", "EUC-JP"), "euc-jp"), "解凍");
+}
+
+TEST(Charset, GuessesWithoutLabelAndNeverFails) {
+  EXPECT_EQ(to_utf8(encode("パスワード", "CP932"), ""), "パスワード");
+  std::string garbage = "\xff\xfe\x80" "abc";
+  std::string out = to_utf8(garbage, "utf-8");
+  EXPECT_TRUE(is_valid_utf8(out));
+  EXPECT_TRUE(is_valid_utf8(to_utf8("abc", "x-no-such-charset")));
+}
+
+TEST(Charset, Rfc2047) {
+  EXPECT_EQ(decode_rfc2047("=?UTF-8?B?6KuL5rGC5pu4LnppcA==?="), "請求書.zip");
+  EXPECT_EQ(decode_rfc2047("=?ISO-8859-1?Q?caf=E9_cr=E8me?="), "café crème");
+  // Adjacent words are joined, whitespace between them dropped.
+  EXPECT_EQ(decode_rfc2047("=?UTF-8?B?6KuL?= =?UTF-8?B?5rGC5pu4?="), "請求書");
+  std::string jis = encode("請求書", "ISO-2022-JP");
+  EXPECT_EQ(decode_rfc2047("=?ISO-2022-JP?B?" + base64(jis, false) + "?= x"), "請求書 x");
+}
+
+TEST(Html, ReducesToText) {
+  std::string t = html_to_text(
+      "<html><head><style>p{}</style><script>var a='<b>';</script></head><body>"
+      "<p>パスワード&#xFF1A;<b>Ab3&amp;dEf</b></p><br>second&nbsp;line<!-- hidden --></body></html>");
+  EXPECT_NE(t.find("パスワード：Ab3&dEf"), std::string::npos) << t;
+  EXPECT_NE(t.find("second line"), std::string::npos);
+  EXPECT_EQ(t.find("hidden"), std::string::npos);
+  EXPECT_EQ(t.find("var a"), std::string::npos);
+  auto links = html_links("<a href=\"http://x.example/a?b=1&amp;c=2\">x</a><img src=http://y.example/i.png>");
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0], "http://x.example/a?b=1&c=2");
+}
+
+TEST(Uuencode, DecodesBlocks) {
+  // "Cat" uuencoded.
+  auto blocks = find_uuencoded("hello\nbegin 644 cat.txt\n#0V%T\n`\nend\n", 4, 1000);
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].name, "cat.txt");
+  EXPECT_EQ(blocks[0].data, "Cat");
+  EXPECT_TRUE(blocks[0].complete);
+}
+
+TEST(Mime, AttachmentNamesRfc2047And2231) {
+  std::string jis = encode("請求書.zip", "ISO-2022-JP");
+  std::string msg = multipart(kHead, {
+      Part{"Content-Type: text/plain; charset=utf-8", "body"},
+      attachment("=\"=?ISO-2022-JP?B?" + base64(jis, false) + "?=\"", "one"),
+      attachment("*=UTF-8''%E8%AB%8B%E6%B1%82%E6%9B%B8.doc", "two"),
+      attachment("*0*=UTF-8''%E8%AB%8B; filename*1*=%E6%B1%82.xls", "three"),
+      attachment("=\"" + encode("見積.txt", "CP932") + "\"", "four"),
+  });
+  Report r = scan(msg);
+  EXPECT_NE(find_object(r, "請求書.zip"), nullptr) << dump(r);
+  EXPECT_NE(find_object(r, "請求書.doc"), nullptr) << dump(r);
+  EXPECT_NE(find_object(r, "請求.xls"), nullptr) << dump(r);
+  EXPECT_NE(find_object(r, "見積.txt"), nullptr) << dump(r);
+}
+
+TEST(Mime, JapaneseBodiesAndTransferEncodings) {
+  std::string jis = encode("解凍パスワードは Ab3dEf9 です", "ISO-2022-JP");
+  std::string msg = multipart(kHead, {
+      Part{"Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit", jis},
+      Part{"Content-Type: text/html; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64",
+           base64("<p>" + encode("①ご確認ください", "CP932") + "</p>")},
+      Part{"Content-Type: application/octet-stream; name=q.bin\r\nContent-Transfer-Encoding: quoted-printable",
+           "MZ=00=01=\r\nrest"},
+  });
+  Report r = scan(msg);
+  const ObjectSummary* body = find_object(r, "body-1.txt");
+  ASSERT_NE(body, nullptr) << dump(r);
+  EXPECT_EQ(body->size, std::string("解凍パスワードは Ab3dEf9 です").size());
+  ASSERT_NE(find_object(r, "body-2.html"), nullptr);
+  ASSERT_NE(find_object(r, "body-2.html.txt"), nullptr);
+  const ObjectSummary* q = find_object(r, "q.bin");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->size, 8u);  // "MZ\0\1rest"
+  EXPECT_EQ(q->type, "pe");
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << dump(r);
+}
+
+TEST(Mime, UuencodedBlockInBodyAndXUuencodePart) {
+  // "MZ" + 10 zero bytes, uuencoded by hand.
+  std::string uu = "begin 644 payload.exe\r\n,35H``````````````\r\n`\r\nend\r\n";
+  std::string msg = multipart(kHead, {
+      Part{"Content-Type: text/plain", "see below\r\n" + uu},
+      Part{"Content-Type: application/octet-stream; name=\"x.exe\"\r\nContent-Transfer-Encoding: x-uuencode", uu},
+  });
+  Report r = scan(msg);
+  const ObjectSummary* p = find_object(r, "payload.exe");
+  ASSERT_NE(p, nullptr) << dump(r);
+  EXPECT_EQ(p->size, 12u);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "payload.exe"));
+  const ObjectSummary* x = find_object(r, "x.exe");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->size, 12u);
+}
+
+TEST(Mime, NestedMessageIsWalked) {
+  std::string inner = multipart("From: c@example.com\r\nSubject: fwd\r\n",
+                                {Part{"Content-Type: text/plain", "inner"},
+                                 attachment("=\"tool.exe\"", fake_pe())});
+  std::string msg = multipart(kHead, {
+      Part{"Content-Type: text/plain", "outer"},
+      Part{"Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"fwd.eml\"", inner},
+  });
+  Report r = scan(msg);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "fwd.eml/tool.exe")) << dump(r);
+}
+
+TEST(Mime, BrokenStructureIsMalformedButStillScanned) {
+  std::string msg = kHead +
+                    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                    "--b\r\nContent-Type: application/octet-stream; name=\"a.exe\"\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n" +
+                    base64(fake_pe()) + "\r\n!!!$$$\r\n--b\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n";
+  Report r = scan(msg);
+  const Finding* m = find_finding(r, FindingType::malformed);
+  ASSERT_NE(m, nullptr) << dump(r);
+  EXPECT_NE(m->detail.find("invalid base64"), std::string::npos) << m->detail;
+  EXPECT_NE(m->detail.find("multipart without boundary"), std::string::npos) << m->detail;
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "a.exe")) << dump(r);
+}
+
+TEST(Mime, GarbageHeadersAndAbsurdNesting) {
+  std::string msg = "Subject: \xff\xfe\x81\r\nX-\x80\x81: \x01\x02\r\n";
+  const int depth = 3000;
+  msg += "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n";
+  for (int i = 1; i < depth; ++i)
+    msg += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\r\n\r\n";
+  msg += "--b" + std::to_string(depth - 1) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n";
+  Config cfg;
+  Report r = scan(msg, cfg);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed) || has_finding(r, FindingType::limit_exceeded)) << dump(r);
+  EXPECT_NE(r.verdict, Verdict::clean);
+}
+
+TEST(Mime, NotAMessageAtAll) {
+  Report r = scan(std::string("\0\x01\x02\x03binary", 10));
+  EXPECT_TRUE(r.errors.empty());
+  Report empty = scan("");
+  EXPECT_TRUE(empty.errors.empty());
+}
+
+TEST(Mime, PartLimit) {
+  std::vector<Part> parts;
+  for (int i = 0; i < 50; ++i) parts.push_back(Part{"Content-Type: text/plain", "p" + std::to_string(i)});
+  Config cfg;
+  cfg.limits.max_mime_parts = 10;
+  Report r = scan(multipart(kHead, parts), cfg);
+  const Finding* f = find_finding(r, FindingType::limit_exceeded);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->detail.find("max_mime_parts"), std::string::npos);
+}
