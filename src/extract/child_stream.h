@@ -6,11 +6,12 @@
 // files so they passed every scanner's size limit. A zero run longer than
 // kPaddingRun is held back instead of written: if data follows, the held
 // zeros are written first (content stays exact and every limit applies);
-// if the member ends inside the run, the run is dropped and reported as
-// limit_exceeded "zero_padding" while the document before it is analysed.
-// Held zeros still count for the compression-ratio and object-size limits,
-// so an all-zero bomb stops at max_compression_ratio x compressed size or
-// max_object_size, whichever comes first, without touching the disk.
+// if the member ends inside the run without reaching a limit, they are
+// written too. Held zeros count for the compression-ratio and object-size
+// limits, so a padded document or an all-zero bomb stops at the first limit
+// without ever writing its padding: the finding names that limit and says
+// how much zero padding was not kept, and the data before it is analysed.
+// Trusted input: none; the bytes come from a decompressor fed by the sender.
 #pragma once
 
 #include <algorithm>
@@ -77,8 +78,9 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     held += n - now;
     return detail::write_zeros(w, now);
   };
+  std::string stopped_by;  // a limit enforced here rather than by the writer
   for (;;) {
-    if (ctx.expired()) { result = StreamResult::expired; break; }
+    if (ctx.expired()) { result = StreamResult::expired; stopped_by = "scan_timeout_ms"; break; }
     long long got = read(buf.get(), kChunk);
     if (got < 0) { result = StreamResult::read_error; break; }
     if (got == 0) break;
@@ -95,19 +97,30 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     if (!ok) { result = StreamResult::limited; break; }
     // Inside a held run, nothing that follows could be kept anyway once the
     // member is past max_object_size or the ratio limit: a zero bomb, stop.
-    if (held > 0 && (total > lim.max_object_size ||
-                     (compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap))) {
-      result = StreamResult::limited;
-      break;
-    }
+    if (held > 0 && total > lim.max_object_size) stopped_by = "max_object_size";
+    else if (held > 0 && compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap)
+      stopped_by = "max_compression_ratio";
+    if (!stopped_by.empty()) { result = StreamResult::limited; break; }
   }
-  if (held > 0)
-    ctx.limit_hit(parent, "zero_padding",
-                  "member \"" + member + "\": " + detail::megabytes(held) +
-                      (result == StreamResult::limited ? "+ of trailing zeros dropped (reading stopped at the "
-                                                         "size or compression-ratio limit)"
-                                                       : " of trailing zeros dropped") +
-                      "; the first " + detail::megabytes(w.size()) + " kept and analysed");
+  if (result == StreamResult::complete && held > 0) {
+    // The member ended inside the run and no limit was reached: the zeros
+    // are content after all, written (under the writer's own limits).
+    if (!detail::write_zeros(w, held)) result = StreamResult::limited;
+  } else if (!stopped_by.empty()) {
+    std::string d = "member \"" + member + "\" ";
+    if (stopped_by == "max_object_size")
+      d += "is larger than " + std::to_string(lim.max_object_size) + " bytes";
+    else if (stopped_by == "max_compression_ratio")
+      d += "expands more than " + std::to_string(static_cast<long long>(lim.max_compression_ratio)) + "x (" +
+           std::to_string(compressed) + " bytes compressed)";
+    else
+      d += "was being extracted when the scan time ran out";
+    if (held > 0)
+      d += "; the last " + detail::megabytes(held) + " read were zero padding and not kept; the first " +
+           detail::megabytes(w.size()) + " are analysed";
+    ctx.limit_hit(parent, stopped_by, d);
+    w.mark_truncated();
+  }
   if (result != StreamResult::read_error || w.size() > 0) ctx.commit(std::move(w));
   return result;
 }

@@ -1,4 +1,4 @@
-// Safe child names for archive members: see member_name.h.
+// Safe child names for archive members: see member_name.h. Trusted input: none.
 #include "extract/member_name.h"
 
 #include <iconv.h>
