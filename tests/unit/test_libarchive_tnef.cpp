@@ -144,7 +144,47 @@ std::string tnef_with(const std::string& filename, const std::string& data) {
   return s;
 }
 
+// attMsgProps holding one PT_BINARY property: count, type, id, values,
+// size, data padded to 4 (MS-OXTNEF 2.1.3.4).
+std::string msg_props_binary(std::uint16_t id, const std::string& value) {
+  std::string p;
+  emogate::test::put32(p, 1);
+  emogate::test::put16(p, 0x0102);
+  emogate::test::put16(p, id);
+  emogate::test::put32(p, 1);
+  emogate::test::put32(p, static_cast<std::uint32_t>(value.size()));
+  p += value;
+  p.append((4 - value.size() % 4) % 4, '\0');
+  return p;
+}
+
 }  // namespace
+
+TEST(Tnef, CompressedRtfBodyIsDecompressed) {
+  // MS-OXRTFCP "LZFu": a reference into the preset dictionary ("{\rtf1"),
+  // seven literals, then the end marker (a reference to the write position).
+  std::string lz;
+  lz += '\x01';
+  lz += std::string("\x00\x04", 2);          // offset 0, length 6
+  lz += " hello}";
+  lz += '\x01';
+  lz += std::string("\x0D\xC0", 2);          // offset 220 = write position: end
+  std::string rtf;
+  emogate::test::put32(rtf, static_cast<std::uint32_t>(lz.size() + 12));
+  emogate::test::put32(rtf, 13);
+  rtf += "LZFu";
+  emogate::test::put32(rtf, 0);
+  rtf += lz;
+  std::string s;
+  emogate::test::put32(s, 0x223E9F78);
+  emogate::test::put16(s, 0x0001);
+  tnef_attr(s, 1, 0x00069003, msg_props_binary(0x1009, rtf));  // attMsgProps: PR_RTF_COMPRESSED
+  Report r = Scanner(Config{}).scan_file(s, "winmail.dat");
+  const ObjectSummary* body = object_path(r, "winmail.dat/body.rtf");
+  ASSERT_TRUE(body) << to_json(r);
+  EXPECT_EQ(body->type, "rtf");
+  EXPECT_EQ(body->size, 13u);  // "{\rtf1 hello}"
+}
 
 TEST(Tnef, AttachmentsBecomeChildren) {
   Report r = Scanner(Config{}).scan_file(tnef_with("invoice.exe", exe()), "winmail.dat");
