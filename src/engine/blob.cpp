@@ -75,8 +75,12 @@ bool BlobWriter::spill() {
     return false;
   }
   unlink(tmpl.c_str());
-  const char* p = mem_.data();
-  std::size_t left = mem_.size();
+  if (!write_fd(mem_.data(), mem_.size())) return false;
+  std::string().swap(mem_);
+  return true;
+}
+
+bool BlobWriter::write_fd(const char* p, std::size_t left) {
   while (left > 0) {
     ssize_t w = ::write(fd_, p, left);
     if (w < 0) {
@@ -87,7 +91,6 @@ bool BlobWriter::spill() {
     p += w;
     left -= static_cast<std::size_t>(w);
   }
-  std::string().swap(mem_);
   return true;
 }
 
@@ -111,18 +114,7 @@ bool BlobWriter::write(const void* data, std::size_t n) {
     if (!spill()) return false;
   }
   if (fd_ >= 0) {
-    const char* p = static_cast<const char*>(data);
-    std::size_t left = n;
-    while (left > 0) {
-      ssize_t w = ::write(fd_, p, left);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        error_ = std::string("temp file write: ") + std::strerror(errno);
-        return false;
-      }
-      p += w;
-      left -= static_cast<std::size_t>(w);
-    }
+    if (!write_fd(static_cast<const char*>(data), n)) return false;
   } else {
     mem_.append(static_cast<const char*>(data), n);
   }

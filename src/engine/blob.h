@@ -53,6 +53,7 @@ class BlobWriter {
 
  private:
   bool spill();
+  bool write_fd(const char* p, std::size_t n);
   std::string temp_dir_;
   std::uint64_t memory_limit_, cap_;
   std::uint64_t size_ = 0;

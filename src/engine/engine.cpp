@@ -2,30 +2,16 @@
 // an exception from one module is recorded and the scan goes on.
 #include "engine.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <deque>
 
 #include "context.h"
+#include "hash.h"
 #include "typing.h"
 
 namespace emogate {
 
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = hex[md[i] >> 4];
-    out[2 * i + 1] = hex[md[i] & 15];
-  }
-  return out;
-}
 
 ObjectSummary summarize(const Object& o) {
   ObjectSummary s;

@@ -9,16 +9,11 @@
 #include <cctype>
 #include <cerrno>
 
+#include "engine/text_util.h"
+
 namespace emogate {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Converts with iconv, replacing each undecodable byte by U+FFFD (when
 // converting to UTF-8) and going on; strict mode fails instead.
@@ -133,7 +128,7 @@ bool utf8_to_cp932(std::string_view utf8, std::string& out) {
 }
 
 std::string to_utf8(std::string_view bytes, std::string_view charset_label) {
-  std::string cs = lower(charset_label);
+  std::string cs = ascii_lower(charset_label);
   while (!cs.empty() && (cs.back() == ' ' || cs.back() == '"')) cs.pop_back();
   while (!cs.empty() && (cs.front() == ' ' || cs.front() == '"')) cs.erase(0, 1);
   if (cs.empty() || cs == "unknown-8bit" || cs == "x-unknown") return guess(bytes);
@@ -233,7 +228,7 @@ std::string decode_rfc2047(std::string_view v) {
         std::string_view text = v.substr(q2 + 1, end - q2 - 1);
         std::string bytes = enc == 'B' ? decode_b(text) : decode_q(text);
         if (!last_was_word) out += pending_ws;
-        if (last_was_word && lower(charset) != lower(run_charset)) flush();
+        if (last_was_word && ascii_lower(charset) != ascii_lower(run_charset)) flush();
         if (run_charset.empty()) run_charset = charset;
         run_bytes += bytes;
         pending_ws.clear();

@@ -9,16 +9,11 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "engine/text_util.h"
+
 namespace emogate {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
@@ -78,7 +73,7 @@ std::string tag_name(std::string_view tag) {
   if (i < tag.size() && tag[i] == '/') ++i;
   std::size_t j = i;
   while (j < tag.size() && (std::isalnum(static_cast<unsigned char>(tag[j])) || tag[j] == ':')) ++j;
-  return lower(tag.substr(i, j - i));
+  return ascii_lower(tag.substr(i, j - i));
 }
 
 }  // namespace
@@ -107,7 +102,7 @@ std::string html_to_text(std::string_view h) {
         std::string close = "</" + name;
         auto it = std::search(h.begin() + static_cast<std::ptrdiff_t>(i), h.end(), close.begin(), close.end(),
                               [](char a, char b) {
-                                return std::tolower(static_cast<unsigned char>(a)) == b;
+                                return ascii_lower(a) == b;
                               });
         i = static_cast<std::size_t>(it - h.begin());
         continue;
@@ -140,7 +135,7 @@ std::string html_to_text(std::string_view h) {
 
 std::vector<std::string> html_links(std::string_view h, std::size_t max_links) {
   std::vector<std::string> links;
-  std::string l = lower(h);
+  std::string l = ascii_lower(h);
   for (std::string_view attr : {"href=", "src=", "action=", "background="}) {
     std::size_t pos = 0;
     while ((pos = l.find(attr, pos)) != std::string::npos && links.size() < max_links) {
