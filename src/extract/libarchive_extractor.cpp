@@ -10,6 +10,7 @@
 
 #include "engine/context.h"
 #include "engine/module.h"
+#include "engine/text_util.h"
 #include "extract/child_stream.h"
 #include "extract/member_name.h"
 
@@ -26,8 +27,7 @@ std::string stream_name(const Object& obj) {
   if (auto slash = n.find_last_of('/'); slash != std::string::npos) n = n.substr(slash + 1);
   auto dot = n.find_last_of('.');
   if (dot == std::string::npos || dot == 0) return "data";
-  std::string ext = n.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string ext = ascii_lower(n.substr(dot + 1));
   if (ext == "tgz" || ext == "tbz" || ext == "txz") return n.substr(0, dot) + ".tar";
   return n.substr(0, dot);
 }
