@@ -15,6 +15,8 @@
 
 #include "emogate/config.h"
 #include "emogate/scanner.h"
+#include "milter/milter.h"
+#include "quarantine/store.h"
 
 namespace fs = std::filesystem;
 using namespace emogate;
@@ -197,6 +199,34 @@ int cmd_check(std::vector<std::string> args) {
   }
 }
 
+// ---- milter + quarantine subcommands (src/milter, src/quarantine) ----
+// Both take [--config FILE] anywhere before their own arguments.
+int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> args) {
+  std::string config_path = kDefaultConfig;
+  bool foreground = false;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config_path = args[++i];
+    else if (args[i].starts_with("--config=")) config_path = args[i].substr(9);
+    else if (cmd == "milter" && args[i] == "--foreground") foreground = true;
+    else rest.push_back(args[i]);
+  }
+  if (cmd == "milter" && !rest.empty()) {
+    std::cerr << "emogate milter: unknown argument " << rest[0] << '\n';
+    return 2;
+  }
+  Config cfg;
+  try {
+    cfg = load_config(config_path);
+  } catch (const std::exception& e) {
+    std::cerr << "emogate: " << e.what() << '\n';
+    return 2;
+  }
+  if (cmd == "milter") return run_milter(cfg, config_path, foreground);
+  return quarantine_main(cfg, rest, std::cout, std::cerr);
+}
+// ---- end milter + quarantine ----
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,6 +238,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "scan") return cmd_scan(args);
   if (cmd == "check") return cmd_check(args);
+  if (cmd == "milter" || cmd == "quarantine") return cmd_milter_or_quarantine(cmd, args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "emogate " << EMOGATE_VERSION << '\n';
     return 0;

@@ -28,6 +28,9 @@ const Registry& builtin_registry() {
     EMOGATE_EXTRACTOR(zip_extractor)
     EMOGATE_EXTRACTOR(libarchive_extractor)
     EMOGATE_EXTRACTOR(tnef_extractor)
+    EMOGATE_EXTRACTOR(ole2_extractor)
+    EMOGATE_EXTRACTOR(vba_extractor)
+    EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
     // Detectors: object -> findings.
     EMOGATE_DETECTOR(type_detector)
     return r;

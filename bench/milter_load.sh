@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Load benchmark for the emogate milter: a private Postfix on loopback,
+# N parallel SMTP sessions (bounded count and deadline, self-stopping),
+# first with no milter (the floor) and then with emogate in smtpd_milters.
+# Reports msgs/s, p50/p95/p99 latency, emogate CPU per message, peak RSS,
+# and the ratio to the floor. Needs root (Postfix's master starts as root).
+#
+#   bench/milter_load.sh                   MODE=auto: the shared harness
+#                                          (../shared/bench/run_bench.sh) when
+#                                          present, else the built-in one
+#   MODE=self SESSIONS="1 4" COUNT=200 bench/milter_load.sh
+#   MODE=self SESSIONS=50 COUNT=100 BIG_MB=10 bench/milter_load.sh   # RSS bound
+#
+# Env: EMOGATE_BIN (build/emogate), SESSIONS ("1 4"), COUNT (200), BIG_MB (0),
+#      DEADLINE_S (300), WORKERS (0 = cores), SHARED_BENCH (../shared/bench),
+#      ROUNDS (1, shared mode), LOAD_DIR (/tmp/emogate-load),
+#      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536).
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
+SESSIONS=${SESSIONS:-"1 4"}
+COUNT=${COUNT:-200}
+BIG_MB=${BIG_MB:-0}
+DEADLINE_S=${DEADLINE_S:-300}
+WORKERS=${WORKERS:-0}
+SHARED_BENCH=${SHARED_BENCH:-$SRC/../shared/bench}
+MODE=${MODE:-auto}
+log() { printf '[milter_load] %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { log "run as root"; exit 77; }
+[ -x "$EMOGATE_BIN" ] || { log "no emogate binary at $EMOGATE_BIN (build first)"; exit 1; }
+if [ "$MODE" = auto ]; then
+    if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ]; then MODE=shared; else MODE=self; fi
+fi
+
+MILTER_PID=
+stop_milter() {
+    if [ -n "$MILTER_PID" ]; then
+        kill "$MILTER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do [ -d "/proc/$MILTER_PID" ] || break; sleep 0.1; done
+        MILTER_PID=
+    fi
+}
+# start_milter DIR SOCKET [EXTRA TOML]: emogate as root -> nobody, socket for group postfix
+start_milter() {
+    local dir=$1 sock=$2
+    mkdir -p "$dir"; chmod 755 "$dir"
+    cat >"$dir/emogate.toml" <<CFG
+[rules]
+paths = [${3:-}]
+[actions]
+clean = "tag"
+suspicious = "hold"
+malicious = "hold"
+[milter]
+socket = "unix:$sock"
+user = "nobody"
+group = "postfix"
+workers = $WORKERS
+pid_file = "$dir/emogate.pid"
+[quarantine]
+dir = "$dir/quarantine"
+[log]
+facility = "mail"
+json_path = "$dir/emogate.jsonl"
+CFG
+    "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
+    MILTER_PID=$!
+    for _ in $(seq 1 100); do [ -S "$sock" ] && return 0; sleep 0.1; done
+    cat "$dir/emogate.log" >&2
+    return 1
+}
+
+if [ "$MODE" = shared ]; then
+    # The shared harness: Postfix alone and emogate, side by side on its corpus.
+    # Own directory and ports, so a concurrent run of the shared harness
+    # (default /tmp/emogate-bench, 2525/2526) is left alone.
+    BENCH_DIR=${BENCH_DIR:-/tmp/emogate-bench-milter}
+    SMTP_PORT=${SMTP_PORT:-2535}
+    SINK_PORT=${SINK_PORT:-2536}
+    export BENCH_DIR SMTP_PORT SINK_PORT
+    trap stop_milter EXIT
+    if [ ! -f "$BENCH_DIR/corpus/manifest.tsv" ]; then
+        log "generating the shared corpus"
+        python3 "$SHARED_BENCH/make_corpus.py" --out "$BENCH_DIR/corpus" >/dev/null
+    fi
+    "$SHARED_BENCH/setup_postfix.sh" install
+    rules=""
+    [ -f "$BENCH_DIR/corpus/rules/emogate-bench.yar" ] && rules="\"$BENCH_DIR/corpus/rules/emogate-bench.yar\""
+    start_milter "$BENCH_DIR/emogate" "$BENCH_DIR/emogate.sock" "$rules"
+    MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDFILE=$BENCH_DIR/emogate/emogate.pid \
+        VARIANTS=${VARIANTS:-"none under_test"} SCAN_RATE=${SCAN_RATE:-0} CONCURRENCY="$SESSIONS" \
+        "$SHARED_BENCH/run_bench.sh"
+    exit $?
+fi
+
+# ------------------------------------------------------------------ self mode
+T=${LOAD_DIR:-/tmp/emogate-load}
+case $T in /tmp/*) rm -rf "$T" ;; esac
+mkdir -p "$T"
+PF_SMTP_PORT=${PF_SMTP_PORT:-2825}
+PF_SINK_PORT=${PF_SINK_PORT:-2826}
+. "$SRC/tests/integration/lib/postfix_env.sh"
+pf_install || { log "cannot install postfix"; exit 1; }
+trap 'stop_milter; pf_stop' EXIT
+SOCK=$T/emogate/emogate.sock
+CLK=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+drain() {  # wait until nothing is left in incoming/active/deferred (max 120 s)
+    for _ in $(seq 1 240); do
+        pf_queue_json | grep -q -E '"queue_name": *"(incoming|active|deferred)"' || return 0
+        postqueue -c "$PF_CONF" -f >/dev/null 2>&1 || true
+        sleep 0.5
+    done
+}
+
+printf '%-8s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s\n' \
+    variant sessions msgs/s p50_ms p95_ms p99_ms max_ms cpu_ms/msg peak_rssMB accepted tmpf rej err lost
+declare -A FLOOR
+run_pass() {  # run_pass VARIANT SESSIONS
+    local variant=$1 n=$2
+    local pid=${MILTER_PID:-} rss_file=$T/rss.$1.$2 sampler=
+    rm -rf "$SINK_DIR"/*; postsuper -c "$PF_CONF" -d ALL hold >/dev/null 2>&1 || true
+    local c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+    if [ -n "$pid" ]; then
+        ( peak=0; while [ -d "/proc/$pid" ]; do
+              r=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+              [ "${r:-0}" -gt "$peak" ] && { peak=$r; echo "$peak" >"$rss_file"; }
+              sleep 0.1; done ) & sampler=$!
+    fi
+    local out; out=$(python3 "$SRC/bench/milter_load.py" --port "$PF_SMTP_PORT" --count "$COUNT" \
+        --sessions "$n" --deadline "$DEADLINE_S" --big-mb "$BIG_MB")
+    local c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
+    [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
+    drain
+    local delivered held
+    delivered=$(ls "$SINK_DIR" 2>/dev/null | wc -l)
+    held=$(pf_queue_json | grep -c '"queue_name": *"hold"' || true)
+    python3 - "$variant" "$n" "$out" "$c0" "$c1" "$CLK" "$(cat "$rss_file" 2>/dev/null || echo 0)" \
+        "$delivered" "$held" "${FLOOR[$n]:-}" <<'PY'
+import json, sys
+v, n, out, c0, c1, clk, rss, delivered, held, floor = sys.argv[1:]
+o = json.loads(out)
+acc = o["accepted"]
+cpu = (int(c1) - int(c0)) * 1000.0 / int(clk) / acc if acc and v != "none" else None
+lost = acc - int(delivered) - int(held)
+fmt = lambda x: "-" if x is None else str(x)
+ratio = " (x%.2f of floor)" % (o["msgs_per_s"] / float(floor)) if floor else ""
+print("%-8s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s%s" % (
+    v, n, o["msgs_per_s"], fmt(o["p50_ms"]), fmt(o["p95_ms"]), fmt(o["p99_ms"]), fmt(o["max_ms"]),
+    fmt(None if cpu is None else round(cpu, 2)), fmt(round(int(rss) / 1024.0, 1) if v != "none" else None),
+    acc, o["tempfail"], o["rejected"], o["errors"], lost, ratio))
+PY
+    if [ "$variant" = none ]; then FLOOR[$n]=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['msgs_per_s'])" "$out"); fi
+}
+
+pf_configure "" tempfail
+pf_start || { log "postfix did not start"; exit 1; }
+for n in $SESSIONS; do run_pass none "$n"; done
+start_milter "$T/emogate" "$SOCK" || { log "emogate did not start"; exit 1; }
+pf_configure "unix:$SOCK" tempfail
+pf_reload; sleep 1
+for n in $SESSIONS; do run_pass emogate "$n"; done
+log "emogate log: $T/emogate/emogate.log; Postfix log: $PF_LOG"

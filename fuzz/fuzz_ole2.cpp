@@ -1,0 +1,27 @@
+// libFuzzer target: the OLE2 reader, every stream, VBA project discovery and
+// reading (dir stream, module sources, p-code comparison) and the
+// EncryptionInfo parser, on arbitrary bytes.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "extract/office_crypto.h"
+#include "extract/ole2_reader.h"
+#include "extract/ovba.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace emogate;
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const ole2::Ole2File f = ole2::Ole2File::open(bytes);
+  for (const auto& e : f.entries()) {
+    std::string problem;
+    f.read_stream(e, 1 << 20, &problem);
+    f.children(&e);
+  }
+  for (const auto& where : ovba::find_projects(f)) ovba::read_project(f, where, 1 << 20);
+  if (const auto* info = f.find("EncryptionInfo")) {
+    const auto parsed = office_crypto::parse_encryption_info(f.read_stream(*info, 1 << 16));
+    office_crypto::describe(parsed);
+  }
+  return 0;
+}

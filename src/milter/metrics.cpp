@@ -1,0 +1,181 @@
+// Metrics registry and loopback HTTP exporter; see metrics.h.
+// Trusted input: none (HTTP requests from local clients).
+#include "milter/metrics.h"
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace emogate {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct Metrics::Server {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+};
+
+Metrics::Metrics() = default;
+Metrics::~Metrics() { stop(); }
+
+void Metrics::message(const std::string& verdict, Action action, double scan_ms) {
+  std::lock_guard lk(mu_);
+  ++messages_[{verdict, std::string(to_string(action))}];
+  ++scan_count_;
+  scan_sum_ms_ += scan_ms;
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    if (scan_ms <= kBuckets[i]) ++buckets_[i];
+}
+
+void Metrics::finding(FindingType t) {
+  std::lock_guard lk(mu_);
+  ++findings_[std::string(to_string(t))];
+}
+
+void Metrics::rules_loaded_now() {
+  rules_loaded_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void Metrics::set_queue_depth(std::function<unsigned()> fn) {
+  std::lock_guard lk(mu_);
+  depth_ = std::move(fn);
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lk(mu_);
+  std::string o;
+  char buf[256];
+  o += "# HELP emogate_messages_total Messages handled, by verdict and action.\n"
+       "# TYPE emogate_messages_total counter\n";
+  for (const auto& [k, n] : messages_) {
+    std::snprintf(buf, sizeof buf, "emogate_messages_total{verdict=\"%s\",action=\"%s\"} %llu\n",
+                  k.first.c_str(), k.second.c_str(), static_cast<unsigned long long>(n));
+    o += buf;
+  }
+  o += "# HELP emogate_findings_total Findings, by type.\n# TYPE emogate_findings_total counter\n";
+  for (const auto& [k, n] : findings_) {
+    std::snprintf(buf, sizeof buf, "emogate_findings_total{type=\"%s\"} %llu\n", k.c_str(),
+                  static_cast<unsigned long long>(n));
+    o += buf;
+  }
+  o += "# HELP emogate_scan_duration_seconds Time from end of message to decision.\n"
+       "# TYPE emogate_scan_duration_seconds histogram\n";
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "emogate_scan_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                  kBuckets[i] / 1000.0, static_cast<unsigned long long>(buckets_[i]));
+    o += buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "emogate_scan_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                "emogate_scan_duration_seconds_sum %.6f\nemogate_scan_duration_seconds_count %llu\n",
+                static_cast<unsigned long long>(scan_count_), scan_sum_ms_ / 1000.0,
+                static_cast<unsigned long long>(scan_count_));
+  o += buf;
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_scan_queue_depth Scans queued or running.\n"
+                "# TYPE emogate_scan_queue_depth gauge\nemogate_scan_queue_depth %u\n",
+                depth_ ? depth_() : 0u);
+  o += buf;
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double loaded = rules_loaded_.load();
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_ruleset_age_seconds Seconds since the rule set was loaded.\n"
+                "# TYPE emogate_ruleset_age_seconds gauge\nemogate_ruleset_age_seconds %.0f\n",
+                loaded > 0 ? now - loaded : 0.0);
+  o += buf;
+  return o;
+}
+
+namespace {
+
+void serve_one(Metrics* m, std::shared_ptr<tcp::socket> sock, asio::io_context& io) {
+  auto buf = std::make_shared<asio::streambuf>(8192);  // caps the request size
+  auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(5));
+  timer->async_wait([sock](const boost::system::error_code& ec) {
+    if (!ec) sock->close();
+  });
+  asio::async_read_until(*sock, *buf, "\r\n\r\n", [m, sock, buf, timer](boost::system::error_code ec, std::size_t) {
+    timer->cancel();
+    if (ec) return;
+    std::string req(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
+    std::string body, status = "200 OK";
+    if (req.rfind("GET /metrics ", 0) == 0 || req.rfind("GET / ", 0) == 0) {
+      body = m->render();
+    } else {
+      status = "404 Not Found";
+      body = "not found\n";
+    }
+    auto resp = std::make_shared<std::string>(
+        "HTTP/1.0 " + status + "\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    asio::async_write(*sock, asio::buffer(*resp), [sock, resp](boost::system::error_code, std::size_t) {
+      boost::system::error_code ignored;
+      sock->shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  });
+}
+
+void accept_loop(Metrics* m, Metrics::Server* s);
+
+}  // namespace
+
+void Metrics::start(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("[metrics] listen must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (!host.empty() && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec || !addr.is_loopback())
+    throw std::runtime_error("[metrics] listen must be a loopback address, got " + listen);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (port < 0 || port > 65535) throw std::runtime_error("[metrics] bad port in " + listen);
+  server_ = std::make_unique<Server>();
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  server_->acceptor.open(ep.protocol());
+  server_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  server_->acceptor.bind(ep, ec);
+  if (ec) throw std::runtime_error("[metrics] cannot bind " + listen + ": " + ec.message());
+  server_->acceptor.listen();
+  accept_loop(this, server_.get());
+  server_->thread = std::thread([s = server_.get()] { s->io.run(); });
+}
+
+namespace {
+void accept_loop(Metrics* m, Metrics::Server* s) {
+  auto sock = std::make_shared<tcp::socket>(s->io);
+  s->acceptor.async_accept(*sock, [m, s, sock](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      serve_one(m, sock, s->io);
+      accept_loop(m, s);
+      return;
+    }
+    // e.g. out of file descriptors: retry later instead of spinning.
+    auto t = std::make_shared<asio::steady_timer>(s->io, std::chrono::milliseconds(200));
+    t->async_wait([m, s, t](const boost::system::error_code& e) {
+      if (!e) accept_loop(m, s);
+    });
+  });
+}
+}  // namespace
+
+unsigned short Metrics::port() const {
+  if (!server_) return 0;
+  boost::system::error_code ec;
+  auto ep = server_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void Metrics::stop() {
+  if (!server_) return;
+  server_->io.stop();
+  if (server_->thread.joinable()) server_->thread.join();
+  server_.reset();
+}
+
+}  // namespace emogate

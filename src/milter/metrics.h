@@ -1,0 +1,53 @@
+// Prometheus text-format metrics for the milter, served over HTTP on a
+// loopback address only ([metrics] listen, e.g. "127.0.0.1:9357").
+// Trusted input: none — the HTTP request is read with a size cap and a
+// time limit, and only "GET /metrics" is answered.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "emogate/config.h"
+
+namespace emogate {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  // verdict: clean/suspicious/malicious/error.
+  void message(const std::string& verdict, Action action, double scan_ms);
+  void finding(FindingType t);
+  void rules_loaded_now();
+  void set_queue_depth(std::function<unsigned()> fn);
+  std::string render() const;
+
+  // Starts the HTTP listener thread. Throws std::runtime_error when the
+  // address is not loopback or cannot be bound. Port 0 picks a free port.
+  void start(const std::string& listen);
+  unsigned short port() const;  // bound port, 0 when not listening
+  void stop();
+
+  struct Server;  // the HTTP side (Boost.Asio), defined in metrics.cpp
+
+ private:
+  static constexpr std::array<double, 10> kBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000};
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> messages_;
+  std::map<std::string, std::uint64_t> findings_;
+  std::array<std::uint64_t, kBuckets.size()> buckets_{};
+  std::uint64_t scan_count_ = 0;
+  double scan_sum_ms_ = 0;
+  std::atomic<double> rules_loaded_{0};
+  std::function<unsigned()> depth_;
+  std::unique_ptr<Server> server_;
+};
+
+}  // namespace emogate

@@ -1,0 +1,564 @@
+// The milter daemon: libmilter callbacks that buffer each message (memory,
+// then a private 0600 temp file), hand it to the scan pool at end of
+// message, and turn the policy decision into milter actions; plus startup
+// (socket as root, privilege drop), SIGHUP reload and SIGTERM drain.
+// Trusted input: none — everything the MTA relays comes from the sender.
+#include "milter/milter.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "emogate/scanner.h"
+#include "engine/blob.h"
+#include "milter/log.h"
+#include "milter/metrics.h"
+#include "milter/policy.h"
+#include "milter/scan_pool.h"
+#include "quarantine/store.h"
+
+namespace emogate {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Daemon {
+  std::string config_path;
+  std::shared_ptr<const Config> config;  // swapped whole on SIGHUP
+  std::unique_ptr<Scanner> scanner;
+  std::unique_ptr<ScanPool> pool;
+  MailLog log;
+  Metrics metrics;
+  std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort
+  std::atomic<bool> stopping{false};
+  // The libmilter thread may outlive run_milter (see the end of it).
+  std::atomic<int> milter_rc{0};
+  std::atomic<bool> milter_done{false};
+
+  std::shared_ptr<const Config> cfg() const { return std::atomic_load(&config); }
+};
+Daemon* g = nullptr;
+
+// Per-connection state (smfi_setpriv); the per-message part is reset at
+// every MAIL FROM, EOM and abort so no buffer outlives its message.
+struct Session {
+  bool nr_hdr = false, nr_body = false, nr_rcpt = false, can_skip = false;
+  bool in_msg = false;
+  Envelope env;
+  std::optional<BlobWriter> buf;
+  bool body_started = false, too_big = false;
+  // Incoming X-Emogate-* headers: lower-case name -> (name as sent, count).
+  std::map<std::string, std::pair<std::string, int>> forged;
+  std::optional<std::string> subject;
+
+  void end_message() {
+    if (in_msg) g->busy.fetch_sub(1);
+    in_msg = false;
+    env = Envelope{};
+    buf.reset();  // frees memory and closes (unlinks) the spill file
+    body_started = too_big = false;
+    forged.clear();
+    subject.reset();
+  }
+};
+
+Session* session(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
+
+std::string macro(SMFICTX* ctx, const char* name) {
+  const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+  return v ? std::string(v) : std::string();
+}
+
+std::string strip_angles(const char* a) {
+  std::string s = a ? a : "";
+  if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+void collect(Session* s, std::string_view bytes) {
+  if (s->too_big || !s->buf) return;
+  if (!s->buf->write(bytes)) s->too_big = true;  // cap reached or spill failed
+}
+
+// ---------------------------------------------------------------- callbacks
+
+sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
+                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
+  Session* s = session(ctx);
+  if (!s) {
+    s = new Session;
+    smfi_setpriv(ctx, s);
+  }
+  const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+  // Everything before MAIL FROM is skipped: the client address comes as a
+  // macro. No replies for recipients, headers and body chunks (one round
+  // trip less each). MAIL keeps its reply so a stopping daemon can defer.
+  const unsigned long want_proto = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+                                   SMFIP_NOEOH | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_SKIP;
+  *pf0 = want_actions & f0;
+  *pf1 = want_proto & f1;
+  *pf2 = *pf3 = 0;
+  s->nr_hdr = *pf1 & SMFIP_NR_HDR;
+  s->nr_body = *pf1 & SMFIP_NR_BODY;
+  s->nr_rcpt = *pf1 & SMFIP_NR_RCPT;
+  s->can_skip = *pf1 & SMFIP_SKIP;
+  if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE))
+    g->log.warning("", "MTA does not offer add/change header and quarantine actions; tag and hold will not work");
+  if (*pf0 & SMFIF_SETSYMLIST) {
+    smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("i {auth_authen} {client_addr} {daemon_name}"));
+    smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
+  Session* s = session(ctx);
+  if (!s) {
+    s = new Session;
+    smfi_setpriv(ctx, s);
+  }
+  s->end_message();
+  // Shutting down: the client gets 4xx now instead of a cut session later.
+  if (g->stopping) return SMFIS_TEMPFAIL;
+  auto cfg = g->cfg();
+  s->in_msg = true;
+  g->busy.fetch_add(1);
+  s->env.sender = strip_angles(argv ? argv[0] : nullptr);
+  s->env.queue_id = macro(ctx, "i");
+  s->env.client_addr = macro(ctx, "{client_addr}");
+  s->env.auth_user = macro(ctx, "{auth_authen}");
+  s->buf.emplace(cfg->limits.temp_dir, cfg->milter.memory_buffer, cfg->milter.max_message_size);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) {
+  Session* s = session(ctx);
+  // Postfix caps recipients (smtpd_recipient_limit, 1000); keep a bound here too.
+  if (s && s->env.recipients.size() < 100000) s->env.recipients.push_back(strip_angles(argv ? argv[0] : nullptr));
+  return s && s->nr_rcpt ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
+  Session* s = session(ctx);
+  sfsistat ok = s && s->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+  if (!s || !name) return ok;
+  std::string_view n(name), v(value ? value : "");
+  std::string ln = lower(n);
+  if (ln.rfind("x-emogate-", 0) == 0) {
+    // Removed at end of message and kept out of the scanned/stored copy.
+    auto& e = s->forged[ln];
+    if (e.second == 0) e.first = std::string(n);
+    ++e.second;
+    return ok;
+  }
+  if (ln == "subject" && !s->subject) s->subject = std::string(v);
+  std::string line;
+  line.reserve(n.size() + v.size() + 4);
+  line.append(n).append(": ").append(v).append("\r\n");
+  collect(s, line);
+  return ok;
+}
+
+sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
+  Session* s = session(ctx);
+  if (!s) return SMFIS_CONTINUE;
+  if (!s->body_started) {
+    collect(s, "\r\n");
+    s->body_started = true;
+  }
+  collect(s, std::string_view(reinterpret_cast<const char*>(chunk), len));
+  if (s->too_big && s->can_skip) return SMFIS_SKIP;  // no use sending the rest
+  return s->nr_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+// A limit_exceeded finding for the scan clock means the scan is incomplete:
+// treat it like the pool deadline.
+bool engine_timed_out(const Report& r) {
+  for (const Finding& f : r.findings)
+    if (f.type == FindingType::limit_exceeded && f.detail.rfind("scan_timeout_ms", 0) == 0) return true;
+  return false;
+}
+
+void add_header(SMFICTX* ctx, const std::string& name, const std::string& value) {
+  if (smfi_addheader(ctx, const_cast<char*>(name.c_str()), const_cast<char*>(value.c_str())) != MI_SUCCESS)
+    g->log.warning("", "smfi_addheader " + name + " failed");
+}
+
+sfsistat apply(SMFICTX* ctx, Session* s, policy::Decision d, const Config& cfg, const Report* report,
+               std::string_view raw, MessageLog& ml) {
+  if (d.action == Action::quarantine) {
+    try {
+      QuarantineMeta m;
+      m.queue_id = s->env.queue_id;
+      m.sender = s->env.sender;
+      m.recipients = s->env.recipients;
+      m.client = s->env.client_addr;
+      m.auth_user = s->env.auth_user;
+      m.verdict = ml.verdict;
+      m.action = "quarantine";
+      if (report)
+        for (const Finding& f : report->findings) m.findings.push_back(std::string(to_string(f.type)) + "@" + f.path);
+      m.size = raw.size();
+      Report empty;
+      ml.quarantine_id = QuarantineStore(cfg.quarantine.dir).put(raw, to_json(report ? *report : empty), m);
+    } catch (const std::exception& e) {
+      g->log.error(s->env.queue_id, std::string("quarantine store failed: ") + e.what());
+      d = policy::decide_error(cfg.actions, "quarantine store failed");
+      if (d.action == Action::quarantine) d = policy::decide_error(ActionSettings{}, "quarantine store failed");
+    }
+  }
+  const Action a = d.action;
+  ml.action = a;
+  if (ml.why.empty()) ml.why = d.why;
+  const bool delivered = a == Action::accept || a == Action::tag || a == Action::hold ||
+                         (a == Action::quarantine && d.after_quarantine == Action::hold);
+  if (delivered) {
+    for (const auto& [lname, e] : s->forged)
+      for (int i = e.second; i >= 1; --i) smfi_chgheader(ctx, const_cast<char*>(e.first.c_str()), i, nullptr);
+    for (const auto& [n, v] : d.headers) add_header(ctx, n, v);
+    if (!d.subject_prefix.empty()) {
+      std::string subj = policy::prefixed_subject(s->subject.value_or(""), d.subject_prefix);
+      if (s->subject) smfi_chgheader(ctx, const_cast<char*>("Subject"), 1, subj.data());
+      else add_header(ctx, "Subject", subj);
+    }
+    if (a == Action::hold || a == Action::quarantine) {
+      if (smfi_quarantine(ctx, d.hold_reason.data()) != MI_SUCCESS) {
+        g->log.error(s->env.queue_id, "smfi_quarantine failed; deferring instead");
+        smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"), d.text.empty() ? const_cast<char*>("Try again later") : d.text.data());
+        ml.action = Action::tempfail;
+        return SMFIS_TEMPFAIL;
+      }
+    }
+    return SMFIS_ACCEPT;
+  }
+  switch (a) {
+    case Action::reject:
+    case Action::tempfail:
+      smfi_setreply(ctx, d.rcode.data(), d.xcode.data(), d.text.data());
+      return a == Action::reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    default:  // discard, quarantine + discard
+      return SMFIS_DISCARD;
+  }
+}
+
+sfsistat cb_eom(SMFICTX* ctx) {
+  Session* s = session(ctx);
+  if (!s || !s->in_msg) return SMFIS_TEMPFAIL;
+  if (!s->body_started) collect(s, "\r\n");
+  if (s->env.queue_id.empty()) s->env.queue_id = macro(ctx, "i");
+  auto cfg = g->cfg();
+  const auto t0 = Clock::now();
+  MessageLog ml;
+  ml.env = s->env;
+  ml.size = s->buf ? s->buf->size() : 0;
+  policy::Decision d;
+  std::optional<Report> report;
+  Blob blob;
+  if (s->too_big || !s->buf) {
+    std::string why = !s->buf ? std::string("no message buffer")
+                      : !s->buf->error().empty()
+                          ? "message buffer failed: " + s->buf->error()
+                          : "message exceeds [milter] max_message_size " + std::to_string(cfg->milter.max_message_size);
+    d = policy::decide_error(cfg->actions, why);
+    // Retrying can never make it fit: refuse permanently instead.
+    const bool oversize = s->buf && s->buf->error().empty();
+    if (oversize && d.action == Action::tempfail) {
+      d.action = Action::reject;
+      d.rcode = "552";
+      d.xcode = "5.3.4";
+      d.text = "Message too big for content scanning (emogate)";
+    }
+    ml.verdict = "error";
+    ml.why = why;
+  } else {
+    blob = s->buf->finish();
+    s->buf.reset();
+    const auto deadline = t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms) + std::chrono::milliseconds(250);
+    const Scanner* scanner = g->scanner.get();
+    ScanPool::Result r = g->pool->run([scanner, blob, env = s->env] { return scanner->scan_message(blob.view(), env); },
+                                      deadline);
+    if (r.status == ScanPool::Status::ok && engine_timed_out(r.report)) {
+      r.status = ScanPool::Status::timeout;
+      r.error = "scan deadline passed ([limits] scan_timeout_ms)";
+    }
+    if (r.status == ScanPool::Status::ok) {
+      report = std::move(r.report);
+      d = policy::decide(*report, cfg->actions, cfg->quarantine.after);
+      ml.verdict = std::string(to_string(report->verdict));
+      ml.findings = report->findings;
+      for (const Finding& f : report->findings) g->metrics.finding(f.type);
+      for (const std::string& e : report->errors) g->log.warning(s->env.queue_id, "scan error: " + e);
+    } else {
+      d = policy::decide_error(cfg->actions, r.error);
+      ml.verdict = "error";
+      ml.why = r.error;
+    }
+  }
+  sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
+  ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  g->log.message(ml);
+  g->metrics.message(ml.verdict, ml.action, ml.scan_ms);
+  s->end_message();
+  return rc;
+}
+
+sfsistat cb_abort(SMFICTX* ctx) {
+  if (Session* s = session(ctx)) s->end_message();
+  return SMFIS_CONTINUE;
+}
+
+sfsistat cb_close(SMFICTX* ctx) {
+  if (Session* s = session(ctx)) {
+    s->end_message();
+    delete s;
+    smfi_setpriv(ctx, nullptr);
+  }
+  return SMFIS_CONTINUE;
+}
+
+// ---------------------------------------------------------------- startup
+
+std::string unix_path(const std::string& conn) {
+  for (const char* p : {"unix:", "local:"})
+    if (conn.rfind(p, 0) == 0) return conn.substr(std::strlen(p));
+  if (!conn.empty() && conn[0] == '/') return conn;
+  return "";
+}
+
+struct Ids {
+  bool drop = false;
+  uid_t uid = 0;
+  gid_t gid = 0;         // the user's primary group
+  gid_t sock_gid = 0;    // group that owns the socket
+  std::string user;
+};
+
+// Throws std::runtime_error with the reason.
+Ids resolve_ids(const MilterSettings& m) {
+  Ids ids;
+  ids.uid = ::geteuid();
+  ids.gid = ::getegid();
+  ids.sock_gid = ids.gid;
+  if (!m.user.empty()) {
+    passwd* pw = ::getpwnam(m.user.c_str());
+    if (!pw) {
+      if (::geteuid() == 0) throw std::runtime_error("[milter] user '" + m.user + "' does not exist");
+    } else if (::geteuid() == 0) {
+      ids.drop = pw->pw_uid != 0;
+      ids.uid = pw->pw_uid;
+      ids.gid = pw->pw_gid;
+      ids.sock_gid = pw->pw_gid;
+      ids.user = m.user;
+    }
+  }
+  if (!m.group.empty()) {
+    if (group* gr = ::getgrnam(m.group.c_str())) ids.sock_gid = gr->gr_gid;
+    else if (::geteuid() == 0) throw std::runtime_error("[milter] group '" + m.group + "' does not exist");
+  }
+  return ids;
+}
+
+void drop_privileges(const Ids& ids) {
+  if (!ids.drop) return;
+  if (::initgroups(ids.user.c_str(), ids.gid) != 0 || ::setgid(ids.gid) != 0 || ::setuid(ids.uid) != 0)
+    throw std::runtime_error(std::string("cannot drop privileges: ") + std::strerror(errno));
+  if (::setuid(0) == 0) throw std::runtime_error("privilege drop did not stick");
+}
+
+void daemonize() {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) _exit(0);
+  ::setsid();
+  if (::chdir("/") != 0) {
+  }
+  int fd = ::open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    ::dup2(fd, 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    if (fd > 2) ::close(fd);
+  }
+}
+
+void reload() {
+  try {
+    Config c = load_config(g->config_path);
+    auto old = g->cfg();
+    if (c.milter.socket != old->milter.socket || c.milter.user != old->milter.user ||
+        c.milter.workers != old->milter.workers || c.milter.queue_size != old->milter.queue_size)
+      g->log.warning("", "[milter] socket/user/workers/queue_size changes need a restart; kept the running values");
+    g->scanner->reload(c);
+    std::atomic_store(&g->config, std::shared_ptr<const Config>(std::make_shared<Config>(std::move(c))));
+    g->metrics.rules_loaded_now();
+    for (const auto& w : g->scanner->warnings()) g->log.warning("", "reload: " + w);
+    g->log.info("", "reloaded configuration and rules from " + g->config_path);
+  } catch (const std::exception& e) {
+    g->log.error("", std::string("reload failed, keeping the running configuration: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int run_milter(const Config& config, const std::string& config_path, bool foreground) {
+  // Never freed: libmilter's detached session threads may still touch it
+  // while the process exits.
+  Daemon& daemon = *new Daemon;
+  g = &daemon;
+  daemon.config_path = config_path;
+  daemon.config = std::make_shared<Config>(config);
+  const MilterSettings& ms = config.milter;
+  auto err = [&](const std::string& what) {
+    daemon.log.error("", what);
+    if (!foreground && !config.log.to_stderr) std::fprintf(stderr, "emogate: %s\n", what.c_str());
+    return 1;
+  };
+  try {
+    LogSettings ls = config.log;
+    ls.to_stderr = ls.to_stderr || foreground;
+    daemon.log.open(ls);
+    Ids ids = resolve_ids(ms);
+    daemon.scanner = std::make_unique<Scanner>(config);
+    daemon.metrics.rules_loaded_now();
+    for (const auto& w : daemon.scanner->warnings()) daemon.log.warning("", w);
+
+    // Files the daemon writes after the drop must belong to its user.
+    QuarantineStore(config.quarantine.dir).ensure_dir();
+    if (ids.drop) {
+      if (::chown(config.quarantine.dir.c_str(), ids.uid, ids.gid) != 0)
+        return err("chown " + config.quarantine.dir + ": " + std::strerror(errno));
+      if (!config.log.json_path.empty() && ::chown(config.log.json_path.c_str(), ids.uid, ids.gid) != 0)
+        return err("chown " + config.log.json_path + ": " + std::strerror(errno));
+    }
+
+    static smfiDesc desc{};
+    desc.xxfi_name = const_cast<char*>("emogate");
+    desc.xxfi_version = SMFI_VERSION;
+    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+    desc.xxfi_envfrom = cb_envfrom;
+    desc.xxfi_envrcpt = cb_envrcpt;
+    desc.xxfi_header = cb_header;
+    desc.xxfi_body = cb_body;
+    desc.xxfi_eom = cb_eom;
+    desc.xxfi_abort = cb_abort;
+    desc.xxfi_close = cb_close;
+    desc.xxfi_negotiate = cb_negotiate;
+    if (smfi_register(desc) != MI_SUCCESS) return err("smfi_register failed");
+    std::string conn = ms.socket;
+    if (smfi_setconn(conn.data()) != MI_SUCCESS) return err("bad [milter] socket " + conn);
+    smfi_settimeout(static_cast<int>(ms.timeout_s));
+    smfi_setbacklog(128);
+    std::string path = unix_path(conn);
+    if (!path.empty()) {
+      std::string dir = path.substr(0, path.rfind('/'));
+      if (!dir.empty() && ::access(dir.c_str(), F_OK) != 0 && ::mkdir(dir.c_str(), 0750) == 0 && ids.drop &&
+          ::chown(dir.c_str(), ids.uid, ids.sock_gid) != 0)
+        return err("chown " + dir + ": " + std::strerror(errno));
+    }
+    // The socket is born without group/other access; then opened up to mode.
+    mode_t old_mask = ::umask(0177);
+    int open_rc = smfi_opensocket(true);
+    ::umask(old_mask);
+    if (open_rc != MI_SUCCESS) return err("cannot open milter socket " + conn);
+    if (!path.empty()) {
+      if (::geteuid() == 0 && ::chown(path.c_str(), ids.uid, ids.sock_gid) != 0)
+        return err("chown " + path + ": " + std::strerror(errno));
+      if (::geteuid() != 0 && ::chown(path.c_str(), -1, ids.sock_gid) != 0)
+        daemon.log.warning("", "cannot give socket to group " + ms.group + ": " + std::strerror(errno));
+      if (::chmod(path.c_str(), ms.socket_mode) != 0) return err("chmod " + path + ": " + std::strerror(errno));
+    }
+    if (!foreground) daemonize();  // before any thread exists
+    if (!ms.pid_file.empty()) {
+      FILE* f = std::fopen(ms.pid_file.c_str(), "w");
+      if (!f) return err("cannot write pid file " + ms.pid_file);
+      std::fprintf(f, "%d\n", static_cast<int>(::getpid()));
+      std::fclose(f);
+      if (ids.drop && ::chown(ms.pid_file.c_str(), ids.uid, ids.gid) != 0) {
+      }
+    }
+    drop_privileges(ids);
+    if (!config.metrics.listen.empty()) daemon.metrics.start(config.metrics.listen);
+  } catch (const std::exception& e) {
+    return err(e.what());
+  }
+
+  // Every thread inherits this mask; only the main thread takes the signals
+  // (sigwait below), so libmilter's own signal thread never sees SIGHUP.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  unsigned workers = ms.workers ? ms.workers : std::max(1u, std::thread::hardware_concurrency());
+  daemon.pool = std::make_unique<ScanPool>(workers, ms.queue_size);
+  daemon.metrics.set_queue_depth([p = daemon.pool.get()] { return p->depth(); });
+  std::atomic<bool>& stopping = daemon.stopping;
+  std::atomic<int>& milter_rc = daemon.milter_rc;
+  std::atomic<bool>& milter_done = daemon.milter_done;
+  const pthread_t main_thread = pthread_self();
+  std::thread milter([&daemon, main_thread] {
+    daemon.milter_rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+    daemon.milter_done = true;
+    if (!daemon.stopping) pthread_kill(main_thread, SIGTERM);  // wake the main thread
+  });
+  daemon.log.info("", "starting: socket " + ms.socket + ", " + std::to_string(workers) + " workers, queue " +
+                          std::to_string(ms.queue_size) + ", scan deadline " +
+                          std::to_string(config.limits.scan_timeout_ms) + " ms");
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      reload();
+      continue;
+    }
+    break;
+  }
+  const bool unexpected = milter_rc != 0 && !stopping;
+  stopping = true;
+  daemon.log.info("", "stopping: new messages get 4xx, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
+  // smfi_stop() waits for libmilter's listener to wake from its poll (up to
+  // seconds); new MAIL FROMs already get 4xx, so do not block on it here.
+  std::thread([] { smfi_stop(); }).detach();
+  // Let messages that are being received or scanned finish; bounded so a
+  // stuck client cannot hold the shutdown (the MTA then applies its
+  // milter_default_action).
+  auto limit = Clock::now() + std::chrono::milliseconds(daemon.cfg()->limits.scan_timeout_ms) + std::chrono::seconds(10);
+  while (daemon.busy.load() > 0 && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // libmilter sends the end-of-message reply after our callback returned:
+  // give the last replies time to reach the MTA before the process ends.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Sessions are drained; give the listener a moment to return, no more.
+  for (int i = 0; i < 20 && !milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (milter_done) milter.join();
+  else milter.detach();
+  daemon.pool->shutdown();
+  daemon.metrics.stop();
+  if (!ms.pid_file.empty()) ::unlink(ms.pid_file.c_str());
+  daemon.log.info("", unexpected ? "milter loop failed; exiting" : "stopped");
+  return unexpected ? 1 : 0;
+}
+
+}  // namespace emogate

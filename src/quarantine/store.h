@@ -1,0 +1,71 @@
+// Quarantine store: one directory per message holding the raw message, the
+// JSON scan report and the envelope metadata. An entry appears atomically
+// (written in a temp dir, fsynced, renamed, parent dir fsynced) so a crash
+// never leaves half an entry, and every file is 0600 in a 0700 store owned by
+// the daemon user. Trusted input: none — IDs given on the command line are
+// checked against the store's own format before they touch a path.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emogate/config.h"
+
+namespace emogate {
+
+struct QuarantineMeta {
+  std::string id;
+  std::int64_t time = 0;  // unix seconds when stored
+  std::string queue_id;
+  std::string sender;
+  std::vector<std::string> recipients;
+  std::string client;
+  std::string auth_user;
+  std::string verdict;
+  std::string action;                 // the action that sent it here
+  std::vector<std::string> findings;  // "type@path"
+  std::uint64_t size = 0;
+  std::string released_by;  // empty until released (with --keep)
+  std::int64_t released_at = 0;
+};
+
+class QuarantineStore {
+ public:
+  explicit QuarantineStore(std::string dir);
+  const std::string& dir() const { return dir_; }
+
+  // Creates the store directory (0700) if it is missing. Throws on failure.
+  void ensure_dir() const;
+  // Writes a new entry and returns its ID (meta.id is set). Throws
+  // std::runtime_error when any step fails; nothing visible is left behind.
+  std::string put(std::string_view raw, std::string_view report_json, QuarantineMeta meta) const;
+
+  std::vector<QuarantineMeta> list() const;  // oldest first; broken entries skipped
+  std::optional<QuarantineMeta> meta(std::string_view id) const;
+  std::string message(std::string_view id) const;  // throws when absent
+  std::string report(std::string_view id) const;   // throws when absent
+  void update_meta(const QuarantineMeta& m) const;  // atomic rewrite
+  bool remove(std::string_view id) const;
+
+  // IDs are "YYYYMMDD-HHMMSS-xxxxxxxx" (hex); anything else is refused.
+  static bool valid_id(std::string_view id);
+
+ private:
+  std::string entry(std::string_view id) const;
+  std::string dir_;
+};
+
+// Adds the release header in front of the stored message.
+std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,
+                         std::int64_t now);
+
+// `emogate quarantine list|show ID [--message]|release ID [--by NAME] [--keep]|delete ID`.
+// Returns the process exit code.
+int quarantine_main(const Config& config, const std::vector<std::string>& args,
+                    std::ostream& out, std::ostream& err);
+
+}  // namespace emogate

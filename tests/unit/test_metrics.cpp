@@ -1,0 +1,60 @@
+// Prometheus metrics: text format and the loopback-only HTTP endpoint.
+#include <gtest/gtest.h>
+
+#include <utility>  // Boost 1.74 asio needs it first under C++20
+#include <boost/asio.hpp>
+
+#include "milter/metrics.h"
+
+using namespace emogate;
+
+TEST(Metrics, RendersCountersHistogramAndGauges) {
+  Metrics m;
+  m.message("clean", Action::tag, 3.0);
+  m.message("clean", Action::tag, 30.0);
+  m.message("suspicious", Action::hold, 700.0);
+  m.finding(FindingType::vba_macro);
+  m.set_queue_depth([] { return 7u; });
+  m.rules_loaded_now();
+  std::string t = m.render();
+  EXPECT_NE(t.find("emogate_messages_total{verdict=\"clean\",action=\"tag\"} 2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_messages_total{verdict=\"suspicious\",action=\"hold\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_findings_total{type=\"vba_macro\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_scan_duration_seconds_bucket{le=\"0.005\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_scan_duration_seconds_bucket{le=\"0.05\"} 2\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_scan_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_scan_duration_seconds_count 3\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_scan_queue_depth 7\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_ruleset_age_seconds 0\n"), std::string::npos);
+}
+
+TEST(Metrics, RefusesNonLoopback) {
+  Metrics m;
+  EXPECT_THROW(m.start("0.0.0.0:9357"), std::runtime_error);
+  EXPECT_THROW(m.start("192.0.2.1:9357"), std::runtime_error);
+  EXPECT_THROW(m.start("nonsense"), std::runtime_error);
+}
+
+TEST(Metrics, ServesOverHttpOnLoopback) {
+  Metrics m;
+  m.message("malicious", Action::reject, 1.0);
+  m.start("127.0.0.1:0");
+  ASSERT_NE(m.port(), 0);
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), m.port()});
+  std::string req = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+  asio::write(s, asio::buffer(req));
+  std::string resp;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    std::size_t n = s.read_some(asio::buffer(buf), ec);
+    resp.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(resp.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << resp;
+  EXPECT_NE(resp.find("emogate_messages_total{verdict=\"malicious\",action=\"reject\"} 1"), std::string::npos);
+  m.stop();
+}

@@ -1,0 +1,72 @@
+// Per-message log line (syslog, Postfix style) and JSON line.
+#include <gtest/gtest.h>
+#include <syslog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "milter/log.h"
+
+using namespace emogate;
+
+namespace {
+MessageLog sample() {
+  MessageLog m;
+  m.env.queue_id = "4Xk2Lq0abcz";
+  m.env.sender = "alice@example.org";
+  m.env.recipients = {"bob@example.com", "carol@example.com"};
+  m.env.client_addr = "192.0.2.7";
+  m.verdict = "suspicious";
+  m.action = Action::hold;
+  m.findings = {{FindingType::vba_macro, "invoice.docm/word/vbaProject.bin", "AutoOpen", Verdict::suspicious},
+                {FindingType::encrypted_archive, "a b,c.zip", "", Verdict::suspicious}};
+  m.size = 123456;
+  m.scan_ms = 3.25;
+  return m;
+}
+}  // namespace
+
+TEST(MilterLog, PostfixStyleLine) {
+  EXPECT_EQ(format_log_line(sample()),
+            "4Xk2Lq0abcz: verdict=suspicious action=hold "
+            "findings=vba_macro@invoice.docm/word/vbaProject.bin,encrypted_archive@a%20b%2Cc.zip "
+            "size=123456 scan_ms=3.2 from=<alice@example.org> nrcpt=2 client=192.0.2.7");
+}
+
+TEST(MilterLog, NoQueueIdNoFindingsAndHostileSender) {
+  MessageLog m;
+  m.verdict = "error";
+  m.action = Action::tempfail;
+  m.why = "scan deadline passed";
+  m.env.sender = "x>\n4Xk: verdict=clean";
+  EXPECT_EQ(format_log_line(m),
+            "NOQUEUE: verdict=error action=tempfail findings=- size=0 scan_ms=0.0 "
+            "from=<x%3E%0A4Xk:%20verdict=clean> nrcpt=0 client=- (scan deadline passed)");
+}
+
+TEST(MilterLog, QuarantineAndSasl) {
+  MessageLog m = sample();
+  m.action = Action::quarantine;
+  m.env.auth_user = "alice";
+  m.quarantine_id = "20261125-200102-0a1b2c3d";
+  std::string l = format_log_line(m);
+  EXPECT_NE(l.find(" sasl_username=alice quarantine=20261125-200102-0a1b2c3d"), std::string::npos) << l;
+}
+
+TEST(MilterLog, JsonLineParsesAndSurvivesBadUtf8) {
+  MessageLog m = sample();
+  m.findings[0].path = "bad\xff\xfe.doc";
+  std::string j = format_json_line(m, 1764100000.5);
+  EXPECT_EQ(j.find('\n'), std::string::npos);
+  auto p = nlohmann::json::parse(j);
+  EXPECT_EQ(p["queue_id"], "4Xk2Lq0abcz");
+  EXPECT_EQ(p["action"], "hold");
+  EXPECT_EQ(p["findings"].size(), 2u);
+  EXPECT_EQ(p["findings"][1]["type"], "encrypted_archive");
+  EXPECT_EQ(p["rcpts"][1], "carol@example.com");
+}
+
+TEST(MilterLog, Facilities) {
+  EXPECT_EQ(syslog_facility("mail"), LOG_MAIL);
+  EXPECT_EQ(syslog_facility("local3"), LOG_LOCAL3);
+  EXPECT_EQ(syslog_facility("kern"), -1);
+}
