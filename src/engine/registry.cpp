@@ -26,6 +26,8 @@ const Registry& builtin_registry() {
     // Extractors: object -> children.
     EMOGATE_EXTRACTOR(mime_extractor)
     EMOGATE_EXTRACTOR(zip_extractor)
+    EMOGATE_EXTRACTOR(libarchive_extractor)
+    EMOGATE_EXTRACTOR(tnef_extractor)
     EMOGATE_EXTRACTOR(ole2_extractor)
     EMOGATE_EXTRACTOR(vba_extractor)
     EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
