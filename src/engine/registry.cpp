@@ -6,17 +6,17 @@ namespace emogate {
 
 #define EMOGATE_EXTRACTOR(name)                     \
   {                                                 \
-    std::unique_ptr<Extractor> make_##name();       \
+    extern std::unique_ptr<Extractor> make_##name();\
     r.extractors.push_back(make_##name());          \
   }
 #define EMOGATE_DETECTOR(name)                      \
   {                                                 \
-    std::unique_ptr<Detector> make_##name();        \
+    extern std::unique_ptr<Detector> make_##name(); \
     r.detectors.push_back(make_##name());           \
   }
 #define EMOGATE_SERVICE(name)                                                      \
   {                                                                                \
-    void build_##name(const Config&, ServiceSet&, std::vector<std::string>&);      \
+    extern void build_##name(const Config&, ServiceSet&, std::vector<std::string>&); \
     build_##name(cfg, out, warnings);                                              \
   }
 
