@@ -54,6 +54,10 @@ class ChildWriter {
   bool stopped() const { return stopped_; }
   // Expected size, when the container knows it (never trusted as a bound).
   void expect(std::uint64_t n) { writer_.expect(n); }
+  // The extractor stopped reading at a limit it enforces itself (zero
+  // padding, extract/child_stream.h): the object is marked truncated like
+  // one the writer cut short.
+  void mark_truncated() { stopped_ = true; }
 
  private:
   friend class ScanContext;

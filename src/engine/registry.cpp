@@ -6,17 +6,17 @@ namespace emogate {
 
 #define EMOGATE_EXTRACTOR(name)                     \
   {                                                 \
-    std::unique_ptr<Extractor> make_##name();       \
+    extern std::unique_ptr<Extractor> make_##name();\
     r.extractors.push_back(make_##name());          \
   }
 #define EMOGATE_DETECTOR(name)                      \
   {                                                 \
-    std::unique_ptr<Detector> make_##name();        \
+    extern std::unique_ptr<Detector> make_##name(); \
     r.detectors.push_back(make_##name());           \
   }
 #define EMOGATE_SERVICE(name)                                                      \
   {                                                                                \
-    void build_##name(const Config&, ServiceSet&, std::vector<std::string>&);      \
+    extern void build_##name(const Config&, ServiceSet&, std::vector<std::string>&); \
     build_##name(cfg, out, warnings);                                              \
   }
 
@@ -26,6 +26,8 @@ const Registry& builtin_registry() {
     // Extractors: object -> children.
     EMOGATE_EXTRACTOR(mime_extractor)
     EMOGATE_EXTRACTOR(zip_extractor)
+    EMOGATE_EXTRACTOR(libarchive_extractor)
+    EMOGATE_EXTRACTOR(tnef_extractor)
     EMOGATE_EXTRACTOR(ole2_extractor)
     EMOGATE_EXTRACTOR(vba_extractor)
     EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
@@ -39,15 +41,16 @@ const Registry& builtin_registry() {
     EMOGATE_DETECTOR(ooxml_detector)
     EMOGATE_DETECTOR(lnk_detector)
     EMOGATE_DETECTOR(equation_detector)
+    EMOGATE_DETECTOR(yara_detector)
+    EMOGATE_DETECTOR(url_detector)
     return r;
   }();
   return reg;
 }
 
 void build_services(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
-  (void)cfg;
-  (void)out;
-  (void)warnings;
+  EMOGATE_SERVICE(yara_rules)
+  EMOGATE_SERVICE(url_intel)
 }
 
 }  // namespace emogate

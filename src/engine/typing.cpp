@@ -113,6 +113,12 @@ std::string signature_type(std::string_view b) {
   if (starts(b, "BEA01", 0x8001) || starts(b, "NSR02", 0x8001) || starts(b, "NSR03", 0x8001))
     return "udf";
   if (starts(b, "conectix") || starts(b, "vhdxfile")) return "vhd";
+  // A ZIP with bytes in front (junk, or a script stub) still opens in every
+  // unzip tool, so it must open here: look for the end record at the tail.
+  constexpr std::size_t kEocdWindow = 65535 + 22;
+  std::string_view tail = b.substr(b.size() > kEocdWindow ? b.size() - kEocdWindow : 0);
+  if (tail.find("PK\x05\x06") != std::string_view::npos && b.find("PK\x03\x04") != std::string_view::npos)
+    return looks_like_ooxml(b) ? "ooxml" : "zip";
   return {};
 }
 

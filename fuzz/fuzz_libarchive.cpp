@@ -1,0 +1,24 @@
+// Fuzz target: the libarchive walker and the TNEF extractor. The first
+// byte picks the type tag the engine would have given (it decides whether
+// bare compressed streams are accepted, or whether TNEF is parsed).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "extractor_harness.h"
+
+namespace emogate {
+std::unique_ptr<Extractor> make_libarchive_extractor();
+std::unique_ptr<Extractor> make_tnef_extractor();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const char* kTypes[] = {"gzip", "bzip2", "xz", "tar", "7z", "rar", "cab", "lzh", "iso", "tnef"};
+  if (size < 1) return 0;
+  const std::string type = kTypes[data[0] % (sizeof kTypes / sizeof *kTypes)];
+  std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  static const auto archives = emogate::make_libarchive_extractor();
+  static const auto tnef = emogate::make_tnef_extractor();
+  emogate::fuzz::run_extractor(type == "tnef" ? *tnef : *archives, in, type);
+  return 0;
+}

@@ -1,0 +1,25 @@
+// Safe child names for archive members. A member name is only evidence (the
+// engine types objects by content), but it lands in paths, reports and
+// logs, so traversal, absolute paths, control bytes and absurd lengths are
+// removed and reported instead of passed on.
+// Trusted input: none.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace emogate {
+
+struct MemberName {
+  std::string name;     // relative, '/'-separated, printable, <= 255 bytes
+  std::string problem;  // why the raw name was changed; empty = it was fine
+};
+
+// A raw archive name as UTF-8: kept when it already is valid UTF-8, else
+// read as CP932 (Japanese Windows archivers), else empty (caller decides).
+std::string legacy_name_to_utf8(std::string_view raw);
+
+// `fallback` is used when nothing usable remains (e.g. "member-3").
+MemberName sanitize_member_name(std::string_view raw, std::string_view fallback);
+
+}  // namespace emogate

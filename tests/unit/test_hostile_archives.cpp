@@ -1,0 +1,173 @@
+// Hostile archives through the whole engine: bombs, padding, absurd names,
+// broken directories. Each must end in limit_exceeded or malformed, fast.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "emogate/scanner.h"
+#include "unit/zip_fixtures.h"
+
+using namespace emogate;
+using namespace emogate::test;
+
+namespace {
+
+// Sanitizer builds run several times slower: the time limits are for release.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSlow = 20;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr double kSlow = 20;
+#else
+constexpr double kSlow = 1;
+#endif
+#else
+constexpr double kSlow = 1;
+#endif
+constexpr std::uint64_t kBigZeros = kSlow > 1 ? 256ull << 20 : 2048ull << 20;
+
+bool has(const Report& r, FindingType t, const std::string& in_detail = "") {
+  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
+    return f.type == t && f.detail.find(in_detail) != std::string::npos;
+  });
+}
+
+std::string ole_doc() {
+  std::string d("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  for (int i = 0; i < 3000; ++i) d += "WordDocument body text " + std::to_string(i);
+  return d;
+}
+
+const ObjectSummary* object_named(const Report& r, const std::string& name) {
+  auto it = std::find_if(r.objects.begin(), r.objects.end(), [&](const ObjectSummary& o) { return o.name == name; });
+  return it == r.objects.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+TEST(HostileArchives, TwoGiBOfZerosStopsFast) {
+  std::string z = zero_padded_zip("zeros.bin", "", kBigZeros);
+  Scanner s(Config{});
+  auto t0 = std::chrono::steady_clock::now();
+  Report r = s.scan_file(z, "zeros.zip");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 2.0 * kSlow);
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "zero padding and not kept")) << to_json(r);
+  const ObjectSummary* o = object_named(r, "zeros.bin");
+  ASSERT_TRUE(o);
+  EXPECT_LE(o->size, 1u << 20);
+  EXPECT_TRUE(o->truncated);
+}
+
+TEST(HostileArchives, ZeroPaddedDocumentKeepsItsPrefix) {
+  std::string doc = ole_doc();
+  std::string z = zero_padded_zip("invoice.doc", doc, 600ull << 20);
+  Scanner s(Config{});
+  auto t0 = std::chrono::steady_clock::now();
+  Report r = s.scan_file(z, "invoice.zip");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0 * kSlow);
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_compression_ratio: member \"invoice.doc\"")) << to_json(r);
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "zero padding and not kept")) << to_json(r);
+  const ObjectSummary* o = object_named(r, "invoice.doc");
+  ASSERT_TRUE(o) << to_json(r);
+  EXPECT_EQ(o->type, "ole2");
+  EXPECT_GE(o->size, doc.size());
+  EXPECT_LE(o->size, doc.size() + (1u << 20));
+}
+
+TEST(HostileArchives, ZeroRunInsideAFileIsKept) {
+  // Zeros followed by data are content, not padding: written out in full.
+  // (Stored, because deflated 3 MiB of zeros would exceed the ratio limit.)
+  std::string body = "head" + std::string(3u << 20, '\0') + "tail";
+  std::string z = make_zip({{"disk.img", body, ZIP_EM_NONE, "", true}});
+  Report r = Scanner(Config{}).scan_file(z, "x.zip");
+  const ObjectSummary* o = object_named(r, "disk.img");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->size, body.size());
+  EXPECT_FALSE(has(r, FindingType::limit_exceeded));
+  // Trailing zeros that reach no limit are content too.
+  std::string tail = "head" + std::string(3u << 20, '\0');
+  Report r2 = Scanner(Config{}).scan_file(make_zip({{"tail.img", tail, ZIP_EM_NONE, "", true}}), "y.zip");
+  const ObjectSummary* o2 = object_named(r2, "tail.img");
+  ASSERT_TRUE(o2);
+  EXPECT_EQ(o2->size, tail.size());
+  EXPECT_FALSE(o2->truncated);
+}
+
+TEST(HostileArchives, OverlappingEntriesBomb) {
+  std::vector<RawEntry> e = {{"kernel", std::string(5000, 'K')}};
+  for (int i = 0; i < 200; ++i) e.push_back({"copy" + std::to_string(i), "", 0});
+  Report r = Scanner(Config{}).scan_file(raw_zip(e), "bomb.zip");
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "overlapping_entries: 200 entries")) << to_json(r);
+  EXPECT_FALSE(object_named(r, "copy5"));
+  EXPECT_TRUE(object_named(r, "kernel"));
+}
+
+TEST(HostileArchives, SixtyFiveThousandTinyEntries) {
+  std::vector<RawEntry> e;
+  for (int i = 0; i < 65535; ++i) e.push_back({"f" + std::to_string(i), "x"});
+  Config cfg;
+  cfg.limits.max_objects = 500;
+  auto t0 = std::chrono::steady_clock::now();
+  Report r = Scanner(cfg).scan_file(raw_zip(e), "many.zip");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0 * kSlow);
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_objects")) << r.findings.size();
+  EXPECT_LE(r.objects.size(), 501u);
+}
+
+TEST(HostileArchives, AbsurdNamesAreSanitisedAndReported) {
+  std::string nul("a\0b.txt", 7);
+  Report r = Scanner(Config{}).scan_file(
+      raw_zip({{"../../etc/passwd", "1"}, {"/abs/path.txt", "2"}, {nul, "3"}, {std::string(4096, 'N'), "4"},
+               {"C:\\Windows\\evil.exe", "5"}}),
+      "names.zip");
+  EXPECT_TRUE(has(r, FindingType::malformed, "\"..\" traversal")) << to_json(r);
+  EXPECT_TRUE(has(r, FindingType::malformed, "absolute path"));
+  EXPECT_TRUE(has(r, FindingType::malformed, "control bytes"));
+  EXPECT_TRUE(has(r, FindingType::malformed, "name of 4096 bytes"));
+  EXPECT_TRUE(has(r, FindingType::malformed, "drive letter"));
+  for (const auto& o : r.objects) {
+    EXPECT_EQ(o.path.find(".."), std::string::npos) << o.path;
+    EXPECT_LT(o.path.size(), 600u);
+  }
+  EXPECT_TRUE(object_named(r, "etc/passwd"));
+  EXPECT_TRUE(object_named(r, "Windows/evil.exe"));
+}
+
+TEST(HostileArchives, TruncatedDirectoryAndTrailingData) {
+  std::vector<RawEntry> e;
+  for (int i = 0; i < 20; ++i) e.push_back({"f" + std::to_string(i) + ".txt", "data " + std::to_string(i)});
+  std::string z = raw_zip(e);
+  Scanner s(Config{});
+  Report trailing = s.scan_file(z + "GARBAGE-AFTER-END", "t.zip");
+  EXPECT_TRUE(has(trailing, FindingType::malformed, "17 bytes after the end record")) << to_json(trailing);
+
+  std::size_t end = z.size() - 22;
+  std::string cut = z.substr(0, end - 200) + z.substr(end);  // directory loses its tail
+  Report broken = s.scan_file(cut, "cut.zip");
+  EXPECT_TRUE(has(broken, FindingType::malformed)) << to_json(broken);
+
+  Report headless = s.scan_file(z.substr(0, z.size() - 10), "headless.zip");
+  EXPECT_TRUE(has(headless, FindingType::malformed)) << to_json(headless);
+}
+
+TEST(HostileArchives, NestingStopsAtDepthLimit) {
+  std::string z = make_zip({{"core.txt", "x", ZIP_EM_NONE, ""}});
+  for (int i = 0; i < 20; ++i) z = make_zip({{"level" + std::to_string(i) + ".zip", z, ZIP_EM_NONE, ""}});
+  Report r = Scanner(Config{}).scan_file(z, "nest.zip");
+  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_depth")) << to_json(r);
+}
+
+TEST(HostileArchives, LargeMemberSpillsAndIsStillAnalysed) {
+  std::string exe = std::string("MZ\x90\x00", 4) + std::string(3u << 20, 'P');
+  Config cfg;
+  cfg.limits.max_object_memory = 1u << 20;  // the member goes to a temp file
+  Report r = Scanner(cfg).scan_file(make_zip({{"big.exe", exe, ZIP_EM_NONE, "", true}}), "big.zip");
+  const ObjectSummary* o = object_named(r, "big.exe");
+  ASSERT_TRUE(o) << to_json(r);
+  EXPECT_EQ(o->size, exe.size());
+  EXPECT_EQ(o->type, "pe");
+  EXPECT_FALSE(o->truncated);
+  EXPECT_TRUE(has(r, FindingType::dangerous_type)) << to_json(r);
+}

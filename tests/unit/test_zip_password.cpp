@@ -1,0 +1,149 @@
+// Fast ZIP password checks and the central-directory reader.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+
+#include "extract/zip_directory.h"
+#include "extract/zip_password.h"
+#include "unit/corpus_fixtures.h"
+#include "unit/zip_fixtures.h"
+
+using namespace emogate;
+namespace ez = emogate::zip;
+using emogate::test::make_zip;
+using emogate::test::raw_zip;
+
+namespace {
+
+std::string_view member_data(std::string_view zip, const ez::Entry& e) {
+  return zip.substr(e.data_offset, e.compressed_size);
+}
+
+std::string sample_text() {
+  std::string s;
+  for (int i = 0; i < 200; ++i) s += "請求書 invoice line " + std::to_string(i) + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST(ZipPassword, Pbkdf2BlockMatchesOpenSslFullDerivation) {
+  unsigned char full[80];
+  ASSERT_EQ(PKCS5_PBKDF2_HMAC_SHA1("foofoofoo", 9, reinterpret_cast<const unsigned char*>("0123456789abcdef"),
+                                   16, 1000, 80, full), 1);
+  for (std::uint32_t b = 1; b <= 4; ++b) {
+    unsigned char out[20];
+    ez::pbkdf2_sha1_block("foofoofoo", "0123456789abcdef", 1000, b, out);
+    EXPECT_EQ(0, memcmp(out, full + 20 * (b - 1), 20)) << "block " << b;
+  }
+  // Keys longer than the SHA-1 block are hashed first (RFC 2104).
+  std::string longpw(100, 'k');
+  ASSERT_EQ(PKCS5_PBKDF2_HMAC_SHA1(longpw.data(), 100, reinterpret_cast<const unsigned char*>("salt"), 4, 3, 20,
+                                   full), 1);
+  unsigned char out[20];
+  ez::pbkdf2_sha1_block(longpw, "salt", 3, 1, out);
+  EXPECT_EQ(0, memcmp(out, full, 20));
+}
+
+class ZipPasswordMethods : public ::testing::TestWithParam<std::uint16_t> {};
+
+TEST_P(ZipPasswordMethods, AcceptsRightRejectsWrong) {
+  for (bool store : {false, true}) {
+    std::string z = make_zip({{"a.txt", sample_text(), GetParam(), "Ab3dEf9", store}});
+    auto dir = ez::read_directory(z, 100);
+    ASSERT_EQ(dir.entries.size(), 1u);
+    const auto& e = dir.entries[0];
+    ASSERT_TRUE(e.encrypted());
+    ASSERT_NE(e.data_offset, 0u);
+    EXPECT_EQ(e.aes_strength != 0, GetParam() != ZIP_EM_TRAD_PKWARE);
+    EXPECT_TRUE(ez::password_ok(e, member_data(z, e), "Ab3dEf9"));
+    int false_positives = 0;
+    for (int i = 0; i < 300; ++i) false_positives += ez::password_ok(e, member_data(z, e), "wrong" + std::to_string(i));
+    // AES has a 16-bit verifier (300/65536 expected); ZipCrypto survivors of
+    // the 8-bit header check die on inflate or the CRC.
+    EXPECT_LE(false_positives, 1) << "store=" << store;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ZipPasswordMethods,
+                         ::testing::Values(ZIP_EM_TRAD_PKWARE, ZIP_EM_AES_128, ZIP_EM_AES_192, ZIP_EM_AES_256));
+
+TEST(ZipPassword, ZipCryptoHeaderCheckAloneLetsSomeThroughButCrcStopsThem) {
+  std::string z = make_zip({{"a.txt", sample_text(), ZIP_EM_TRAD_PKWARE, "secret"}});
+  auto dir = ez::read_directory(z, 10);
+  const auto& e = dir.entries.at(0);
+  int header_pass = 0, full_pass = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string pw = "cand" + std::to_string(i);
+    header_pass += ez::zipcrypto_header_ok(e, member_data(z, e), pw);
+    full_pass += ez::zipcrypto_password_ok(e, member_data(z, e), pw);
+  }
+  EXPECT_GT(header_pass, 0);  // ~3000/256: the 1-byte check is weak on its own
+  EXPECT_EQ(full_pass, 0);
+}
+
+TEST(ZipDirectory, ReadsEntriesPrefixAndTrailingBytes) {
+  std::string z = make_zip({{"one.txt", "hello", ZIP_EM_NONE, ""}, {"two.txt", std::string(1000, 'x'), ZIP_EM_NONE, ""}});
+  auto plain = ez::read_directory(z, 100);
+  ASSERT_TRUE(plain.found);
+  ASSERT_EQ(plain.entries.size(), 2u);
+  EXPECT_EQ(plain.entries[1].name, "two.txt");
+  EXPECT_EQ(plain.entries[1].uncompressed_size, 1000u);
+  EXPECT_EQ(plain.prefix, 0u);
+  EXPECT_EQ(plain.trailing, 0u);
+  EXPECT_EQ(plain.overlapping, 0u);
+  EXPECT_TRUE(plain.problems.empty());
+
+  auto shifted = ez::read_directory("MZjunk-stub" + z + "trailing", 100);
+  ASSERT_EQ(shifted.entries.size(), 2u);
+  EXPECT_EQ(shifted.prefix, 11u);
+  EXPECT_EQ(shifted.trailing, 8u);
+  EXPECT_EQ(shifted.entries[0].local_offset, 11u);
+  EXPECT_NE(shifted.entries[1].data_offset, 0u);
+}
+
+TEST(ZipDirectory, DetectsOverlappingEntries) {
+  std::string z = raw_zip({{"kernel.bin", std::string(100, 'A')}, {"copy1", "", 0}, {"copy2", "", 0}});
+  auto dir = ez::read_directory(z, 100);
+  ASSERT_EQ(dir.entries.size(), 3u);
+  EXPECT_EQ(dir.overlapping, 2u);
+  EXPECT_NE(dir.overlap_example.find("kernel.bin"), std::string::npos);
+}
+
+TEST(ZipDirectory, TruncatedDirectoryAndCapAreReported) {
+  std::vector<emogate::test::RawEntry> many;
+  for (int i = 0; i < 50; ++i) many.push_back({"f" + std::to_string(i), "x"});
+  std::string z = raw_zip(many);
+  auto capped = ez::read_directory(z, 10);
+  EXPECT_TRUE(capped.capped);
+  EXPECT_EQ(capped.entries.size(), 10u);
+
+  // Cut 40 bytes out of the middle of the central directory.
+  std::size_t end = z.size() - 22;
+  std::string cut = z.substr(0, end - 300) + z.substr(end - 260);
+  auto broken = ez::read_directory(cut, 100);
+  EXPECT_TRUE(broken.truncated || !broken.problems.empty());
+  EXPECT_LT(broken.entries.size(), 50u);
+
+  EXPECT_FALSE(ez::read_directory("PK\x05\x06 short", 100).found);
+  EXPECT_FALSE(ez::read_directory("", 100).found);
+}
+
+// Real archives from libzip's regression suite, with their documented passwords.
+TEST(ZipPassword, LibzipCorpus) {
+  auto corpus = emogate::test::libzip_password_corpus();
+  if (corpus.empty()) GTEST_SKIP() << "no corpus at " << emogate::test::libzip_corpus_dir();
+  int checked = 0;
+  for (const auto& c : corpus) {
+    auto zd = ez::read_directory(c.bytes, 100);
+    for (const auto& e : zd.entries) {
+      if (!e.encrypted()) continue;
+      SCOPED_TRACE(c.file + " / " + e.name);
+      ASSERT_NE(e.data_offset, 0u);
+      EXPECT_TRUE(ez::password_ok(e, member_data(c.bytes, e), c.password));
+      EXPECT_FALSE(ez::password_ok(e, member_data(c.bytes, e), c.password + "x"));
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 5);
+}
