@@ -158,6 +158,13 @@ TypeInfo identify(std::string_view bytes) {
     info.magic = magic_of(bytes, false);
     return info;
   }
+  // XML (OOXML parts, SVG, ...) is text to every detector; libmagic would
+  // spend its regex tests to say the same.
+  if (starts(bytes, "<?xml ") || starts(bytes, "\xEF\xBB\xBF<?xml ")) {
+    info.type = "text";
+    info.mime = "text/xml";
+    return info;
+  }
   info.mime = magic_of(bytes, true);
   const std::string& m = info.mime;
   if (bytes.empty()) info.type = "empty";
