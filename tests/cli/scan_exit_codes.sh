@@ -26,7 +26,7 @@ grep -q "bad.toml:2: unknown key 'max_dpeth' in \[limits\]" "$tmp/err"; check "c
 "$bin" check --config "$cfg" >/dev/null 2>&1; check "example config passes check" $? 0
 
 "$bin" scan --json --config "$cfg" "$src"/samples/*.eml >"$tmp/json"; check "json exit" $? 1
-lines=$(wc -l <"$tmp/json"); check "one JSON line per input" "$lines" 3
+lines=$(wc -l <"$tmp/json"); check "one JSON line per input" "$lines" "$(ls "$src"/samples/*.eml | wc -l)"
 python3 - "$tmp/json" <<'PY' ; check "json fields" $? 0
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
@@ -35,6 +35,12 @@ assert by["clean.eml"]["verdict"] == "clean"
 f = [x for x in by["invoice-zip-exe.eml"]["findings"] if x["type"] == "dangerous_type"]
 assert f and f[0]["path"] == "請求書.zip/請求書.exe", f
 assert any(o["path"] == "請求書.zip" and o["type"] == "zip" for o in by["invoice-zip-exe.eml"]["objects"])
+enc = by["encrypted-zip-password.eml"]
+assert enc["verdict"] == "malicious", enc
+d = [x for x in enc["findings"] if x["type"] == "archive_decrypted"]
+assert d and "Ab*****" in d[0]["detail"] and "Ab3dEf9" not in d[0]["detail"] and "解凍パスワード" in d[0]["detail"], d
+assert any(x["type"] == "dangerous_type" and x["path"] == "請求書.zip/請求書.exe" for x in enc["findings"])
+assert [x["type"] for x in by["encrypted-zip-no-password.eml"]["findings"]] == ["encrypted_archive"]
 PY
 
 # Any non-.eml file is one attachment; stdin is a message.
