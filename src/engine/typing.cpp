@@ -74,9 +74,9 @@ std::string magic_of(std::string_view b, bool mime) {
   }();
   magic_t m = mime ? mime_h.m : desc_h.m;
   if (!m) return {};
-  // The first 64 KB are enough for every rule we rely on; scanning more
+  // The first 16 KB are enough for every rule we rely on; scanning more
   // would make a padded file expensive.
-  std::size_t n = std::min<std::size_t>(b.size(), 64 * 1024);
+  std::size_t n = std::min<std::size_t>(b.size(), 16 * 1024);
   const char* r = magic_buffer(m, b.data(), n);
   return r ? std::string(r) : std::string();
 }
