@@ -3,12 +3,17 @@
 #  1. one message with a 25 MB base64 attachment: engine MB/s (from the
 #     report's scan_ms), whole-process wall time and peak RSS;
 #  2. 200 mixed business messages in one process: messages/s and MB/s.
-# Usage: bench/scan_bench.sh [BUILD_DIR]   (default: build)
+# Usage: [RULES=off] bench/scan_bench.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${1:-$root/build}/emogate"
 work="${BENCH_DIR:-/tmp/emogate-scan-bench}"
+# RULES=off measures the engine without YARA (MIME, decoding, hashing, types).
 cfg="$root/config/emogate.toml"
+if [[ "${RULES:-on}" == off ]]; then
+  cfg="$work/norules.toml"
+  mkdir -p "$work" && printf '[rules]\npaths = []\n' >"$cfg"
+fi
 [[ -x "$bin" ]] || { echo "build first: scripts/build.sh" >&2; exit 2; }
 [[ -f "$work/big.eml" ]] || python3 "$root/bench/make_messages.py" "$work"
 
