@@ -42,6 +42,14 @@ class UrlDetector final : public Detector {
 
   void detect(const Object& obj, ScanContext& ctx) const override {
     std::string_view bytes = obj.bytes().substr(0, kMaxTextBytes);
+    // Large binary containers (PDF, whole OLE2 files, OneNote) only carry
+    // URLs in the clear; without "://" in either encoding there is nothing
+    // to de-obfuscate, and the copy that de-obfuscation makes is skipped.
+    // Their text (VBA, XLM, streams) is analysed as derived objects anyway.
+    if ((obj.type == "pdf" || obj.type == "ole2" || obj.type == "onenote") &&
+        bytes.find("://") == std::string_view::npos &&
+        bytes.find(std::string_view(":\0/\0/", 5)) == std::string_view::npos)
+      return;
     auto found = extract_urls(bytes, kMaxUrlsPerObject);
     for (const auto& u : found.urls) ctx.add_url(u);
     const auto* intel = ctx.service<UrlIntel>();
