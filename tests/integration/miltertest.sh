@@ -7,25 +7,9 @@ set -uo pipefail
 EMOGATE_BIN=${EMOGATE_BIN:?EMOGATE_BIN not set}
 HERE=$(cd "$(dirname "$0")" && pwd)
 command -v miltertest >/dev/null || { echo "SKIP: miltertest not installed (apt-get install miltertest)"; exit 77; }
-T=$(mktemp -d /tmp/emogate-mt.XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-cat >"$T/emogate.toml" <<CFG
-[rules]
-paths = []
-[milter]
-socket = "unix:$T/emogate.sock"
-user = ""
-group = ""
-[quarantine]
-dir = "$T/quarantine"
-[log]
-to_stderr = true
-CFG
-"$EMOGATE_BIN" milter --config "$T/emogate.toml" --foreground >"$T/log" 2>&1 &
-PID=$!
-for i in $(seq 1 100); do [ -S "$T/emogate.sock" ] && break; sleep 0.1; done
+. "$HERE/lib/local_milter.sh"
+local_milter_setup emogate-mt
+local_milter_start ""
 EMOGATE_SOCK="unix:$T/emogate.sock" miltertest -s "$HERE/miltertest.lua"
 rc=$?
 cat "$T/log"

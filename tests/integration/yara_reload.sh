@@ -7,23 +7,10 @@
 set -uo pipefail
 EMOGATE_BIN=${EMOGATE_BIN:?EMOGATE_BIN not set}
 command -v miltertest >/dev/null || { echo "SKIP: miltertest not installed (apt-get install miltertest)"; exit 77; }
-T=$(mktemp -d /tmp/emogate-yr.XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/local_milter.sh"
+local_milter_setup emogate-yr
 mkdir "$T/rules"
-cat >"$T/emogate.toml" <<CFG
-[rules]
-paths = ["$T/rules"]
-[milter]
-socket = "unix:$T/emogate.sock"
-user = ""
-group = ""
-[quarantine]
-dir = "$T/quarantine"
-[log]
-to_stderr = true
-CFG
 # One message; the expected reply is given by EXPECT (accept or reject).
 cat >"$T/send.lua" <<'LUA'
 local conn = mt.connect(os.getenv("EMOGATE_SOCK"), 40, 0.25)
@@ -44,9 +31,7 @@ LUA
 send() { EMOGATE_SOCK="unix:$T/emogate.sock" QID="$1" EXPECT="$2" miltertest -s "$T/send.lua" || { cat "$T/log"; echo "FAIL: $1 not $2"; exit 1; }; }
 wait_log() { for i in $(seq 1 100); do grep -q "$1" "$T/log" && return 0; sleep 0.1; done; cat "$T/log"; echo "FAIL: no log line '$1'"; exit 1; }
 
-"$EMOGATE_BIN" milter --config "$T/emogate.toml" --foreground >"$T/log" 2>&1 &
-PID=$!
-for i in $(seq 1 100); do [ -S "$T/emogate.sock" ] && break; sleep 0.1; done
+local_milter_start "\"$T/rules\""
 send YRQ0001 accept
 
 cat >"$T/rules/site.yar" <<'YAR'
