@@ -44,6 +44,15 @@ TEST(Typing, SignaturesDecideNotNames) {
   EXPECT_EQ(identify("<html><body>x</body></html>").type, "html");
   EXPECT_EQ(identify("just some words\n").type, "text");
   EXPECT_EQ(identify("").type, "empty");
+  TypeInfo png = identify(std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16));
+  EXPECT_EQ(png.type, "image");
+  EXPECT_EQ(png.mime, "image/png");
+  EXPECT_EQ(identify("<?xml version=\"1.0\"?><a/>").mime, "text/xml");
+  // Without the database tests, binary is still binary and text still text.
+  std::string records(4096, '\0');
+  for (size_t i = 0; i < records.size(); i += 3) records[i] = static_cast<char>(i * 7);
+  EXPECT_EQ(identify(records, false).type, "binary");
+  EXPECT_EQ(identify("plain words here\n", false).type, "text");
 }
 
 TEST(Dispatch, TrueTypeWinsOverName) {
