@@ -106,7 +106,8 @@ std::string xlsb_sheet_text(std::string_view bin, const std::vector<std::string>
       line += i < sst.size() ? "\"" + sst[i] + "\"" : "<sst " + std::to_string(i) + ">";
     } else {
       if (type == kBrtFmlaString) wide(f);
-      else f.skip(type == kBrtFmlaNum ? 8 : 1);
+      else f.skip(type == kBrtFmlaNum ? 8 : 1);  // kBrtFmlaBool / kBrtFmlaError: one byte
+      static_assert(kBrtFmlaBool + 1 == kBrtFmlaError && kBrtFmlaNum + 1 == kBrtFmlaBool);
       f.u16();  // grbitFlags
       std::uint32_t cce = f.u32();
       std::string_view rgce = f.bytes(std::min<std::size_t>(cce, f.left()));
