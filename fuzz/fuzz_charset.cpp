@@ -1,8 +1,10 @@
-// libFuzzer target for charset decoding and RFC 2047 words: the first byte
-// picks a charset label, the rest is the text.
+// libFuzzer target for charset decoding, RFC 2047 words, HTML reduction,
+// uuencode and base64: the first byte picks a charset label, the rest is the
+// text.
 #include <cstdint>
 #include <string_view>
 
+#include "mime/base64.h"
 #include "mime/charset.h"
 #include "mime/html_text.h"
 #include "mime/uuencode.h"
@@ -18,5 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   emogate::html_to_text(text);
   emogate::html_links(text);
   emogate::find_uuencoded(text, 8, 1 << 20);
+  emogate::Base64Decoder b64;
+  std::string decoded(emogate::Base64Decoder::max_output(text.size()) + 3, '\0');
+  std::size_t n = b64.step(text, decoded.data());
+  n += b64.flush(decoded.data() + n);
+  if (n > decoded.size()) __builtin_trap();
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include "fixtures.h"
+#include "mime/base64.h"
 #include "mime/charset.h"
 #include "mime/html_text.h"
 #include "mime/uuencode.h"
@@ -198,4 +199,32 @@ TEST(Mime, PartLimit) {
   const Finding* f = find_finding(r, FindingType::limit_exceeded);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("max_mime_parts"), std::string::npos);
+}
+
+TEST(Base64, DecodesAcrossChunksAndCountsInvalid) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>(i * 37));
+  std::string enc = base64(data);  // wrapped at 76 with CRLF
+  for (size_t split : {size_t{1}, size_t{3}, size_t{77}, enc.size() / 2}) {
+    Base64Decoder d;
+    std::string out(Base64Decoder::max_output(enc.size()) + 8, '\0');
+    size_t n = d.step(std::string_view(enc).substr(0, split), out.data());
+    n += d.step(std::string_view(enc).substr(split), out.data() + n);
+    n += d.flush(out.data() + n);
+    out.resize(n);
+    EXPECT_EQ(out, data) << split;
+    EXPECT_EQ(d.invalid(), 0u);
+  }
+  Base64Decoder bad;
+  char buf[32];
+  size_t n = bad.step("TW!Fu*", buf);  // "Man" with two stray bytes
+  EXPECT_EQ(std::string(buf, n), "Man");
+  EXPECT_EQ(bad.invalid(), 2u);
+  Base64Decoder pad;
+  n = pad.step("TQ==TWE=", buf);  // padded quanta: "M", then "Ma"
+  EXPECT_EQ(std::string(buf, n), "MMa");
+  Base64Decoder unpadded;
+  n = unpadded.step("TWE", buf);
+  n += unpadded.flush(buf + n);
+  EXPECT_EQ(std::string(buf, n), "Ma");
 }
