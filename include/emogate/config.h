@@ -33,6 +33,10 @@ struct PasswordSettings {
   std::vector<std::string> static_list = {"infected", "password", "1234"};
   std::uint32_t max_candidates = 100;
   bool show_in_reports = false;  // mask by default (e.g. "Ab*****")
+  // The encrypted_archive verdict when every encrypted member was opened with
+  // a password from the message (the PPAP habit). Members left locked always
+  // keep the [verdicts] baseline.
+  Verdict opened_archive_verdict = Verdict::suspicious;
 };
 
 struct MacroSettings {

@@ -151,6 +151,13 @@ class Section {
       out = *a;
     }
   }
+  void get(const std::string& key, Verdict& out) {
+    if (auto* v = raw(key)) {
+      auto parsed = v->is_string() ? parse_verdict(v->as_string().str) : std::nullopt;
+      if (!parsed) fail(*v, key, "expected \"clean\", \"suspicious\" or \"malicious\"");
+      out = *parsed;
+    }
+  }
   // A sub-table whose keys are finding types.
   template <class T, class Parse>
   void get_finding_map(const std::string& key, std::map<FindingType, T>& out, Parse parse,
@@ -187,11 +194,7 @@ void read_verdicts(const toml::value& root, Config& c, const std::string& file, 
   Section s(root, "verdicts", file, base);
   for (FindingType t : kAllFindingTypes) {
     std::string key(to_string(t));
-    if (auto* v = s.raw(key)) {
-      auto parsed = v->is_string() ? parse_verdict(v->as_string().str) : std::nullopt;
-      if (!parsed) s.fail(*v, key, "expected \"clean\", \"suspicious\" or \"malicious\"");
-      c.verdicts[t] = *parsed;
-    }
+    if (s.raw(key)) s.get(key, c.verdicts[t]);
   }
   s.finish();
 }
@@ -228,6 +231,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("static_list", c.passwords.static_list);
     s.get_uint("max_candidates", c.passwords.max_candidates, 0, 10000);
     s.get("show_in_reports", c.passwords.show_in_reports);
+    s.get("opened_archive_verdict", c.passwords.opened_archive_verdict);
     s.finish();
   }
   {

@@ -263,13 +263,26 @@ class ZipExtractor : public Extractor {
                             (clear ? u.candidate->password : mask_password(u.candidate->password)) +
                             (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source);
       }
-      if (locked.empty()) return;
-      std::string list;
-      for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
-      if (locked.size() > 20) list += ", ...";
-      ctx.add_finding(FindingType::encrypted_archive, obj,
-                      std::to_string(locked.size()) + " encrypted member(s) not opened with " +
-                          std::to_string(message_passwords(ctx).size()) + " candidate password(s): " + list);
+      std::size_t opened_count = 0;
+      for (const auto& [u, members] : opened) opened_count += members.size();
+      if (locked.empty() && opened_count == 0) return;
+      // An encrypted archive is reported as such even when it opened: the
+      // practice itself is the Emotet delivery trick, and sites that accept
+      // it lower opened_archive_verdict (never above the locked baseline).
+      std::string detail = std::to_string(opened_count + locked.size()) + " encrypted member(s)";
+      std::optional<Verdict> verdict;
+      if (locked.empty()) {
+        detail += ", all opened with a password from the message";
+        verdict = std::min(ctx.config().passwords.opened_archive_verdict,
+                           ctx.config().baseline(FindingType::encrypted_archive));
+      } else {
+        std::string list;
+        for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
+        if (locked.size() > 20) list += ", ...";
+        detail += ", " + std::to_string(locked.size()) + " not opened with " +
+                  std::to_string(message_passwords(ctx).size()) + " candidate password(s): " + list;
+      }
+      ctx.add_finding(FindingType::encrypted_archive, obj, std::move(detail), verdict);
     }
   };
 };

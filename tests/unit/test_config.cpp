@@ -27,6 +27,7 @@ TEST(Config, DefaultsAreSafe) {
   EXPECT_EQ(c.baseline(FindingType::dangerous_type), Verdict::malicious);
   EXPECT_EQ(c.baseline(FindingType::limit_exceeded), Verdict::suspicious);
   EXPECT_EQ(c.baseline(FindingType::archive_decrypted), Verdict::clean);
+  EXPECT_EQ(c.passwords.opened_archive_verdict, Verdict::suspicious);
 }
 
 TEST(Config, ValuesSizesAndMaps) {
@@ -37,6 +38,8 @@ max_extracted_bytes = 1073741824
 max_compression_ratio = 100
 [verdicts]
 malformed = "clean"
+[passwords]
+opened_archive_verdict = "clean"
 [actions]
 suspicious = "quarantine"
 [actions.findings]
@@ -49,6 +52,7 @@ paths = ["rules", "/abs/extra.yar"]
   EXPECT_EQ(c.limits.max_extracted_bytes, 1u << 30);
   EXPECT_DOUBLE_EQ(c.limits.max_compression_ratio, 100.0);
   EXPECT_EQ(c.baseline(FindingType::malformed), Verdict::clean);
+  EXPECT_EQ(c.passwords.opened_archive_verdict, Verdict::clean);
   EXPECT_EQ(c.actions.suspicious, Action::quarantine);
   EXPECT_EQ(c.actions.findings.at(FindingType::encrypted_archive), Action::hold);
   ASSERT_EQ(c.rules.paths.size(), 2u);
@@ -68,6 +72,7 @@ TEST(Config, BadValuesNameLine) {
   EXPECT_EQ(error_of("[limits]\nmax_depth = \"deep\"\n").line, 2);
   EXPECT_EQ(error_of("[limits]\nmax_object_memory = \"16X\"\n").line, 2);
   EXPECT_EQ(error_of("[verdicts]\nyara = \"evil\"\n").line, 2);
+  EXPECT_EQ(error_of("[passwords]\nopened_archive_verdict = \"ok\"\n").line, 2);
   EXPECT_EQ(error_of("[actions.findings]\nnot_a_type = \"hold\"\n").line, 2);
   EXPECT_EQ(error_of("[nosuchsection]\na = 1\n").line, 1);
   ConfigError syntax = error_of("[limits\nmax_depth = 3\n");

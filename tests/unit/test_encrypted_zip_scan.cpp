@@ -51,7 +51,12 @@ TEST(EncryptedZipScan, Iso2022jpMailOpensAes256Zip) {
   const Finding* exe = finding(r, FindingType::dangerous_type);
   ASSERT_TRUE(exe) << dump(r);
   EXPECT_NE(exe->path.find("請求書.zip/請求書.exe"), std::string::npos) << exe->path;
-  EXPECT_FALSE(finding(r, FindingType::encrypted_archive));
+  // The archive is still reported as encrypted, all of it opened.
+  const Finding* enc = finding(r, FindingType::encrypted_archive);
+  ASSERT_TRUE(enc) << dump(r);
+  EXPECT_EQ(enc->path, "請求書.zip");
+  EXPECT_NE(enc->detail.find("1 encrypted member(s), all opened"), std::string::npos) << enc->detail;
+  EXPECT_EQ(enc->verdict, Verdict::suspicious);
   auto inner = std::find_if(r.objects.begin(), r.objects.end(),
                             [](const ObjectSummary& o) { return o.name == "請求書.exe"; });
   ASSERT_NE(inner, r.objects.end());
@@ -68,6 +73,7 @@ TEST(EncryptedZipScan, WithoutPasswordListsMembers) {
   Report r = scan(mail);
   const Finding* enc = finding(r, FindingType::encrypted_archive);
   ASSERT_TRUE(enc) << dump(r);
+  EXPECT_NE(enc->detail.find("2 encrypted member(s), 2 not opened"), std::string::npos) << enc->detail;
   EXPECT_NE(enc->detail.find("請求書.exe (204 bytes, AES-256)"), std::string::npos) << enc->detail;
   EXPECT_NE(enc->detail.find("readme.txt"), std::string::npos);
   EXPECT_EQ(enc->verdict, Verdict::suspicious);
@@ -136,10 +142,44 @@ TEST(EncryptedZipScan, LibzipCorpusThroughTheEngine) {
     const Finding* dec = finding(r, FindingType::archive_decrypted);
     ASSERT_TRUE(dec) << dump(r);
     EXPECT_NE(dec->detail.find("after \"Password\""), std::string::npos) << dec->detail;
-    EXPECT_FALSE(finding(r, FindingType::encrypted_archive)) << dump(r);
+    const Finding* enc = finding(r, FindingType::encrypted_archive);
+    ASSERT_TRUE(enc) << dump(r);
+    EXPECT_NE(enc->detail.find("all opened"), std::string::npos) << enc->detail;
     if (c.file == "hmac-error.zip") {
       EXPECT_TRUE(finding(r, FindingType::malformed)) << dump(r);
     }
   }
   EXPECT_GT(corpus.size(), 5u);
+}
+
+// A site that accepts PPAP lowers the verdict of archives that opened; one
+// whose members stay locked keeps its baseline, and the setting never raises
+// an opened archive above it.
+TEST(EncryptedZipScan, OpenedArchiveVerdictSetting) {
+  std::string text = make_zip({{"notes.txt", "quarterly figures attached", ZIP_EM_AES_256, "Ab3dEf9"}});
+  std::string both = make_zip({{"notes.txt", "quarterly figures", ZIP_EM_AES_256, "Ab3dEf9"},
+                               {"other.txt", "another password", ZIP_EM_TRAD_PKWARE, "Zz99xx77"}});
+  auto mail_with = [&](const std::string& zip) {
+    return make_mail("files", {{"text/plain; charset=UTF-8", "パスワード：Ab3dEf9\n", ""},
+                               {"application/zip", zip, "files.zip"}});
+  };
+  Config accept_ppap;
+  accept_ppap.passwords.opened_archive_verdict = Verdict::clean;
+  Report r = scan(mail_with(text), accept_ppap);
+  EXPECT_EQ(r.verdict, Verdict::clean) << dump(r);
+  ASSERT_TRUE(finding(r, FindingType::encrypted_archive)) << dump(r);
+  EXPECT_EQ(finding(r, FindingType::encrypted_archive)->verdict, Verdict::clean);
+
+  r = scan(mail_with(both), accept_ppap);
+  const Finding* enc = finding(r, FindingType::encrypted_archive);
+  ASSERT_TRUE(enc) << dump(r);
+  EXPECT_NE(enc->detail.find("2 encrypted member(s), 1 not opened"), std::string::npos) << enc->detail;
+  EXPECT_NE(enc->detail.find("other.txt"), std::string::npos) << enc->detail;
+  EXPECT_EQ(enc->verdict, Verdict::suspicious);
+
+  Config lenient_baseline;
+  lenient_baseline.verdicts[FindingType::encrypted_archive] = Verdict::clean;
+  lenient_baseline.passwords.opened_archive_verdict = Verdict::malicious;
+  r = scan(mail_with(text), lenient_baseline);
+  EXPECT_EQ(r.verdict, Verdict::clean) << dump(r);
 }
