@@ -34,8 +34,14 @@ YaraVars vars_for(const Object& obj) {
 std::string_view scan_view(const Object& obj) {
   std::string_view b = obj.bytes();
   if (obj.type != "email") return b;
-  std::size_t end = std::min(b.find("\r\n\r\n"), b.find("\n\n"));
-  return b.substr(0, std::min<std::size_t>(end, 1u << 20));
+  b = b.substr(0, std::min<std::size_t>(b.size(), 1u << 20));
+  // The header block ends at the first empty line, CRLF or LF; one pass
+  // (searching for each form separately would read a CRLF body to its end).
+  for (std::size_t nl = b.find('\n'); nl != std::string_view::npos; nl = b.find('\n', nl + 1)) {
+    std::string_view rest = b.substr(nl + 1);
+    if (rest.starts_with("\n") || rest.starts_with("\r\n")) return b.substr(0, nl > 0 && b[nl - 1] == '\r' ? nl - 1 : nl);
+  }
+  return b;
 }
 
 // "Rule [namespace] tags=a,b: description (reference=..., date=...)".

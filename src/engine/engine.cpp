@@ -75,7 +75,7 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     }
     queue.pop_front();
     if (obj->type.empty()) {
-      TypeInfo t = identify(obj->bytes(), !(obj->parent && obj->parent->type == "ole2"));
+      TypeInfo t = identify(obj->bytes(), !obj->parent || obj->parent->type == "email");
       obj->type = std::move(t.type);
       obj->mime = std::move(t.mime);
       obj->magic = std::move(t.magic);

@@ -43,9 +43,43 @@ bool looks_like_html(std::string_view b) {
   std::size_t i = lower.find_first_not_of(" \t\r\n\xef\xbb\xbf");
   if (i == std::string::npos) return false;
   std::string_view s = std::string_view(lower).substr(i);
-  return s.starts_with("<!doctype html") || s.starts_with("<html") || s.starts_with("<head") ||
-         s.starts_with("<body") || s.starts_with("<meta") || s.starts_with("<div") ||
-         s.starts_with("<table") || s.starts_with("<p>") || s.starts_with("<hta:");
+  for (std::string_view tag : {"<!doctype html", "<html", "<head", "<body", "<meta", "<div", "<table",
+                                "<p>", "<hta:", "<title", "<script", "<style", "<iframe", "<form"})
+    if (s.starts_with(tag)) return true;
+  return false;
+}
+
+// A saved message (.eml) sent as a file: a header block, ended by a blank
+// line in the first 8 KB, whose lines are all fields or continuations and
+// which names at least one field only mail has.
+bool looks_like_email(std::string_view b) {
+  std::string_view head = b.substr(0, std::min<std::size_t>(b.size(), 8 * 1024));
+  int fields = 0;
+  bool mail_field = false;
+  std::size_t pos = 0;
+  while (pos < head.size()) {
+    std::size_t end = head.find('\n', pos);
+    if (end == std::string_view::npos) break;
+    std::string_view line = head.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = end + 1;
+    if (line.empty()) return fields >= 2 && mail_field;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (fields == 0) return false;
+      continue;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) return false;
+    for (char c : line.substr(0, colon))
+      if (c <= ' ' || c > '~') return false;
+    ++fields;
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (std::string_view f : {"from", "received", "return-path", "message-id", "mime-version", "delivered-to"})
+      if (name == f) mail_field = true;
+  }
+  return false;
 }
 
 struct MagicHandle {
@@ -189,7 +223,16 @@ TypeInfo identify(std::string_view bytes, bool soft_magic) {
     info.mime = "text/xml";
     return info;
   }
-  info.mime = magic_of(bytes, true, soft_magic);
+  // libmagic's built-in tests tell text from binary for a few microseconds.
+  // Its database adds 0.3 ms per binary object and 0.5-2 ms per text one
+  // (regex rules), and for text decides nothing our own two checks do not.
+  info.mime = magic_of(bytes, true, false);
+  if (info.mime.starts_with("text/")) {
+    if (looks_like_html(bytes)) info.mime = "text/html";
+    else if (looks_like_email(bytes)) info.mime = "message/rfc822";
+  } else if (soft_magic && !bytes.empty()) {
+    info.mime = magic_of(bytes, true);
+  }
   const std::string& m = info.mime;
   if (bytes.empty()) info.type = "empty";
   else if (m == "text/html" || looks_like_html(bytes)) info.type = "html";

@@ -1,4 +1,4 @@
-// Base64 decoding: one table lookup per input byte.
+// Base64 decoding: table lookups, four characters at a time where it can.
 #include "base64.h"
 
 namespace emogate {
@@ -22,9 +22,26 @@ constexpr auto kTable = [] {
 }  // namespace
 
 std::size_t Base64Decoder::step(std::string_view in, char* out) {
+  auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const unsigned char* const end = p + in.size();
   char* o = out;
-  for (unsigned char c : in) {
-    std::uint8_t v = kTable[c];
+  while (p < end) {
+    // Mail wraps base64 in lines of whole quanta, so between line breaks
+    // four valid characters at a time is the common case.
+    if (count_ == 0) {
+      while (end - p >= 4) {
+        std::uint32_t a = kTable[p[0]], b = kTable[p[1]], c = kTable[p[2]], d = kTable[p[3]];
+        if ((a | b | c | d) >= 64) break;
+        std::uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        o[0] = static_cast<char>(v >> 16);
+        o[1] = static_cast<char>(v >> 8);
+        o[2] = static_cast<char>(v);
+        o += 3;
+        p += 4;
+      }
+      if (p == end) break;
+    }
+    std::uint8_t v = kTable[*p++];
     if (v < 64) {
       acc_ = acc_ << 6 | v;
       if (++count_ == 4) {

@@ -55,6 +55,29 @@ TEST(Typing, SignaturesDecideNotNames) {
   EXPECT_EQ(identify("plain words here\n", false).type, "text");
 }
 
+// Text never reaches libmagic's database: HTML and saved messages are
+// recognised by our own checks, and look-alikes stay text.
+TEST(Typing, TextWithoutTheDatabase) {
+  EXPECT_EQ(identify("\n  <!DOCTYPE html><html>x</html>").type, "html");
+  EXPECT_EQ(identify("<script>alert(1)</script>").type, "html");
+  const std::string eml =
+      "Received: from a by b; Mon, 2 Mar 2026 10:00:00 +0900\r\n"
+      "From: =?UTF-8?B?5bGx55Sw?= <a@example.jp>\r\nSubject: hello\r\n"
+      "\tcontinued\r\n\r\nbody\r\n";
+  TypeInfo mail = identify(eml);
+  EXPECT_EQ(mail.type, "email");
+  EXPECT_EQ(mail.mime, "message/rfc822");
+  EXPECT_EQ(identify("Subject: hello\nPriority: high\n\nno mail field\n").type, "text");
+  EXPECT_EQ(identify("From: a@b\nTo: c@d\nthis line is not a field\n\n").type, "text");
+  EXPECT_EQ(identify("Note: call Tanaka\nFrom: the office\n").type, "text");  // no blank line
+  // A saved message inside an archive is opened as a message.
+  Scanner s(test_config());
+  Report r = s.scan_file(make_zip({{"fwd.eml", eml}}), "mail.zip");
+  const ObjectSummary* inner = find_object(r, "mail.zip/fwd.eml");
+  ASSERT_NE(inner, nullptr) << dump(r);
+  EXPECT_EQ(inner->type, "email");
+}
+
 TEST(Dispatch, TrueTypeWinsOverName) {
   Scanner s(test_config());
   // A ZIP called readme.txt is still opened; a PE called invoice.pdf is still an executable.

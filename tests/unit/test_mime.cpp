@@ -228,3 +228,59 @@ TEST(Base64, DecodesAcrossChunksAndCountsInvalid) {
   n += unpadded.flush(buf + n);
   EXPECT_EQ(std::string(buf, n), "Ma");
 }
+
+// The four-at-a-time path must agree with the plain rules (skip whitespace,
+// count other strays, '=' ends a quantum) on any mix and any chunking.
+TEST(Base64, FastPathMatchesByteRules) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto reference = [&](const std::string& in, std::uint64_t& invalid) {
+    std::string out;
+    std::uint32_t acc = 0;
+    int count = 0;
+    auto flush = [&] {
+      if (count == 2) out.push_back(static_cast<char>(acc >> 4));
+      if (count == 3) out.push_back(static_cast<char>(acc >> 10)), out.push_back(static_cast<char>(acc >> 2));
+      acc = 0, count = 0;
+    };
+    for (char c : in) {
+      std::size_t v = alphabet.find(c);
+      if (v != std::string::npos) {
+        acc = acc << 6 | static_cast<std::uint32_t>(v);
+        if (++count == 4) {
+          out.push_back(static_cast<char>(acc >> 16)), out.push_back(static_cast<char>(acc >> 8));
+          out.push_back(static_cast<char>(acc)), acc = 0, count = 0;
+        }
+      } else if (c == '=') {
+        flush();
+      } else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+        ++invalid;
+      }
+    }
+    flush();
+    return out;
+  };
+  std::uint32_t seed = 12345;
+  auto rnd = [&] { return seed = seed * 1103515245u + 12345u, seed >> 8; };
+  for (int round = 0; round < 300; ++round) {
+    std::string in;
+    std::size_t len = rnd() % 400;
+    for (std::size_t i = 0; i < len; ++i) {
+      std::uint32_t k = rnd() % 100;
+      in.push_back(k < 85 ? alphabet[rnd() % 64] : k < 92 ? "\r\n \t"[rnd() % 4] : k < 96 ? '=' : static_cast<char>(rnd()));
+    }
+    std::uint64_t want_invalid = 0;
+    std::string want = reference(in, want_invalid);
+    Base64Decoder d;
+    std::string out(Base64Decoder::max_output(in.size()) + 8, '\0');
+    std::size_t n = 0, pos = 0;
+    while (pos < in.size()) {
+      std::size_t take = std::min<std::size_t>(in.size() - pos, 1 + rnd() % 97);
+      n += d.step(std::string_view(in).substr(pos, take), out.data() + n);
+      pos += take;
+    }
+    n += d.flush(out.data() + n);
+    out.resize(n);
+    ASSERT_EQ(out, want) << "round " << round;
+    ASSERT_EQ(d.invalid(), want_invalid) << "round " << round;
+  }
+}
