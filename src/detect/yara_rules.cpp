@@ -288,7 +288,11 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   // object (256 MB of "http://") that is GBs. Past kFastModeBytes only each
   // string's first match is recorded, which bounds memory; counts (#s) and
   // later offsets (@s[2]) in rules are then not reliable for such objects.
-  yr_scanner_set_flags(s, data.size() > kFastModeBytes ? SCAN_FLAGS_FAST_MODE : 0);
+  // No try/catch: libyara would install and restore SIGSEGV/SIGBUS handlers
+  // (four sigaction calls) around every scan, to survive a mapped file that
+  // shrinks underneath it. Ours are heap buffers or private unlinked temp
+  // files that nothing truncates, and every other reader trusts them too.
+  yr_scanner_set_flags(s, (data.size() > kFastModeBytes ? SCAN_FLAGS_FAST_MODE : 0) | SCAN_FLAGS_NO_TRYCATCH);
   // The public setter takes whole seconds; the field is nanoseconds.
   s->timeout = static_cast<std::uint64_t>(timeout_ms) * 1000000ull;
 

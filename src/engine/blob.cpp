@@ -8,12 +8,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace emogate {
 
+void BlobWriter::Free::operator()(char* p) const { std::free(p); }
+
 struct Blob::Impl {
   std::string owned;
+  std::unique_ptr<char, BlobWriter::Free> heap;
   std::string_view view;
   void* map = nullptr;
   std::size_t map_len = 0;
@@ -58,6 +62,8 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
     size_ = o.size_;
     capped_ = o.capped_;
     mem_ = std::move(o.mem_);
+    mem_cap_ = o.mem_cap_;
+    o.mem_cap_ = 0;
     fd_ = o.fd_;
     o.fd_ = -1;
     error_ = std::move(o.error_);
@@ -75,8 +81,24 @@ bool BlobWriter::spill() {
     return false;
   }
   unlink(tmpl.c_str());
-  if (!write_fd(mem_.data(), mem_.size())) return false;
-  std::string().swap(mem_);
+  if (!write_fd(mem_.get(), static_cast<std::size_t>(size_))) return false;
+  mem_.reset();
+  mem_cap_ = 0;
+  return true;
+}
+
+bool BlobWriter::grow(std::size_t need) {
+  if (need <= mem_cap_) return true;
+  std::size_t cap = std::max<std::size_t>({need, mem_cap_ * 2, 4096});
+  if (cap > memory_limit_ && need <= memory_limit_) cap = static_cast<std::size_t>(memory_limit_);
+  char* p = static_cast<char*>(std::realloc(mem_.get(), cap));
+  if (!p) {
+    error_ = "out of memory growing a buffer to " + std::to_string(cap) + " bytes";
+    return false;
+  }
+  (void)mem_.release();
+  mem_.reset(p);
+  mem_cap_ = cap;
   return true;
 }
 
@@ -98,7 +120,12 @@ void BlobWriter::expect(std::uint64_t n) {
   if (fd_ >= 0 || !error_.empty()) return;
   n = std::min(n, cap_);
   if (n > memory_limit_) spill();
-  else if (n > mem_.capacity()) mem_.reserve(static_cast<std::size_t>(n));
+  else grow(static_cast<std::size_t>(n));
+}
+
+void BlobWriter::reserve(std::uint64_t n) {
+  if (fd_ >= 0 || !error_.empty() || n > memory_limit_ || n > cap_) return;
+  grow(static_cast<std::size_t>(n));
 }
 
 bool BlobWriter::write(const void* data, std::size_t n) {
@@ -116,14 +143,21 @@ bool BlobWriter::write(const void* data, std::size_t n) {
   if (fd_ >= 0) {
     if (!write_fd(static_cast<const char*>(data), n)) return false;
   } else {
-    mem_.append(static_cast<const char*>(data), n);
+    if (!grow(static_cast<std::size_t>(size_) + n)) return false;
+    std::memcpy(mem_.get() + size_, data, n);
   }
   size_ += n;
   return ok;
 }
 
 Blob BlobWriter::finish() {
-  if (fd_ < 0) return Blob::from_string(std::move(mem_));
+  if (fd_ < 0) {
+    auto impl = std::make_shared<Blob::Impl>();
+    impl->view = std::string_view(mem_.get(), static_cast<std::size_t>(size_));
+    impl->heap = std::move(mem_);
+    mem_cap_ = 0;
+    return Blob(std::move(impl));
+  }
   auto impl = std::make_shared<Blob::Impl>();
   if (size_ > 0) {
     void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);

@@ -30,6 +30,9 @@ class Blob {
 
 class BlobWriter {
  public:
+  struct Free {  // for realloc-grown buffers
+    void operator()(char* p) const;
+  };
   // memory_limit: bytes kept in RAM before spilling; hard_cap: bytes accepted.
   BlobWriter(std::string temp_dir, std::uint64_t memory_limit, std::uint64_t hard_cap);
   ~BlobWriter();
@@ -43,6 +46,9 @@ class BlobWriter {
   // Size hint: goes to a temp file at once when the object will not fit in
   // memory, otherwise reserves, so large objects are never copied twice.
   void expect(std::uint64_t n);
+  // Size hint from a source that may lie (a ZIP directory, SMTP SIZE=):
+  // reserves memory only, and only up to the memory limit; never spills.
+  void reserve(std::uint64_t n);
   std::uint64_t size() const { return size_; }
   bool capped() const { return capped_; }
   const std::string& error() const { return error_; }
@@ -58,7 +64,11 @@ class BlobWriter {
   std::uint64_t memory_limit_, cap_;
   std::uint64_t size_ = 0;
   bool capped_ = false;
-  std::string mem_;
+  // Grown with realloc: glibc moves large blocks with mremap, so growing a
+  // many-megabyte object remaps pages instead of copying them.
+  bool grow(std::size_t need);
+  std::unique_ptr<char, Free> mem_;
+  std::size_t mem_cap_ = 0;
   int fd_ = -1;
   std::string error_;
 };

@@ -38,6 +38,7 @@ struct ChildSpec {
   bool derived = false;
   bool from_encrypted = false;
   std::uint64_t compressed_size = 0;  // for the ratio limit; 0 = not compressed
+  std::uint64_t declared_size = 0;    // what the container says (a hint only)
 };
 
 class ScanContext;
@@ -54,6 +55,9 @@ class ChildWriter {
   bool stopped() const { return stopped_; }
   // Expected size, when the container knows it (never trusted as a bound).
   void expect(std::uint64_t n) { writer_.expect(n); }
+  // A size the container declares: reserves memory within the limits and
+  // within the ratio limit, so a lie can cost no more than the truth would.
+  void reserve(std::uint64_t n) { writer_.reserve(n); }
   // The extractor stopped reading at a limit it enforces itself (zero
   // padding, extract/child_stream.h): the object is marked truncated like
   // one the writer cut short.

@@ -68,7 +68,13 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
   const Limits& lim = ctx.limits();
   const double ratio_cap = static_cast<double>(compressed) * lim.max_compression_ratio;
   auto buf = std::make_unique<char[]>(kChunk);
+  const std::uint64_t declared = spec.declared_size;
   ChildWriter w = ctx.begin_child(parent, std::move(spec));
+  // Growing by doubling copies a member about twice; a truthful directory
+  // saves that. A lie reserves address space, bounded by the memory and
+  // ratio limits, which pages in only as far as real bytes arrive.
+  if (declared > 0 && (compressed == 0 || static_cast<double>(declared) <= ratio_cap))
+    w.reserve(declared);
   StreamResult result = StreamResult::complete;
   std::uint64_t run = 0, held = 0, total = 0;
   // Writes `n` zero bytes of the current run, holding back past kPaddingRun.

@@ -99,6 +99,8 @@ void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
     // Solid and stream formats have no per-entry compressed size: the whole
     // container is the most input any entry can have come from.
     spec.compressed_size = bytes.size();
+    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
+      spec.declared_size = static_cast<std::uint64_t>(archive_entry_size(entry));
     StreamResult r = stream_child(ctx, obj, std::move(spec), [&](char* buf, std::size_t cap) -> long long {
       return archive_read_data(a.get(), buf, cap);
     });

@@ -179,6 +179,7 @@ class ZipExtractor : public Extractor {
       ChildSpec spec;
       spec.name = name;
       spec.compressed_size = e.real_method() == 0 ? 0 : e.compressed_size;
+      spec.declared_size = e.uncompressed_size;
       // Ask libzip first: opening a member whose method it cannot handle
       // fails (and, in libzip 1.7, leaks), so such members are only listed.
       zip_stat_t st;
