@@ -81,6 +81,9 @@ struct MilterSettings {
   std::uint32_t workers = 0;                 // 0 = number of cores
   std::uint32_t queue_size = 64;
   std::uint32_t timeout_s = 300;  // libmilter's I/O timeout
+  // SHA-256 of every object in the reports the milter keeps (quarantine);
+  // off: only objects with a finding and archives (see ScanOptions).
+  bool hash_all_objects = false;
   std::string pid_file;
 };
 

@@ -280,6 +280,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("workers", m.workers, 0, 256);
     s.get_uint("queue_size", m.queue_size, 1, 100000);
     s.get_uint("timeout_s", m.timeout_s, 1, 3600);
+    s.get("hash_all_objects", m.hash_all_objects);
     s.get_path("pid_file", m.pid_file);
     s.finish();
   }

@@ -29,6 +29,12 @@ ObjectSummary summarize(const Object& o) {
   return s;
 }
 
+bool is_archive_type(std::string_view t) {
+  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "cab", "lzh", "iso", "tnef"})
+    if (t == a) return true;
+  return false;
+}
+
 template <class M, class F>
 void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj, ScanContext& ctx,
               F&& call) {
@@ -47,7 +53,7 @@ void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj,
 }  // namespace
 
 Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const Envelope& env,
-                std::string input) {
+                std::string input, const ScanOptions& opts) {
   const auto start = std::chrono::steady_clock::now();
   Report report;
   report.input = std::move(input);
@@ -75,17 +81,31 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     }
     queue.pop_front();
     if (obj->type.empty()) {
-      TypeInfo t = identify(obj->bytes(), !obj->parent || obj->parent->type == "email");
+      TypeInfo t = identify(obj->bytes());
       obj->type = std::move(t.type);
       obj->mime = std::move(t.mime);
       obj->magic = std::move(t.magic);
     }
     // The whole message is not an attachment: hashing it would cost more
     // than parsing it, and the MTA already identifies it by queue id.
-    if (obj->depth > 0 || obj->type != "email") obj->sha256 = sha256_hex(obj->bytes());
+    // Archives are hashed first because extractors compare an archive with
+    // its ancestors (a ZIP quine); other objects, when not all are wanted,
+    // only once a finding makes the hash worth reporting.
+    const bool hashable = obj->depth > 0 || obj->type != "email";
+    if (hashable && (opts.hash_all_objects || is_archive_type(obj->type))) obj->sha256 = sha256_hex(obj->bytes());
+    const std::size_t findings_before = report.findings.size();
 
     dispatch(reg.detectors, *obj, ctx, [&](const Detector& d) { d.detect(*obj, ctx); });
     dispatch(reg.extractors, *obj, ctx, [&](const Extractor& e) { e.extract(*obj, ctx); });
+
+    if (hashable && obj->sha256.empty()) {
+      const std::string& where = obj->path.empty() ? std::string("(message)") : obj->path;
+      for (std::size_t i = findings_before; i < report.findings.size(); ++i)
+        if (report.findings[i].path == where) {
+          obj->sha256 = sha256_hex(obj->bytes());
+          break;
+        }
+    }
 
     report.objects.push_back(summarize(*obj));
     obj->data = Blob();

@@ -25,6 +25,6 @@ struct ScannerState {
 };
 
 Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const Envelope& env,
-                std::string input);
+                std::string input, const ScanOptions& opts = {});
 
 }  // namespace emogate

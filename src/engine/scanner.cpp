@@ -51,22 +51,22 @@ void Scanner::reload(Config config) {
 const Config& Scanner::config() const { return state()->config; }
 std::vector<std::string> Scanner::warnings() const { return state()->warnings; }
 
-Report Scanner::scan_message(std::string_view raw, const Envelope& env) const {
+Report Scanner::scan_message(std::string_view raw, const Envelope& env, const ScanOptions& opts) const {
   auto st = state();
   auto root = std::make_unique<Object>();
   root->type = "email";
   root->mime = "message/rfc822";
   root->data = Blob::borrow(raw);
-  return run_scan(*st, std::move(root), env, env.queue_id);
+  return run_scan(*st, std::move(root), env, env.queue_id, opts);
 }
 
-Report Scanner::scan_file(std::string_view bytes, const std::string& name) const {
+Report Scanner::scan_file(std::string_view bytes, const std::string& name, const ScanOptions& opts) const {
   auto st = state();
   auto root = std::make_unique<Object>();
   root->name = base_name(name);
   root->path = root->name.empty() ? "(file)" : root->name;
   root->data = Blob::borrow(bytes);
-  return run_scan(*st, std::move(root), {}, name);
+  return run_scan(*st, std::move(root), {}, name, opts);
 }
 
 }  // namespace emogate

@@ -19,13 +19,10 @@ struct TypeInfo {
   std::string magic;  // libmagic description
 };
 
-// Text is never given to libmagic's database (HTML and saved messages are
-// recognised here). soft_magic = false skips the database for binary data
-// too (about 0.3 ms per object); the engine asks for it only for files the
-// message carries directly, whose MIME type the report shows to admins.
-// Objects inside containers the database could only call octet-stream or a
-// type that nothing here parses.
-TypeInfo identify(std::string_view bytes, bool soft_magic = true);
+// libmagic's database runs only to describe executables and disk images
+// (the dangerous_type detail); everything else is our signatures plus its
+// built-in text/binary tests. Unknown binary data is application/octet-stream.
+TypeInfo identify(std::string_view bytes);
 
 // Only our signature checks (no libmagic): empty tag when none matches.
 std::string signature_type(std::string_view bytes);

@@ -317,7 +317,9 @@ sfsistat cb_eom(SMFICTX* ctx) {
     s->buf.reset();
     const auto deadline = t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms) + std::chrono::milliseconds(250);
     const Scanner* scanner = g->scanner.get();
-    ScanPool::Result r = g->pool->run([scanner, blob, env = s->env] { return scanner->scan_message(blob.view(), env); },
+    ScanOptions opts;
+    opts.hash_all_objects = cfg->milter.hash_all_objects;
+    ScanPool::Result r = g->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
                                       deadline);
     if (r.status == ScanPool::Status::ok && engine_timed_out(r.report)) {
       r.status = ScanPool::Status::timeout;

@@ -95,6 +95,18 @@ std::uint64_t decoded_size_hint(GMimePart* part) {
   return g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 ? n / 4 * 3 : n;
 }
 
+// The bytes of a stream that is a window on memory (GMime's substreams of a
+// memory stream share its array); a null view for any other stream.
+std::string_view memory_window(GMimeStream* st) {
+  if (!GMIME_IS_STREAM_MEM(st)) return {};
+  GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
+  if (!arr) return {};
+  gint64 start = st->bound_start, end = st->bound_end < 0 ? static_cast<gint64>(arr->len) : st->bound_end;
+  if (start < 0 || end < start || end > static_cast<gint64>(arr->len)) return {};
+  if (end == start) return std::string_view("", 0);
+  return std::string_view(reinterpret_cast<const char*>(arr->data) + start, static_cast<std::size_t>(end - start));
+}
+
 // Decodes a part's content transfer encoding chunk by chunk into `sink`;
 // returns false when the sink stopped taking bytes.
 template <class Sink>
@@ -127,12 +139,24 @@ bool decode_content(GMimePart* part, Walk& w, const std::string& where, Sink&& s
   bool base64 = enc == GMIME_CONTENT_ENCODING_BASE64;
   bool qp = enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
   Base64Decoder b64;
-  std::string in(64 * 1024, '\0'), out;
+  std::string in, out;
+  // The parser leaves each part's content as a window on the message's
+  // memory stream: read it in place rather than copied out in chunks.
+  std::string_view whole = memory_window(raw);
+  if (whole.data() == nullptr) in.resize(64 * 1024);
+  constexpr std::size_t kStep = 256 * 1024;  // the deadline is checked between steps
   while (true) {
     if (w.ctx.expired()) return false;
-    ssize_t n = g_mime_stream_read(raw, in.data(), in.size());
-    if (n <= 0) break;
-    std::string_view chunk(in.data(), static_cast<size_t>(n));
+    std::string_view chunk;
+    if (whole.data() != nullptr) {
+      if (whole.empty()) break;
+      chunk = whole.substr(0, kStep);
+      whole.remove_prefix(chunk.size());
+    } else {
+      ssize_t n = g_mime_stream_read(raw, in.data(), in.size());
+      if (n <= 0) break;
+      chunk = std::string_view(in.data(), static_cast<size_t>(n));
+    }
     if (base64) {
       out.resize(Base64Decoder::max_output(chunk.size()));
       if (!sink(std::string_view(out.data(), b64.step(chunk, out.data())))) return false;

@@ -48,11 +48,13 @@ TEST(Typing, SignaturesDecideNotNames) {
   EXPECT_EQ(png.type, "image");
   EXPECT_EQ(png.mime, "image/png");
   EXPECT_EQ(identify("<?xml version=\"1.0\"?><a/>").mime, "text/xml");
-  // Without the database tests, binary is still binary and text still text.
+  // Binary is binary and text is text without libmagic's database.
   std::string records(4096, '\0');
   for (size_t i = 0; i < records.size(); i += 3) records[i] = static_cast<char>(i * 7);
-  EXPECT_EQ(identify(records, false).type, "binary");
-  EXPECT_EQ(identify("plain words here\n", false).type, "text");
+  EXPECT_EQ(identify(records).type, "binary");
+  EXPECT_EQ(identify(records).mime, "application/octet-stream");
+  EXPECT_EQ(identify("plain words here\n").type, "text");
+  EXPECT_EQ(identify("a,b,c\n1,2,3\n4,5,6\n").mime, "text/csv");
 }
 
 // Text never reaches libmagic's database: HTML and saved messages are
@@ -232,4 +234,21 @@ TEST(Report, JsonIsOneLineAndSurvivesBadUtf8) {
   EXPECT_EQ(j.find('\n'), std::string::npos);
   EXPECT_NE(j.find("\"yara\""), std::string::npos);
   EXPECT_EQ(findings_summary(r), "yara@a/\xfe");
+}
+
+// Without hash_all_objects (the milter's default) only archives and objects
+// with a finding are hashed; the offline scan hashes everything.
+TEST(Report, HashesOnlyWhatIsReportedWhenAsked) {
+  Scanner s(test_config());
+  std::string zip = make_zip({{"notes.txt", "hello"}, {"run.exe", fake_pe()}});
+  ScanOptions lean;
+  lean.hash_all_objects = false;
+  Report r = s.scan_file(zip, "a.zip", lean);
+  ASSERT_NE(find_object(r, "a.zip"), nullptr) << dump(r);
+  EXPECT_EQ(find_object(r, "a.zip")->sha256.size(), 64u);
+  EXPECT_EQ(find_object(r, "a.zip/run.exe")->sha256.size(), 64u);
+  EXPECT_EQ(find_object(r, "a.zip/notes.txt")->sha256, "");
+  Report full = s.scan_file(zip, "a.zip");
+  EXPECT_EQ(find_object(full, "a.zip/notes.txt")->sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
 }

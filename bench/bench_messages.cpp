@@ -1,0 +1,79 @@
+// Engine CPU per message over a directory of .eml files, in one process, so
+// start-up (rule compile, libmagic's database) is not counted: the figure a
+// long-running milter pays per message before the protocol's own cost.
+// Directory: $EMOGATE_BENCH_MESSAGES, else the shared bench corpus that
+// bench/milter_load.sh generates (/tmp/emogate-bench-milter/corpus). Rules:
+// $EMOGATE_BENCH_RULES (a .yar file or directory), else that corpus's rule
+// file when present, else none. Run: build/bench_messages.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "emogate/scanner.h"
+
+using namespace emogate;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::vector<std::string> load_messages() {
+  fs::path dir = env_or("EMOGATE_BENCH_MESSAGES", "/tmp/emogate-bench-milter/corpus/messages");
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file() && e.path().extension() == ".eml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+  return out;
+}
+
+Config bench_config() {
+  Config c;
+  c.rules.paths.clear();
+  std::string rules = env_or("EMOGATE_BENCH_RULES", "/tmp/emogate-bench-milter/corpus/rules/emogate-bench.yar");
+  std::error_code ec;
+  if (fs::exists(rules, ec)) c.rules.paths.push_back(rules);
+  return c;
+}
+
+void BM_ScanMessages(benchmark::State& state) {
+  static const std::vector<std::string> messages = load_messages();
+  if (messages.empty()) {
+    state.SkipWithError("no .eml files (set EMOGATE_BENCH_MESSAGES or run bench/milter_load.sh once)");
+    return;
+  }
+  Scanner scanner(bench_config());
+  ScanOptions opts;  // Arg 0: as the milter scans by default; 1: as `emogate scan`
+  opts.hash_all_objects = state.range(0) != 0;
+  std::size_t bytes = 0;
+  for (const auto& m : messages) bytes += m.size();
+  for (auto& m : messages) benchmark::DoNotOptimize(scanner.scan_message(m, {}, opts));  // warm-up
+  for (auto _ : state)
+    for (const auto& m : messages) benchmark::DoNotOptimize(scanner.scan_message(m, {}, opts));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * messages.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["messages"] = static_cast<double>(messages.size());
+  state.counters["cpu_ms_per_msg"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * messages.size()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ScanMessages)->ArgName("hash_all_objects")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+}  // namespace
+
+BENCHMARK_MAIN();
