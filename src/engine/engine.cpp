@@ -2,6 +2,7 @@
 // an exception from one module is recorded and the scan goes on.
 #include "engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 
@@ -118,6 +119,11 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
 
   for (const Finding& f : report.findings)
     if (f.verdict > report.verdict) report.verdict = f.verdict;
+  // Most severe first, tree order within a verdict: headers, log lines and
+  // hold reasons are cut after a number of findings, and a reader looks at
+  // the top.
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.verdict > b.verdict; });
   report.scan_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
