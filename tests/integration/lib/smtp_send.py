@@ -6,7 +6,7 @@ Used by tests/integration/*.sh and bench/milter_load.sh. Standard library only.
   --attach NAME        add an attachment called NAME
   --exe                its content is a PE header (an executable)
   --size N             its content is N pseudo-random bytes
-  --zip-members N      its content is a zip of N small text files
+  --zip-members N      its content is a zip of N text files of 33 KB
   --forge              add a forged 'X-Emogate-Verdict: forged-clean' header
   --kill-pid PID       send half the message, SIGKILL PID, then finish DATA
 """
@@ -30,7 +30,9 @@ def build(a):
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
                 for i in range(a.zip_members):
-                    z.writestr("f%05d.txt" % i, ("line %d of a report\n" % i) * 20)
+                    # 33 KB of text each (N=3000: 100 MB to analyse from an
+                    # 800 KB zip), so the scan is long on any machine.
+                    z.writestr("f%05d.txt" % i, ("line %d of a report, see http://intranet.example/r/%d\n" % (i, i)) * 600)
             data = buf.getvalue()
         elif a.exe:
             data = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
