@@ -197,6 +197,29 @@ TEST(Blob, SpillsToPrivateUnlinkedTempFile) {
   std::filesystem::remove_all(dir);
 }
 
+// A declared size is a hint: within the memory limit it is reserved, past
+// it (a lie, or a big object) it neither spills nor allocates; either way
+// the bytes written are exactly the bytes kept, across many regrowths.
+TEST(Blob, ReserveIsOnlyAHint) {
+  BlobWriter small("/tmp", 1 << 20, 64 << 20);
+  small.reserve(100);  // smaller than what follows
+  std::string all;
+  for (int i = 0; i < 300; ++i) {
+    std::string chunk(static_cast<size_t>(1000 + i), static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(small.write(chunk));
+    all += chunk;
+  }
+  Blob b = small.finish();
+  EXPECT_FALSE(b.spilled());
+  EXPECT_EQ(b.view(), all);
+  BlobWriter liar("/tmp", 1 << 20, 64 << 20);
+  liar.reserve(40u << 20);  // past the memory limit: ignored
+  ASSERT_TRUE(liar.write("tiny"));
+  Blob t = liar.finish();
+  EXPECT_FALSE(t.spilled());
+  EXPECT_EQ(t.view(), "tiny");
+}
+
 TEST(Blob, CapRefusesExtraBytes) {
   BlobWriter w("/tmp", 1 << 20, 10);
   EXPECT_TRUE(w.write("12345"));
