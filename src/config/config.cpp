@@ -232,6 +232,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("max_candidates", c.passwords.max_candidates, 0, 10000);
     s.get("show_in_reports", c.passwords.show_in_reports);
     s.get("opened_archive_verdict", c.passwords.opened_archive_verdict);
+    s.get_uint("max_document_candidates", c.passwords.max_document_candidates, 0, 100);
     s.finish();
   }
   {

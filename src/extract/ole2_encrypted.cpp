@@ -1,9 +1,10 @@
 // Encrypted Office documents at the compound-file level (type "ole2"):
 //  - EncryptionInfo + EncryptedPackage (encrypted OOXML: .docx/.xlsm/...):
 //    `encrypted_document` naming the scheme; when the package opens with
-//    Excel's built-in password "VelvetSweatshop" (or one of the configured
-//    static passwords) the decrypted package goes back to the engine as a
-//    child, so its macros are analysed like any other.
+//    Excel's built-in password "VelvetSweatshop", a password printed in the
+//    mail (the best [passwords] max_document_candidates mined ones) or a
+//    configured static password, the decrypted package goes back to the
+//    engine as a child, so its macros are analysed like any other.
 //  - Word binary documents whose FIB says encrypted (RC4 or XOR
 //    obfuscation) and PowerPoint's encrypted summary: `encrypted_document`.
 // BIFF8 FILEPASS (Excel binary) is handled by the BIFF8 module.
@@ -14,6 +15,7 @@
 #include "engine/module.h"
 #include "extract/office_crypto.h"
 #include "extract/ole2_reader.h"
+#include "extract/password_miner.h"
 
 namespace emogate {
 
@@ -51,9 +53,7 @@ class Ole2EncryptedExtractor : public Extractor {
       detail += "; spinCount " + std::to_string(info.spin_count) + " too high to try passwords";
     } else if (tryable) {
       const std::string pkg = file.read_stream(pkg_e, ctx.limits().max_object_size + 8);
-      std::vector<std::string> passwords{std::string(kExcelDefaultPassword)};
-      for (const auto& p : ctx.config().passwords.static_list) passwords.push_back(p);
-      for (const auto& pw : passwords) {
+      for (const auto& [pw, how] : candidates(ctx)) {
         if (ctx.expired()) break;
         std::string plain;
         const DecryptResult r = decrypt_package(info, pkg, pw, ctx.limits().max_object_size, plain);
@@ -62,9 +62,6 @@ class Ole2EncryptedExtractor : public Extractor {
           detail += "; package cannot be decrypted (malformed or unsupported parameters)";
           break;
         }
-        const bool builtin = pw == kExcelDefaultPassword;
-        const std::string how = builtin ? "Excel's built-in default password VelvetSweatshop"
-                                        : "a configured static password";
         detail += "; decrypted with " + how;
         ChildSpec spec;
         spec.name = "decrypted" + (obj.extension().empty() ? std::string(".bin") : "." + obj.extension());
@@ -75,6 +72,33 @@ class Ole2EncryptedExtractor : public Extractor {
       }
     }
     ctx.add_finding(FindingType::encrypted_document, obj, detail);
+  }
+
+  // Passwords to try and how the report names each: Excel's own first (the
+  // malware favourite), then what the mail says, then the static list.
+  static std::vector<std::pair<std::string, std::string>> candidates(ScanContext& ctx) {
+    const PasswordSettings& ps = ctx.config().passwords;
+    std::vector<std::pair<std::string, std::string>> out;
+    auto seen = [&](const std::string& pw) {
+      for (const auto& c : out)
+        if (c.first == pw) return true;
+      return false;
+    };
+    out.emplace_back(std::string(office_crypto::kExcelDefaultPassword),
+                     "Excel's built-in default password VelvetSweatshop");
+    std::uint32_t mined = 0;
+    for (const PasswordCandidate& c : message_passwords(ctx)) {
+      const bool from_mail = c.rank < 3;
+      if ((from_mail && mined >= ps.max_document_candidates) || seen(c.password)) continue;
+      if (from_mail) {
+        ++mined;
+        out.emplace_back(c.password, "password " + (ps.show_in_reports ? c.password : mask_password(c.password)) +
+                                         " from " + c.source);
+      } else {
+        out.emplace_back(c.password, "a configured static password");
+      }
+    }
+    return out;
   }
 
   // FIB (MS-DOC 2.5.2): fEncrypted 0x0100, fObfuscated 0x8000 at offset 10.

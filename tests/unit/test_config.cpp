@@ -40,6 +40,7 @@ max_compression_ratio = 100
 malformed = "clean"
 [passwords]
 opened_archive_verdict = "clean"
+max_document_candidates = 2
 [actions]
 suspicious = "quarantine"
 [actions.findings]
@@ -53,6 +54,7 @@ paths = ["rules", "/abs/extra.yar"]
   EXPECT_DOUBLE_EQ(c.limits.max_compression_ratio, 100.0);
   EXPECT_EQ(c.baseline(FindingType::malformed), Verdict::clean);
   EXPECT_EQ(c.passwords.opened_archive_verdict, Verdict::clean);
+  EXPECT_EQ(c.passwords.max_document_candidates, 2u);
   EXPECT_EQ(c.actions.suspicious, Action::quarantine);
   EXPECT_EQ(c.actions.findings.at(FindingType::encrypted_archive), Action::hold);
   ASSERT_EQ(c.rules.paths.size(), 2u);

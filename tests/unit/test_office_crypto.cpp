@@ -6,6 +6,7 @@
 
 #include "emogate/scanner.h"
 #include "extract/office_crypto.h"
+#include "unit/mail_fixtures.h"
 #include "unit/ovba_builder.h"
 
 using namespace emogate;
@@ -179,4 +180,30 @@ TEST(OfficeCrypto, HostileEncryptionInfo) {
   std::string out;
   EXPECT_EQ(office_crypto::decrypt_package(info, big.second, "VelvetSweatshop", 1 << 20, out),
             office_crypto::DecryptResult::malformed);
+}
+
+// The password printed in the mail opens an encrypted document too; the
+// report says where it was found and masks it.
+TEST(OfficeCrypto, PasswordFromTheMailOpensTheDocument) {
+  const std::string doc = container(agile_encrypt(macro_payload(), "Kx7-pq2w"));
+  const std::string mail = emogate::test::make_mail(
+      "ご請求書", {{"text/plain; charset=UTF-8", "お世話になっております。\n文書のパスワード：Kx7-pq2w\n", ""},
+                   {"application/vnd.ms-word.document.macroEnabled.12", doc, "請求書.docm"}});
+  Scanner s{Config{}};
+  Report r = s.scan_message(mail);
+  const Finding* e = find(r, FindingType::encrypted_document);
+  ASSERT_NE(e, nullptr) << to_json(r);
+  EXPECT_NE(e->detail.find("decrypted with password Kx******"), std::string::npos) << e->detail;
+  EXPECT_NE(e->detail.find("text/plain part 1, line 2"), std::string::npos) << e->detail;
+  EXPECT_EQ(e->detail.find("Kx7-pq2w"), std::string::npos) << "masked";
+  const Finding* v = find(r, FindingType::vba_macro);
+  ASSERT_NE(v, nullptr) << to_json(r);
+  EXPECT_EQ(v->path, "請求書.docm/decrypted.docm");
+
+  // With no mined candidate allowed, the same mail leaves it locked.
+  Config none;
+  none.passwords.max_document_candidates = 0;
+  Report locked = Scanner{none}.scan_message(mail);
+  ASSERT_NE(find(locked, FindingType::encrypted_document), nullptr);
+  EXPECT_EQ(find(locked, FindingType::vba_macro), nullptr) << to_json(locked);
 }
