@@ -152,6 +152,25 @@ TEST(HostileArchives, TruncatedDirectoryAndTrailingData) {
   EXPECT_TRUE(has(headless, FindingType::malformed)) << to_json(headless);
 }
 
+// Bytes in front of a ZIP (a script stub, junk) do not hide its members:
+// the structure is reported and every member is still analysed, including
+// an encrypted one opened with the static list.
+TEST(HostileArchives, StubInFrontStillOpens) {
+  std::string z = make_zip({{"readme.txt", "see attached", ZIP_EM_NONE, ""},
+                            {"setup.exe", std::string("MZ\x90\x00", 4) + std::string(300, 'A'), ZIP_EM_NONE, ""},
+                            {"locked.txt", "quarterly", ZIP_EM_AES_256, "infected"}});
+  Scanner s(Config{});
+  Report r = s.scan_file("#!/bin/sh\nexit 0\n# junk junk junk\n" + z, "bundle.bin");
+  EXPECT_TRUE(has(r, FindingType::malformed, "bytes before the archive")) << to_json(r);
+  const Finding* exe = nullptr;
+  for (const auto& f : r.findings)
+    if (f.type == FindingType::dangerous_type) exe = &f;
+  ASSERT_NE(exe, nullptr) << to_json(r);
+  EXPECT_EQ(exe->path, "bundle.bin/setup.exe");
+  EXPECT_TRUE(has(r, FindingType::archive_decrypted, "locked.txt")) << to_json(r);
+  EXPECT_NE(object_named(r, "readme.txt"), nullptr);
+}
+
 TEST(HostileArchives, NestingStopsAtDepthLimit) {
   std::string z = make_zip({{"core.txt", "x", ZIP_EM_NONE, ""}});
   for (int i = 0; i < 20; ++i) z = make_zip({{"level" + std::to_string(i) + ".zip", z, ZIP_EM_NONE, ""}});
