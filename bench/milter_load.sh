@@ -60,8 +60,8 @@ pid_file = "$dir/emogate.pid"
 [quarantine]
 dir = "$dir/quarantine"
 [log]
+# The default logging (syslog); --foreground adds stderr for emogate.log.
 facility = "mail"
-json_path = "$dir/emogate.jsonl"
 CFG
     "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
     MILTER_PID=$!
