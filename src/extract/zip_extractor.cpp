@@ -2,11 +2,16 @@
 // (zip_directory.h) checks the structure first: overlapping entries (zip
 // bombs), truncated directories, data after the end record, hostile names.
 // libzip then streams each member into a child, so the engine's size, ratio
-// and time limits apply while inflating. Encrypted members (ZipCrypto,
+// and time limits apply while inflating. A plain member whose declared size
+// is within the memory and ratio limits is inflated whole by libdeflate
+// instead (two to three times zlib's speed, and a hardware CRC); anything
+// that disagrees with its declaration goes back to libzip's stream, which
+// enforces every limit as it goes. Encrypted members (ZipCrypto,
 // WinZip AES) are opened with passwords mined from the message text, each
 // candidate screened by the fast checks in zip_password.h before libzip
 // decrypts for real; members no candidate opens give encrypted_archive.
 // Trusted input: none.
+#include <libdeflate.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -195,6 +200,7 @@ class ZipExtractor : public Extractor {
                         "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
         return true;
       }
+      if (!e.encrypted() && inflate_whole(e, name, spec)) return true;
       ZipFile f;
       if (e.encrypted() && !libzip_can_decrypt(e, st)) {
         locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, unsupported encryption)");
@@ -229,6 +235,51 @@ class ZipExtractor : public Extractor {
                      zip_error_code_zip(zip_file_get_error(f.get())) == ZIP_ER_CRC;
       if (r == StreamResult::read_error && !ae2_crc)
         ctx.add_finding(FindingType::malformed, obj, "member \"" + name + "\": " + zip_file_strerror(f.get()));
+      return true;
+    }
+
+    // The fast path for a plain (stored or deflated) member: returns false,
+    // leaving `spec` untouched, whenever libzip's stream should decide.
+    bool inflate_whole(const zip::Entry& e, const std::string& name, ChildSpec& spec) {
+      const Limits& lim = ctx.limits();
+      const std::uint16_t method = e.real_method();
+      if ((method != 0 && method != 8) || e.data_offset == 0 || e.data_offset > bytes.size() ||
+          e.compressed_size > bytes.size() - e.data_offset)
+        return false;
+      const std::uint64_t declared = e.uncompressed_size;
+      if (declared > lim.max_object_memory || declared > lim.max_object_size) return false;
+      if (method == 8 && declared > lim.ratio_floor_bytes &&
+          static_cast<double>(declared) > static_cast<double>(e.compressed_size) * lim.max_compression_ratio)
+        return false;
+      const std::string_view in = bytes.substr(e.data_offset, e.compressed_size);
+      std::unique_ptr<char[]> out;
+      std::string_view plain;
+      if (method == 0) {
+        if (declared != in.size()) return false;
+        plain = in;
+      } else {
+        thread_local std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> dec(
+            libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+        if (!dec) return false;
+        out = std::make_unique<char[]>(std::max<std::uint64_t>(declared, 1));
+        std::size_t got = 0;
+        if (libdeflate_deflate_decompress(dec.get(), in.data(), in.size(), out.get(), declared, &got) !=
+                LIBDEFLATE_SUCCESS ||
+            got != declared)
+          return false;
+        plain = std::string_view(out.get(), got);
+      }
+      const bool crc_ok = libdeflate_crc32(0, plain.data(), plain.size()) == e.crc;
+      std::size_t pos = 0;
+      StreamResult r = stream_child(ctx, obj, std::move(spec), [&](char* buf, std::size_t cap) -> long long {
+        const std::size_t n = std::min(cap, plain.size() - pos);
+        std::memcpy(buf, plain.data() + pos, n);
+        pos += n;
+        return static_cast<long long>(n);
+      });
+      // As libzip does: every byte is analysed, and the mismatch is reported.
+      if (!crc_ok && r == StreamResult::complete)
+        ctx.add_finding(FindingType::malformed, obj, "member \"" + name + "\": CRC error");
       return true;
     }
 

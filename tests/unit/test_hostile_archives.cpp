@@ -190,3 +190,47 @@ TEST(HostileArchives, LargeMemberSpillsAndIsStillAnalysed) {
   EXPECT_FALSE(o->truncated);
   EXPECT_TRUE(has(r, FindingType::dangerous_type)) << to_json(r);
 }
+
+namespace {
+// Patches the first member's CRC or uncompressed size in both its local
+// header and its central directory entry.
+std::string patch_first_member(std::string z, std::size_t local_field, std::size_t central_field, std::uint32_t v) {
+  auto put = [&](std::size_t at) {
+    for (int i = 0; i < 4; ++i) z[at + i] = static_cast<char>(v >> (8 * i));
+  };
+  put(z.find("PK\x03\x04") + local_field);
+  put(z.find("PK\x01\x02") + central_field);
+  return z;
+}
+}  // namespace
+
+// Plain members are inflated whole (libdeflate) when their declaration is
+// sane; a wrong CRC is still analysed and reported, a size that lies goes
+// back to libzip's streaming path, and either way the content is seen.
+TEST(HostileArchives, PlainMembersAndTheirDeclarations) {
+  const std::string exe = std::string("MZ\x90\x00", 4) + std::string(5000, 'A');
+  Scanner s(Config{});
+  for (bool store : {true, false}) {
+    std::string z = make_zip({{"setup.exe", exe, ZIP_EM_NONE, "", store}});
+    SCOPED_TRACE(store ? "stored" : "deflated");
+    Report good = s.scan_file(z, "a.zip");
+    EXPECT_FALSE(has(good, FindingType::malformed)) << to_json(good);
+    const ObjectSummary* m = object_named(good, "setup.exe");
+    ASSERT_NE(m, nullptr) << to_json(good);
+    EXPECT_EQ(m->size, exe.size());
+    EXPECT_TRUE(has(good, FindingType::dangerous_type));
+
+    Report bad_crc = s.scan_file(patch_first_member(z, 14, 16, 0x12345678), "a.zip");
+    EXPECT_TRUE(has(bad_crc, FindingType::malformed, "CRC error")) << to_json(bad_crc);
+    EXPECT_TRUE(has(bad_crc, FindingType::dangerous_type)) << to_json(bad_crc);
+
+    // Declared 100 bytes: the whole member is still read and analysed.
+    Report short_size = s.scan_file(patch_first_member(z, 22, 24, 100), "a.zip");
+    EXPECT_TRUE(has(short_size, FindingType::dangerous_type)) << to_json(short_size);
+    const ObjectSummary* all = object_named(short_size, "setup.exe");
+    if (!store) {
+      ASSERT_NE(all, nullptr) << to_json(short_size);
+      EXPECT_EQ(all->size, exe.size());
+    }
+  }
+}
