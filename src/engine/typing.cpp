@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/text_util.h"
+
 namespace emogate {
 
 namespace {
@@ -73,9 +75,7 @@ bool looks_like_email(std::string_view b) {
     for (char c : line.substr(0, colon))
       if (c <= ' ' || c > '~') return false;
     ++fields;
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string name = ascii_lower(line.substr(0, colon));
     for (std::string_view f : {"from", "received", "return-path", "message-id", "mime-version", "delivered-to"})
       if (name == f) mail_field = true;
   }
@@ -163,7 +163,7 @@ std::string signature_type(std::string_view b) {
       starts(b, "GIF89a") || (starts(b, "RIFF") && starts(b, "WEBP", 8)) || starts(b, "II*\x00") ||
       starts(b, "MM\x00*"))
     return "image";
-  // A ZIP with bytes in front (junk, or a script stub) still opens in every
+  // A ZIP with bytes in front (junk, or a script) still opens in every
   // unzip tool, so it must open here: look for the end record at the tail.
   constexpr std::size_t kEocdWindow = 65535 + 22;
   std::string_view tail = b.substr(b.size() > kEocdWindow ? b.size() - kEocdWindow : 0);
@@ -229,13 +229,14 @@ TypeInfo identify(std::string_view bytes) {
   // engine acts on: the formats we parse or flag have signatures above, and
   // HTML and saved messages are recognised here.
   info.mime = magic_of(bytes, true, false);
+  const bool html = looks_like_html(bytes);
   if (info.mime.starts_with("text/")) {
-    if (looks_like_html(bytes)) info.mime = "text/html";
+    if (html) info.mime = "text/html";
     else if (looks_like_email(bytes)) info.mime = "message/rfc822";
   }
   const std::string& m = info.mime;
   if (bytes.empty()) info.type = "empty";
-  else if (m == "text/html" || looks_like_html(bytes)) info.type = "html";
+  else if (html) info.type = "html";
   else if (m == "message/rfc822" || m == "message/news") info.type = "email";
   else if (m.starts_with("text/") || m == "application/json" || m == "application/javascript")
     info.type = "text";

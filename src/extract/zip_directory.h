@@ -42,7 +42,7 @@ struct Directory {
   std::vector<Entry> entries;
   bool found = false;             // an end record was found
   std::uint64_t declared_entries = 0;
-  std::uint64_t prefix = 0;       // bytes before the archive (SFX stub, junk)
+  std::uint64_t prefix = 0;       // bytes before the archive (self-extractor code, junk)
   std::uint64_t trailing = 0;     // bytes after the end record and its comment
   bool truncated = false;         // directory ended before its declared entries
   bool capped = false;            // more entries than the caller allows

@@ -114,10 +114,10 @@ class ZipExtractor : public Extractor {
 
     zip_error_t err;
     zip_error_init(&err);
-    // A ZIP behind a stub (self-extractor, a polyglot image or script) opens
-    // in every unzip tool; libzip wants the archive to start at offset 0, so
-    // it gets the bytes from where the archive begins. Our directory's
-    // offsets stay absolute in `bytes`.
+    // A ZIP with bytes in front of it (junk, a script) opens in every unzip
+    // tool; libzip wants the archive to start at offset 0, so it gets the
+    // bytes from where the archive begins. Our directory's offsets stay
+    // absolute in `bytes`.
     const std::uint64_t start = std::min<std::uint64_t>(dir.prefix, bytes.size());
     zip_source_t* src = zip_source_buffer_create(bytes.data() + start, bytes.size() - start, 0, &err);
     if (!src) {
