@@ -865,6 +865,31 @@ std::string xor_records(std::string_view s, std::size_t after, std::string_view 
   return out;
 }
 
+// [MS-XLS] 2.4.326 Theme (0x0896): FrtHeader (12 bytes), dwThemeVersion
+// (4), then the package; longer ones continue in ContinueFrt12 records
+// (0x087F, FrtHeader then data). Empty when the stream has no THEME record
+// with a package.
+std::string theme_package(std::string_view s) {
+  std::string out;
+  bool in_theme = false;
+  for (std::size_t pos = 0; pos + 4 <= s.size();) {
+    const std::uint16_t type = le16(s, pos);
+    const std::size_t len = le16(s, pos + 2);
+    if (len > s.size() - pos - 4) break;
+    const std::string_view body = s.substr(pos + 4, len);
+    pos += 4 + len;
+    if (type == 0x0896 && out.empty() && body.size() > 16) {
+      out.assign(body.substr(16));
+      in_theme = true;
+    } else if (in_theme && type == 0x087F && body.size() >= 12) {
+      out.append(body.substr(12));
+    } else if (in_theme) {
+      break;
+    }
+  }
+  return out;
+}
+
 BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits,
                             const std::function<bool()>& expired) {
   BiffResult res;

@@ -60,6 +60,10 @@ struct BiffResult {
 BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits = {},
                             const std::function<bool()>& expired = {});
 
+// The theme package (a ZIP) of a workbook's THEME record, put back together
+// from its ContinueFrt12 records; empty when there is none.
+std::string theme_package(std::string_view stream);
+
 // ---- building blocks, exposed for tests and fuzzing ----
 
 // Decodes one parsed formula (Rgce) to Excel-like infix text, e.g.

@@ -3,11 +3,15 @@
 // "Macros/VBA/Module1"), so YARA and the other modules see it. Packaged
 // files (\x01Ole10Native streams, the OLE1 "Package" object Office uses to
 // embed any file) are unwrapped into a child of their own with
-// `embedded_file`. PowerPoint 97-2003 keeps its VBA project and embedded
-// OLE objects as (usually zlib-compressed) storages inside the "PowerPoint
-// Document" stream (ExOleObjStg records, MS-PPT 2.10.34): each becomes an
-// "ole2" child, so the VBA extractor finds the macros there. Damage found on the way (broken chains, truncation,
-// loops) becomes one `malformed` finding.
+// `embedded_file` (and `malformed` when the package's size field lies).
+// PowerPoint 97-2003 keeps its VBA project and embedded OLE objects as
+// (usually zlib-compressed) storages inside the "PowerPoint Document"
+// stream (ExOleObjStg records, MS-PPT 2.10.34): each becomes an "ole2"
+// child, so the VBA extractor finds the macros there. ZIP packages inside a
+// stream (the theme Office 2007+ writes into Workbook, 1Table and
+// PowerPoint Document) become children of their own; the stream stays a
+// binary record stream. Damage found on the way (broken chains,
+// truncation, loops) becomes one `malformed` finding.
 // Input trusted: none. The reader bounds every chain; reads here are capped
 // by max_object_size and the engine's byte budget.
 #include <zlib.h>
@@ -18,7 +22,12 @@
 
 #include "engine/context.h"
 #include "engine/module.h"
+#include "detect/office_util.h"
+#include "detect/xlm_biff.h"
+#include "engine/typing.h"
 #include "extract/ole2_reader.h"
+#include "extract/rtf_objects.h"
+#include "extract/zip_directory.h"
 
 namespace emogate {
 
@@ -29,38 +38,9 @@ std::uint32_t le32(std::string_view b, std::size_t off) {
          static_cast<std::uint8_t>(b[off + 2]) << 16 | static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[off + 3])) << 24;
 }
 
-// Reads a NUL-terminated ANSI string at pos (bounded); false when absent.
-bool cstring(std::string_view b, std::size_t& pos, std::string& out) {
-  std::size_t end = b.find('\0', pos);
-  if (end == std::string_view::npos || end - pos > 1024) return false;
-  out.assign(b.substr(pos, end - pos));
-  pos = end + 1;
-  return true;
-}
-
-struct Packaged {
-  std::string label, source_path;
-  std::string_view data;
-};
-
-// OLE1 Package in \x01Ole10Native: size, type 2, label, source path,
-// two reserved words, temp path, data size, data.
-bool parse_ole10native(std::string_view s, Packaged& out) {
-  std::size_t pos = 4 + 2;
-  if (s.size() < pos) return false;
-  std::string temp;
-  if (!cstring(s, pos, out.label) || !cstring(s, pos, out.source_path)) return false;
-  pos += 4;  // reserved words
-  if (pos + 4 > s.size()) return false;
-  pos += 4;  // length of the temp path (which follows, NUL-terminated)
-  if (!cstring(s, pos, temp) || pos + 4 > s.size()) return false;
-  std::uint32_t n = le32(s, pos);
-  pos += 4;
-  if (n > s.size() - pos) return false;
-  out.data = s.substr(pos, n);
-  if (out.source_path.empty()) out.source_path = temp;
-  return true;
-}
+// PowerPoint writes a theme package per master; more than this many ZIPs
+// in one stream are left in the stream's bytes.
+constexpr int kMaxStreamPackages = 16;
 
 std::string base_name(const std::string& path) {
   std::size_t slash = path.find_last_of("\\/");
@@ -84,25 +64,36 @@ class Ole2Extractor : public Extractor {
     for (const auto& e : file.entries()) {
       if (e.type != ole2::EntryType::stream || e.size == 0) continue;
       if (ctx.expired() || !ctx.can_add_child(obj)) break;
-      // Streams we parse further are read whole; the rest go straight into
-      // the child's writer, a run of sectors at a time.
-      const bool parse = e.name == "\x01Ole10Native" || e.path == "PowerPoint Document";
-      std::string problem, bytes;
       ChildSpec spec;
       spec.name = e.path;
       spec.provenance = "OLE2 stream";
-      ChildWriter w = ctx.begin_child(obj, std::move(spec));
-      file.read_stream(e, ctx.limits().max_object_size,
-                       [&](std::string_view piece) {
-                         if (parse) bytes.append(piece);
-                         return w.write(piece) || parse;
-                       },
-                       &problem);
-      // A stop by a limit is already reported by the engine.
-      if (!problem.empty() && !w.stopped() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
-      ctx.commit(std::move(w));
+      std::string problem;
+      const bool parse = e.name == "\x01Ole10Native" || e.path == "PowerPoint Document";
+      if (!parse && e.size > ctx.limits().max_object_memory) {
+        // Large streams go straight into the child's writer, a run of
+        // sectors at a time.
+        ChildWriter w = ctx.begin_child(obj, std::move(spec));
+        file.read_stream(e, ctx.limits().max_object_size, [&](std::string_view piece) { return w.write(piece); },
+                         &problem);
+        // A stop by a limit is already reported by the engine.
+        if (!problem.empty() && !w.stopped() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+        ctx.commit(std::move(w));
+        continue;
+      }
+      std::string bytes = file.read_stream(e, ctx.limits().max_object_size, &problem);
+      if (!problem.empty() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+      // A ZIP inside a document stream (Office 2007+ keeps its theme
+      // package in Workbook, 1Table and PowerPoint Document) is part of the
+      // document, not an archive behind a stub: the stream is typed as the
+      // binary record stream it is, and the package is scanned on its own.
+      const std::string sig = signature_type(bytes);
+      if ((sig == "zip" || sig == "ooxml") && !bytes.starts_with("PK")) {
+        spec.type = "binary";
+        embedded_packages(obj, e, bytes, ctx);
+      }
       if (e.name == "\x01Ole10Native") unwrap_package(obj, e, bytes, ctx);
       if (e.path == "PowerPoint Document") ppt_storages(obj, bytes, ctx, problems);
+      ctx.add_child(obj, std::move(spec), Blob::from_string(std::move(bytes)));
     }
     if (!problems.empty()) {
       std::string d = "OLE2 v" + std::to_string(file.major_version()) + ": ";
@@ -164,18 +155,62 @@ class Ole2Extractor : public Extractor {
     return rc == Z_STREAM_END || rc == Z_OK || z.total_out >= expected;
   }
 
+  // The ZIP packages inside a document stream, each a child named after the
+  // stream. BIFF splits a THEME record's package over ContinueFrt12 records,
+  // so a workbook's theme is reassembled first; elsewhere each package is
+  // found from its end record backwards (PowerPoint keeps one per master).
+  // A package that cannot be cut out cleanly stays inside the stream's
+  // bytes, which YARA still sees.
+  void embedded_packages(const Object& obj, const ole2::Entry& e, std::string_view stream,
+                         ScanContext& ctx) const {
+    auto add = [&](std::string name, std::string_view zip, std::string how) {
+      if (!ctx.can_add_child(obj)) return;
+      ChildSpec spec;
+      spec.name = e.path + "/" + name;
+      spec.provenance = "ZIP package embedded in the " + e.path + " stream" + how;
+      ctx.add_child(obj, std::move(spec), zip);
+    };
+    const std::string lower = office::lower_ascii(e.path);
+    if (lower == "workbook" || lower == "book") {
+      const std::string theme = xlm::theme_package(stream);
+      if (!theme.empty()) {
+        add("theme.zip", theme, " (THEME record)");
+        return;
+      }
+    }
+    std::string_view rest = stream;
+    for (int n = 1; n <= kMaxStreamPackages && !rest.empty(); ++n) {
+      const zip::Directory dir = zip::read_directory(rest, ctx.limits().max_objects);
+      if (!dir.found || !dir.problems.empty() || dir.prefix >= rest.size()) return;
+      const std::string_view zip = rest.substr(dir.prefix, rest.size() - dir.prefix - dir.trailing);
+      if (!zip.starts_with("PK\x03\x04")) return;
+      add("package" + std::to_string(n) + ".zip", zip, "");
+      rest = rest.substr(0, dir.prefix);
+    }
+  }
+
+  // \x01Ole10Native: a 4-byte total size (not trusted), then the OLE1
+  // Package (rtf_objects.h, shared with RTF objects). A data size larger
+  // than the stream is reported; what the stream holds is still unwrapped.
   void unwrap_package(const Object& obj, const ole2::Entry& e, std::string_view stream,
                       ScanContext& ctx) const {
-    Packaged p;
-    if (!parse_ole10native(stream, p)) return;
-    std::string name = base_name(p.source_path.empty() ? p.label : p.source_path);
+    if (stream.size() < 4) return;
+    const rtf::Package p = rtf::parse_package(stream.substr(4));
+    if (!p.ok) return;
+    const std::string source = p.source_path.empty() ? p.temp_path : p.source_path;
+    std::string name = base_name(source.empty() ? p.label : source);
     ctx.add_finding(FindingType::embedded_file, obj,
                     "OLE Package object " + e.path + " embeds '" + name + "' (" +
-                        std::to_string(p.data.size()) + " bytes, source path '" + p.source_path + "')");
+                        std::to_string(p.data.size()) + " bytes, source path '" + source + "')");
+    if (p.truncated)
+      ctx.add_finding(FindingType::malformed, obj,
+                      "OLE Package object " + e.path + " declares " + std::to_string(p.declared_size) +
+                          " bytes of data but holds " + std::to_string(p.data.size()));
     if (!ctx.can_add_child(obj)) return;
     ChildSpec spec;
     spec.name = name.empty() ? "package.bin" : name;
     spec.provenance = "OLE Package payload of " + e.path;
+    spec.declared_size = p.declared_size;
     ctx.add_child(obj, spec, p.data);
   }
 };

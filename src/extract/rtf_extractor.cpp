@@ -50,6 +50,9 @@ class RtfExtractor : public Extractor {
         }
         continue;
       }
+      if (ole.native_truncated)
+        ctx.add_finding(FindingType::malformed, obj,
+                        "RTF \\objdata #" + std::to_string(n) + ": OLE1 native data size larger than the object");
       if (ole.native.empty()) continue;
       if (ole.class_name == "Package") {
         auto pkg = rtf::parse_package(ole.native);
@@ -60,6 +63,11 @@ class RtfExtractor : public Extractor {
           ctx.add_finding(FindingType::embedded_file, obj,
                           "RTF OLE Package '" + spec.name + "' (source path " + pkg.source_path +
                               ", " + std::to_string(pkg.data.size()) + " bytes)");
+          if (pkg.truncated)
+            ctx.add_finding(FindingType::malformed, obj,
+                            "RTF OLE Package '" + spec.name + "' declares " + std::to_string(pkg.declared_size) +
+                                " bytes of data but holds " + std::to_string(pkg.data.size()));
+          spec.declared_size = pkg.declared_size;
           ctx.add_child(obj, std::move(spec), pkg.data);
           continue;
         }

@@ -142,6 +142,7 @@ Ole1Object parse_ole1(std::string_view data) {
   }
   if (o.format == 2) {
     std::uint32_t size = r.u32();
+    o.native_truncated = r.ok() && size > r.left();
     o.native = r.bytes(std::min<std::size_t>(size, r.left()));
   }
   o.ok = r.ok();
@@ -156,9 +157,10 @@ Package parse_package(std::string_view native) {
   p.source_path = cstring(r);
   r.skip(8);  // reserved and type (file), then the temp path's length
   p.temp_path = cstring(r);
-  std::uint32_t size = r.u32();
+  p.declared_size = r.u32();
   if (!r.ok()) return p;
-  p.data = r.bytes(std::min<std::size_t>(size, r.left()));
+  p.truncated = p.declared_size > r.left();
+  p.data = r.bytes(std::min<std::size_t>(p.declared_size, r.left()));
   p.ok = true;
   return p;
 }

@@ -25,15 +25,21 @@ struct Ole1Object {
   std::uint32_t format = 0;  // 1 linked, 2 embedded, 5 static
   std::string class_name, topic, item;
   std::string_view native;  // NativeData (view into the objdata bytes)
+  bool native_truncated = false;  // its size field is larger than what follows
 };
 Ole1Object parse_ole1(std::string_view data);
 
 struct Package {
   bool ok = false;
   std::string label, source_path, temp_path;
-  std::string_view data;
+  std::string_view data;           // what the native data holds, at most declared_size
+  std::uint32_t declared_size = 0;  // the data-size field
+  bool truncated = false;           // declared_size is larger than what follows
 };
-// OLE1 "Package" native data: a file carried inside the document.
+// OLE1 "Package" native data: a file carried inside the document. Shared by
+// RTF \objdata objects and OLE2 \x01Ole10Native streams (whose 4-byte size
+// prefix the caller strips). A data size larger than the bytes present is
+// reported through `truncated`; `data` then holds what there is.
 Package parse_package(std::string_view native);
 
 // URLs of HYPERLINK and INCLUDEPICTURE field instructions.

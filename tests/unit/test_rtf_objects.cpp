@@ -96,6 +96,19 @@ TEST(RtfExtractor, PackageBecomesNamedChildAndDangerousType) {
   EXPECT_EQ(rep.verdict, Verdict::malicious);
 }
 
+TEST(RtfExtractor, PackageWithLyingSizeIsChildAndMalformed) {
+  std::string pkg = package("evil.hta", "C:\\t\\evil.hta", "<hta:application id=x>");
+  pkg.replace(pkg.size() - 22 - 4, 4, u32(1000000));  // data size far beyond the object
+  std::string doc = "{\\rtf1{\\object{\\*\\objdata " + hex(ole1("Package", pkg)) + "}}}";
+  auto rep = Scanner(Config{}).scan_file(doc, "doc.rtf");
+  const Finding* f = nullptr;
+  ASSERT_TRUE(has_finding(rep, FindingType::malformed, "declares 1000000 bytes", &f)) << to_json(rep);
+  const auto* o = find_object(rep, "doc.rtf/evil.hta");
+  ASSERT_NE(o, nullptr) << to_json(rep);
+  EXPECT_EQ(o->size, 22u);
+  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, "hta")) << to_json(rep);
+}
+
 TEST(RtfExtractor, EquationObjectIsMalicious) {
   std::string doc = "{\\rtf1{\\object{\\*\\objdata " + hex(ole1("Equation.3", "\x1c\x00\x00\x00")) + "}}}";
   auto rep = Scanner(Config{}).scan_file(doc, "eq.rtf");
