@@ -347,7 +347,11 @@ void check_declared_vba(const Package& pkg, const Object& obj, ScanContext& ctx)
   xml::Tag t;
   while (sc.next(t)) {
     if (t.closing || t.name != "Override") continue;
-    if (office::lower_ascii(t.attr("ContentType")).find("vbaproject") == std::string::npos) continue;
+    // vbaProjectSignature, ...SignatureAgile, ...SignatureV3: a PKCS#7
+    // signature over the project, not a project.
+    const std::string type = office::lower_ascii(t.attr("ContentType"));
+    if (type.find("vbaproject") == std::string::npos || type.find("vbaprojectsignature") != std::string::npos)
+      continue;
     std::string part = xml::unescape(t.attr("PartName"));
     if (!part.empty() && part[0] == '/') part.erase(0, 1);
     auto head = pkg.read(part, 8);

@@ -142,4 +142,13 @@ class VbaProjectBuilder {
   }
 };
 
+// A vbaProject.bin (OOXML's VBA part): one module in a "VBA" storage.
+inline std::string vba_project_bin(std::string module, std::string source) {
+  VbaProjectBuilder p;
+  p.add(std::move(module), std::move(source));
+  Ole2Builder b(3);
+  p.add_to(b, "VBA");
+  return b.build();
+}
+
 }  // namespace emogate::test

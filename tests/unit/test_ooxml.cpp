@@ -7,6 +7,7 @@
 #include "detect/xml_scan.h"
 #include "emogate/scanner.h"
 #include "office_fixtures.h"
+#include "ovba_builder.h"
 
 using namespace emogate;
 using namespace emogate::test;
@@ -173,6 +174,30 @@ TEST(Ooxml, DeclaredVbaProjectThatIsMissingIsReported) {
   auto garbage = Scanner(Config{}).scan_file(
       zip_bytes({{"[Content_Types].xml", types}, {"word/vbaProject.bin", "not an OLE file"}}), "g.docm");
   EXPECT_TRUE(has_finding(garbage, FindingType::vba_macro, "not an OLE2 file")) << to_json(garbage);
+}
+
+// A signed project: the signature parts (PKCS#7, not OLE2) are declared next
+// to the project and must not count as a second project.
+TEST(Ooxml, VbaSignaturePartsAreNotProjects) {
+  const std::string project = vba_project_bin("Module1", "Sub Hello()\r\nMsgBox \"hi\"\r\nEnd Sub\r\n");
+  const std::string pkcs7 = std::string("\x30\x82\x05\x10\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x02", 15) +
+                            std::string(1300, '\x11');
+  for (const std::string dir : {"xl", "word", "ppt"}) {
+    std::string types =
+        R"(<Types><Override PartName="/)" + dir + R"(/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>)"
+        R"(<Override PartName="/)" + dir + R"(/vbaProjectSignature.bin" ContentType="application/vnd.ms-office.vbaProjectSignature"/>)"
+        R"(<Override PartName="/)" + dir + R"(/vbaProjectSignatureAgile.bin" ContentType="application/vnd.ms-office.vbaProjectSignatureAgile"/>)"
+        R"(<Override PartName="/)" + dir + R"(/vbaProjectSignatureV3.bin" ContentType="application/vnd.ms-office.vbaProjectSignatureV3"/></Types>)";
+    auto rep = Scanner(Config{}).scan_file(
+        zip_bytes({{"[Content_Types].xml", types}, {"_rels/.rels", "<Relationships/>"},
+                   {dir + "/vbaProject.bin", project}, {dir + "/vbaProjectSignature.bin", pkcs7},
+                   {dir + "/vbaProjectSignatureAgile.bin", pkcs7}, {dir + "/vbaProjectSignatureV3.bin", pkcs7}}),
+        "signed.xlsm");
+    int macros = 0;
+    for (const auto& f : rep.findings) macros += f.type == FindingType::vba_macro;
+    EXPECT_EQ(macros, 1) << to_json(rep);
+    EXPECT_FALSE(has_finding(rep, FindingType::vba_macro, "not an OLE2 file")) << to_json(rep);
+  }
 }
 
 TEST(Ooxml, UncPictureIsRemoteButHttpPictureAndWorkbookLinkAreNot) {

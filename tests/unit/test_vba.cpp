@@ -361,11 +361,8 @@ TEST(VbaScan, HostileDirIsBounded) {
 TEST(VbaScan, DocmWithAutoOpenShellIsMalicious) {
   // A .docm built in code: the zip extractor hands word/vbaProject.bin back
   // to the engine as an "ole2" object.
-  VbaProjectBuilder p;
-  p.add("NewMacros", "Sub AutoOpen()\r\n  Shell \"powershell -w hidden -c iex\"\r\nEnd Sub\r\n");
-  Ole2Builder b(3);
-  p.add_to(b, "VBA");
-  const std::string bin = b.build();
+  const std::string bin =
+      emogate::test::vba_project_bin("NewMacros", "Sub AutoOpen()\r\n  Shell \"powershell -w hidden -c iex\"\r\nEnd Sub\r\n");
   const std::string types =
       "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
       "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/>"
