@@ -1,8 +1,11 @@
 // libFuzzer target: the OLE2 reader, every stream, VBA project discovery and
-// reading (dir stream, module sources, p-code comparison) and the
-// EncryptionInfo parser, on arbitrary bytes.
+// reading (dir stream, module sources, p-code comparison), the
+// EncryptionInfo parser and PowerPoint's encryption records, on arbitrary
+// bytes.
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "extract/office_crypto.h"
@@ -19,6 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     f.children(&e);
   }
   for (const auto& where : ovba::find_projects(f)) ovba::read_project(f, where, 1 << 20);
+  if (const auto* ppt = f.find("PowerPoint Document")) {
+    const auto* user = f.find("Current User");
+    office_crypto::ppt_encryption(user ? f.read_stream(*user, 4096) : std::string(), f.read_stream(*ppt, 1 << 20));
+  }
+  // The same records straight from the input (a Current User atom first).
+  office_crypto::ppt_encryption(bytes.substr(0, std::min<std::size_t>(bytes.size(), 64)), bytes);
   if (const auto* info = f.find("EncryptionInfo")) {
     const auto parsed = office_crypto::parse_encryption_info(f.read_stream(*info, 1 << 16));
     office_crypto::describe(parsed);

@@ -26,6 +26,11 @@ struct Limits {
   std::uint32_t scan_timeout_ms = 30000;              // wall time per message
   std::uint64_t max_mime_parts = 1000;
   int max_mime_depth = 20;
+  // Password key derivation: hash rounds per message for all tries together
+  // (Office spinCount steps, ZIP AES PBKDF2 iterations), and the highest
+  // Office spinCount tried at all (Office writes 100,000).
+  std::uint64_t max_kdf_rounds = 2000000;
+  std::uint32_t max_spin_count = 500000;
   std::string temp_dir = "/tmp";
 };
 

@@ -222,6 +222,8 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("scan_timeout_ms", l.scan_timeout_ms, 100, 3600 * 1000);
     s.get_uint("max_mime_parts", l.max_mime_parts, 1, 100000);
     s.get_uint("max_mime_depth", l.max_mime_depth, 1, 200);
+    s.get_uint("max_kdf_rounds", l.max_kdf_rounds, 0, 1000000000);
+    s.get_uint("max_spin_count", l.max_spin_count, 0, 10000000);
     s.get_path("temp_dir", l.temp_dir);
     s.finish();
   }

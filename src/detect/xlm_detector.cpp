@@ -1,8 +1,9 @@
 // Runs the BIFF walker on a workbook stream (or the SYLK reader on a .slk
 // text file) and reports: `xlm_macro` for
 // macro sheets (via xlm_report), `encrypted_document` for FILEPASS (and, when
-// Excel's default password opened it, the decrypted stream as a child so YARA
-// sees the plaintext), `malformed` for broken record structure.
+// Excel's default password opened it, a clean, informational one and the
+// decrypted stream as a child so YARA sees the plaintext), `malformed` for
+// broken record structure.
 // Input trusted: none.
 #include "detect/office_util.h"
 #include "detect/xlm_report.h"
@@ -41,10 +42,13 @@ void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
                          std::string(xlm::encryption_name(res.encryption)) + ")";
     detail += res.decrypted ? "; opened with Excel's built-in default password, content analysed"
                             : "; password unknown, content not analysed";
-    ctx.add_finding(FindingType::encrypted_document, book, detail);
+    // Opened with the default password: informational, what is inside decides.
+    ctx.add_finding(FindingType::encrypted_document, book, detail,
+                    res.decrypted ? std::optional<Verdict>(Verdict::clean) : std::nullopt);
     if (res.decrypted && ctx.can_add_child(obj)) {
       ChildSpec spec;
       spec.name = "decrypted";
+      spec.type = "binary";  // a BIFF record stream (its theme ZIP is not an archive)
       spec.from_encrypted = true;
       spec.provenance = "Workbook stream decrypted with Excel's default password";
       ctx.add_child(obj, std::move(spec), std::string_view(res.decrypted_stream));

@@ -17,6 +17,7 @@
 #include "emogate/config.h"
 #include "emogate/report.h"
 #include "emogate/scanner.h"
+#include "extract/kdf_budget.h"
 #include "object.h"
 #include "services.h"
 
@@ -114,6 +115,10 @@ class ScanContext {
   void add_child(const Object& parent, ChildSpec spec, std::string_view bytes);
   void add_child(const Object& parent, ChildSpec spec, Blob bytes);
 
+  // Password key-derivation work left for this message ([limits]
+  // max_kdf_rounds, extract/kdf_budget.h).
+  KdfBudget& kdf_budget() { return kdf_budget_; }
+
   // Per-scan scratch state shared between modules (password candidates,
   // per-thread scanners...). Created on first use.
   template <class T>
@@ -154,6 +159,7 @@ class ScanContext {
   std::unordered_map<std::string, bool> limits_reported_;
   std::unordered_map<std::string, bool> urls_seen_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> scratch_;
+  KdfBudget kdf_budget_{cfg_.limits.max_kdf_rounds};
 };
 
 }  // namespace emogate

@@ -1,6 +1,7 @@
-// MS-OFFCRYPTO standard and agile encryption (see office_crypto.h).
-// Input trusted: none. Written from MS-OFFCRYPTO 2.3.4.5-2.3.4.15 and
-// ECMA-376 Part 2; OpenSSL does the hashing and AES.
+// MS-OFFCRYPTO standard and agile encryption, and the [MS-PPT] records that
+// locate a presentation's encryption (see office_crypto.h).
+// Input trusted: none. Written from MS-OFFCRYPTO 2.3.4.5-2.3.4.15, [MS-PPT]
+// 2.3.7 and ECMA-376 Part 2; OpenSSL does the hashing and AES.
 #include "extract/office_crypto.h"
 
 #include <openssl/evp.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+
+#include "detect/office_util.h"
 
 namespace emogate::office_crypto {
 namespace {
@@ -180,7 +183,7 @@ DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::st
       info.verifier_hash.size() < 32)
     return DecryptResult::unsupported;
   const EVP_MD* sha1 = EVP_sha1();
-  const std::string h = digest(sha1, iterate_hash(sha1, info.salt, utf16le(password), 50000), le32(0));
+  const std::string h = digest(sha1, iterate_hash(sha1, info.salt, utf16le(password), kStandardSpinCount), le32(0));
   std::string b1(64, '\x36'), b2(64, '\x5c');
   for (std::size_t i = 0; i < h.size(); ++i) {
     b1[i] ^= h[i];
@@ -209,7 +212,7 @@ DecryptResult agile(const EncryptionInfo& info, std::string_view pkg, std::strin
   if (!pw_md || !data_md || !aes(pw_key, true) || !aes(data_key, true) || info.data_block != 16 ||
       info.pw_salt.empty() || info.data_salt.empty())
     return DecryptResult::unsupported;
-  if (info.spin_count > kMaxSpinCount) return DecryptResult::unsupported;
+  if (info.spin_count > kFormatMaxSpinCount) return DecryptResult::unsupported;
   const std::string hn = iterate_hash(pw_md, info.pw_salt, utf16le(password), info.spin_count);
   auto key_for = [&](const char* block) {
     return fit(digest(pw_md, hn, std::string_view(block, 8)), pw_key, '\x36');
@@ -335,6 +338,83 @@ EncryptionInfo parse_encryption_info(std::string_view s) {
   return info;
 }
 
+namespace {
+
+// [MS-PPT] record header: recVer/recInstance (2), recType (2), recLen (4).
+struct PptRecord {
+  std::uint16_t type = 0;
+  std::string_view body;
+};
+bool ppt_record(std::string_view doc, std::uint64_t off, PptRecord& out) {
+  if (off > doc.size() || doc.size() - off < 8) return false;
+  out.type = office::le16(doc, off + 2);
+  const std::uint32_t len = rd32(doc, off + 4);
+  if (len > doc.size() - off - 8) return false;
+  out.body = doc.substr(off + 8, len);
+  return true;
+}
+
+constexpr std::uint16_t kCurrentUserAtom = 0x0FF6, kUserEditAtom = 0x0FF5,
+                        kPersistDirectoryAtom = 0x1772, kCryptSession10Container = 0x2F14;
+constexpr std::uint32_t kEncryptedToken = 0xF3D1C4DF;
+// Edits followed back through offsetLastEdit.
+constexpr int kMaxUserEdits = 256;
+
+// The stream offset of persist object `id` in a PersistDirectoryAtom body
+// (entries: persistId:20 | cPersist:12, then cPersist offsets); 0 = absent.
+std::uint32_t persist_offset(std::string_view dir, std::uint32_t id) {
+  for (std::size_t pos = 0; pos + 4 <= dir.size();) {
+    const std::uint32_t head = rd32(dir, pos);
+    const std::uint32_t first = head & 0xFFFFF, count = head >> 20;
+    pos += 4;
+    if (count > (dir.size() - pos) / 4) return 0;
+    if (id >= first && id - first < count) return rd32(dir, pos + 4 * (id - first));
+    pos += 4 * static_cast<std::size_t>(count);
+  }
+  return 0;
+}
+
+}  // namespace
+
+PptEncryption ppt_encryption(std::string_view current_user, std::string_view doc) {
+  PptEncryption out;
+  auto note = [&](std::string_view what) {
+    out.encrypted = true;
+    out.evidence += (out.evidence.empty() ? "" : "; ") + std::string(what);
+  };
+  // CurrentUserAtom: size (4), headerToken (4), offsetToCurrentEdit (4).
+  PptRecord cu;
+  if (!ppt_record(current_user, 0, cu) || cu.type != kCurrentUserAtom || cu.body.size() < 12) return out;
+  if (rd32(cu.body, 4) == kEncryptedToken) note("CurrentUserAtom header token");
+  std::uint64_t edit = rd32(cu.body, 8);
+  std::uint32_t session = 0;
+  PptRecord ue;
+  for (int n = 0; n < kMaxUserEdits && ppt_record(doc, edit, ue) && ue.type == kUserEditAtom; ++n) {
+    // UserEditAtom: ... offsetLastEdit (8), offsetPersistDirectory (12),
+    // ..., encryptSessionPersistIdRef (28, present when recLen is 0x20).
+    if (ue.body.size() < 28) break;
+    if (n == 0 && ue.body.size() >= 32 && (session = rd32(ue.body, 28)) != 0)
+      note("UserEditAtom encryptSessionPersistIdRef");
+    if (session == 0) break;
+    PptRecord dir;
+    if (ppt_record(doc, rd32(ue.body, 12), dir) && dir.type == kPersistDirectoryAtom) {
+      if (const std::uint32_t at = persist_offset(dir.body, session)) {
+        PptRecord crypt;
+        if (ppt_record(doc, at, crypt) && crypt.type == kCryptSession10Container) {
+          note("CryptSession10Container");
+          out.container = true;
+          out.info = parse_encryption_info(crypt.body);
+        }
+        break;
+      }
+    }
+    const std::uint32_t last = rd32(ue.body, 8);
+    if (last == 0 || last >= edit) break;  // edits only go backwards
+    edit = last;
+  }
+  return out;
+}
+
 std::string describe(const EncryptionInfo& info) {
   const std::string ver = "version " + std::to_string(info.major) + "." + std::to_string(info.minor);
   switch (info.scheme) {
@@ -344,6 +424,12 @@ std::string describe(const EncryptionInfo& info) {
     case Scheme::rc4: return "RC4 encryption (" + ver + ")";
     default: return "unknown encryption (" + ver + ")";
   }
+}
+
+std::uint64_t kdf_rounds(const EncryptionInfo& info) {
+  if (info.scheme == Scheme::standard) return kStandardSpinCount;
+  if (info.scheme == Scheme::agile) return info.spin_count;
+  return 0;
 }
 
 DecryptResult decrypt_package(const EncryptionInfo& info, std::string_view pkg, std::string_view password,

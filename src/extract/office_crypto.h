@@ -3,7 +3,8 @@
 // EncryptedPackage stream (an OOXML package) with a known password.
 // Standard encryption (AES-ECB, SHA-1 key derivation, 50,000 rounds) and
 // agile encryption (AES-CBC, SHA-1/SHA-256/SHA-384/SHA-512, spinCount
-// rounds) are implemented with OpenSSL.
+// rounds) are implemented with OpenSSL. PowerPoint 97-2003 encryption is
+// recognised from its records (ppt_encryption).
 //
 // Input trusted: none. Sizes, spin counts and lengths are bounded before use.
 #pragma once
@@ -43,9 +44,30 @@ std::string describe(const EncryptionInfo& info);
 // encrypted with it opens without asking, so malware used it.
 inline constexpr std::string_view kExcelDefaultPassword = "VelvetSweatshop";
 
-// Highest agile spinCount we will run (the format allows 10,000,000; Office
-// writes 100,000). Higher counts are reported, not attempted.
-inline constexpr std::uint32_t kMaxSpinCount = 1000000;
+// The highest spinCount the format allows; decrypt_package refuses more.
+// Callers bound it lower ([limits] max_spin_count) and charge each try's
+// kdf_rounds() to the message's KdfBudget before calling decrypt_package.
+inline constexpr std::uint32_t kFormatMaxSpinCount = 10000000;
+// Standard encryption's fixed key-derivation rounds ([MS-OFFCRYPTO] 2.3.4.7).
+inline constexpr std::uint32_t kStandardSpinCount = 50000;
+
+// Hash rounds one password try costs: the spinCount (agile), 50,000
+// (standard), 0 for schemes decrypt_package does not try.
+std::uint64_t kdf_rounds(const EncryptionInfo& info);
+
+// PowerPoint 97-2003 encryption ([MS-PPT] 2.3.7): the CurrentUserAtom's
+// headerToken says so, the current UserEditAtom carries an
+// encryptSessionPersistIdRef, and the persist object it names is a
+// CryptSession10Container (record 0x2F14) holding the EncryptionInfo. The
+// records needed to find it are never encrypted. Any of the three makes the
+// document encrypted; `evidence` names which were seen.
+struct PptEncryption {
+  bool encrypted = false;
+  std::string evidence;      // "; "-separated
+  bool container = false;    // the CryptSession10Container was found
+  EncryptionInfo info;       // parsed from it when found
+};
+PptEncryption ppt_encryption(std::string_view current_user, std::string_view document);
 
 enum class DecryptResult { ok, wrong_password, unsupported, malformed };
 

@@ -288,13 +288,17 @@ class ZipExtractor : public Extractor {
     Unlock find_password(const zip::Entry& e) {
       if (e.data_offset == 0 || failed_searches >= kMaxFailedSearches) return {};
       std::string_view data = bytes.substr(e.data_offset, e.compressed_size);
+      KdfBudget& budget = ctx.kdf_budget();
       for (const auto& [u, members] : opened)
-        if (zip::password_ok(e, data, u.bytes)) return u;
+        if (zip::password_ok(e, data, u.bytes, &budget)) return u;
       for (const auto& c : message_passwords(ctx)) {
-        if (ctx.expired()) break;
+        if (ctx.expired() || budget.exhausted()) break;
         for (auto& enc : password_encodings(c.password))
-          if (zip::password_ok(e, data, enc)) return Unlock{&c, std::move(enc)};
+          if (zip::password_ok(e, data, enc, &budget)) return Unlock{&c, std::move(enc)};
       }
+      if (budget.exhausted())
+        ctx.limit_hit(obj, "max_kdf_rounds", "WinZip AES password tries stopped: " + std::to_string(budget.used()) +
+                                                 " of " + std::to_string(budget.max()) + " key-derivation rounds spent");
       ++failed_searches;
       return {};
     }

@@ -158,23 +158,24 @@ void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigne
   }
 }
 
-bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password) {
+bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {
   if (e.aes_strength < 1 || e.aes_strength > 3) return false;
   const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
   const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
   if (encrypted.size() < salt_len + 2) return false;
+  if (budget && !budget->take(kAesIterations)) return false;
   // Derived bytes: encryption key, HMAC key, then the 2-byte verifier.
   const std::size_t at = 2 * key_len;
   unsigned char block[20];
-  pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), 1000,
+  pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations,
                     static_cast<std::uint32_t>(at / 20 + 1), block);
   return block[at % 20] == static_cast<unsigned char>(encrypted[salt_len]) &&
          block[at % 20 + 1] == static_cast<unsigned char>(encrypted[salt_len + 1]);
 }
 
-bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password) {
+bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {
   if (!e.encrypted()) return true;
-  if (e.aes_strength) return aes_password_ok(e, encrypted, password);
+  if (e.aes_strength) return aes_password_ok(e, encrypted, password, budget);
   return zipcrypto_password_ok(e, encrypted, password);
 }
 

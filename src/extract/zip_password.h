@@ -7,13 +7,15 @@
 //    first inflate error and never producing more than a probe's worth.
 //  - WinZip AES (AE-1/AE-2): PBKDF2-HMAC-SHA1 (1000 rounds) yields
 //    2*keylen+2 bytes; only the 20-byte block holding the 2-byte
-//    verification value is computed.
+//    verification value is computed. Each try is charged to the message's
+//    key-derivation budget (kdf_budget.h).
 // Trusted input: none; all sizes come from the caller's bounds-checked entry.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
+#include "extract/kdf_budget.h"
 #include "extract/zip_directory.h"
 
 namespace emogate::zip {
@@ -47,14 +49,22 @@ bool zipcrypto_header_ok(const Entry& e, std::string_view header12, std::string_
 bool zipcrypto_password_ok(const Entry& e, std::string_view encrypted, std::string_view password,
                            std::uint64_t probe_output = 4u << 20);
 
-// WinZip AES: salt + 2-byte verifier at the start of `encrypted`.
-bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password);
+// WinZip AES's PBKDF2 iteration count (AE-1/AE-2).
+inline constexpr unsigned kAesIterations = 1000;
+
+// WinZip AES: salt + 2-byte verifier at the start of `encrypted`. The try's
+// kAesIterations rounds are taken from `budget` first (when given); false
+// without trying when it is spent (budget->exhausted() then tells).
+bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password,
+                     KdfBudget* budget = nullptr);
 
 // PBKDF2-HMAC-SHA1 output block `block` (1-based) into out[20]. Exposed for tests.
 void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigned iterations,
                        std::uint32_t block, unsigned char out[20]);
 
-// Dispatches on the entry's encryption.
-bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password);
+// Dispatches on the entry's encryption; `budget` as for aes_password_ok
+// (ZipCrypto has no key derivation and costs none).
+bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password,
+                 KdfBudget* budget = nullptr);
 
 }  // namespace emogate::zip

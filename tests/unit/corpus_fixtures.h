@@ -22,6 +22,33 @@ inline std::filesystem::path libzip_corpus_dir() {
   return std::filesystem::path(env ? env : EMOGATE_SOURCE_DIR "/../shared") / "corpus/libzip";
 }
 
+// Every row of every folder's MANIFEST.tsv under `corpus` (header skipped):
+// the file, "folder/path", and the tab-separated columns.
+struct ManifestRow {
+  std::filesystem::path file;
+  std::string rel;
+  std::vector<std::string> cols;
+};
+inline std::vector<ManifestRow> manifest_rows(const std::filesystem::path& corpus) {
+  std::vector<ManifestRow> rows;
+  if (!std::filesystem::is_directory(corpus)) return rows;
+  for (const auto& dir : std::filesystem::directory_iterator(corpus)) {
+    std::ifstream in(dir.path() / "MANIFEST.tsv");
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      ManifestRow row;
+      std::stringstream ss(line);
+      for (std::string col; std::getline(ss, col, '\t');) row.cols.push_back(col);
+      if (row.cols.empty()) continue;
+      row.file = dir.path() / row.cols[0];
+      row.rel = dir.path().filename().string() + "/" + row.cols[0];
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
 // Empty when the corpus is absent.
 inline std::vector<CorpusZip> libzip_password_corpus() {
   std::vector<CorpusZip> out;

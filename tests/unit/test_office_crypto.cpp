@@ -133,6 +133,7 @@ TEST(OfficeCrypto, AgileWithDefaultPasswordIsDecryptedAndAnalysed) {
   ASSERT_NE(e, nullptr);
   EXPECT_NE(e->detail.find("agile encryption (AES-256, SHA512"), std::string::npos) << e->detail;
   EXPECT_NE(e->detail.find("VelvetSweatshop"), std::string::npos);
+  EXPECT_EQ(e->verdict, Verdict::clean);  // informational: the content decides
   const Finding* v = find(r, FindingType::vba_macro);
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->path, "invoice.xlsm/decrypted.xlsm");
@@ -206,4 +207,175 @@ TEST(OfficeCrypto, PasswordFromTheMailOpensTheDocument) {
   Report locked = Scanner{none}.scan_message(mail);
   ASSERT_NE(find(locked, FindingType::encrypted_document), nullptr);
   EXPECT_EQ(find(locked, FindingType::vba_macro), nullptr) << to_json(locked);
+}
+
+// ---- PowerPoint 97-2003 encryption without an EncryptedSummary stream ----
+
+namespace {
+
+std::string le16(std::uint16_t v) { return {char(v & 0xFF), char(v >> 8)}; }
+std::string ppt_rec(std::uint16_t ver_inst, std::uint16_t type, const std::string& body) {
+  return le16(ver_inst) + le16(type) + le32(static_cast<std::uint32_t>(body.size())) + body;
+}
+
+// [MS-OFFCRYPTO] 2.3.5.1 RC4 CryptoAPI EncryptionInfo, as PowerPoint keeps it
+// in the CryptSession10Container.
+std::string rc4_cryptoapi_info() {
+  const std::string csp = utf16("Microsoft Enhanced Cryptographic Provider v1.0") + std::string(2, '\0');
+  const std::string header = le32(0x04) + le32(0) + le32(0x6801) + le32(0x8004) + le32(128) + le32(1) + le32(0) +
+                             le32(0) + csp;
+  return le16(4) + le16(2) + le32(0x04) + le32(static_cast<std::uint32_t>(header.size())) + header + le32(16) +
+         std::string(16, '\x5A') + std::string(16, '\xC3') + le32(20) + std::string(20, '\x3C');
+}
+
+struct Ppt {
+  std::string current_user, document;
+};
+
+// The records [MS-PPT] 2.3.7 uses to locate the encryption: the
+// CurrentUserAtom (headerToken, offsetToCurrentEdit), the UserEditAtom
+// (offsetPersistDirectory, encryptSessionPersistIdRef), the
+// PersistDirectoryAtom and the CryptSession10Container (0x2F14). With
+// `encrypted` false the same document is written unencrypted: the ordinary
+// token, a 28-byte UserEditAtom and no crypt session.
+Ppt ppt(bool encrypted, bool token = true) {
+  std::string doc = ppt_rec(0x000F, 0x03E8, std::string(200, '\x9D'));  // DocumentContainer (encrypted bytes)
+  const std::uint32_t crypt_at = static_cast<std::uint32_t>(doc.size());
+  if (encrypted) doc += ppt_rec(0x000F, 0x2F14, rc4_cryptoapi_info());
+  const std::uint32_t dir_at = static_cast<std::uint32_t>(doc.size());
+  std::string dir = encrypted ? le32(1u | 2u << 20) + le32(0) + le32(crypt_at) : le32(1u | 1u << 20) + le32(0);
+  doc += ppt_rec(0, 0x1772, dir);
+  const std::uint32_t edit_at = static_cast<std::uint32_t>(doc.size());
+  std::string edit = le32(256) + le16(0) + std::string(1, '\0') + std::string(1, '\3') + le32(0) + le32(dir_at) +
+                     le32(1) + le32(encrypted ? 2 : 1) + le16(1) + le16(0);
+  if (encrypted) edit += le32(2);  // encryptSessionPersistIdRef
+  doc += ppt_rec(0, 0x0FF5, edit);
+  const std::string user = ppt_rec(0, 0x0FF6, le32(0x14) + le32(encrypted && token ? 0xF3D1C4DF : 0xE391C05F) +
+                                                   le32(edit_at) + le16(4) + le16(0x03F4) + std::string("\3\0", 2) +
+                                                   le16(0) + "user" + le32(8) + utf16("user"));
+  return {user, doc};
+}
+
+std::string ppt_file(const Ppt& p) {
+  Ole2Builder b(3);
+  b.add("PowerPoint Document", p.document).add("Current User", p.current_user);
+  return b.build();
+}
+
+}  // namespace
+
+TEST(PptEncryption, CryptSessionWithoutEncryptedSummaryIsEncryptedDocument) {
+  Report r = Scanner{Config{}}.scan_file(ppt_file(ppt(true)), "deck.ppt");
+  const Finding* e = find(r, FindingType::encrypted_document);
+  ASSERT_NE(e, nullptr) << to_json(r);
+  EXPECT_EQ(e->path, "deck.ppt");
+  EXPECT_EQ(e->verdict, Verdict::suspicious);
+  EXPECT_NE(e->detail.find("RC4 encryption (version 4.2)"), std::string::npos) << e->detail;
+  EXPECT_NE(e->detail.find("CryptSession10Container"), std::string::npos) << e->detail;
+  EXPECT_NE(e->detail.find("CurrentUserAtom header token"), std::string::npos) << e->detail;
+}
+
+TEST(PptEncryption, SessionReferenceAloneIsEnough) {
+  // A writer that leaves the ordinary header token: the UserEditAtom and the
+  // container it points to still say encrypted.
+  const Ppt p = ppt(true, false);
+  const auto enc = office_crypto::ppt_encryption(p.current_user, p.document);
+  EXPECT_TRUE(enc.encrypted);
+  EXPECT_TRUE(enc.container);
+  EXPECT_EQ(enc.info.scheme, office_crypto::Scheme::rc4);
+  EXPECT_EQ(enc.evidence.find("header token"), std::string::npos);
+  Report r = Scanner{Config{}}.scan_file(ppt_file(p), "deck.ppt");
+  EXPECT_NE(find(r, FindingType::encrypted_document), nullptr) << to_json(r);
+}
+
+TEST(PptEncryption, PlainPresentationIsNotEncrypted) {
+  const Ppt p = ppt(false);
+  EXPECT_FALSE(office_crypto::ppt_encryption(p.current_user, p.document).encrypted);
+  Report r = Scanner{Config{}}.scan_file(ppt_file(p), "deck.ppt");
+  EXPECT_EQ(find(r, FindingType::encrypted_document), nullptr) << to_json(r);
+  EXPECT_EQ(r.verdict, Verdict::clean) << to_json(r);
+}
+
+TEST(PptEncryption, HostileRecordsNeverCrash) {
+  const Ppt p = ppt(true);
+  for (std::size_t n = 0; n <= p.document.size(); n += 7) {
+    office_crypto::ppt_encryption(p.current_user, p.document.substr(0, n));
+    office_crypto::ppt_encryption(p.current_user.substr(0, n % (p.current_user.size() + 1)), p.document);
+  }
+  // An edit chain pointing at itself ends; a session reference the persist
+  // directory does not resolve still says encrypted.
+  Ppt loop = ppt(true, false);
+  const std::size_t edit_at = loop.document.size() - 8 - 32;
+  Ole2Builder::set32(loop.document, edit_at + 8 + 8, static_cast<std::uint32_t>(edit_at));
+  Ole2Builder::set32(loop.document, edit_at + 8 + 28, 7);
+  const auto enc = office_crypto::ppt_encryption(loop.current_user, loop.document);
+  EXPECT_TRUE(enc.encrypted);
+  EXPECT_FALSE(enc.container);
+}
+
+// ---- key-derivation budget ----
+
+namespace {
+
+// An agile stub with the given spinCount: the verifier is garbage, so every
+// password try runs the whole derivation and fails.
+std::string agile_stub(std::uint32_t spin) {
+  auto enc = agile_encrypt("stub", "not-a-candidate");
+  const std::string from = "spinCount=\"1000\"";
+  enc.first.replace(enc.first.find(from), from.size(), "spinCount=\"" + std::to_string(spin) + "\"");
+  return container(enc);
+}
+
+const Finding* limit(const Report& r, const std::string& name) {
+  for (const auto& f : r.findings)
+    if (f.type == FindingType::limit_exceeded && f.detail.find(name) != std::string::npos) return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(KdfBudget, SpinCountFarAboveOfficesIsLimitExceededNotTried) {
+  Report r = Scanner{Config{}}.scan_file(agile_stub(1000000), "stub.docx");
+  const Finding* l = limit(r, "max_spin_count");
+  ASSERT_NE(l, nullptr) << to_json(r);
+  EXPECT_NE(l->detail.find("1000000"), std::string::npos) << l->detail;
+  EXPECT_NE(find(r, FindingType::encrypted_document), nullptr);
+  EXPECT_EQ(limit(r, "max_kdf_rounds"), nullptr) << "nothing was tried";
+}
+
+TEST(KdfBudget, TriesStopWhenTheMessageBudgetIsSpent) {
+  // Ten stubs at 1,000 rounds per try, three candidates each (the default
+  // password and two from the text), but room for five tries in all.
+  std::vector<emogate::test::MailPart> parts = {
+      {"text/plain; charset=UTF-8", "パスワード: Pw-1111\nPassword: Pw-2222\n", ""}};
+  for (int i = 0; i < 10; ++i)
+    parts.push_back({"application/vnd.openxmlformats-officedocument.wordprocessingml.document", agile_stub(1000),
+                     "stub" + std::to_string(i) + ".docx"});
+  const std::string mail = emogate::test::make_mail("stubs", parts);
+  Config c;
+  c.limits.max_kdf_rounds = 5000;
+  Report r = Scanner{c}.scan_message(mail);
+  const Finding* l = limit(r, "max_kdf_rounds");
+  ASSERT_NE(l, nullptr) << to_json(r);
+  EXPECT_NE(l->detail.find("5000 of 5000"), std::string::npos) << l->detail;
+  int encrypted = 0;
+  for (const auto& f : r.findings) encrypted += f.type == FindingType::encrypted_document;
+  EXPECT_EQ(encrypted, 10) << "every stub is still reported";
+
+  // With the default budget all thirty tries fit.
+  Report all = Scanner{Config{}}.scan_message(mail);
+  EXPECT_EQ(limit(all, "max_kdf_rounds"), nullptr) << to_json(all);
+}
+
+TEST(KdfBudget, DefaultPasswordTryIsChargedToo) {
+  // Room for no try at all: the document that Excel's password would open
+  // stays locked, and says why.
+  Config c;
+  c.limits.max_kdf_rounds = 999;
+  Report r = Scanner{c}.scan_file(container(agile_encrypt(macro_payload(), "VelvetSweatshop")), "a.xlsm");
+  EXPECT_NE(limit(r, "max_kdf_rounds"), nullptr) << to_json(r);
+  EXPECT_EQ(find(r, FindingType::vba_macro), nullptr) << to_json(r);
+  const Finding* e = find(r, FindingType::encrypted_document);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->verdict, Verdict::suspicious);
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "emogate/scanner.h"
+#include "unit/corpus_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace emogate;
@@ -23,19 +24,8 @@ struct Row {
 
 std::vector<Row> manifest_rows(const fs::path& corpus) {
   std::vector<Row> rows;
-  for (const auto& dir : fs::directory_iterator(corpus)) {
-    std::ifstream in(dir.path() / "MANIFEST.tsv");
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::vector<std::string> cols;
-      std::stringstream ss(line);
-      std::string col;
-      while (std::getline(ss, col, '\t')) cols.push_back(col);
-      if (cols.size() < 8) continue;
-      rows.push_back({dir.path() / cols[0], dir.path().filename().string() + "/" + cols[0], cols[5], cols[7]});
-    }
-  }
+  for (const auto& r : emogate::test::manifest_rows(corpus))
+    if (r.cols.size() >= 8) rows.push_back({r.file, r.rel, r.cols[5], r.cols[7]});
   return rows;
 }
 

@@ -5,7 +5,9 @@
 
 #include "extract/zip_directory.h"
 #include "extract/zip_password.h"
+#include "emogate/scanner.h"
 #include "unit/corpus_fixtures.h"
+#include "unit/mail_fixtures.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
@@ -146,4 +148,43 @@ TEST(ZipPassword, LibzipCorpus) {
     }
   }
   EXPECT_GT(checked, 5);
+}
+
+// Every WinZip AES try costs 1,000 PBKDF2 rounds from the message's budget.
+TEST(ZipPassword, AesTriesAreChargedToTheKdfBudget) {
+  const std::string zip = make_zip({{"a.txt", sample_text(), ZIP_EM_AES_256, "Right-1"}});
+  const ez::Directory dir = ez::read_directory(zip, 10);
+  ASSERT_EQ(dir.entries.size(), 1u);
+  const ez::Entry& e = dir.entries[0];
+  KdfBudget budget(2500);
+  EXPECT_FALSE(ez::password_ok(e, member_data(zip, e), "wrong", &budget));
+  EXPECT_TRUE(ez::password_ok(e, member_data(zip, e), "Right-1", &budget));
+  EXPECT_EQ(budget.used(), 2000u);
+  EXPECT_FALSE(budget.exhausted());
+  // The third try does not fit: not made, even with the right password.
+  EXPECT_FALSE(ez::password_ok(e, member_data(zip, e), "Right-1", &budget));
+  EXPECT_TRUE(budget.exhausted());
+  EXPECT_EQ(budget.used(), 2000u);
+}
+
+// Through the engine: a spent budget leaves the member locked and says so.
+TEST(ZipPassword, SpentKdfBudgetIsLimitExceeded) {
+  const std::string zip = make_zip({{"a.js", "WScript.Echo(1)", ZIP_EM_AES_256, "Right-1"}});
+  const std::string mail = emogate::test::make_mail(
+      "zip", {{"text/plain; charset=UTF-8", "Password: Right-1\n", ""}, {"application/zip", zip, "a.zip"}});
+  Config c;
+  c.limits.max_kdf_rounds = 0;
+  Report r = Scanner{c}.scan_message(mail);
+  bool limit = false;
+  for (const auto& f : r.findings)
+    limit |= f.type == FindingType::limit_exceeded && f.detail.find("max_kdf_rounds") != std::string::npos;
+  EXPECT_TRUE(limit) << to_json(r);
+  bool locked = false;
+  for (const auto& f : r.findings) locked |= f.type == FindingType::encrypted_archive;
+  EXPECT_TRUE(locked) << to_json(r);
+  // The default budget opens it.
+  Report ok = Scanner{Config{}}.scan_message(mail);
+  bool opened = false;
+  for (const auto& f : ok.findings) opened |= f.type == FindingType::dangerous_type;
+  EXPECT_TRUE(opened) << to_json(ok);
 }
