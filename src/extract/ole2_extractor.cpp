@@ -69,18 +69,20 @@ class Ole2Extractor : public Extractor {
       spec.provenance = "OLE2 stream";
       std::string problem;
       const bool parse = e.name == "\x01Ole10Native" || e.path == "PowerPoint Document";
+      // One byte past max_object_size, so that the engine sees a stream that
+      // is too large and reports the limit.
+      const std::uint64_t cap = ctx.limits().max_object_size + 1;
       if (!parse && e.size > ctx.limits().max_object_memory) {
         // Large streams go straight into the child's writer, a run of
         // sectors at a time.
         ChildWriter w = ctx.begin_child(obj, std::move(spec));
-        file.read_stream(e, ctx.limits().max_object_size, [&](std::string_view piece) { return w.write(piece); },
-                         &problem);
+        file.read_stream(e, cap, [&](std::string_view piece) { return w.write(piece); }, &problem);
         // A stop by a limit is already reported by the engine.
         if (!problem.empty() && !w.stopped() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
         ctx.commit(std::move(w));
         continue;
       }
-      std::string bytes = file.read_stream(e, ctx.limits().max_object_size, &problem);
+      std::string bytes = file.read_stream(e, cap, &problem);
       if (!problem.empty() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
       // A ZIP inside a document stream (Office 2007+ keeps its theme
       // package in Workbook, 1Table and PowerPoint Document) is part of the

@@ -78,6 +78,26 @@ TEST(Ole2Extractor, PackagedFileIsUnwrapped) {
   EXPECT_TRUE(has_object(r, "oleObject1.bin/evil.exe"));
 }
 
+// A stream larger than max_object_size is cut there and says so, whether it
+// is read whole (small) or streamed (over max_object_memory).
+TEST(Ole2Extractor, StreamOverMaxObjectSizeIsLimitExceeded) {
+  Config c;
+  c.limits.max_object_size = 4096;
+  c.limits.max_object_memory = 64 << 10;
+  Ole2Builder b(3);
+  b.add("Small", std::string(10000, 's')).add("Large", std::string(100000, 'L'));
+  Report r = Scanner{c}.scan_file(b.build(), "big.doc");
+  for (const std::string name : {"Small", "Large"}) {
+    bool hit = false;
+    for (const auto& f : r.findings)
+      hit |= f.type == FindingType::limit_exceeded && f.path == "big.doc/" + name &&
+             f.detail.find("max_object_size") != std::string::npos;
+    EXPECT_TRUE(hit) << name << ": " << to_json(r);
+    for (const auto& o : r.objects)
+      if (o.path == "big.doc/" + name) EXPECT_EQ(o.size, 4096u);
+  }
+}
+
 // A data-size field larger than the stream: what the stream holds is still
 // the child, and the lie is reported.
 TEST(Ole2Extractor, PackageWithLyingSizeIsUnwrappedAndMalformed) {
