@@ -1,4 +1,4 @@
-// Shared by the archive fuzz targets: runs one extractor on one object in a
+// Shared by the archive and OLE2 fuzz targets: runs one extractor on one object in a
 // fresh ScanContext with small limits, then drops the children.
 #pragma once
 
@@ -20,6 +20,7 @@ inline void run_extractor(const Extractor& ex, std::string_view bytes, const std
     c.limits.max_extracted_bytes = 16u << 20;
     c.limits.max_object_memory = 1u << 20;
     c.limits.max_objects = 200;
+    c.limits.max_kdf_rounds = 20000;  // a few password tries, so runs stay fast
     return c;
   }();
   static const ServiceSet services;

@@ -1,6 +1,7 @@
 // libFuzzer target: the OLE2 reader, every stream, VBA project discovery and
 // reading (dir stream, module sources, p-code comparison), the
-// EncryptionInfo parser and PowerPoint's encryption records, on arbitrary
+// EncryptionInfo parser and PowerPoint's encryption records, then the OLE2
+// and encrypted-document extractors through a scan context, on arbitrary
 // bytes.
 #include <cstddef>
 #include <algorithm>
@@ -11,6 +12,12 @@
 #include "extract/office_crypto.h"
 #include "extract/ole2_reader.h"
 #include "extract/ovba.h"
+#include "extractor_harness.h"
+
+namespace emogate {
+std::unique_ptr<Extractor> make_ole2_extractor();
+std::unique_ptr<Extractor> make_ole2_encrypted_extractor();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace emogate;
@@ -32,5 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto parsed = office_crypto::parse_encryption_info(f.read_stream(*info, 1 << 16));
     office_crypto::describe(parsed);
   }
+  // The extractors end to end: streams as children, OLE1 packages, ZIP
+  // packages inside streams, PowerPoint storages, encryption checks.
+  static const auto ole2 = make_ole2_extractor();
+  static const auto encrypted = make_ole2_encrypted_extractor();
+  fuzz::run_extractor(*ole2, bytes, "ole2");
+  fuzz::run_extractor(*encrypted, bytes, "ole2");
   return 0;
 }
