@@ -379,3 +379,20 @@ TEST(KdfBudget, DefaultPasswordTryIsChargedToo) {
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->verdict, Verdict::suspicious);
 }
+
+TEST(KdfBudget, ConfigKeysAndBounds) {
+  Config d = parse_config("", "x.toml");
+  EXPECT_EQ(d.limits.max_kdf_rounds, 2000000u);
+  EXPECT_EQ(d.limits.max_spin_count, 500000u);
+  Config c = parse_config("[limits]\nmax_kdf_rounds = 300000\nmax_spin_count = 100000\n", "x.toml");
+  EXPECT_EQ(c.limits.max_kdf_rounds, 300000u);
+  EXPECT_EQ(c.limits.max_spin_count, 100000u);
+  for (const char* bad : {"[limits]\nmax_spin_count = 20000000\n", "[limits]\nmax_kdf_rounds = -1\n"}) {
+    try {
+      parse_config(bad, "x.toml");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.line, 2) << bad;
+    }
+  }
+}
