@@ -48,7 +48,10 @@ void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
     if (res.decrypted && ctx.can_add_child(obj)) {
       ChildSpec spec;
       spec.name = "decrypted";
-      spec.type = "binary";  // a BIFF record stream (its theme ZIP is not an archive)
+      // A BIFF record stream (its theme ZIP is not an archive). XXX the theme
+      // package is not cut out of it as the OLE2 extractor does for plain
+      // workbooks; YARA still sees the bytes.
+      spec.type = "binary";
       spec.from_encrypted = true;
       spec.provenance = "Workbook stream decrypted with Excel's default password";
       ctx.add_child(obj, std::move(spec), std::string_view(res.decrypted_stream));
