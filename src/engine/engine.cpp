@@ -31,7 +31,8 @@ ObjectSummary summarize(const Object& o) {
 }
 
 bool is_archive_type(std::string_view t) {
-  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "cab", "lzh", "iso", "tnef"})
+  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "zstd", "lz4", "lzip",
+                             "compress", "cab", "lzh", "iso", "tnef"})
     if (t == a) return true;
   return false;
 }
