@@ -9,7 +9,8 @@
 // enforces every limit as it goes. Encrypted members (ZipCrypto,
 // WinZip AES) are opened with passwords mined from the message text, each
 // candidate screened by the fast checks in zip_password.h before libzip
-// decrypts for real; members no candidate opens give encrypted_archive.
+// decrypts for real. Opened members give archive_decrypted (which password,
+// from where); members no candidate opens give encrypted_archive.
 // Trusted input: none.
 #include <libdeflate.h>
 #include <zip.h>
@@ -196,8 +197,15 @@ class ZipExtractor : public Extractor {
       zip_stat_init(&st);
       if (zip_stat_index(za, i, 0, &st) != 0 ||
           !zip_compression_method_supported(static_cast<zip_int32_t>(st.comp_method), 0)) {
-        ctx.add_finding(FindingType::malformed, obj,
-                        "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
+        // Encrypted with a method we cannot decompress (WinZip AES over
+        // LZMA, PPMd, XZ, Zstandard): its content stays locked to us, which
+        // is what encrypted_archive says.
+        if (e.encrypted())
+          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + cipher_name(e) +
+                           ", compression method " + std::to_string(e.real_method()) + " not supported)");
+        else
+          ctx.add_finding(FindingType::malformed, obj,
+                          "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
         return true;
       }
       if (!e.encrypted() && inflate_whole(e, name, spec)) return true;
@@ -308,6 +316,9 @@ class ZipExtractor : public Extractor {
       opened.push_back({u, {member}});
     }
 
+    // archive_decrypted for what opened (verdict: the stronger of [passwords]
+    // opened_archive_verdict and [verdicts] archive_decrypted, both clean by
+    // default), encrypted_archive only for what stayed locked.
     void report_locks() {
       const bool clear = ctx.config().passwords.show_in_reports;
       for (const auto& [u, members] : opened) {
@@ -318,28 +329,20 @@ class ZipExtractor : public Extractor {
         ctx.add_finding(FindingType::archive_decrypted, obj,
                         std::to_string(members.size()) + " member(s) decrypted (" + list + ") with password " +
                             (clear ? u.candidate->password : mask_password(u.candidate->password)) +
-                            (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source);
+                            (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source,
+                        std::max(ctx.config().passwords.opened_archive_verdict,
+                                 ctx.config().baseline(FindingType::archive_decrypted)));
       }
+      if (locked.empty()) return;
       std::size_t opened_count = 0;
       for (const auto& [u, members] : opened) opened_count += members.size();
-      if (locked.empty() && opened_count == 0) return;
-      // An encrypted archive is reported as such even when it opened: the
-      // practice itself is the Emotet delivery trick, and sites that accept
-      // it lower opened_archive_verdict (never above the locked baseline).
-      std::string detail = std::to_string(opened_count + locked.size()) + " encrypted member(s)";
-      std::optional<Verdict> verdict;
-      if (locked.empty()) {
-        detail += ", all opened with a password from the message";
-        verdict = std::min(ctx.config().passwords.opened_archive_verdict,
-                           ctx.config().baseline(FindingType::encrypted_archive));
-      } else {
-        std::string list;
-        for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
-        if (locked.size() > 20) list += ", ...";
-        detail += ", " + std::to_string(locked.size()) + " not opened with " +
-                  std::to_string(message_passwords(ctx).size()) + " candidate password(s): " + list;
-      }
-      ctx.add_finding(FindingType::encrypted_archive, obj, std::move(detail), verdict);
+      std::string list;
+      for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
+      if (locked.size() > 20) list += ", ...";
+      ctx.add_finding(FindingType::encrypted_archive, obj,
+                      std::to_string(locked.size()) + " of " + std::to_string(opened_count + locked.size()) +
+                          " encrypted member(s) not opened with " + std::to_string(message_passwords(ctx).size()) +
+                          " candidate password(s): " + list);
     }
   };
 };
