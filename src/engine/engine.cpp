@@ -46,8 +46,9 @@ void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj,
     try {
       call(*m);
     } catch (const std::exception& e) {
-      ctx.add_error(std::string(m->name()) + " on " + (obj.path.empty() ? "(message)" : obj.path) +
-                    ": " + e.what());
+      // Modules return their problems; one that throws gave up on the
+      // object part way, so the object was not fully inspected.
+      ctx.scan_incomplete(obj.path, m->name(), std::string("analysis failed: ") + e.what(), FindingType::malformed);
     }
   }
 }

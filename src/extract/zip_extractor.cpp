@@ -122,7 +122,7 @@ class ZipExtractor : public Extractor {
     const std::uint64_t start = std::min<std::uint64_t>(dir.prefix, bytes.size());
     zip_source_t* src = zip_source_buffer_create(bytes.data() + start, bytes.size() - start, 0, &err);
     if (!src) {
-      ctx.add_error(obj.path + ": " + zip_error_strerror(&err));
+      ctx.scan_incomplete(obj.path, "memory", std::string("ZIP not opened: ") + zip_error_strerror(&err));
       zip_error_fini(&err);
       return;
     }
