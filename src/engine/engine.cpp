@@ -119,6 +119,12 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     ctx.pending().clear();
   }
 
+  // Modules stop quietly when the deadline passes; if that happened on the
+  // last object, the loop above never saw an unprocessed one to report.
+  if (ctx.expired())
+    ctx.limit_hit(*all.front(), "scan_timeout_ms",
+                  "scan time ran out after " + std::to_string(cfg.limits.scan_timeout_ms) +
+                      " ms; the last objects were not fully analysed");
   for (const Finding& f : report.findings)
     if (f.verdict > report.verdict) report.verdict = f.verdict;
   // Most severe first, tree order within a verdict: headers, log lines and

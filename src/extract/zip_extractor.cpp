@@ -183,7 +183,13 @@ class ZipExtractor : public Extractor {
                         "central directory entry " + std::to_string(i + 1) + " reads differently in libzip");
         return false;
       }
-      if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) return true;  // directory
+      if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) {  // directory
+        if (e.compressed_size == 0 && e.uncompressed_size == 0) return true;
+        // Unzip tools create a folder and drop the data; the data is still
+        // scanned, under the name without its slash.
+        ctx.add_finding(FindingType::malformed, obj,
+                        "directory entry \"" + e.name + "\" carries " + std::to_string(e.uncompressed_size) + " bytes");
+      }
       if (e.overlaps) return true;  // reported once as overlapping_entries
       std::string name = member_name(i, e);
       if (!ctx.can_add_child(obj)) return false;
