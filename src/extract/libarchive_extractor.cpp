@@ -29,7 +29,9 @@
 #include <archive_entry.h>
 #include <locale.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <set>
 
@@ -170,7 +172,16 @@ struct Walk {
                       out ? std::nullopt : std::optional<Verdict>(Verdict::clean));
       if (type == AE_IFLNK || !has_size) return true;
     }
-    if (type == AE_IFDIR && !has_size) return true;
+    // Directories: ISO 9660 gives them a size (their extent) but no data; one
+    // whose read returns bytes carries data after all.
+    std::string first;
+    if (type == AE_IFDIR) {
+      if (!has_size) return true;
+      first.resize(64 * 1024);
+      la_ssize_t got = archive_read_data(a, first.data(), first.size());
+      if (got <= 0) return true;
+      first.resize(static_cast<std::size_t>(got));
+    }
     if (type != AE_IFREG && type != AE_IFDIR && !raw_format) {
       const char* odd = odd_type_name(type);
       char mode[16];
@@ -196,6 +207,12 @@ struct Walk {
     spec.compressed_size = bytes.size();
     if (has_size) spec.declared_size = static_cast<std::uint64_t>(archive_entry_size(e));
     StreamResult r = stream_child(ctx, obj, std::move(spec), [&](char* buf, std::size_t cap) -> long long {
+      if (!first.empty()) {  // a directory's bytes read above
+        std::size_t n = std::min(cap, first.size());
+        std::memcpy(buf, first.data(), n);
+        first.erase(0, n);
+        return static_cast<long long>(n);
+      }
       return archive_read_data(a, buf, cap);
     });
     if (r == StreamResult::read_error) {

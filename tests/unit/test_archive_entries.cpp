@@ -346,3 +346,12 @@ TEST(Rar5Encryption, EncryptedHeadersAreEncryptedArchive) {
   Report r = Scanner(Config{}).scan_file(rar5({}, true), "hidden.rar");
   EXPECT_TRUE(has(r, FindingType::encrypted_archive, "hidden.rar", "names hidden")) << dump(r);
 }
+
+// ISO 9660 gives directories a size (their extent) but no data: no finding.
+TEST(ArchiveEntries, IsoDirectoriesAreNotMalformed) {
+  std::string iso = write_with([](archive* a) { archive_write_set_format_iso9660(a); },
+                               {{"sub", "", AE_IFDIR}, {"sub/a.txt", "hello"}});
+  Report r = Scanner(Config{}).scan_file(iso, "t.iso");
+  EXPECT_TRUE(object(r, "t.iso/sub/a.txt")) << dump(r);
+  EXPECT_FALSE(has(r, FindingType::malformed, "")) << dump(r);
+}
