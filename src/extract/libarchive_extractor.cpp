@@ -216,9 +216,13 @@ struct Walk {
       return archive_read_data(a, buf, cap);
     });
     if (r == StreamResult::read_error) {
+      // After a data error libarchive's reader state is not to be trusted:
+      // skipping to the next entry crashed inside libarchive's CAB reader
+      // under fuzzing. The walk stops here, and the finding says so.
       if (mentions_encryption(a)) locked.push_back(name.name + " (unreadable: " + error_text(a) + ")");
-      else ctx.add_finding(FindingType::malformed, obj, "entry \"" + name.name + "\": " + error_text(a));
-      if (archive_errno(a) != 0 && archive_read_data_skip(a) == ARCHIVE_FATAL) return false;
+      ctx.add_finding(FindingType::malformed, obj,
+                      "entry \"" + name.name + "\": " + error_text(a) + "; the entries after it are not read");
+      return false;
     }
     return true;
   }

@@ -355,3 +355,17 @@ TEST(ArchiveEntries, IsoDirectoriesAreNotMalformed) {
   EXPECT_TRUE(object(r, "t.iso/sub/a.txt")) << dump(r);
   EXPECT_FALSE(has(r, FindingType::malformed, "")) << dump(r);
 }
+
+// A CAB whose data block is damaged: libarchive's reader crashed when asked
+// to skip to the next entry after the read error (found by fuzz_libarchive).
+TEST(ArchiveEntries, DamagedCabDataStopsTheWalk) {
+  const std::string cab(
+      "\x4d\x53\x43\x46\x00\x00\x00\x00\x59\x00\x00\x00\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x00\x00\x00"
+      "\x03\x01\x01\x00\x01\x00\x00\x00\x00\x00\x00\x00\x42\x00\x00\x00\x01\x00\x00\x00\x0f\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x83\xb2\x5d\x20\x79\x00\x5c\x2e\x6a\x73\x00\x5d\x71\x58\x3f\x33\x0f\x00"
+      "\x0f\x53\x57\x00\x63\x72\x69\x70\x74\x2e\x45\x63\x68\x6f\x28\x31\x29",
+      89);
+  Report r = Scanner(Config{}).scan_file(cab, "broken.cab");
+  EXPECT_TRUE(has(r, FindingType::malformed, "broken.cab", "not read")) << dump(r);
+  EXPECT_NE(r.verdict, Verdict::clean);
+}
