@@ -161,13 +161,17 @@ struct Walk {
     const char* hardlink = archive_entry_hardlink(e);
     if (type == AE_IFLNK || hardlink) {
       const char* t = type == AE_IFLNK ? archive_entry_symlink(e) : hardlink;
-      MemberName target = decode_member_name(t ? t : "", "(empty)");
+      // The target as stored (UTF-8 or CP932 read as such), not sanitized:
+      // "../../etc/passwd" is the evidence.
+      std::string target = legacy_name_to_utf8(t ? t : "");
+      if (target.empty()) target = decode_member_name(t ? t : "", "(empty)").name;
+      if (target.size() > 255) target = target.substr(0, 255) + "...";
       std::string kind = type == AE_IFLNK ? "symbolic link" : "hard link";
       // Not followed. A link that stays inside the archive is reported for
       // the record; one that leaves it is how extraction escapes a folder.
       const bool out = escapes(t ? t : "");
       ctx.add_finding(FindingType::malformed, obj,
-                      "entry \"" + name.name + "\" is a " + kind + " to \"" + target.name + "\"" +
+                      "entry \"" + name.name + "\" is a " + kind + " to \"" + target + "\"" +
                           (out ? " outside the archive; not followed" : "; not followed"),
                       out ? std::nullopt : std::optional<Verdict>(Verdict::clean));
       if (type == AE_IFLNK || !has_size) return true;
@@ -182,7 +186,8 @@ struct Walk {
       if (got <= 0) return true;
       first.resize(static_cast<std::size_t>(got));
     }
-    if (type != AE_IFREG && type != AE_IFDIR && !raw_format) {
+    const bool odd_type = type != AE_IFREG && type != AE_IFDIR && !raw_format;
+    if (odd_type) {
       const char* odd = odd_type_name(type);
       char mode[16];
       std::snprintf(mode, sizeof mode, "%06o", static_cast<unsigned>(archive_entry_mode(e)));
@@ -193,6 +198,9 @@ struct Walk {
       ctx.add_finding(FindingType::malformed, obj,
                       "entry \"" + name.name + "\" is a directory that carries data; its data is analysed");
     }
+    // A device or FIFO that declares no data (tar stores none) is reported
+    // above and has nothing to scan; one of unknown size is read.
+    if (odd_type && archive_entry_size_is_set(e) && archive_entry_size(e) == 0) return true;
     if (archive_entry_is_encrypted(e) || rar5_locked.count(raw_name)) {
       rar5_locked.erase(raw_name);
       std::string size = archive_entry_size_is_set(e) ? std::to_string(archive_entry_size(e)) : "?";
