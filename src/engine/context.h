@@ -110,6 +110,9 @@ class ScanContext {
   // marks the report incomplete, which makes the milter apply on_error.
   void scan_incomplete(const std::string& path, std::string_view resource, const std::string& detail,
                        FindingType type = FindingType::limit_exceeded);
+  // "path: what failed", from modules that do not name a resource: the same
+  // as scan_incomplete at the message level (never a silent error line).
+  void add_error(const std::string& error) { scan_incomplete({}, "analysis", error); }
 
   // Children. can_add_child() lets an extractor skip work the engine would
   // refuse anyway (depth or object count reached).
