@@ -1,4 +1,4 @@
-// Fuzz target: the libarchive walker and the TNEF extractor. The first
+// Fuzz target: the libarchive walker (with its RAR 5 header reader) and the TNEF extractor. The first
 // byte picks the type tag the engine would have given (it decides whether
 // bare compressed streams are accepted, or whether TNEF is parsed).
 #include <cstddef>
@@ -13,7 +13,7 @@ std::unique_ptr<Extractor> make_tnef_extractor();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const char* kTypes[] = {"gzip", "bzip2", "xz", "tar", "7z", "rar", "cab", "lzh", "iso", "tnef"};
+  static const char* kTypes[] = {"gzip", "bzip2", "xz", "zstd", "lz4", "lzip", "compress", "tar", "7z", "rar", "cab", "lzh", "iso", "tnef"};
   if (size < 1) return 0;
   const std::string type = kTypes[data[0] % (sizeof kTypes / sizeof *kTypes)];
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);

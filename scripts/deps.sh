@@ -9,7 +9,7 @@ EMOGATE_PACKAGES=(
   libmilter-dev libgmime-3.0-dev libzip-dev libdeflate-dev libarchive-dev libmagic-dev libmagic-mgc
   libyara-dev libboost-dev libtoml11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  miltertest zip unzip p7zip-full libarchive-tools time
+  miltertest zip unzip p7zip-full libarchive-tools gcab time
 )
 
 missing=()

@@ -37,11 +37,16 @@ struct Report {
   std::vector<Finding> findings;
   std::vector<ObjectSummary> objects;
   std::vector<std::string> urls;    // every URL extracted, normalised
-  std::vector<std::string> errors;  // scan errors (not findings)
+  std::vector<std::string> errors;  // scan errors (each also a finding)
+  // What the scan itself could not complete (temp storage full or missing,
+  // an analyser that failed), one line each; every entry also has a finding
+  // of at least suspicious. Non-empty: the milter applies [actions] on_error.
+  std::vector<std::string> incomplete;
   double scan_ms = 0;
   std::uint64_t size = 0;
 
   bool flagged() const { return verdict != Verdict::clean; }
+  bool complete() const { return incomplete.empty(); }
 };
 
 // One JSON object on one line (no trailing newline).

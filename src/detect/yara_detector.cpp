@@ -85,7 +85,7 @@ class YaraDetector final : public Detector {
     if (res.timed_out)
       ctx.limit_hit(obj, "rules.timeout_ms", res.error);
     else if (!res.error.empty())
-      ctx.add_error(obj.path + ": " + res.error);
+      ctx.scan_incomplete(obj.path, "yara", "rule scan failed: " + res.error);
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -67,6 +68,7 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
     fd_ = o.fd_;
     o.fd_ = -1;
     error_ = std::move(o.error_);
+    memory_error_ = o.memory_error_;
   }
   return *this;
 }
@@ -81,7 +83,13 @@ bool BlobWriter::spill() {
     return false;
   }
   unlink(tmpl.c_str());
-  if (!write_fd(mem_.get(), static_cast<std::size_t>(size_))) return false;
+  if (!write_fd(mem_.get(), static_cast<std::size_t>(size_))) {
+    // The bytes so far stay in memory; a file shorter than size_ must never
+    // be mapped (reading past its end is SIGBUS).
+    close(fd_);
+    fd_ = -1;
+    return false;
+  }
   mem_.reset();
   mem_cap_ = 0;
   return true;
@@ -94,6 +102,7 @@ bool BlobWriter::grow(std::size_t need) {
   char* p = static_cast<char*>(std::realloc(mem_.get(), cap));
   if (!p) {
     error_ = "out of memory growing a buffer to " + std::to_string(cap) + " bytes";
+    memory_error_ = true;
     return false;
   }
   (void)mem_.release();
@@ -159,7 +168,11 @@ Blob BlobWriter::finish() {
     return Blob(std::move(impl));
   }
   auto impl = std::make_shared<Blob::Impl>();
-  if (size_ > 0) {
+  struct stat st {};
+  if (size_ > 0 && (fstat(fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size_)) {
+    error_ = "temp file shorter than its content (" + std::to_string(st.st_size) + " of " + std::to_string(size_) +
+             " bytes)";
+  } else if (size_ > 0) {
     void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
     if (m != MAP_FAILED) {
       impl->map = m;

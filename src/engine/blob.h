@@ -52,6 +52,9 @@ class BlobWriter {
   std::uint64_t size() const { return size_; }
   bool capped() const { return capped_; }
   const std::string& error() const { return error_; }
+  // The resource behind error(): "temp_dir" (temp file creation, write or
+  // mapping) or "memory" (a buffer could not grow).
+  const char* error_resource() const { return memory_error_ ? "memory" : "temp_dir"; }
   // Lowers the hard cap (e.g. when a per-message budget shrinks).
   void set_cap(std::uint64_t cap) { cap_ = cap; }
   std::uint64_t cap() const { return cap_; }
@@ -71,6 +74,7 @@ class BlobWriter {
   std::size_t mem_cap_ = 0;
   int fd_ = -1;
   std::string error_;
+  bool memory_error_ = false;
 };
 
 }  // namespace emogate

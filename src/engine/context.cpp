@@ -63,7 +63,14 @@ void ScanContext::add_url(std::string url) {
   if (report_.urls.size() < 10000) report_.urls.push_back(std::move(url));
 }
 
-void ScanContext::add_error(std::string error) { report_.errors.push_back(std::move(error)); }
+void ScanContext::scan_incomplete(const std::string& path, std::string_view resource, const std::string& detail,
+                                  FindingType type) {
+  const std::string where = path.empty() ? "(message)" : path;
+  std::string line = std::string(resource) + ": " + detail;
+  add_finding_at(type, where, line, std::max(cfg_.baseline(type), Verdict::suspicious));
+  report_.errors.push_back(where + ": " + line);
+  report_.incomplete.push_back(where + ": " + line);
+}
 
 bool ScanContext::can_add_child(const Object& parent) {
   if (parent.depth + 1 > cfg_.limits.max_depth) {
@@ -134,12 +141,23 @@ bool ScanContext::admit(ChildWriter& w, std::size_t n) {
   return true;
 }
 
+// The writer could not keep an object's bytes (temp file not created,
+// written or mapped; memory not grown): the part kept is still analysed.
+void ScanContext::storage_failed(ChildWriter& w, std::uint64_t kept) {
+  const Limits& l = cfg_.limits;
+  scan_incomplete(child_path(w), w.writer_.error_resource(),
+                  "object could not be stored (" + w.writer_.error() + "; objects over max_object_memory = " +
+                      std::to_string(l.max_object_memory) + " bytes go to temp_dir " + l.temp_dir + "); " +
+                      (kept > 0 ? "only the first " + std::to_string(kept) + " bytes are analysed"
+                                : "nothing of it is analysed"));
+}
+
 // Runs after the writer refused bytes: name the limit (or the I/O error).
 void ScanContext::refused(ChildWriter& w) {
   const Limits& l = cfg_.limits;
   if (!w.writer_.error().empty()) {
     w.stopped_ = true;
-    add_error(child_path(w) + ": " + w.writer_.error());
+    storage_failed(w, w.writer_.size());
   } else if (extracted_bytes_ >= l.max_extracted_bytes) {
     stop_child(w, "max_extracted_bytes",
                "more than " + std::to_string(l.max_extracted_bytes) + " bytes extracted from the message");
@@ -150,11 +168,10 @@ void ScanContext::refused(ChildWriter& w) {
 
 void ScanContext::commit(ChildWriter&& w) {
   if (w.ctx_ != this || w.rejected_) return;
+  const bool failed_before = !w.writer_.error().empty();
   Blob blob = w.writer_.finish();
-  if (!w.writer_.error().empty() && blob.size() == 0) {
-    add_error(child_path(w) + ": " + w.writer_.error());
-    return;
-  }
+  if (!failed_before && !w.writer_.error().empty()) storage_failed(w, blob.size());
+  if (!w.writer_.error().empty() && blob.size() == 0) return;
   pending_.push_back(make_child(*w.parent_, std::move(w.spec_), std::move(blob), w.stopped_));
 }
 

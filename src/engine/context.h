@@ -105,7 +105,15 @@ class ScanContext {
   // limit_exceeded naming the limit, once per (object, limit).
   void limit_hit(const Object& obj, std::string_view limit, std::string detail = {});
   void add_url(std::string url);
-  void add_error(std::string error);
+  // The scan could not inspect something (not a policy limit): `resource`
+  // names what failed ("temp_dir", "memory", a module). Records a finding
+  // (limit_exceeded, or `type`), at least suspicious, an error line, and
+  // marks the report incomplete, which makes the milter apply on_error.
+  void scan_incomplete(const std::string& path, std::string_view resource, const std::string& detail,
+                       FindingType type = FindingType::limit_exceeded);
+  // "path: what failed", from modules that do not name a resource: the same
+  // as scan_incomplete at the message level (never a silent error line).
+  void add_error(const std::string& error) { scan_incomplete({}, "analysis", error); }
 
   // Children. can_add_child() lets an extractor skip work the engine would
   // refuse anyway (depth or object count reached).
@@ -140,6 +148,7 @@ class ScanContext {
   bool admit(ChildWriter& w, std::size_t n);
   void refused(ChildWriter& w);
   void stop_child(ChildWriter& w, std::string_view limit, const std::string& detail);
+  void storage_failed(ChildWriter& w, std::uint64_t kept);
   std::string child_path(const ChildWriter& w) const;
   std::unique_ptr<Object> make_child(const Object& parent, ChildSpec spec, Blob data,
                                      bool truncated);

@@ -31,7 +31,8 @@ ObjectSummary summarize(const Object& o) {
 }
 
 bool is_archive_type(std::string_view t) {
-  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "cab", "lzh", "iso", "tnef"})
+  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "zstd", "lz4", "lzip",
+                             "compress", "cab", "lzh", "iso", "tnef"})
     if (t == a) return true;
   return false;
 }
@@ -45,8 +46,9 @@ void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj,
     try {
       call(*m);
     } catch (const std::exception& e) {
-      ctx.add_error(std::string(m->name()) + " on " + (obj.path.empty() ? "(message)" : obj.path) +
-                    ": " + e.what());
+      // Modules return their problems; one that throws gave up on the
+      // object part way, so the object was not fully inspected.
+      ctx.scan_incomplete(obj.path, m->name(), std::string("analysis failed: ") + e.what(), FindingType::malformed);
     }
   }
 }
@@ -117,6 +119,12 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     ctx.pending().clear();
   }
 
+  // Modules stop quietly when the deadline passes; if that happened on the
+  // last object, the loop above never saw an unprocessed one to report.
+  if (ctx.expired())
+    ctx.limit_hit(*all.front(), "scan_timeout_ms",
+                  "scan time ran out after " + std::to_string(cfg.limits.scan_timeout_ms) +
+                      " ms; the last objects were not fully analysed");
   for (const Finding& f : report.findings)
     if (f.verdict > report.verdict) report.verdict = f.verdict;
   // Most severe first, tree order within a verdict: headers, log lines and

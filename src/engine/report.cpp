@@ -66,6 +66,7 @@ std::string to_json(const Report& r) {
             {"objects", std::move(objects)},
             {"urls", r.urls},
             {"errors", r.errors},
+            {"incomplete", r.incomplete},
             {"size", r.size},
             {"scan_ms", static_cast<double>(static_cast<long long>(r.scan_ms * 1000)) / 1000}};
   // Mail carries arbitrary bytes in names: never let bad UTF-8 abort output.

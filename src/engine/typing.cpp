@@ -147,6 +147,13 @@ std::string signature_type(std::string_view b) {
   if (starts(b, "\x1F\x8B")) return "gzip";
   if (starts(b, "BZh")) return "bzip2";
   if (starts(b, "\xFD" "7zXZ\x00")) return "xz";
+  if (starts(b, "\x28\xB5\x2F\xFD")) return "zstd";
+  if (starts(b, "\x04\x22\x4D\x18") || starts(b, "\x02\x21\x4C\x18")) return "lz4";
+  if (starts(b, "LZIP\x01")) return "lzip";
+  // Unix compress: the third byte holds the code width (9-16 bits) and
+  // two reserved bits that are always clear.
+  if (starts(b, "\x1F\x9D") && b.size() > 3 && (b[2] & 0x60) == 0 && (b[2] & 0x1F) >= 9 && (b[2] & 0x1F) <= 16)
+    return "compress";
   if (starts(b, "7z\xBC\xAF\x27\x1C")) return "7z";
   if (starts(b, "Rar!\x1A\x07")) return "rar";
   if (starts(b, "MSCF")) return "cab";
@@ -159,6 +166,10 @@ std::string signature_type(std::string_view b) {
   if (starts(b, "BEA01", 0x8001) || starts(b, "NSR02", 0x8001) || starts(b, "NSR03", 0x8001))
     return "udf";
   if (starts(b, "conectix") || starts(b, "vhdxfile")) return "vhd";
+  // A fixed VHD has its only footer in the last sector (512 bytes; 511 in
+  // images from old Virtual PC versions); its first sector may be all zeros.
+  if (b.size() >= 1024 && (starts(b, "conectix", b.size() - 512) || starts(b, "conectix", b.size() - 511)))
+    return "vhd";
   if (starts(b, "\x89PNG\r\n\x1A\n") || starts(b, "\xFF\xD8\xFF") || starts(b, "GIF87a") ||
       starts(b, "GIF89a") || (starts(b, "RIFF") && starts(b, "WEBP", 8)) || starts(b, "II*\x00") ||
       starts(b, "MM\x00*"))
@@ -183,6 +194,8 @@ const char* known_mime(std::string_view tag) {
       {"onenote", "application/onenote"},    {"lnk", "application/x-ms-shortcut"},
       {"pdf", "application/pdf"},            {"gzip", "application/gzip"},
       {"bzip2", "application/x-bzip2"},      {"xz", "application/x-xz"},
+      {"zstd", "application/zstd"},          {"lz4", "application/x-lz4"},
+      {"lzip", "application/x-lzip"},        {"compress", "application/x-compress"},
       {"7z", "application/x-7z-compressed"}, {"rar", "application/x-rar"},
       {"cab", "application/vnd.ms-cab-compressed"}, {"lzh", "application/x-lzh-compressed"},
       {"tnef", "application/vnd.ms-tnef"},   {"tar", "application/x-tar"},

@@ -3,7 +3,7 @@
 // The declared name and Content-Type never decide the type.
 //
 // Type tags: email, zip, ooxml, ole2, rtf, onenote, lnk, pe, elf, macho, pdf,
-// gzip, bzip2, xz, 7z, rar, cab, lzh, tar, iso, udf, vhd, tnef, html, text,
+// gzip, bzip2, xz, zstd, lz4, lzip, compress, 7z, rar, cab, lzh, tar, iso, udf, vhd, tnef, html, text,
 // image (PNG, JPEG, GIF, WebP, TIFF by signature), binary (unknown), and
 // derived tags set by modules (vba_source, xlm_formulas).
 #pragma once

@@ -1,44 +1,45 @@
 // Safe child names for archive members: see member_name.h. Trusted input: none.
 #include "extract/member_name.h"
 
-#include <iconv.h>
-
 #include <vector>
+
+#include "mime/charset.h"
 
 namespace emogate {
 
-namespace {
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size() || (len == 2 && b < 0xC2)) return false;
-    for (std::size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
-}  // namespace
-
 std::string legacy_name_to_utf8(std::string_view raw) {
-  if (valid_utf8(raw)) return std::string(raw);
-  iconv_t cd = iconv_open("UTF-8", "CP932");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return {};
-  std::string in(raw.substr(0, 4096));
-  std::string out(in.size() * 3 + 4, '\0');
-  char* ip = in.data();
-  char* op = out.data();
-  std::size_t il = in.size(), ol = out.size();
-  bool ok = iconv(cd, &ip, &il, &op, &ol) != static_cast<std::size_t>(-1) && il == 0;
-  iconv_close(cd);
-  if (!ok) return {};
-  out.resize(out.size() - ol);
-  // CP437 names (box drawing, accents) often convert too, but into control
-  // characters; those are not Japanese names.
+  if (is_valid_utf8(raw)) return std::string(raw);
+  std::string out = to_utf8(raw.substr(0, 4096), "cp932");
+  // Bytes CP932 does not define come back as U+FFFD; CP437 names (box
+  // drawing, accents) often convert too, but into control characters:
+  // neither is a Japanese name.
+  if (out.find("\xEF\xBF\xBD") != std::string::npos) return {};
   for (char c : out)
     if (static_cast<unsigned char>(c) < 0x20) return {};
   return out;
+}
+
+MemberName decode_member_name(std::string_view raw, std::string_view fallback) {
+  std::string utf8 = legacy_name_to_utf8(raw);
+  if (!utf8.empty() || raw.empty()) return sanitize_member_name(utf8, fallback);
+  // Neither UTF-8 nor CP932: the 8-bit bytes are shown as %XX, so the name
+  // (and its extension, which the type checks read) survives.
+  static const char* hex = "0123456789ABCDEF";
+  std::string escaped;
+  for (unsigned char c : raw) {
+    if (c < 0x80 && c != '%') {
+      escaped += static_cast<char>(c);
+    } else {
+      escaped += '%';
+      escaped += hex[c >> 4];
+      escaped += hex[c & 15];
+    }
+  }
+  MemberName m = sanitize_member_name(escaped, fallback);
+  m.undecodable = true;
+  m.problem = "name is neither UTF-8 nor CP932 (8-bit bytes shown as %XX)" +
+              (m.problem.empty() ? std::string() : ", " + m.problem);
+  return m;
 }
 
 MemberName sanitize_member_name(std::string_view raw, std::string_view fallback) {

@@ -332,7 +332,7 @@ std::vector<PasswordCandidate> mine_passwords(const std::vector<TextPart>& parts
     for (std::size_t li = 0; li < lines.size() && !c.full(); ++li)
       add_tokens(c, lines[li], 2, where(parts[pi], li) + ", token");
   }
-  for (const auto& s : static_list) c.add(decode_utf8(s), 3, "static password list");
+  for (const auto& s : static_list) c.add(decode_utf8(s), 3, "the configuration ([passwords] static_list)");
   return std::move(c.out);
 }
 

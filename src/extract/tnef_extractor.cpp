@@ -217,7 +217,13 @@ class TnefExtractor : public Extractor {
       if ((sum & 0xFFFF) != checksum && problem.empty())
         problem = "attribute at offset " + std::to_string(at) + " fails its checksum";
       if (level == 2 && id == attAttachRendData) attachments.emplace_back();
-      if (level == 2 && attachments.empty()) continue;  // no attachment opened: nowhere to put it
+      if (level == 2 && attachments.empty()) {
+        // Outlook opens every attachment with attAttachRendData; data that
+        // comes before it still belongs to one, and is still scanned.
+        attachments.emplace_back();
+        if (problem.empty())
+          problem = "attachment attribute at offset " + std::to_string(at) + " before any attAttachRendData";
+      }
       if (level == 2 && id == attAttachTitle) attachments.back().title = string_value(Property{PT_STRING8, 0, data});
       if (level == 2 && id == attAttachData) attachments.back().data = data;
       if (level == 2 && id == attAttachment) attachments.back().props = read_properties(data);

@@ -9,7 +9,8 @@
 // enforces every limit as it goes. Encrypted members (ZipCrypto,
 // WinZip AES) are opened with passwords mined from the message text, each
 // candidate screened by the fast checks in zip_password.h before libzip
-// decrypts for real; members no candidate opens give encrypted_archive.
+// decrypts for real. Opened members give archive_decrypted (which password,
+// from where); members no candidate opens give encrypted_archive.
 // Trusted input: none.
 #include <libdeflate.h>
 #include <zip.h>
@@ -121,7 +122,7 @@ class ZipExtractor : public Extractor {
     const std::uint64_t start = std::min<std::uint64_t>(dir.prefix, bytes.size());
     zip_source_t* src = zip_source_buffer_create(bytes.data() + start, bytes.size() - start, 0, &err);
     if (!src) {
-      ctx.add_error(obj.path + ": " + zip_error_strerror(&err));
+      ctx.scan_incomplete(obj.path, "memory", std::string("ZIP not opened: ") + zip_error_strerror(&err));
       zip_error_fini(&err);
       return;
     }
@@ -182,7 +183,13 @@ class ZipExtractor : public Extractor {
                         "central directory entry " + std::to_string(i + 1) + " reads differently in libzip");
         return false;
       }
-      if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) return true;  // directory
+      if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) {  // directory
+        if (e.compressed_size == 0 && e.uncompressed_size == 0) return true;
+        // Unzip tools create a folder and drop the data; the data is still
+        // scanned, under the name without its slash.
+        ctx.add_finding(FindingType::malformed, obj,
+                        "directory entry \"" + e.name + "\" carries " + std::to_string(e.uncompressed_size) + " bytes");
+      }
       if (e.overlaps) return true;  // reported once as overlapping_entries
       std::string name = member_name(i, e);
       if (!ctx.can_add_child(obj)) return false;
@@ -196,8 +203,15 @@ class ZipExtractor : public Extractor {
       zip_stat_init(&st);
       if (zip_stat_index(za, i, 0, &st) != 0 ||
           !zip_compression_method_supported(static_cast<zip_int32_t>(st.comp_method), 0)) {
-        ctx.add_finding(FindingType::malformed, obj,
-                        "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
+        // Encrypted with a method we cannot decompress (WinZip AES over
+        // LZMA, PPMd, XZ, Zstandard): its content stays locked to us, which
+        // is what encrypted_archive says.
+        if (e.encrypted())
+          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + cipher_name(e) +
+                           ", compression method " + std::to_string(e.real_method()) + " not supported)");
+        else
+          ctx.add_finding(FindingType::malformed, obj,
+                          "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
         return true;
       }
       if (!e.encrypted() && inflate_whole(e, name, spec)) return true;
@@ -312,6 +326,9 @@ class ZipExtractor : public Extractor {
       opened.push_back({u, {member}});
     }
 
+    // archive_decrypted for what opened (verdict: the stronger of [passwords]
+    // opened_archive_verdict and [verdicts] archive_decrypted, both clean by
+    // default), encrypted_archive only for what stayed locked.
     void report_locks() {
       const bool clear = ctx.config().passwords.show_in_reports;
       for (const auto& [u, members] : opened) {
@@ -322,28 +339,20 @@ class ZipExtractor : public Extractor {
         ctx.add_finding(FindingType::archive_decrypted, obj,
                         std::to_string(members.size()) + " member(s) decrypted (" + list + ") with password " +
                             (clear ? u.candidate->password : mask_password(u.candidate->password)) +
-                            (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source);
+                            (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source,
+                        std::max(ctx.config().passwords.opened_archive_verdict,
+                                 ctx.config().baseline(FindingType::archive_decrypted)));
       }
+      if (locked.empty()) return;
       std::size_t opened_count = 0;
       for (const auto& [u, members] : opened) opened_count += members.size();
-      if (locked.empty() && opened_count == 0) return;
-      // An encrypted archive is reported as such even when it opened: the
-      // practice itself is the Emotet delivery trick, and sites that accept
-      // it lower opened_archive_verdict (never above the locked baseline).
-      std::string detail = std::to_string(opened_count + locked.size()) + " encrypted member(s)";
-      std::optional<Verdict> verdict;
-      if (locked.empty()) {
-        detail += ", all opened with a password from the message";
-        verdict = std::min(ctx.config().passwords.opened_archive_verdict,
-                           ctx.config().baseline(FindingType::encrypted_archive));
-      } else {
-        std::string list;
-        for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
-        if (locked.size() > 20) list += ", ...";
-        detail += ", " + std::to_string(locked.size()) + " not opened with " +
-                  std::to_string(message_passwords(ctx).size()) + " candidate password(s): " + list;
-      }
-      ctx.add_finding(FindingType::encrypted_archive, obj, std::move(detail), verdict);
+      std::string list;
+      for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
+      if (locked.size() > 20) list += ", ...";
+      ctx.add_finding(FindingType::encrypted_archive, obj,
+                      std::to_string(locked.size()) + " of " + std::to_string(opened_count + locked.size()) +
+                          " encrypted member(s) not opened with " + std::to_string(message_passwords(ctx).size()) +
+                          " candidate password(s): " + list);
     }
   };
 };

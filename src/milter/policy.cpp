@@ -99,6 +99,14 @@ Decision decide(const Report& report, const ActionSettings& s, Action quarantine
       d.why = "finding=" + std::string(to_string(f.type));
     }
   }
+  // The scan could not inspect everything (temp storage, a failed
+  // analyser): the findings say what, and [actions] on_error decides, unless
+  // what was found already asks for more.
+  if (!report.complete() && rank(s.on_error) > rank(d.action)) {
+    d.action = s.on_error;
+    d.after_quarantine = Action::hold;
+    d.why = "error=scan incomplete: " + escape_with(report.incomplete.front(), " ");
+  }
   std::string fh = findings_header(report);
   std::string hold_why = std::string(to_string(report.verdict));
   if (!fh.empty()) hold_why += " " + fh;

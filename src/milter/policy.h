@@ -34,7 +34,9 @@ struct Decision {
   std::string rcode, xcode, text;
 };
 
-// The decision for a completed scan.
+// The decision for a scan that ran to its end. When the report says it is
+// incomplete (Report::incomplete: temp storage or an analyser failed),
+// [actions] on_error applies if it is stronger than the verdict's action.
 Decision decide(const Report& report, const ActionSettings& actions,
                 Action quarantine_after = Action::discard);
 // The decision when no usable scan result exists (error, deadline, queue

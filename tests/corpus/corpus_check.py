@@ -49,6 +49,9 @@ def predicted(report, column):
     if column == "has_xlm":
         return "xlm_macro" in types
     if column == "encrypted":
+        # The manifest says whether a file is encrypted, not whether emogate
+        # opened it: encrypted_archive (locked) and archive_decrypted (opened
+        # with a password) both mean "encrypted".
         return bool(types & {"encrypted_document", "encrypted_archive", "archive_decrypted"})
     raise ValueError(column)
 

@@ -27,7 +27,7 @@ TEST(Config, DefaultsAreSafe) {
   EXPECT_EQ(c.baseline(FindingType::dangerous_type), Verdict::malicious);
   EXPECT_EQ(c.baseline(FindingType::limit_exceeded), Verdict::suspicious);
   EXPECT_EQ(c.baseline(FindingType::archive_decrypted), Verdict::clean);
-  EXPECT_EQ(c.passwords.opened_archive_verdict, Verdict::suspicious);
+  EXPECT_EQ(c.passwords.opened_archive_verdict, Verdict::clean);
 }
 
 TEST(Config, ValuesSizesAndMaps) {

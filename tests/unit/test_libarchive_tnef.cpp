@@ -248,5 +248,5 @@ TEST(Libarchive, MixedNesting) {
   std::string tgz = write_archive([](archive* a) { archive_write_set_format_ustar(a); archive_write_add_filter_gzip(a); },
                                   {{"docs/bundle.7z", seven}});
   Report r = Scanner(Config{}).scan_file(tgz, "mail.tgz");
-  EXPECT_TRUE(flagged_exe(r, "mail.tgz/docs/bundle.7z/inner.zip/payload.exe")) << to_json(r);
+  EXPECT_TRUE(flagged_exe(r, "mail.tgz/mail.tar/docs/bundle.7z/inner.zip/payload.exe")) << to_json(r);
 }
