@@ -26,6 +26,8 @@ struct Limits {
   std::uint32_t scan_timeout_ms = 30000;              // wall time per message
   std::uint64_t max_mime_parts = 1000;
   int max_mime_depth = 20;
+  std::uint64_t max_headers = 10000;          // header fields, all blocks together
+  std::uint64_t max_header_size = 256 << 10;  // one field, folded lines included
   std::string temp_dir = "/tmp";
 };
 

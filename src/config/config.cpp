@@ -220,8 +220,10 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("max_compression_ratio", l.max_compression_ratio);
     s.get_uint("ratio_floor_bytes", l.ratio_floor_bytes);
     s.get_uint("scan_timeout_ms", l.scan_timeout_ms, 100, 3600 * 1000);
-    s.get_uint("max_mime_parts", l.max_mime_parts, 1, 100000);
+    s.get_uint("max_mime_parts", l.max_mime_parts, 1, 10000);
     s.get_uint("max_mime_depth", l.max_mime_depth, 1, 200);
+    s.get_uint("max_headers", l.max_headers, 100, 1000000);
+    s.get_uint("max_header_size", l.max_header_size, 1 << 10, 16ull << 20);
     s.get_path("temp_dir", l.temp_dir);
     s.finish();
   }
