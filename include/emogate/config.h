@@ -52,7 +52,7 @@ struct MacroSettings {
 
 struct RuleSettings {
   std::vector<std::string> paths = {"/etc/emogate/rules"};  // files or folders
-  bool strict = false;  // a broken file fails the whole set
+  bool strict = false;  // a broken file or a compiler warning fails the whole set
   std::uint32_t timeout_ms = 5000;  // per object
 };
 
@@ -111,6 +111,7 @@ struct MetricsSettings {
 
 struct Config {
   std::string source;  // file it came from, for messages
+  std::map<std::string, int> lines;  // "section.key" -> line in source, for messages
   Limits limits;
   std::map<FindingType, Verdict> verdicts;  // baseline verdict per finding type
   PasswordSettings passwords;
@@ -138,5 +139,12 @@ struct ConfigError : std::runtime_error {
 // Throws ConfigError. An empty path gives the built-in defaults.
 Config load_config(const std::string& path);
 Config parse_config(const std::string& toml_text, const std::string& source_name);
+
+// What the daemon will need from this machine, checked as the calling user
+// (`emogate check` runs as the daemon's user): temp_dir is a directory,
+// the quarantine dir is one or can be created, sendmail is an executable,
+// [milter] user and group exist. One error per problem, with file:line of
+// the key (line 0 when the key is not in the file).
+std::vector<ConfigError> check_environment(const Config& config);
 
 }  // namespace emogate
