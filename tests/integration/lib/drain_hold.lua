@@ -1,0 +1,10 @@
+-- Keeps one message in flight (MAIL FROM given, end of message not yet)
+-- for DRAIN_HOLD_S seconds, so the daemon's SIGTERM drain has work to wait for.
+local conn = mt.connect(os.getenv("EMOGATE_SOCK"), 40, 0.25)
+assert(conn, "cannot connect")
+assert(mt.negotiate(conn, nil, nil, nil) == nil, "negotiate failed")
+mt.macro(conn, SMFIC_MAIL, "i", "DRN0001", "{client_addr}", "192.0.2.10")
+assert(mt.mailfrom(conn, "<a@example.org>") == nil, "mailfrom failed")
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "first message not taken")
+mt.sleep(tonumber(os.getenv("DRAIN_HOLD_S")))
+mt.disconnect(conn)
