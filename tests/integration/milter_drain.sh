@@ -10,14 +10,14 @@ command -v miltertest >/dev/null || { echo "SKIP: miltertest not installed (apt-
 local_milter_setup emogate-drain
 local_milter_start ""
 export EMOGATE_SOCK="unix:$T/emogate.sock" DRAIN_HOLD_S=10
-miltertest -s "$HERE/lib/drain_hold.lua" >"$T/hold.out" 2>&1 &
+DRAIN_ROLE=hold miltertest -s "$HERE/lib/drain.lua" >"$T/hold.out" 2>&1 &
 HOLD=$!
 sleep 1.5  # the held message has had its MAIL FROM
 kill -TERM "$PID"
 for _ in $(seq 1 50); do grep -q "stopping: new messages get 4xx" "$T/log" && break; sleep 0.1; done
 sleep 1
 start=$(date +%s%N)
-miltertest -s "$HERE/lib/drain_new.lua" >"$T/new.out" 2>&1
+DRAIN_ROLE=new miltertest -s "$HERE/lib/drain.lua" >"$T/new.out" 2>&1
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 wait "$HOLD" 2>/dev/null
