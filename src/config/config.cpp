@@ -389,18 +389,27 @@ Config from_toml(const toml::value& root, const std::string& file) {
   return c;
 }
 
-// toml11 parses arrays and inline tables recursively: thousands of nested
-// brackets overflow the stack. This pass counts the nesting of [ and {
-// outside strings and comments before toml11 sees the text.
+// toml11 parses arrays and inline tables recursively (thousands of nested
+// brackets overflow the stack) and dotted keys in quadratic time (a key of
+// 300,000 parts takes minutes). This pass bounds both, outside strings and
+// comments, before toml11 sees the text.
 void check_nesting(const std::string& text, const std::string& file) {
-  constexpr int kMaxNesting = 64;
-  int depth = 0, line = 1;
+  constexpr std::size_t kMaxNesting = 64;
+  std::string open;    // the brackets open at this point
+  bool in_key = true;  // between a line start / '{' / ',' in an inline table and '='
+  std::size_t key_parts = 0;
+  int line = 1;
   std::size_t i = 0, n = text.size();
   auto starts = [&](const char* p) { return text.compare(i, std::strlen(p), p) == 0; };
+  auto key_start = [&] {
+    in_key = open.empty() || open.back() == '{';
+    key_parts = 0;
+  };
   while (i < n) {
     char c = text[i];
     if (c == '\n') {
       ++line, ++i;
+      key_start();
     } else if (c == '#') {
       while (i < n && text[i] != '\n') ++i;
     } else if (starts("\"\"\"") || starts("'''")) {
@@ -418,10 +427,18 @@ void check_nesting(const std::string& text, const std::string& file) {
       ++i;
     } else {
       if (c == '[' || c == '{') {
-        if (++depth > kMaxNesting)
+        open.push_back(c);
+        if (open.size() > kMaxNesting)
           throw ConfigError(file, line, "arrays or tables nested deeper than " + std::to_string(kMaxNesting));
-      } else if ((c == ']' || c == '}') && depth > 0) {
-        --depth;
+        if (c == '{') key_start();
+      } else if ((c == ']' || c == '}') && !open.empty()) {
+        open.pop_back();
+      } else if (c == ',' && !open.empty() && open.back() == '{') {
+        key_start();
+      } else if (c == '=') {
+        in_key = false;
+      } else if (c == '.' && in_key && ++key_parts > kMaxNesting) {
+        throw ConfigError(file, line, "dotted key of more than " + std::to_string(kMaxNesting) + " parts");
       }
       ++i;
     }

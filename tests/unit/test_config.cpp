@@ -114,6 +114,17 @@ TEST(Config, DeepNestingIsAnErrorNotACrash) {
   std::string deep = "x = " + std::string(10000, '[');
   ConfigError e = error_of("[limits]\n" + deep + "\n");
   EXPECT_EQ(e.line, 2);
+  // Keys of thousands of parts take toml11 minutes: refused before it sees them.
+  std::string dotted = "x";
+  for (int i = 0; i < 300000; ++i) dotted += ".x";
+  EXPECT_EQ(error_of("[limits]\n" + dotted + " = 1\n").line, 2);
+  EXPECT_EQ(error_of("\n[" + dotted + "]\n").line, 2);
+  EXPECT_EQ(error_of("a = {b = 1, " + dotted + " = 2}\n").line, 1);
+  // Floats and dotted strings in values are not key parts.
+  std::string floats = "[limits]\nmax_compression_ratio = 2.5\n[macros]\nallow_sender_domains = [";
+  for (int i = 0; i < 100; ++i) floats += "\"a.b.c.d\", 1.5, ";
+  ConfigError typed = error_of(floats + "]\n");  // 1.5 is not a string: a type error, not nesting
+  EXPECT_NE(std::string(typed.what()).find("expected an array of strings"), std::string::npos) << typed.what();
   // Brackets inside strings and comments do not count.
   std::string fine = "# " + std::string(100, '[') + "\n[rules]\npaths = [\"" + std::string(100, '[') +
                      "\", '''" + std::string(100, '{') + "''']\n";
