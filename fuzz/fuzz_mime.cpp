@@ -12,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.rules.paths.clear();
     cfg.limits.scan_timeout_ms = 2000;
     cfg.limits.max_extracted_bytes = 64 << 20;
+    // Small header and part limits, so the flood guard's rewrite path runs.
+    cfg.limits.max_headers = 100;
+    cfg.limits.max_mime_parts = 20;
     return new emogate::Scanner(cfg);
   }();
   scanner->scan_message(std::string_view(reinterpret_cast<const char*>(data), size));

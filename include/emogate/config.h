@@ -31,6 +31,8 @@ struct Limits {
   // Office spinCount tried at all (Office writes 100,000).
   std::uint64_t max_kdf_rounds = 2000000;
   std::uint32_t max_spin_count = 500000;
+  std::uint64_t max_headers = 10000;          // header fields, all blocks together
+  std::uint64_t max_header_size = 256 << 10;  // one field, folded lines included
   std::string temp_dir = "/tmp";
 };
 
@@ -56,7 +58,7 @@ struct MacroSettings {
 
 struct RuleSettings {
   std::vector<std::string> paths = {"/etc/emogate/rules"};  // files or folders
-  bool strict = false;  // a broken file fails the whole set
+  bool strict = false;  // a broken file or a compiler warning fails the whole set
   std::uint32_t timeout_ms = 5000;  // per object
 };
 
@@ -115,6 +117,7 @@ struct MetricsSettings {
 
 struct Config {
   std::string source;  // file it came from, for messages
+  std::map<std::string, int> lines;  // "section.key" -> line in source, for messages
   Limits limits;
   std::map<FindingType, Verdict> verdicts;  // baseline verdict per finding type
   PasswordSettings passwords;
@@ -142,5 +145,12 @@ struct ConfigError : std::runtime_error {
 // Throws ConfigError. An empty path gives the built-in defaults.
 Config load_config(const std::string& path);
 Config parse_config(const std::string& toml_text, const std::string& source_name);
+
+// What the daemon will need from this machine, checked as the calling user
+// (`emogate check` runs as the daemon's user): temp_dir is a directory,
+// the quarantine dir is one or can be created, sendmail is an executable,
+// [milter] user and group exist. One error per problem, with file:line of
+// the key (line 0 when the key is not in the file).
+std::vector<ConfigError> check_environment(const Config& config);
 
 }  // namespace emogate

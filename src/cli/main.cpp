@@ -15,6 +15,7 @@
 
 #include "emogate/config.h"
 #include "emogate/scanner.h"
+#include "detect/yara_rules.h"
 #include "milter/milter.h"
 #include "quarantine/store.h"
 
@@ -183,13 +184,22 @@ int cmd_check(std::vector<std::string> args) {
       return 2;
     }
   }
+  // Every problem the daemon would stop at (or work badly with) is an
+  // error; YARA compiler warnings are printed and fail only a strict set.
   try {
     Config cfg = load_config(config_path);
+    std::size_t problems = 0;
+    for (const ConfigError& e : check_environment(cfg)) {
+      std::cerr << e.what() << '\n';
+      ++problems;
+    }
     Scanner scanner(cfg);
-    auto warnings = scanner.warnings();
-    for (const std::string& w : warnings) std::cerr << w << '\n';
-    if (!warnings.empty()) {
-      std::cerr << "emogate check: " << config_path << ": " << warnings.size() << " problem(s)\n";
+    for (const std::string& w : scanner.warnings()) {
+      std::cerr << w << '\n';
+      if (!w.starts_with(kYaraWarningPrefix)) ++problems;
+    }
+    if (problems > 0) {
+      std::cerr << "emogate check: " << config_path << ": " << problems << " problem(s)\n";
       return 1;
     }
     std::cout << "emogate check: " << config_path << ": OK\n";

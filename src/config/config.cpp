@@ -4,8 +4,17 @@
 // Relative paths are taken relative to the config file's directory.
 #include "emogate/config.h"
 
+#include <arpa/inet.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <set>
 #include <sstream>
 #include <toml.hpp>
@@ -53,8 +62,9 @@ int line_of(const toml::value& v) { return static_cast<int>(v.location().line())
 
 class Section {
  public:
-  Section(const toml::value& root, std::string name, const std::string& file, const fs::path& base)
-      : name_(std::move(name)), file_(file), base_(base) {
+  Section(const toml::value& root, std::string name, const std::string& file, const fs::path& base,
+          std::map<std::string, int>& lines)
+      : name_(std::move(name)), file_(file), base_(base), lines_(lines) {
     if (root.is_table() && root.contains(name_)) {
       const toml::value& v = root.at(name_);
       if (!v.is_table()) throw ConfigError(file_, line_of(v), "[" + name_ + "] must be a table");
@@ -65,7 +75,9 @@ class Section {
   const toml::value* raw(const std::string& key) {
     if (!tbl_ || !tbl_->contains(key)) return nullptr;
     used_.insert(key);
-    return &tbl_->at(key);
+    const toml::value& v = tbl_->at(key);
+    lines_[name_ + "." + key] = line_of(v);
+    return &v;
   }
 
   [[noreturn]] void fail(const toml::value& v, const std::string& key, const std::string& why) {
@@ -97,7 +109,7 @@ class Section {
       if (v->is_floating()) out = v->as_floating();
       else if (v->is_integer()) out = static_cast<double>(v->as_integer());
       else fail(*v, key, "expected a number");
-      if (out <= 0) fail(*v, key, "must be positive");
+      if (!std::isfinite(out) || out <= 0) fail(*v, key, "must be a positive finite number");
     }
   }
   // Sizes and counts: an integer, or a string with a K/M/G suffix ("16M").
@@ -111,18 +123,20 @@ class Section {
       if (v->as_integer() < 0) fail(*v, key, "must not be negative");
       n = static_cast<std::uint64_t>(v->as_integer());
     } else if (v->is_string()) {
+      // Digits first: no sign, no blanks (stoull would take " 16M" and wrap "-1").
       const std::string& s = v->as_string().str;
-      std::size_t pos = 0;
-      try {
-        n = std::stoull(s, &pos);
-      } catch (...) {
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (s.empty() || s[0] < '0' || s[0] > '9' || ec == std::errc::invalid_argument)
         fail(*v, key, "expected a number or a size like \"16M\"");
-      }
-      std::string suffix = s.substr(pos);
-      if (suffix == "K" || suffix == "k" || suffix == "KiB") n <<= 10;
-      else if (suffix == "M" || suffix == "MiB") n <<= 20;
-      else if (suffix == "G" || suffix == "GiB") n <<= 30;
+      if (ec == std::errc::result_out_of_range) fail(*v, key, "number too large");
+      std::string suffix(end, s.data() + s.size());
+      int shift = 0;
+      if (suffix == "K" || suffix == "k" || suffix == "KiB") shift = 10;
+      else if (suffix == "M" || suffix == "MiB") shift = 20;
+      else if (suffix == "G" || suffix == "GiB") shift = 30;
       else if (!suffix.empty()) fail(*v, key, "unknown size suffix '" + suffix + "' (use K, M or G)");
+      if (n > (UINT64_MAX >> shift)) fail(*v, key, "number too large");
+      n <<= shift;
     } else {
       fail(*v, key, "expected a number");
     }
@@ -186,12 +200,62 @@ class Section {
   std::string name_;
   const std::string& file_;
   fs::path base_;
+  std::map<std::string, int>& lines_;
   const toml::value* tbl_ = nullptr;
   std::set<std::string> used_;
 };
 
+// A TCP port: decimal, 1 to 65535.
+bool valid_port(std::string_view p) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+  return !p.empty() && ec == std::errc() && end == p.data() + p.size() && n >= 1 && n <= 65535;
+}
+
+// Why a [metrics] listen value will not work ("" when it will): the
+// endpoint serves unauthenticated counters, so it binds loopback only.
+std::string listen_problem(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return "expected HOST:PORT, e.g. \"127.0.0.1:9357\"";
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (!valid_port(std::string_view(listen).substr(colon + 1))) return "port must be a number from 1 to 65535";
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, host.c_str(), &a4) == 1) {
+    if ((ntohl(a4.s_addr) >> 24) == 127) return {};
+  } else if (inet_pton(AF_INET6, host.c_str(), &a6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&a6)) return {};
+  } else {
+    return "'" + host + "' is not an IP address (use 127.0.0.1 or [::1])";
+  }
+  return "must be a loopback address (127.0.0.0/8 or ::1), got " + host;
+}
+
+// Why a libmilter socket spec will not work ("" when it will):
+// unix:/path, local:/path, /path, inet:PORT[@HOST], inet6:PORT[@HOST].
+std::string socket_problem(const std::string& spec) {
+  auto colon = spec.find(':');
+  if (colon == std::string::npos) {
+    if (!spec.empty() && spec[0] == '/') return {};
+    return "expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST";
+  }
+  std::string proto = spec.substr(0, colon), rest = spec.substr(colon + 1);
+  if (proto == "unix" || proto == "local") {
+    if (rest.empty() || rest[0] != '/') return "a unix socket needs an absolute path";
+    return {};
+  }
+  if (proto == "inet" || proto == "inet6") {
+    auto at = rest.find('@');
+    if (!valid_port(rest.substr(0, at))) return "port must be a number from 1 to 65535";
+    if (at != std::string::npos && at + 1 == rest.size()) return "empty host after '@'";
+    return {};
+  }
+  return "unknown socket type '" + proto + "' (unix, local, inet or inet6)";
+}
+
 void read_verdicts(const toml::value& root, Config& c, const std::string& file, const fs::path& base) {
-  Section s(root, "verdicts", file, base);
+  Section s(root, "verdicts", file, base, c.lines);
   for (FindingType t : kAllFindingTypes) {
     std::string key(to_string(t));
     if (s.raw(key)) s.get(key, c.verdicts[t]);
@@ -210,7 +274,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     if (!sections.count(k)) throw ConfigError(file, line_of(v), "unknown section or key '" + k + "'");
 
   {
-    Section s(root, "limits", file, base);
+    Section s(root, "limits", file, base, c.lines);
     Limits& l = c.limits;
     s.get_uint("max_depth", l.max_depth, 1, 64);
     s.get_uint("max_objects", l.max_objects, 1, 1000000);
@@ -220,16 +284,18 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("max_compression_ratio", l.max_compression_ratio);
     s.get_uint("ratio_floor_bytes", l.ratio_floor_bytes);
     s.get_uint("scan_timeout_ms", l.scan_timeout_ms, 100, 3600 * 1000);
-    s.get_uint("max_mime_parts", l.max_mime_parts, 1, 100000);
+    s.get_uint("max_mime_parts", l.max_mime_parts, 1, 10000);
     s.get_uint("max_mime_depth", l.max_mime_depth, 1, 200);
     s.get_uint("max_kdf_rounds", l.max_kdf_rounds, 0, 1000000000);
     s.get_uint("max_spin_count", l.max_spin_count, 0, 10000000);
+    s.get_uint("max_headers", l.max_headers, 100, 1000000);
+    s.get_uint("max_header_size", l.max_header_size, 1 << 10, 16ull << 20);
     s.get_path("temp_dir", l.temp_dir);
     s.finish();
   }
   read_verdicts(root, c, file, base);
   {
-    Section s(root, "passwords", file, base);
+    Section s(root, "passwords", file, base, c.lines);
     s.get("static_list", c.passwords.static_list);
     s.get_uint("max_candidates", c.passwords.max_candidates, 0, 10000);
     s.get("show_in_reports", c.passwords.show_in_reports);
@@ -238,26 +304,26 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.finish();
   }
   {
-    Section s(root, "macros", file, base);
+    Section s(root, "macros", file, base, c.lines);
     s.get("allow_project_sha256", c.macros.allow_project_sha256);
     s.get("allow_sender_domains", c.macros.allow_sender_domains);
     s.finish();
   }
   {
-    Section s(root, "rules", file, base);
+    Section s(root, "rules", file, base, c.lines);
     s.get("paths", c.rules.paths, /*paths=*/true);
     s.get("strict", c.rules.strict);
     s.get_uint("timeout_ms", c.rules.timeout_ms, 1, 600000);
     s.finish();
   }
   {
-    Section s(root, "intel", file, base);
+    Section s(root, "intel", file, base, c.lines);
     s.get_path("urlhaus_path", c.intel.urlhaus_path);
     s.get_path("feodo_path", c.intel.feodo_path);
     s.finish();
   }
   {
-    Section s(root, "actions", file, base);
+    Section s(root, "actions", file, base, c.lines);
     ActionSettings& a = c.actions;
     s.get("clean", a.clean);
     s.get("suspicious", a.suspicious);
@@ -272,9 +338,13 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.finish();
   }
   {
-    Section s(root, "milter", file, base);
+    Section s(root, "milter", file, base, c.lines);
     MilterSettings& m = c.milter;
     s.get("socket", m.socket);
+    if (auto* v = s.raw("socket")) {
+      std::string why = socket_problem(m.socket);
+      if (!why.empty()) s.fail(*v, "socket", why);
+    }
     s.get("user", m.user);
     s.get("group", m.group);
     s.get_uint("socket_mode", m.socket_mode, 0, 0777);
@@ -288,24 +358,32 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.finish();
   }
   {
-    Section s(root, "quarantine", file, base);
+    Section s(root, "quarantine", file, base, c.lines);
     s.get_path("dir", c.quarantine.dir);
     s.get("after", c.quarantine.after);
     if (c.quarantine.after != Action::discard && c.quarantine.after != Action::hold)
-      throw ConfigError(file, 0, "quarantine.after must be \"discard\" or \"hold\"");
-    s.get("sendmail", c.quarantine.sendmail);
+      s.fail(*s.raw("after"), "after", "must be \"discard\" or \"hold\"");
+    if (auto* v = s.raw("sendmail")) {
+      s.get("sendmail", c.quarantine.sendmail);
+      if (!fs::path(c.quarantine.sendmail).is_absolute())
+        s.fail(*v, "sendmail", "must be an absolute path (release runs it without a shell or PATH)");
+    }
     s.finish();
   }
   {
-    Section s(root, "log", file, base);
+    Section s(root, "log", file, base, c.lines);
     s.get("facility", c.log.facility);
     s.get("to_stderr", c.log.to_stderr);
     s.get_path("json_path", c.log.json_path);
     s.finish();
   }
   {
-    Section s(root, "metrics", file, base);
+    Section s(root, "metrics", file, base, c.lines);
     s.get("listen", c.metrics.listen);
+    if (auto* v = s.raw("listen"); v && !c.metrics.listen.empty()) {
+      std::string why = listen_problem(c.metrics.listen);
+      if (!why.empty()) s.fail(*v, "listen", why);
+    }
     s.finish();
   }
   if (c.limits.max_object_size > c.limits.max_extracted_bytes)
@@ -313,9 +391,66 @@ Config from_toml(const toml::value& root, const std::string& file) {
   return c;
 }
 
+// toml11 parses arrays and inline tables recursively (thousands of nested
+// brackets overflow the stack) and dotted keys in quadratic time (a key of
+// 300,000 parts takes minutes). This pass bounds both, outside strings and
+// comments, before toml11 sees the text.
+void check_nesting(const std::string& text, const std::string& file) {
+  constexpr std::size_t kMaxNesting = 64;
+  std::string open;    // the brackets open at this point
+  bool in_key = true;  // between a line start / '{' / ',' in an inline table and '='
+  std::size_t key_parts = 0;
+  int line = 1;
+  std::size_t i = 0, n = text.size();
+  auto starts = [&](const char* p) { return text.compare(i, std::strlen(p), p) == 0; };
+  auto key_start = [&] {
+    in_key = open.empty() || open.back() == '{';
+    key_parts = 0;
+  };
+  while (i < n) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line, ++i;
+      key_start();
+    } else if (c == '#') {
+      while (i < n && text[i] != '\n') ++i;
+    } else if (starts("\"\"\"") || starts("'''")) {
+      const std::string q = text.substr(i, 3);
+      const bool basic = c == '"';
+      for (i += 3; i < n && !starts(q.c_str()); ++i) {
+        if (basic && text[i] == '\\' && i + 1 < n) ++i;  // the escaped character
+        if (text[i] == '\n') ++line;
+      }
+      i += 3;
+      while (i < n && text[i] == c) ++i;  // up to two quotes may end the content
+    } else if (c == '"' || c == '\'') {
+      for (++i; i < n && text[i] != c && text[i] != '\n'; ++i)
+        if (c == '"' && text[i] == '\\') ++i;
+      ++i;
+    } else {
+      if (c == '[' || c == '{') {
+        open.push_back(c);
+        if (open.size() > kMaxNesting)
+          throw ConfigError(file, line, "arrays or tables nested deeper than " + std::to_string(kMaxNesting));
+        if (c == '{') key_start();
+      } else if ((c == ']' || c == '}') && !open.empty()) {
+        open.pop_back();
+      } else if (c == ',' && !open.empty() && open.back() == '{') {
+        key_start();
+      } else if (c == '=') {
+        in_key = false;
+      } else if (c == '.' && in_key && ++key_parts > kMaxNesting) {
+        throw ConfigError(file, line, "dotted key of more than " + std::to_string(kMaxNesting) + " parts");
+      }
+      ++i;
+    }
+  }
+}
+
 }  // namespace
 
 Config parse_config(const std::string& text, const std::string& source_name) {
+  check_nesting(text, source_name);
   std::istringstream in(text);
   toml::value root;
   try {
@@ -323,7 +458,10 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   } catch (const toml::syntax_error& e) {
     throw ConfigError(source_name, static_cast<int>(e.location().line()),
                       std::string("TOML syntax error: ") + e.what());
+  } catch (const std::exception& e) {
+    throw ConfigError(source_name, 0, std::string("TOML error: ") + e.what());
   }
+  if (!root.is_table()) throw ConfigError(source_name, 0, "not a TOML table");
   try {
     return from_toml(root, source_name);
   } catch (const ConfigError&) {
@@ -340,6 +478,66 @@ Config load_config(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return parse_config(ss.str(), path);
+}
+
+}  // namespace emogate
+
+namespace emogate {
+
+namespace {
+
+// The nearest existing ancestor of `p` (p itself when it exists).
+fs::path existing_ancestor(fs::path p) {
+  std::error_code ec;
+  while (!p.empty() && !fs::exists(p, ec)) {
+    fs::path up = p.parent_path();
+    if (up == p) break;
+    p = up;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::vector<ConfigError> check_environment(const Config& c) {
+  std::vector<ConfigError> out;
+  auto problem = [&](const std::string& key, const std::string& why) {
+    auto it = c.lines.find(key);
+    out.emplace_back(c.source, it == c.lines.end() ? 0 : it->second, key + ": " + why);
+  };
+  struct stat st;
+  const std::string& tmp = c.limits.temp_dir;
+  if (::stat(tmp.c_str(), &st) != 0) problem("limits.temp_dir", "'" + tmp + "' does not exist");
+  else if (!S_ISDIR(st.st_mode)) problem("limits.temp_dir", "'" + tmp + "' is not a directory");
+  else if (::access(tmp.c_str(), W_OK | X_OK) != 0) problem("limits.temp_dir", "'" + tmp + "' is not writable");
+
+  // The daemon creates a missing store (and its parents) at start.
+  const std::string& q = c.quarantine.dir;
+  if (::lstat(q.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) problem("quarantine.dir", "'" + q + "' is a symbolic link");
+    else if (!S_ISDIR(st.st_mode)) problem("quarantine.dir", "'" + q + "' is not a directory");
+  } else {
+    fs::path up = existing_ancestor(fs::path(q).parent_path());
+    std::error_code ec;
+    if (up.empty() || !fs::is_directory(up, ec))
+      problem("quarantine.dir", "'" + q + "' does not exist and cannot be created ('" + up.string() +
+                                    "' is not a directory)");
+    else if (::access(up.c_str(), W_OK | X_OK) != 0)
+      problem("quarantine.dir", "'" + q + "' does not exist and this user cannot create it in '" +
+                                    up.string() + "'");
+  }
+
+  const std::string& sm = c.quarantine.sendmail;
+  if (::stat(sm.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    problem("quarantine.sendmail", "'" + sm + "' does not exist or is not a file");
+  else if (::access(sm.c_str(), X_OK) != 0)
+    problem("quarantine.sendmail", "'" + sm + "' is not executable");
+
+  if (!c.milter.user.empty() && ::getpwnam(c.milter.user.c_str()) == nullptr)
+    problem("milter.user", "no user '" + c.milter.user + "' on this system");
+  if (!c.milter.group.empty() && ::getgrnam(c.milter.group.c_str()) == nullptr)
+    problem("milter.group", "no group '" + c.milter.group + "' on this system");
+  return out;
 }
 
 }  // namespace emogate

@@ -253,13 +253,14 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   auto set = std::shared_ptr<const YaraRuleSet>(new YaraRuleSet(std::move(impl)));
 
   for (auto& e : log.errors) problems.push_back("rule file skipped: " + e);
-  if (settings.strict && !problems.empty()) {
+  if (settings.strict && !(problems.empty() && log.warnings.empty())) {
     std::string all = "YARA rules failed to load (strict):";
     for (const auto& p : problems) all += "\n  " + p;
+    for (const auto& w : log.warnings) all += "\n  warning: " + w;
     throw std::runtime_error(all);
   }
   for (auto& p : problems) warnings.push_back("yara: " + p);
-  for (auto& w : log.warnings) warnings.push_back("yara: warning: " + w);
+  for (auto& w : log.warnings) warnings.push_back(std::string(kYaraWarningPrefix) + w);
   return set;
 }
 

@@ -52,11 +52,16 @@ struct YaraScanResult {
   std::string error;  // empty on success
 };
 
+// Prefix of a compiler warning (a slow string, ...) in the warnings list:
+// the rule set works, so `emogate check` prints it without failing, unless
+// [rules] strict makes every warning fatal.
+inline constexpr std::string_view kYaraWarningPrefix = "yara: warning: ";
+
 class YaraRuleSet {
  public:
   // Compiles every *.yar / *.yara file under settings.paths (folders are
   // walked recursively, in sorted order). Throws std::runtime_error when
-  // strict and anything fails, or when libyara itself cannot initialise.
+  // strict and anything fails or warns, or when libyara cannot initialise.
   // Non-fatal problems go to `warnings` as "file:line: message".
   static std::shared_ptr<const YaraRuleSet> compile(const RuleSettings& settings,
                                                     std::vector<std::string>& warnings);

@@ -562,14 +562,16 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   const bool unexpected = milter_rc != 0 && !stopping;
   stopping = true;
   daemon.log.info("", "stopping: new messages get 4xx, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
-  // smfi_stop() waits for libmilter's listener to wake from its poll (up to
-  // seconds); new MAIL FROMs already get 4xx, so do not block on it here.
-  std::thread([] { smfi_stop(); }).detach();
   // Let messages that are being received or scanned finish; bounded so a
   // stuck client cannot hold the shutdown (the MTA then applies its
   // milter_default_action).
   auto limit = Clock::now() + std::chrono::milliseconds(daemon.cfg()->limits.scan_timeout_ms) + std::chrono::seconds(10);
   while (daemon.busy.load() > 0 && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Only now does the listener stop: during the drain new connections are
+  // still served, and their MAIL FROM gets the 4xx at once (cb_envfrom)
+  // instead of waiting unanswered. smfi_stop() waits for the listener to
+  // wake from its poll (up to seconds), so it does not block this thread.
+  std::thread([] { smfi_stop(); }).detach();
   // libmilter sends the end-of-message reply after our callback returned:
   // give the last replies time to reach the MTA before the process ends.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -66,9 +66,16 @@ void complete(Decision& d, Verdict verdict, bool have_verdict, const std::string
   }
   if (d.action == Action::hold || d.action == Action::quarantine) {
     // Postfix logs the hold reason and shows it in postqueue; keep it short.
+    // hold_why arrives escaped (findings_header escapes every path), so it is
+    // not escaped again; a cut never splits a %XX sequence.
     std::string r = "emogate: " + std::string(hold_why);
-    if (r.size() > 200) r = r.substr(0, 197) + "...";
-    d.hold_reason = escape_with(r, "");
+    if (r.size() > 200) {
+      std::size_t cut = 197;
+      if (r[cut - 1] == '%') cut -= 1;
+      else if (r[cut - 2] == '%') cut -= 2;
+      r = r.substr(0, cut) + "...";
+    }
+    d.hold_reason = std::move(r);
   }
   if (d.action == Action::reject) {
     d.rcode = "550";
@@ -120,7 +127,7 @@ Decision decide_error(const ActionSettings& s, std::string_view why) {
   d.why = "error=" + escape_with(why, " ");
   // A failed scan has nothing safe to quarantine-and-discard on: hold it.
   d.after_quarantine = Action::hold;
-  complete(d, Verdict::clean, false, "", s, "scan failed: " + std::string(why));
+  complete(d, Verdict::clean, false, "", s, "scan failed: " + escape_with(why, ""));
   return d;
 }
 

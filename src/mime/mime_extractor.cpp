@@ -8,6 +8,7 @@
 // breakage become one `malformed` finding; everything readable is still
 // extracted.
 #include <gmime/gmime.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +22,7 @@
 #include "html_text.h"
 #include "base64.h"
 #include "charset.h"
+#include "header_guard.h"
 #include "uuencode.h"
 
 namespace emogate {
@@ -75,10 +77,24 @@ struct Walk {
   bool stopped = false;
 };
 
+bool is_content_header(const char* name) {
+  for (const char* h : {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"})
+    if (g_ascii_strcasecmp(name, h) == 0) return true;
+  return false;
+}
+
 void on_warning(gint64 offset, GMimeParserWarning code, const gchar* item, gpointer user) {
   auto* w = static_cast<Walk*>(user);
   // An mbox "From " separator line is harmless noise, not a header attack.
   if (code == GMIME_CRIT_INVALID_HEADER_NAME && item && g_str_has_prefix(item, "From ")) return;
+  // A repeated To/Cc/Subject is common and harmless: GMime joins address
+  // lists as most MUAs do, and nothing emogate decides reads them. Only a
+  // repeated header that changes how the content is parsed is reported.
+  if (code == GMIME_CRIT_CONFLICTING_HEADER) {
+    if (!item || !is_content_header(item)) return;
+    if (w->problems.size() < 20) w->problems.insert(std::string("conflicting ") + item + " headers");
+    return;
+  }
   if (const char* name = warning_name(code)) {
     if (w->problems.size() < 20) w->problems.insert(name);
   }
@@ -103,6 +119,12 @@ std::string_view memory_window(GMimeStream* st) {
   if (!arr) return {};
   gint64 start = st->bound_start, end = st->bound_end < 0 ? static_cast<gint64>(arr->len) : st->bound_end;
   if (start < 0 || end < start || end > static_cast<gint64>(arr->len)) return {};
+  // In a CRLF message GMime takes two bytes off a part's last line even when
+  // that line ends in a bare LF, losing its last character: a window that
+  // ends just before "x\n" ends mid-line, so give the character back.
+  if (end + 1 < static_cast<gint64>(arr->len) && arr->data[end + 1] == '\n' &&
+      arr->data[end] != '\r' && arr->data[end] != '\n')
+    ++end;
   if (end == start) return std::string_view("", 0);
   return std::string_view(reinterpret_cast<const char*>(arr->data) + start, static_cast<std::size_t>(end - start));
 }
@@ -312,6 +334,11 @@ void walk(GMimeObject* obj, int depth, Walk& w) {
   else handle_attachment(part, mime_type, w);
 }
 
+// When the parse was large enough that freeing it is worth a malloc_trim
+// (which walks the heap: about a millisecond for a few hundred MB).
+constexpr std::uint64_t kTrimAfterObjects = 20000;
+constexpr std::size_t kTrimAfterBytes = 8u << 20;
+
 class MimeExtractor : public Extractor {
  public:
   std::string_view name() const override { return "mime"; }
@@ -319,7 +346,23 @@ class MimeExtractor : public Extractor {
 
   void extract(const Object& msg, ScanContext& ctx) const override {
     gmime_init_once();
-    std::string_view raw = msg.bytes();
+    const Limits& lim = ctx.limits();
+    // GMime allocates per header and per part: bound both before it parses.
+    HeaderGuardLimits hg{lim.max_headers, lim.max_header_size, lim.max_mime_parts * 2 + 16};
+    HeaderGuardResult guard = guard_headers(msg.bytes(), hg);
+    if (guard.dropped_fields > 0)
+      ctx.limit_hit(msg, "max_headers",
+                    "more than " + std::to_string(lim.max_headers) + " header fields; " +
+                        std::to_string(guard.dropped_fields) + " not parsed");
+    if (guard.cut_fields > 0)
+      ctx.limit_hit(msg, "max_header_size",
+                    std::to_string(guard.cut_fields) + " header field(s) longer than " +
+                        std::to_string(lim.max_header_size) + " bytes cut short");
+    if (guard.boundaries_cut)
+      ctx.limit_hit(msg, "max_mime_parts",
+                    "more than " + std::to_string(hg.max_boundaries) +
+                        " boundary lines; the message is parsed up to byte " + std::to_string(guard.cut_at));
+    std::string_view raw = guard.rewritten ? std::string_view(guard.text) : msg.bytes();
     // GMime reads the caller's bytes in place: the stream borrows them.
     GByteArray borrowed{reinterpret_cast<guint8*>(const_cast<char*>(raw.data())),
                         static_cast<guint>(raw.size())};
@@ -350,6 +393,10 @@ class MimeExtractor : public Extractor {
     parser.reset();
     stream.reset();
     g_mime_parser_options_free(opts);
+    // GMime's objects for a large message are many small blocks that glibc
+    // keeps in its free lists; hand the pages back so one such message does
+    // not raise the daemon's footprint for good.
+    if (w.parts + guard.fields > kTrimAfterObjects || raw.size() > kTrimAfterBytes) malloc_trim(0);
 
     if (!w.problems.empty()) {
       std::string detail;

@@ -2,6 +2,8 @@
 // Trusted input: none (stored messages are hostile; IDs are validated).
 #include "quarantine/store.h"
 
+#include "milter/policy.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -11,7 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -37,55 +41,74 @@ void write_all(int fd, std::string_view data, const std::string& what) {
   }
 }
 
-void write_file_synced(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) fail("create " + path);
+// An open file descriptor, closed on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Everything inside the store is reached from a directory descriptor with
+// O_NOFOLLOW: an entry or file that is a symbolic link is never followed.
+constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+void write_file_synced(int dirfd, const std::string& name, std::string_view data) {
+  int fd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) fail("create " + name);
   try {
-    write_all(fd, data, path);
-    if (::fsync(fd) != 0) fail("fsync " + path);
+    write_all(fd, data, name);
+    if (::fsync(fd) != 0) fail("fsync " + name);
   } catch (...) {
     ::close(fd);
     throw;
   }
-  if (::close(fd) != 0) fail("close " + path);
+  if (::close(fd) != 0) fail("close " + name);
 }
 
-void fsync_dir(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail("open dir " + path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) fail("fsync dir " + path);
+void fsync_fd(int fd, const std::string& what) {
+  if (::fsync(fd) != 0) fail("fsync dir " + what);
 }
 
-std::string read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) fail("open " + path);
+std::string read_file_at(int dirfd, const std::string& name) {
+  Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (f.fd < 0) fail("open " + name);
+  struct stat st;
+  if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    errno = EINVAL;
+    fail("open " + name + " (not a regular file)");
+  }
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(f.fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      fail("read " + path);
-    }
+    if (n < 0) fail("read " + name);
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 
-void remove_tree(const std::string& dir) {
-  if (DIR* d = ::opendir(dir.c_str())) {
+// Removes the entry `name` of `dirfd` and the files in it, without
+// following links; true when the entry is gone. Entries hold only files,
+// so anything else in one (a folder) makes the removal fail.
+bool remove_entry_at(int dirfd, const std::string& name) {
+  int efd = ::openat(dirfd, name.c_str(), kDirFlags);
+  if (efd < 0) return false;
+  if (DIR* d = ::fdopendir(efd)) {  // takes efd
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n != "." && n != "..") ::unlink((dir + "/" + n).c_str());
+      if (n != "." && n != "..") ::unlinkat(efd, n.c_str(), 0);
     }
     ::closedir(d);
+  } else {
+    ::close(efd);
   }
-  ::rmdir(dir.c_str());
+  return ::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) == 0;
 }
 
 // UTC time formatted with strftime `fmt`.
@@ -161,12 +184,23 @@ bool QuarantineStore::valid_id(std::string_view id) {
 
 std::string QuarantineStore::entry(std::string_view id) const {
   if (!valid_id(id)) throw std::runtime_error("invalid quarantine ID '" + std::string(id) + "'");
-  return dir_ + "/" + std::string(id);
+  return std::string(id);
 }
+
+namespace {
+
+int open_store(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open " + dir);
+  return fd;
+}
+
+}  // namespace
 
 void QuarantineStore::ensure_dir() const {
   // Missing parents (e.g. /var/lib/emogate on a new machine) are created
-  // 0755 like a package would; the store itself stays 0700.
+  // 0755 like a package would; the store itself is 0700, also when it
+  // already existed with another mode.
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(dir_).parent_path();
   if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
@@ -174,30 +208,45 @@ void QuarantineStore::ensure_dir() const {
     if (ec) fail("mkdir " + parent.string());
   }
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) fail("mkdir " + dir_);
+  struct stat lst;
+  if (::lstat(dir_.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+    throw std::runtime_error("quarantine dir " + dir_ +
+                             " is a symbolic link; set [quarantine] dir to the directory itself");
+  Fd d(::open(dir_.c_str(), kDirFlags));
+  if (d.fd < 0) fail("open quarantine dir " + dir_);
+  struct stat st;
+  if (::fstat(d.fd, &st) != 0) fail("stat " + dir_);
+  if ((st.st_mode & 07777) != 0700 && ::fchmod(d.fd, 0700) != 0) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "0%o", st.st_mode & 07777);
+    fail("quarantine dir " + dir_ + " is mode " + mode + ", must be 0700, and cannot be changed");
+  }
 }
 
 std::string QuarantineStore::put(std::string_view raw, std::string_view report_json,
                                  QuarantineMeta meta) const {
+  Fd store(open_store(dir_));
   meta.time = now_s();
   for (int attempt = 0;; ++attempt) {
     meta.id = new_id(meta.time);
-    std::string tmp = dir_ + "/.tmp-" + meta.id;
-    if (::mkdir(tmp.c_str(), 0700) != 0) {
+    std::string tmp = ".tmp-" + meta.id;
+    if (::mkdirat(store.fd, tmp.c_str(), 0700) != 0) {
       if (errno == EEXIST && attempt < 5) continue;
-      fail("mkdir " + tmp);
+      fail("mkdir " + dir_ + "/" + tmp);
     }
     try {
-      write_file_synced(tmp + "/message.eml", raw);
-      write_file_synced(tmp + "/report.json", report_json);
-      write_file_synced(tmp + "/meta.json", dump(meta_to_json(meta)) + "\n");
-      fsync_dir(tmp);
-      std::string final_path = dir_ + "/" + meta.id;
+      Fd e(::openat(store.fd, tmp.c_str(), kDirFlags));
+      if (e.fd < 0) fail("open " + tmp);
+      write_file_synced(e.fd, "message.eml", raw);
+      write_file_synced(e.fd, "report.json", report_json);
+      write_file_synced(e.fd, "meta.json", dump(meta_to_json(meta)) + "\n");
+      fsync_fd(e.fd, tmp);
       // rename() onto an existing non-empty directory fails, so two writers
       // can never merge into one entry.
-      if (::rename(tmp.c_str(), final_path.c_str()) != 0) fail("rename " + tmp);
-      fsync_dir(dir_);
+      if (::renameat(store.fd, tmp.c_str(), store.fd, meta.id.c_str()) != 0) fail("rename " + tmp);
+      fsync_fd(store.fd, dir_);
     } catch (...) {
-      remove_tree(tmp);
+      remove_entry_at(store.fd, tmp);
       throw;
     }
     return meta.id;
@@ -217,9 +266,17 @@ std::vector<QuarantineMeta> QuarantineStore::list() const {
   return out;
 }
 
+std::string QuarantineStore::read(std::string_view id, const char* file) const {
+  Fd store(open_store(dir_));
+  std::string name = entry(id);
+  Fd e(::openat(store.fd, name.c_str(), kDirFlags));
+  if (e.fd < 0) fail("open entry " + name);
+  return read_file_at(e.fd, file);
+}
+
 std::optional<QuarantineMeta> QuarantineStore::meta(std::string_view id) const {
   try {
-    QuarantineMeta m = meta_from_json(json::parse(read_file(entry(id) + "/meta.json")));
+    QuarantineMeta m = meta_from_json(json::parse(read(id, "meta.json")));
     m.id = std::string(id);
     return m;
   } catch (const std::exception&) {
@@ -227,30 +284,27 @@ std::optional<QuarantineMeta> QuarantineStore::meta(std::string_view id) const {
   }
 }
 
-std::string QuarantineStore::message(std::string_view id) const {
-  return read_file(entry(id) + "/message.eml");
-}
+std::string QuarantineStore::message(std::string_view id) const { return read(id, "message.eml"); }
 
-std::string QuarantineStore::report(std::string_view id) const {
-  return read_file(entry(id) + "/report.json");
-}
+std::string QuarantineStore::report(std::string_view id) const { return read(id, "report.json"); }
 
 void QuarantineStore::update_meta(const QuarantineMeta& m) const {
-  std::string dir = entry(m.id);
-  std::string tmp = dir + "/.meta.json.tmp";
-  ::unlink(tmp.c_str());
-  write_file_synced(tmp, dump(meta_to_json(m)) + "\n");
-  if (::rename(tmp.c_str(), (dir + "/meta.json").c_str()) != 0) fail("rename " + tmp);
-  fsync_dir(dir);
+  Fd store(open_store(dir_));
+  std::string name = entry(m.id);
+  Fd e(::openat(store.fd, name.c_str(), kDirFlags));
+  if (e.fd < 0) fail("open entry " + name);
+  const char* tmp = ".meta.json.tmp";
+  ::unlinkat(e.fd, tmp, 0);
+  write_file_synced(e.fd, tmp, dump(meta_to_json(m)) + "\n");
+  if (::renameat(e.fd, tmp, e.fd, "meta.json") != 0) fail("rename " + name + "/" + tmp);
+  fsync_fd(e.fd, name);
 }
 
 bool QuarantineStore::remove(std::string_view id) const {
-  std::string dir = entry(id);
-  struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-  remove_tree(dir);
-  fsync_dir(dir_);
-  return ::access(dir.c_str(), F_OK) != 0;
+  Fd store(open_store(dir_));
+  if (!remove_entry_at(store.fd, entry(id))) return false;
+  fsync_fd(store.fd, dir_);
+  return true;
 }
 
 std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,
@@ -316,6 +370,14 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+// Envelope strings come from the SMTP client: escaped as in the mail log,
+// so a CR or LF in them cannot fake a line of the output.
+std::string escaped_list(const std::vector<std::string>& v) {
+  std::vector<std::string> e;
+  for (const auto& x : v) e.push_back(policy::escape_text(x, " ,"));
+  return join(e, ",");
+}
+
 }  // namespace
 
 int quarantine_main(const Config& config, const std::vector<std::string>& args, std::ostream& out,
@@ -334,10 +396,11 @@ int quarantine_main(const Config& config, const std::vector<std::string>& args, 
   try {
     if (cmd == "list" && args.size() == 1) {
       for (const auto& m : store.list()) {
-        out << m.id << "  " << iso_time(m.time) << "  <" << m.sender << ">  "
-            << join(m.recipients, ",") << "  " << m.verdict << "  "
-            << (m.findings.empty() ? "-" : join(m.findings, ","))
-            << (m.released_by.empty() ? "" : "  released-by=" + m.released_by) << "\n";
+        out << m.id << "  " << iso_time(m.time) << "  <" << policy::escape_text(m.sender, " <>") << ">  "
+            << escaped_list(m.recipients) << "  " << policy::escape_text(m.verdict, " ") << "  "
+            << (m.findings.empty() ? "-" : escaped_list(m.findings))
+            << (m.released_by.empty() ? "" : "  released-by=" + policy::escape_text(m.released_by, " "))
+            << "\n";
       }
       return 0;
     }
@@ -397,10 +460,13 @@ int quarantine_main(const Config& config, const std::vector<std::string>& args, 
         m->released_by = by;
         m->released_at = now;
         store.update_meta(*m);
-      } else {
-        store.remove(id);
+      } else if (!store.remove(id)) {
+        err << "emogate: released " << id << " to " << escaped_list(m->recipients)
+            << " but could not remove its entry from " << store.dir() << "\n";
+        return 1;
       }
-      out << "released " << id << " to " << join(m->recipients, ",") << " by " << by << "\n";
+      out << "released " << id << " to " << escaped_list(m->recipients) << " by "
+          << policy::escape_text(by, " ") << "\n";
       return 0;
     }
     if (cmd == "delete" && args.size() == 2) {

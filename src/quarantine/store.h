@@ -38,7 +38,9 @@ class QuarantineStore {
   explicit QuarantineStore(std::string dir);
   const std::string& dir() const { return dir_; }
 
-  // Creates the store directory (0700) if it is missing. Throws on failure.
+  // Creates the store directory (0700) if it is missing and makes an
+  // existing one 0700. Throws on failure, and when the directory is a
+  // symbolic link.
   void ensure_dir() const;
   // Writes a new entry and returns its ID (meta.id is set). Throws
   // std::runtime_error when any step fails; nothing visible is left behind.
@@ -49,13 +51,16 @@ class QuarantineStore {
   std::string message(std::string_view id) const;  // throws when absent
   std::string report(std::string_view id) const;   // throws when absent
   void update_meta(const QuarantineMeta& m) const;  // atomic rewrite
+  // False when the entry could not be removed (also when it is a link).
   bool remove(std::string_view id) const;
 
   // IDs are "YYYYMMDD-HHMMSS-xxxxxxxx" (hex); anything else is refused.
   static bool valid_id(std::string_view id);
 
  private:
-  std::string entry(std::string_view id) const;
+  std::string entry(std::string_view id) const;  // the checked ID
+  // A file of an entry, opened without following links; throws.
+  std::string read(std::string_view id, const char* file) const;
   std::string dir_;
 };
 

@@ -19,6 +19,11 @@ cat > "$tmp/emogate.toml" <<TOML
 paths = ["$tmp/rules"]
 [intel]
 urlhaus_path = "$tmp/urlhaus.csv"
+[milter]
+user = "$(id -un)"
+group = "$(id -gn)"
+[quarantine]
+dir = "$tmp/q"
 TOML
 printf 'rule Local_Marker {\n  meta:\n    description = "site rule"\n  strings:\n    $a = "ACME-INDICATOR-42"\n  condition:\n    $a and $missing\n}\n' > "$tmp/rules/local.yar"
 

@@ -84,3 +84,64 @@ TEST(Config, BadValuesNameLine) {
 TEST(Config, MissingFile) {
   EXPECT_THROW(load_config("/nonexistent/emogate.toml"), ConfigError);
 }
+
+TEST(Config, SizesNeverWrapOrTakeSignsOrBlanks) {
+  for (const char* v : {"\"17179869185G\"", "\"18446744073709551616\"", "\"-1\"", "\" 16M\"", "\"+16M\"", "\"\""}) {
+    ConfigError e = error_of(std::string("[limits]\n\nmax_object_size = ") + v + "\n");
+    EXPECT_EQ(e.line, 3) << v << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find("limits.max_object_size"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(parse_config("[limits]\nmax_extracted_bytes = \"16G\"\n", "x.toml").limits.max_extracted_bytes, 16ull << 30);
+}
+
+TEST(Config, RatiosMustBeFinite) {
+  for (const char* v : {"nan", "inf", "-inf", "0.0"})
+    EXPECT_EQ(error_of(std::string("[limits]\nmax_compression_ratio = ") + v + "\n").line, 2) << v;
+}
+
+TEST(Config, SocketListenAndSendmailAreChecked) {
+  for (const char* bad : {"[milter]\nsocket = \"garbage:xyz\"\n", "[milter]\nsocket = \"inet:99999@localhost\"\n",
+                          "[metrics]\nlisten = \"0.0.0.0:9357\"\n", "[metrics]\nlisten = \"127.0.0.1:x\"\n",
+                          "[quarantine]\nsendmail = \"bin/sendmail\"\n"})
+    EXPECT_EQ(error_of(bad).line, 2) << bad;
+  Config ok = parse_config(
+      "[milter]\nsocket = \"inet6:7357@[::1]\"\n[metrics]\nlisten = \"[::1]:9357\"\n", "x.toml");
+  EXPECT_EQ(ok.metrics.listen, "[::1]:9357");
+  parse_config("[milter]\nsocket = \"/run/emogate.sock\"\n[metrics]\nlisten = \"127.0.0.2:1\"\n", "x.toml");
+}
+
+TEST(Config, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = "x = " + std::string(10000, '[');
+  ConfigError e = error_of("[limits]\n" + deep + "\n");
+  EXPECT_EQ(e.line, 2);
+  // Keys of thousands of parts take toml11 minutes: refused before it sees them.
+  std::string dotted = "x";
+  for (int i = 0; i < 300000; ++i) dotted += ".x";
+  EXPECT_EQ(error_of("[limits]\n" + dotted + " = 1\n").line, 2);
+  EXPECT_EQ(error_of("\n[" + dotted + "]\n").line, 2);
+  EXPECT_EQ(error_of("a = {b = 1, " + dotted + " = 2}\n").line, 1);
+  // Floats and dotted strings in values are not key parts.
+  std::string floats = "[limits]\nmax_compression_ratio = 2.5\n[macros]\nallow_sender_domains = [";
+  for (int i = 0; i < 100; ++i) floats += "\"a.b.c.d\", 1.5, ";
+  ConfigError typed = error_of(floats + "]\n");  // 1.5 is not a string: a type error, not nesting
+  EXPECT_NE(std::string(typed.what()).find("expected an array of strings"), std::string::npos) << typed.what();
+  // Brackets inside strings and comments do not count.
+  std::string fine = "# " + std::string(100, '[') + "\n[rules]\npaths = [\"" + std::string(100, '[') +
+                     "\", '''" + std::string(100, '{') + "''']\n";
+  EXPECT_EQ(parse_config(fine, "x.toml").rules.paths.size(), 2u);
+}
+
+TEST(Config, EnvironmentProblemsNameTheKeyLine) {
+  Config c = parse_config(
+      "[limits]\ntemp_dir = \"/nonexistent/emogate-tmp\"\n[quarantine]\ndir = \"/proc/version/q\"\n"
+      "sendmail = \"/nonexistent/sendmail\"\n[milter]\nuser = \"no-such-user-emogate\"\n",
+      "/etc/emogate/e.toml");
+  auto problems = check_environment(c);
+  std::string all;
+  for (const auto& p : problems) all += std::string(p.what()) + "\n";
+  EXPECT_EQ(problems.size(), 4u) << all;
+  EXPECT_NE(all.find("/etc/emogate/e.toml:2: limits.temp_dir"), std::string::npos) << all;
+  EXPECT_NE(all.find("/etc/emogate/e.toml:4: quarantine.dir"), std::string::npos) << all;
+  EXPECT_NE(all.find("/etc/emogate/e.toml:5: quarantine.sendmail"), std::string::npos) << all;
+  EXPECT_NE(all.find("/etc/emogate/e.toml:7: milter.user"), std::string::npos) << all;
+}

@@ -5,6 +5,7 @@
 #include "fixtures.h"
 #include "mime/base64.h"
 #include "mime/charset.h"
+#include "mime/header_guard.h"
 #include "mime/html_text.h"
 #include "mime/uuencode.h"
 
@@ -287,4 +288,132 @@ TEST(Base64, FastPathMatchesByteRules) {
     ASSERT_EQ(out, want) << "round " << round;
     ASSERT_EQ(d.invalid(), want_invalid) << "round " << round;
   }
+}
+
+namespace {
+
+const ObjectSummary* object_named(const Report& r, const std::string& name) {
+  for (const auto& o : r.objects)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+bool limit_named(const Report& r, const std::string& limit) {
+  for (const auto& f : r.findings)
+    if (f.type == FindingType::limit_exceeded && f.detail.starts_with(limit + ":")) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(HeaderFlood, TooManyHeadersAreDroppedAndTheRestIsScanned) {
+  // The flood sits between the headers that give the structure.
+  std::string flood;
+  for (int i = 0; i < 30000; ++i) flood += "X-H: " + std::to_string(i) + "\r\n";
+  std::string msg = multipart(kHead + flood, {Part{"Content-Type: text/plain", "hello"},
+                                              attachment("=\"run.exe\"", fake_pe())});
+  Report r = scan(msg);
+  EXPECT_TRUE(limit_named(r, "max_headers")) << dump(r);
+  ASSERT_NE(object_named(r, "run.exe"), nullptr) << dump(r);
+  EXPECT_EQ(object_named(r, "run.exe")->size, fake_pe().size());
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type));
+
+  Config cfg;
+  cfg.limits.max_headers = 40000;
+  Report allowed = scan(msg, cfg);
+  EXPECT_FALSE(limit_named(allowed, "max_headers")) << dump(allowed);
+}
+
+TEST(HeaderFlood, FloodInsideAPartAndInsideAnAttachedMessage) {
+  std::string flood;
+  for (int i = 0; i < 12000; ++i) flood += "X-H: " + std::to_string(i) + "\r\n";
+  std::string inner = "From: x@example.com\r\n" + flood + "Content-Type: text/plain\r\n\r\ninner body\r\n";
+  std::string msg = multipart(kHead, {Part{"Content-Type: message/rfc822", inner}});
+  HeaderGuardResult g = guard_headers(msg, HeaderGuardLimits{});
+  EXPECT_TRUE(g.rewritten);
+  EXPECT_EQ(g.dropped_fields, 12000u + 7u - 10000u);  // 7 other fields in the blocks
+  EXPECT_NE(g.text.find("Content-Type: text/plain\r\n\r\ninner body"), std::string::npos);
+  Report r = scan(msg);
+  EXPECT_TRUE(limit_named(r, "max_headers")) << dump(r);
+
+  // Digest members have no Content-Type and are still messages.
+  std::string digest = kHead + "MIME-Version: 1.0\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\n" +
+                       inner + "--d--\r\n";
+  EXPECT_GT(guard_headers(digest, HeaderGuardLimits{}).dropped_fields, 0u);
+}
+
+TEST(HeaderFlood, InvalidLinesDoNotEndTheBlock) {
+  // GMime skips a line it cannot read as a header and keeps parsing headers.
+  std::string msg = kHead + "this is not a header\r\n";
+  for (int i = 0; i < 200; ++i) msg += "X-H: 1\r\n";
+  msg += "\r\nbody\r\n";
+  HeaderGuardLimits lim;
+  lim.max_headers = 100;
+  HeaderGuardResult g = guard_headers(msg, lim);
+  EXPECT_EQ(g.fields, 203u);
+  EXPECT_EQ(g.dropped_fields, 103u);
+  EXPECT_NE(g.text.find("\r\n\r\nbody\r\n"), std::string::npos);
+}
+
+TEST(HeaderFlood, LongFoldedHeaderIsCut) {
+  std::string msg = kHead + "X-Long: start\r\n";
+  for (int i = 0; i < 20000; ++i) msg += " continued-line-" + std::to_string(i) + "\r\n";
+  msg += "Content-Type: text/plain\r\n\r\nbody text\r\n";
+  Report r = scan(msg);
+  EXPECT_TRUE(limit_named(r, "max_header_size")) << dump(r);
+  EXPECT_NE(object_named(r, "body-1.txt"), nullptr) << dump(r);
+}
+
+TEST(HeaderFlood, OrdinaryMessagesAreNotCopied) {
+  std::string body;
+  // Lines of a text body that look like headers are not in a header block.
+  for (int i = 0; i < 20000; ++i) body += "http://example.com/" + std::to_string(i) + "\r\nTime: 12:00\r\n";
+  std::string msg = multipart(kHead, {Part{"Content-Type: text/plain", body}, attachment("=\"a.bin\"", "x")});
+  HeaderGuardLimits lim;
+  lim.max_boundaries = 1 << 20;
+  HeaderGuardResult g = guard_headers(msg, lim);
+  EXPECT_FALSE(g.rewritten);
+  EXPECT_LT(g.fields, 20u);
+}
+
+TEST(HeaderFlood, BoundaryLinesPastTheLimitCutTheMessage) {
+  std::string msg = kHead + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 5000; ++i) msg += "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n";
+  msg += "--b--\r\n";
+  Report r = scan(msg);
+  EXPECT_TRUE(limit_named(r, "max_mime_parts")) << dump(r);
+  HeaderGuardResult g = guard_headers(msg, HeaderGuardLimits{});
+  EXPECT_TRUE(g.boundaries_cut);
+  EXPECT_LT(g.text.size(), msg.size() / 2);
+}
+
+TEST(Mime, RepeatedAddressHeadersAreNotMalformed) {
+  std::string msg = "From: a@example.jp\r\nTo: b@example.jp\r\nCc: c1@example.jp\r\nCc: c2@example.jp\r\n"
+                    "Cc: c3@example.jp\r\nSubject: one\r\nSubject: two\r\n\r\nbody\r\n";
+  Report r = scan(msg);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << dump(r);
+  std::string twice = kHead + "Content-Type: text/plain\r\nContent-Type: application/zip\r\n\r\nbody\r\n";
+  Report r2 = scan(twice);
+  const Finding* f = find_finding(r2, FindingType::malformed);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->detail.find("conflicting Content-Type headers"), std::string::npos) << f->detail;
+}
+
+TEST(Mime, LastBase64LineWithBareLfInCrlfMessage) {
+  std::string data = "hello world!1";  // 13 bytes: an unpadded last quantum
+  std::string b64 = base64(data, false);
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  std::string msg = kHead + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n"
+                    "--bb\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+                    "--bb\r\nContent-Type: application/octet-stream\r\n"
+                    "Content-Disposition: attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                    b64 + "\n--bb--\r\n";
+  Report r = scan(msg);
+  const ObjectSummary* o = object_named(r, "a.bin");
+  ASSERT_NE(o, nullptr) << dump(r);
+  EXPECT_EQ(o->size, data.size());
+  // The same with a CRLF line end was always whole.
+  std::string crlf = msg;
+  crlf.replace(crlf.find(b64 + "\n") + b64.size(), 1, "\r\n");
+  EXPECT_EQ(object_named(scan(crlf), "a.bin")->size, data.size());
 }

@@ -151,3 +151,22 @@ TEST(Policy, HoldReasonIsBoundedAndPrintable) {
   EXPECT_LE(d.hold_reason.size(), 200u * 3);
   for (unsigned char c : d.hold_reason) EXPECT_TRUE(c >= 0x20 && c < 0x7f);
 }
+
+TEST(Policy, HoldReasonIsEscapedOnce) {
+  ActionSettings s;
+  // A Japanese name: its UTF-8 bytes are escaped once (%E8...), never %25E8.
+  auto d = decide(make_report(Verdict::suspicious, {{FindingType::vba_macro, "\xE8\xAB\x8B.docm"}}), s);
+  EXPECT_NE(d.hold_reason.find("vba_macro@%E8%AB%8B.docm"), std::string::npos) << d.hold_reason;
+  EXPECT_EQ(d.hold_reason.find("%25"), std::string::npos) << d.hold_reason;
+  s.on_error = Action::hold;
+  auto e = decide_error(s, "temp file: \xE8 100%\r\nX");
+  EXPECT_NE(e.hold_reason.find("scan failed: temp file: %E8 100%25%0D%0AX"), std::string::npos) << e.hold_reason;
+  // A long reason is cut before an escape sequence, not inside it.
+  Report r = make_report(Verdict::suspicious);
+  for (int i = 0; i < 40; ++i) r.findings.push_back({FindingType::yara, "\xE8\xE8\xE8\xE8\xE8", "", Verdict::suspicious});
+  auto long_d = decide(r, s);
+  std::string body = long_d.hold_reason.substr(0, long_d.hold_reason.size() - 3);
+  ASSERT_GE(body.size(), 3u);
+  EXPECT_NE(body[body.size() - 1], '%');
+  EXPECT_NE(body[body.size() - 2], '%');
+}

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <dirent.h>
 #include <fstream>
@@ -51,6 +52,14 @@ QuarantineMeta sample_meta() {
   m.findings = {"vba_macro@invoice.docm/word/vbaProject.bin"};
   m.size = 42;
   return m;
+}
+
+// A config whose store is a fresh, ready directory under `t`.
+Config store_config(const TempDir& t) {
+  Config cfg;
+  cfg.quarantine.dir = t.path + "/q";
+  QuarantineStore(cfg.quarantine.dir).ensure_dir();
+  return cfg;
 }
 
 const char* kMsg = "From: alice@example.org\r\nSubject: invoice\r\n\r\nbody\r\n";
@@ -125,10 +134,8 @@ TEST(QuarantineStore, ReleaseCopyNamesReleaser) {
 
 TEST(QuarantineCommand, ListShowReleaseDelete) {
   TempDir t;
-  Config cfg;
-  cfg.quarantine.dir = t.path + "/q";
+  Config cfg = store_config(t);
   QuarantineStore s(cfg.quarantine.dir);
-  s.ensure_dir();
   std::string id = s.put(kMsg, R"({"verdict":"suspicious","findings":[]})", sample_meta());
   // A stand-in for /usr/sbin/sendmail that records its arguments and input.
   std::string fake = t.path + "/sendmail";
@@ -177,4 +184,73 @@ TEST(QuarantineCommand, ListShowReleaseDelete) {
   EXPECT_FALSE(s.meta(id));
   EXPECT_EQ(quarantine_main(cfg, {}, out, err), 2);
   EXPECT_EQ(quarantine_main(cfg, {"frobnicate", id}, out, err), 1);
+}
+
+TEST(QuarantineStore, ExistingStoreIsMadePrivate) {
+  TempDir t;
+  std::string dir = t.path + "/q";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ::chmod(dir.c_str(), 0755);
+  QuarantineStore(dir).ensure_dir();
+  EXPECT_EQ(mode_of(dir), 0700u);
+  // A store that is a symbolic link is refused with a reason.
+  std::string link = t.path + "/link";
+  ASSERT_EQ(::symlink(dir.c_str(), link.c_str()), 0);
+  try {
+    QuarantineStore(link).ensure_dir();
+    ADD_FAILURE() << "a symlinked store was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("symbolic link"), std::string::npos) << e.what();
+  }
+}
+
+TEST(QuarantineCommand, ListEscapesEnvelopeStrings) {
+  TempDir t;
+  Config cfg = store_config(t);
+  QuarantineStore s(cfg.quarantine.dir);
+  QuarantineMeta m = sample_meta();
+  m.sender = "evil@example.org>\r\n20990101-000000-00000000  fake";
+  m.recipients = {"bob@example.com\r\nX", "a,b@example.com"};
+  s.put(kMsg, "{}", m);
+  std::ostringstream out, err;
+  ASSERT_EQ(quarantine_main(cfg, {"list"}, out, err), 0) << err.str();
+  std::string text = out.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  EXPECT_NE(text.find("<evil@example.org%3E%0D%0A20990101-000000-00000000%20%20fake>"), std::string::npos) << text;
+  EXPECT_NE(text.find("bob@example.com%0D%0AX,a%2Cb@example.com"), std::string::npos) << text;
+}
+
+TEST(QuarantineCommand, NeverFollowsLinksAndReportsFailedRemoval) {
+  TempDir t;
+  Config cfg = store_config(t);
+  QuarantineStore s(cfg.quarantine.dir);
+  std::string fake = t.path + "/sendmail";
+  std::ofstream(fake) << "#!/bin/sh\ncat > " << t.path << "/stdin\n";
+  ::chmod(fake.c_str(), 0755);
+  cfg.quarantine.sendmail = fake;
+
+  // An entry that is a link to a directory elsewhere is not an entry.
+  std::string id = s.put(kMsg, "{}", sample_meta());
+  std::string outside = t.path + "/outside";
+  ASSERT_EQ(::rename((cfg.quarantine.dir + "/" + id).c_str(), outside.c_str()), 0);
+  ASSERT_EQ(::symlink(outside.c_str(), (cfg.quarantine.dir + "/" + id).c_str()), 0);
+  std::ostringstream out, err;
+  EXPECT_EQ(quarantine_main(cfg, {"release", id}, out, err), 1);
+  EXPECT_EQ(out.str().find("released"), std::string::npos) << out.str();
+  EXPECT_NE(::access((t.path + "/stdin").c_str(), F_OK), 0) << "sendmail ran";
+  EXPECT_EQ(quarantine_main(cfg, {"delete", id}, out, err), 1);
+  EXPECT_EQ(::access((outside + "/message.eml").c_str(), F_OK), 0) << "the link target was emptied";
+  // A file of an entry that is a link is not read either.
+  std::string id2 = s.put(kMsg, "{}", sample_meta());
+  std::string msg_path = cfg.quarantine.dir + "/" + id2 + "/message.eml";
+  ::unlink(msg_path.c_str());
+  ASSERT_EQ(::symlink("/etc/passwd", msg_path.c_str()), 0);
+  EXPECT_THROW(s.message(id2), std::runtime_error);
+
+  // Removal that fails after a release is reported, not called success.
+  std::string id3 = s.put(kMsg, "{}", sample_meta());
+  ASSERT_EQ(::mkdir((cfg.quarantine.dir + "/" + id3 + "/sub").c_str(), 0700), 0);
+  std::ostringstream out3, err3;
+  EXPECT_EQ(quarantine_main(cfg, {"release", id3}, out3, err3), 1);
+  EXPECT_NE(err3.str().find("could not remove"), std::string::npos) << err3.str();
 }
