@@ -32,7 +32,7 @@ struct Limits {
   std::string isolation = "process";
   std::uint64_t worker_memory = 1ull << 30;   // growth a worker may map
   std::uint32_t worker_max_scans = 1000;      // then it is replaced; 0 = never
-  std::uint64_t worker_max_rss = 256ull << 20;  // replaced past this after a scan; 0 = never
+  std::uint64_t worker_max_rss = 256ull << 20;  // replaced once its peak RSS passed this; 0 = never
 };
 
 struct PasswordSettings {

@@ -14,9 +14,10 @@ namespace {
 constexpr std::size_t kStage = 64 * 1024;  // one write(2) per this many bytes
 }
 
-MappedFd::MappedFd(int fd, std::uint64_t size) {
+MappedFd::MappedFd(int fd, std::uint64_t size, bool populate) {
   if (size == 0) return;
-  void* m = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+  void* m = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0),
+                   fd, 0);
   if (m == MAP_FAILED) return;
   map_ = m;
   len_ = static_cast<std::size_t>(size);

@@ -16,7 +16,9 @@ namespace emogate {
 class MappedFd {
  public:
   MappedFd() = default;
-  MappedFd(int fd, std::uint64_t size);  // maps; view() is empty on failure
+  // Maps; view() is empty on failure. `populate`: fault every page in at
+  // once (one call instead of a fault per page, for a reader of all of it).
+  MappedFd(int fd, std::uint64_t size, bool populate = false);
   ~MappedFd();
   MappedFd(const MappedFd&) = delete;
   MappedFd& operator=(const MappedFd&) = delete;

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,13 +101,20 @@ constexpr std::string_view kWarmUp =
     if (type != wire::kRequest || fd < 0 || !wire::decode(body, req) || ::fstat(fd, &st) != 0) ::_exit(2);
     Report r;
     {
-      MappedFd m(fd, static_cast<std::uint64_t>(st.st_size));
+      MappedFd m(fd, static_cast<std::uint64_t>(st.st_size), /*populate=*/true);
       if (!m.ok()) ::_exit(kExitOutOfMemory);  // mapping failed: address space
       r = req.message ? scanner.scan_message(m.view(), req.env, req.opts)
                       : scanner.scan_file(m.view(), req.name, req.opts);
     }
     ::close(fd);
-    if (!wire::send_frame(sock, wire::kAnswer, wire::encode(r))) ::_exit(0);
+    // The answer: the worker's peak RSS (for recycling; reading it from
+    // /proc in the daemon after every scan would cost more), then the report.
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    std::uint64_t peak = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+    std::string answer(reinterpret_cast<const char*>(&peak), sizeof peak);
+    answer += wire::encode(r);
+    if (!wire::send_frame(sock, wire::kAnswer, answer)) ::_exit(0);
   }
 }
 
@@ -150,6 +158,7 @@ struct WorkerPool::Worker {
   pid_t id = -1;     // the pid it had, for logs
   int sock = -1;
   unsigned scans = 0;
+  std::uint64_t peak_rss = 0;  // as the worker reported it after its last scan
   std::uint64_t generation = 0;
   bool ready = false;
   ~Worker() {
@@ -337,7 +346,9 @@ WorkerPool::Attempt WorkerPool::attempt(Worker& w, const std::string& req, int f
   if (st == wire::Recv::timeout)
     return kill_for("scan_timeout_ms",
                     "was killed after " + std::to_string(s_.scan_timeout_ms) + " ms ([limits] scan_timeout_ms)");
-  if (st == wire::Recv::ok && type == wire::kAnswer && wire::decode(body, a.report)) {
+  if (st == wire::Recv::ok && type == wire::kAnswer && body.size() >= 8 &&
+      wire::decode(std::string_view(body).substr(8), a.report)) {
+    std::memcpy(&w.peak_rss, body.data(), 8);
     a.have_report = true;
     ++w.scans;
     if (report_timed_out(a.report)) {
@@ -379,7 +390,7 @@ void WorkerPool::release(std::unique_ptr<Worker> w) {
     else if (w->generation != generation_) retire = "reload";
   }
   if (!retire && s_.max_scans && w->scans >= s_.max_scans) retire = "max_scans";
-  if (!retire && s_.max_rss && rss_bytes(w->pid) > s_.max_rss) retire = "max_rss";
+  if (!retire && s_.max_rss && w->peak_rss > s_.max_rss) retire = "max_rss";
   if (retire) {
     WorkerEvent ev;
     ev.cause = retire;

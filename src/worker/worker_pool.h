@@ -33,7 +33,7 @@ struct WorkerPoolSettings {
   std::uint32_t scan_timeout_ms = 30000;
   std::uint64_t worker_memory = 1ull << 30;
   std::uint32_t max_scans = 1000;       // 0 = never recycle by count
-  std::uint64_t max_rss = 256ull << 20;  // recycle past this after a scan; 0 = never
+  std::uint64_t max_rss = 256ull << 20;  // recycle once its peak RSS passed this; 0 = never
   uid_t uid = 0;                        // identity taken when run as root
   gid_t gid = 0;
 };

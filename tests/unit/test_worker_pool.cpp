@@ -245,3 +245,16 @@ TEST(WorkerPool, BusyPoolIsALoadFailure) {
   EXPECT_EQ(o.cause, "queue_timeout");
   busy.join();
 }
+
+TEST(WorkerPool, WorkersAreRecycledPastMaxRss) {
+  Config c = test_config();
+  c.limits.worker_max_rss = 1 << 20;  // every worker's peak is above 1 MiB
+  Fixture f(c);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.events.count("max_rss"), 2);
+  Config big = test_config();
+  big.limits.worker_max_rss = 1ull << 40;
+  Fixture g(big);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(g.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(g.events.count("max_rss"), 0);
+}
