@@ -47,6 +47,7 @@ class In {
     return v;
   }
   std::uint8_t u8() { return raw<std::uint8_t>(); }
+  bool flag() { return enumeration<std::uint8_t>(1) != 0; }
   std::uint32_t u32() { return raw<std::uint32_t>(); }
   std::uint64_t u64() { return raw<std::uint64_t>(); }
   double f64() { return raw<double>(); }
@@ -129,8 +130,8 @@ std::string encode(const Request& r) {
 
 bool decode(std::string_view s, Request& r) {
   In in(s);
-  r.message = in.u8() != 0;
-  r.opts.hash_all_objects = in.u8() != 0;
+  r.message = in.flag();
+  r.opts.hash_all_objects = in.flag();
   r.name = in.str();
   r.env.queue_id = in.str();
   r.env.sender = in.str();
@@ -192,7 +193,7 @@ bool decode(std::string_view s, Report& r) {
     x.size = in.u64();
     x.sha256 = in.str();
     x.depth = static_cast<int>(in.u32());
-    std::uint8_t flags = in.u8();
+    std::uint8_t flags = in.enumeration<std::uint8_t>(3);
     x.truncated = flags & 1;
     x.derived = flags & 2;
     x.provenance = in.str();
