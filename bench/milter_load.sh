@@ -10,10 +10,14 @@
 #                                          present, else the built-in one
 #   MODE=self SESSIONS="1 4" COUNT=200 bench/milter_load.sh
 #   MODE=self SESSIONS=50 COUNT=100 BIG_MB=10 bench/milter_load.sh   # RSS bound
+#   ISOLATION="inprocess process" ROUNDS=3 SESSIONS=4 bench/milter_load.sh
+#                                          in-process scans against worker
+#                                          processes, alternating, per round
+#                                          (shared harness); medians at the end
 #
 # Env: EMOGATE_BIN (build/emogate), SESSIONS ("1 4"), COUNT (200), BIG_MB (0),
 #      DEADLINE_S (300), WORKERS (0 = cores), SHARED_BENCH (../shared/bench),
-#      ROUNDS (1, shared mode), LOAD_DIR (/tmp/emogate-load),
+#      ROUNDS (1, shared mode), ISOLATION (shared mode), LOAD_DIR (/tmp/emogate-load),
 #      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +55,8 @@ paths = [${3:-}]
 clean = "tag"
 suspicious = "hold"
 malicious = "hold"
+[limits]
+isolation = "${ISO:-process}"
 [milter]
 socket = "unix:$sock"
 user = "nobody"
@@ -86,6 +92,62 @@ if [ "$MODE" = shared ]; then
     "$SHARED_BENCH/setup_postfix.sh" install
     rules=""
     [ -f "$BENCH_DIR/corpus/rules/emogate-bench.yar" ] && rules="\"$BENCH_DIR/corpus/rules/emogate-bench.yar\""
+    if [ -n "${ISOLATION:-}" ]; then
+        # The same daemon with [limits] isolation switched, one pass each per
+        # round; CPU and RSS are summed over the daemon and its workers.
+        : >"$BENCH_DIR/isolation.list"
+        for round in $(seq 1 "${ROUNDS:-1}"); do
+            for ISO in $ISOLATION; do
+                start_milter "$BENCH_DIR/emogate" "$BENCH_DIR/emogate.sock" "$rules"
+                sleep 1
+                pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
+                touch "$BENCH_DIR/isolation.mark"
+                MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
+                    VARIANTS=under_test ROUNDS=1 SCAN_RATE=0 CONCURRENCY="$SESSIONS" \
+                    "$SHARED_BENCH/run_bench.sh" >&2
+                [ "$BENCH_DIR/results.tsv" -nt "$BENCH_DIR/isolation.mark" ] &&
+                    head -1 "$BENCH_DIR/results.tsv" >"$BENCH_DIR/isolation.head" &&
+                    tail -n +2 "$BENCH_DIR/results.tsv" | sed "s|^|$ISO\t$round\t|" >>"$BENCH_DIR/isolation.list"
+                stop_milter
+            done
+        done
+        python3 - "$BENCH_DIR/isolation.head" "$BENCH_DIR/isolation.list" <<'PY'
+import statistics, sys
+cols = open(sys.argv[1]).read().rstrip("\n").split("\t")
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+rows = {}
+for line in open(sys.argv[2]):
+    iso, rnd, *vals = line.rstrip("\n").split("\t")
+    d = {k: num(v) for k, v in zip(cols, vals)}
+    rows.setdefault((iso, int(d["concurrency"])), []).append(d)
+med = lambda xs: statistics.median(xs) if xs else float("nan")
+keys = ("msgs_per_s", "p50_ms", "eod_p50_ms", "p95_ms", "milter_cpu_ms_per_msg", "milter_peak_rss_mb")
+print("| isolation | sessions | msgs/s per round | msgs/s (median) | p50 ms | end-of-data p50 ms | p95 ms | CPU ms/msg (daemon+workers) | peak RSS MB (daemon+workers) | delivered+held / lost |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+base = {}
+for (iso, c), ds in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0] != "inprocess")):
+    m = {k: med([d[k] for d in ds if d.get(k) is not None]) for k in keys}
+    per = ", ".join("%.1f" % d["msgs_per_s"] for d in ds)
+    kept = ",".join("%d/%d" % ((d["delivered"] or 0) + (d["held"] or 0), d["missing"] or 0) for d in ds)
+    print("| %s | %s | %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f | %s |" % (
+        iso, c, per, m["msgs_per_s"], m["p50_ms"], m["eod_p50_ms"], m["p95_ms"], m["milter_cpu_ms_per_msg"],
+        m["milter_peak_rss_mb"], kept))
+    if iso == "inprocess":
+        base[c] = (m, ds)
+    elif c in base:
+        bm, bds = base[c]
+        pairs = ["x%.3f" % (d["msgs_per_s"] / b["msgs_per_s"]) for d, b in zip(ds, bds)]
+        print("\nsessions %s, process against inprocess: throughput x%.3f (medians; per round %s), "
+              "p50 %+.2f ms, end-of-data p50 %+.2f ms, CPU %+.2f ms/msg" % (
+                  c, m["msgs_per_s"] / bm["msgs_per_s"], ", ".join(pairs), m["p50_ms"] - bm["p50_ms"],
+                  m["eod_p50_ms"] - bm["eod_p50_ms"], m["milter_cpu_ms_per_msg"] - bm["milter_cpu_ms_per_msg"]))
+PY
+        exit 0
+    fi
     start_milter "$BENCH_DIR/emogate" "$BENCH_DIR/emogate.sock" "$rules"
     MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDFILE=$BENCH_DIR/emogate/emogate.pid \
         VARIANTS=${VARIANTS:-"none under_test"} SCAN_RATE=${SCAN_RATE:-0} CONCURRENCY="$SESSIONS" \

@@ -34,6 +34,12 @@ struct Limits {
   std::uint64_t max_headers = 10000;          // header fields, all blocks together
   std::uint64_t max_header_size = 256 << 10;  // one field, folded lines included
   std::string temp_dir = "/tmp";
+  // Where scans run: "process" (sandboxed worker processes) or "inprocess"
+  // (threads of the daemon; for comparison, fuzzing and debugging).
+  std::string isolation = "process";
+  std::uint64_t worker_memory = 1ull << 30;   // growth a worker may map
+  std::uint32_t worker_max_scans = 1000;      // then it is replaced; 0 = never
+  std::uint64_t worker_max_rss = 256ull << 20;  // replaced once its peak RSS passed this; 0 = never
 };
 
 struct PasswordSettings {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@
 #include "detect/yara_rules.h"
 #include "milter/milter.h"
 #include "quarantine/store.h"
+#include "worker/spool.h"
+#include "worker/worker_pool.h"
 
 namespace fs = std::filesystem;
 using namespace emogate;
@@ -129,13 +132,32 @@ int cmd_scan(std::vector<std::string> args) {
     return 2;
   }
   std::unique_ptr<Scanner> scanner;
+  // [limits] isolation = "process": each input is scanned in a sandboxed
+  // worker process, so one poisonous file costs that file an error line.
+  std::unique_ptr<WorkerPool> pool;
   try {
     scanner = std::make_unique<Scanner>(load_or_default(config_path, explicit_config));
+    const Config& cfg = scanner->config();
+    if (cfg.limits.isolation == "process") {
+      pool = std::make_unique<WorkerPool>(*scanner, worker_pool_settings(cfg, 1), [](const WorkerEvent& ev) {
+        if (ev.died) std::cerr << "emogate: scan worker " << ev.pid << " " << ev.how << " (" << ev.cause << ")\n";
+      });
+      pool->start();
+    }
   } catch (const std::exception& e) {
     std::cerr << "emogate: " << e.what() << '\n';
     return 2;
   }
   for (const std::string& w : scanner->warnings()) std::cerr << "emogate: warning: " << w << '\n';
+  auto error_line = [&](const std::string& path, const std::string& err, const WorkerPool::Outcome* o) {
+    if (json) {
+      nlohmann::json j{{"input", path}, {"error", err}};
+      if (o) j["failure"] = o->failure == WorkerPool::Failure::load ? "load" : "content", j["failure_cause"] = o->cause;
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    } else {
+      std::cout << path << ": ERROR " << err << '\n';
+    }
+  };
 
   // Directories are walked; each regular file below is one input.
   std::vector<std::string> inputs;
@@ -155,6 +177,55 @@ int cmd_scan(std::vector<std::string> args) {
 
   int status = 0;
   for (const std::string& path : inputs) {
+    const bool message = force == 1 || (force == 0 && is_message_name(path));
+    if (pool) {
+      // The file's own descriptor (or stdin copied to a sealed memfd) goes
+      // to the worker; nothing is read into this process.
+      std::optional<MessageSpool> spool;
+      int fd = -1;
+      std::string err;
+      if (path == "-") {
+        spool.emplace(std::uint64_t{1} << 40);
+        char chunk[65536];
+        while (std::cin.read(chunk, sizeof chunk) || std::cin.gcount() > 0)
+          if (!spool->write(std::string_view(chunk, static_cast<std::size_t>(std::cin.gcount())))) break;
+        fd = spool->seal();
+        if (fd < 0) err = spool->error();
+      } else {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0) err = std::strerror(errno);
+        else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) err = "not a regular file", ::close(fd), fd = -1;
+      }
+      if (fd < 0) {
+        error_line(path, err, nullptr);
+        status = 2;
+        continue;
+      }
+      wire::Request req;
+      req.message = message;
+      req.name = path;
+      const auto& lim = scanner->config().limits;
+      auto o = pool->scan(req, fd, WorkerPool::Clock::now() + std::chrono::milliseconds(lim.scan_timeout_ms));
+      if (path != "-") ::close(fd);
+      if (o.failure != WorkerPool::Failure::none && !o.have_report) {
+        error_line(path,
+                   o.failure == WorkerPool::Failure::load
+                       ? "load failure (" + o.cause + "): " + o.error
+                       : "content failure (" + o.cause + "): the scan worker " + o.error + ", twice",
+                   &o);
+        status = 2;
+        std::cout.flush();
+        continue;
+      }
+      Report r = std::move(o.report);
+      r.input = path;
+      if (json) std::cout << to_json(r) << '\n';
+      else print_human(r, std::cout);
+      std::cout.flush();
+      if (r.flagged() && status == 0) status = 1;
+      continue;
+    }
     InputFile in;
     std::string err;
     if (!in.open(path, err)) {
@@ -163,7 +234,6 @@ int cmd_scan(std::vector<std::string> args) {
       status = 2;
       continue;
     }
-    bool message = force == 1 || (force == 0 && is_message_name(path));
     Report r = message ? scanner->scan_message(in.view()) : scanner->scan_file(in.view(), path);
     r.input = path;
     if (json) std::cout << to_json(r) << '\n';

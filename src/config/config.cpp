@@ -291,6 +291,12 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("max_headers", l.max_headers, 100, 1000000);
     s.get_uint("max_header_size", l.max_header_size, 1 << 10, 16ull << 20);
     s.get_path("temp_dir", l.temp_dir);
+    s.get("isolation", l.isolation);
+    if (l.isolation != "process" && l.isolation != "inprocess")
+      throw ConfigError(file, 0, "limits.isolation must be \"process\" or \"inprocess\"");
+    s.get_uint("worker_memory", l.worker_memory, 64ull << 20, 1ull << 40);
+    s.get_uint("worker_max_scans", l.worker_max_scans, 0, 100000000);
+    s.get_uint("worker_max_rss", l.worker_max_rss, 0, 1ull << 40);
     s.finish();
   }
   read_verdicts(root, c, file, base);

@@ -74,15 +74,20 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
 }
 
 bool BlobWriter::spill() {
-  std::string tmpl = temp_dir_ + "/emogate-XXXXXX";
-  // mkstemp creates the file 0600; unlinking at once means nothing is left
-  // behind even if the process is killed.
-  fd_ = mkstemp(tmpl.data());
+  // An O_TMPFILE file never has a name: nothing is left behind even if the
+  // process is killed, and a sandboxed scan worker (which may open nothing
+  // else) can still spill. Filesystems without it get mkstemp (0600) and an
+  // unlink at once.
+  fd_ = ::open(temp_dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd_ < 0 && errno != EACCES && errno != EPERM) {
+    std::string tmpl = temp_dir_ + "/emogate-XXXXXX";
+    fd_ = mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd_ >= 0) unlink(tmpl.c_str());
+  }
   if (fd_ < 0) {
     error_ = "cannot create temp file in " + temp_dir_ + ": " + std::strerror(errno);
     return false;
   }
-  unlink(tmpl.c_str());
   if (!write_fd(mem_.get(), static_cast<std::size_t>(size_))) {
     // The bytes so far stay in memory; a file shorter than size_ must never
     // be mapped (reading past its end is SIGBUS).

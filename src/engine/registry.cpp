@@ -20,6 +20,11 @@ namespace emogate {
     build_##name(cfg, out, warnings);                                              \
   }
 
+std::vector<DetectorFactory>& test_detectors() {
+  static std::vector<DetectorFactory> v;
+  return v;
+}
+
 const Registry& builtin_registry() {
   static const Registry reg = [] {
     Registry r;
@@ -43,6 +48,7 @@ const Registry& builtin_registry() {
     EMOGATE_DETECTOR(equation_detector)
     EMOGATE_DETECTOR(yara_detector)
     EMOGATE_DETECTOR(url_detector)
+    for (DetectorFactory f : test_detectors()) r.detectors.push_back(f());
     return r;
   }();
   return reg;

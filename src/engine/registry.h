@@ -21,6 +21,11 @@ struct Registry {
 // All built-in modules, in dispatch order.
 const Registry& builtin_registry();
 
+// Detectors a test binary adds before the registry is first used (see
+// tests/hooks); empty in the shipped binary.
+using DetectorFactory = std::unique_ptr<Detector> (*)();
+std::vector<DetectorFactory>& test_detectors();
+
 // Builds the shared services for a config. Throws std::runtime_error when a
 // required resource cannot load; pushes non-fatal problems to `warnings`.
 void build_services(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings);

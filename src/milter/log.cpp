@@ -51,6 +51,7 @@ std::string format_log_line(const MessageLog& m) {
                                                   : policy::escape_text(m.env.client_addr, " "));
   if (!m.env.auth_user.empty()) line += " sasl_username=" + policy::escape_text(m.env.auth_user, " ");
   if (!m.quarantine_id.empty()) line += " quarantine=" + m.quarantine_id;
+  if (!m.failure.empty()) line += " failure=" + m.failure + " cause=" + m.failure_cause;
   // Free text goes last, in parentheses, as Postfix does with its reasons.
   if (m.verdict == "error" && !m.why.empty()) line += " (" + policy::escape_text(m.why) + ")";
   return line;
@@ -70,6 +71,10 @@ std::string format_json_line(const MessageLog& m, double unix_time) {
   j["client"] = m.env.client_addr;
   j["auth_user"] = m.env.auth_user;
   if (!m.quarantine_id.empty()) j["quarantine_id"] = m.quarantine_id;
+  if (!m.failure.empty()) {
+    j["failure"] = m.failure;
+    j["failure_cause"] = m.failure_cause;
+  }
   auto& fa = j["findings"] = nlohmann::json::array();
   for (const Finding& x : m.findings)
     fa.push_back({{"type", std::string(to_string(x.type))},

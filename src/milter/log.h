@@ -26,6 +26,10 @@ struct MessageLog {
   std::uint64_t size = 0;
   double scan_ms = 0;
   std::string quarantine_id;
+  // A scan that did not complete: "load" (no worker in time) or "content"
+  // (the message crashed, exhausted or outran a worker twice); empty when
+  // it completed. failure_cause names it (queue_full, worker_crash, ...).
+  std::string failure, failure_cause;
 };
 
 // "QUEUEID: verdict=... action=... findings=type@path,... size=... scan_ms=...

@@ -45,17 +45,48 @@ void Metrics::set_queue_depth(std::function<unsigned()> fn) {
   depth_ = std::move(fn);
 }
 
+void Metrics::worker_ended(const std::string& cause, bool killed, unsigned scans) {
+  std::lock_guard lk(mu_);
+  ++worker_restarts_[cause];
+  if (killed) ++worker_kills_[cause];
+  worker_scans_sum_ += scans;
+  ++workers_ended_;
+}
+
+void Metrics::scan_failure(const std::string& failure_class, const std::string& cause) {
+  std::lock_guard lk(mu_);
+  ++scan_failures_[{failure_class, cause}];
+}
+
+void Metrics::set_workers(std::function<unsigned()> fn) {
+  std::lock_guard lk(mu_);
+  workers_ = std::move(fn);
+}
+
+namespace {
+// One counter family with a single label, HELP and TYPE first.
+void render_counter(std::string& o, const char* name, const char* label, const char* help,
+                    const std::map<std::string, std::uint64_t>& values) {
+  o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+  for (const auto& [k, n] : values)
+    o += std::string(name) + "{" + label + "=\"" + k + "\"} " + std::to_string(n) + "\n";
+}
+// The same with two labels.
+void render_counter(std::string& o, const char* name, const char* label1, const char* label2, const char* help,
+                    const std::map<std::pair<std::string, std::string>, std::uint64_t>& values) {
+  o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+  for (const auto& [k, n] : values)
+    o += std::string(name) + "{" + label1 + "=\"" + k.first + "\"," + label2 + "=\"" + k.second + "\"} " +
+         std::to_string(n) + "\n";
+}
+}  // namespace
+
 std::string Metrics::render() const {
   std::lock_guard lk(mu_);
   std::string o;
   char buf[256];
-  o += "# HELP emogate_messages_total Messages handled, by verdict and action.\n"
-       "# TYPE emogate_messages_total counter\n";
-  for (const auto& [k, n] : messages_) {
-    std::snprintf(buf, sizeof buf, "emogate_messages_total{verdict=\"%s\",action=\"%s\"} %llu\n",
-                  k.first.c_str(), k.second.c_str(), static_cast<unsigned long long>(n));
-    o += buf;
-  }
+  render_counter(o, "emogate_messages_total", "verdict", "action", "Messages handled, by verdict and action.",
+                 messages_);
   o += "# HELP emogate_findings_total Findings, by type.\n# TYPE emogate_findings_total counter\n";
   for (const auto& [k, n] : findings_) {
     std::snprintf(buf, sizeof buf, "emogate_findings_total{type=\"%s\"} %llu\n", k.c_str(),
@@ -80,6 +111,23 @@ std::string Metrics::render() const {
                 "# TYPE emogate_scan_queue_depth gauge\nemogate_scan_queue_depth %u\n",
                 depth_ ? depth_() : 0u);
   o += buf;
+  if (workers_) {
+    std::snprintf(buf, sizeof buf,
+                  "# HELP emogate_workers Scan worker processes alive.\n"
+                  "# TYPE emogate_workers gauge\nemogate_workers %u\n",
+                  workers_());
+    o += buf;
+  }
+  render_counter(o, "emogate_worker_restarts_total", "cause", "Scan workers replaced, by cause.", worker_restarts_);
+  render_counter(o, "emogate_worker_kills_total", "limit", "Scan workers the daemon killed, by limit.", worker_kills_);
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_worker_scans Scans per scan worker over its life (ended workers).\n"
+                "# TYPE emogate_worker_scans summary\nemogate_worker_scans_sum %llu\n"
+                "emogate_worker_scans_count %llu\n",
+                static_cast<unsigned long long>(worker_scans_sum_), static_cast<unsigned long long>(workers_ended_));
+  o += buf;
+  render_counter(o, "emogate_scan_failures_total", "class", "cause",
+                 "Scans that did not complete, by class (load/content) and cause.", scan_failures_);
   double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   double loaded = rules_loaded_.load();
   std::snprintf(buf, sizeof buf,

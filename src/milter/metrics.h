@@ -27,6 +27,13 @@ class Metrics {
   void finding(FindingType t);
   void rules_loaded_now();
   void set_queue_depth(std::function<unsigned()> fn);
+  // Scan workers: a worker ended (cause: worker_crash, worker_memory,
+  // scan_timeout_ms, max_scans, max_rss, reload, start_failed, shutdown),
+  // whether the daemon killed it for a limit, and how many scans it did.
+  void worker_ended(const std::string& cause, bool killed, unsigned scans);
+  // A scan that did not complete, by class (load/content) and cause.
+  void scan_failure(const std::string& failure_class, const std::string& cause);
+  void set_workers(std::function<unsigned()> fn);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -47,6 +54,10 @@ class Metrics {
   double scan_sum_ms_ = 0;
   std::atomic<double> rules_loaded_{0};
   std::function<unsigned()> depth_;
+  std::map<std::string, std::uint64_t> worker_restarts_, worker_kills_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> scan_failures_;
+  std::uint64_t worker_scans_sum_ = 0, workers_ended_ = 0;
+  std::function<unsigned()> workers_;
   std::unique_ptr<Server> server_;
 };
 

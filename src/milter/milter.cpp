@@ -1,7 +1,9 @@
-// The milter daemon: libmilter callbacks that buffer each message (memory,
-// then a private 0600 temp file), hand it to the scan pool at end of
-// message, and turn the policy decision into milter actions; plus startup
-// (socket as root, privilege drop), SIGHUP reload and SIGTERM drain.
+// The milter daemon: libmilter callbacks that buffer each message (a sealed
+// memfd for the scan workers, or memory then a private 0600 temp file for
+// in-process scans), hand it to the workers (or the scan thread pool) at end
+// of message, and turn the policy decision into milter actions; plus startup
+// (socket as root, privilege drop, worker pool), SIGHUP reload and SIGTERM
+// drain. The daemon itself never parses message content in process mode.
 // Trusted input: none — everything the MTA relays comes from the sender.
 #include "milter/milter.h"
 
@@ -30,6 +32,8 @@
 #include "milter/policy.h"
 #include "milter/scan_pool.h"
 #include "quarantine/store.h"
+#include "worker/spool.h"
+#include "worker/worker_pool.h"
 
 namespace emogate {
 
@@ -41,7 +45,8 @@ struct Daemon {
   std::string config_path;
   std::shared_ptr<const Config> config;  // swapped whole on SIGHUP
   std::unique_ptr<Scanner> scanner;
-  std::unique_ptr<ScanPool> pool;
+  std::unique_ptr<ScanPool> pool;        // [limits] isolation = "inprocess"
+  std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
   MailLog log;
   Metrics metrics;
   std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort
@@ -60,7 +65,8 @@ struct Session {
   bool nr_hdr = false, nr_body = false, nr_rcpt = false, can_skip = false;
   bool in_msg = false;
   Envelope env;
-  std::optional<BlobWriter> buf;
+  std::optional<BlobWriter> buf;       // in-process scans
+  std::optional<MessageSpool> spool;   // worker scans
   bool body_started = false, too_big = false;
   // Incoming X-Emogate-* headers: lower-case name -> (name as sent, count).
   std::map<std::string, std::pair<std::string, int>> forged;
@@ -71,6 +77,7 @@ struct Session {
     in_msg = false;
     env = Envelope{};
     buf.reset();  // frees memory and closes (unlinks) the spill file
+    spool.reset();
     body_started = too_big = false;
     forged.clear();
     subject.reset();
@@ -97,8 +104,12 @@ std::string lower(std::string_view s) {
 }
 
 void collect(Session* s, std::string_view bytes) {
-  if (s->too_big || !s->buf) return;
-  if (!s->buf->write(bytes)) s->too_big = true;  // cap reached or spill failed
+  if (s->too_big) return;
+  if (s->spool) {
+    if (!s->spool->write(bytes)) s->too_big = true;  // cap reached or write failed
+  } else if (s->buf) {
+    if (!s->buf->write(bytes)) s->too_big = true;  // cap reached or spill failed
+  }
 }
 
 // SIZE=n among MAIL FROM's ESMTP parameters, 0 when absent or bad.
@@ -166,6 +177,10 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   s->env.queue_id = macro(ctx, "i");
   s->env.client_addr = macro(ctx, "{client_addr}");
   s->env.auth_user = macro(ctx, "{auth_authen}");
+  if (g->workers) {
+    s->spool.emplace(cfg->milter.max_message_size);
+    return SMFIS_CONTINUE;
+  }
   s->buf.emplace(cfg->limits.temp_dir, cfg->milter.memory_buffer, cfg->milter.max_message_size);
   // The client's SIZE= (RFC 1870) saves regrowing the buffer; reserve()
   // ignores sizes past the memory buffer, so a lie costs nothing real.
@@ -211,14 +226,6 @@ sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
   collect(s, std::string_view(reinterpret_cast<const char*>(chunk), len));
   if (s->too_big && s->can_skip) return SMFIS_SKIP;  // no use sending the rest
   return s->nr_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-}
-
-// A limit_exceeded finding for the scan clock means the scan is incomplete:
-// treat it like the pool deadline.
-bool engine_timed_out(const Report& r) {
-  for (const Finding& f : r.findings)
-    if (f.type == FindingType::limit_exceeded && f.detail.rfind("scan_timeout_ms", 0) == 0) return true;
-  return false;
 }
 
 void add_header(SMFICTX* ctx, const std::string& name, const std::string& value) {
@@ -292,18 +299,29 @@ sfsistat cb_eom(SMFICTX* ctx) {
   const auto t0 = Clock::now();
   MessageLog ml;
   ml.env = s->env;
-  ml.size = s->buf ? s->buf->size() : 0;
+  ml.size = s->spool ? s->spool->size() : s->buf ? s->buf->size() : 0;
   policy::Decision d;
   std::optional<Report> report;
   Blob blob;
-  if (s->too_big || !s->buf) {
-    std::string why = !s->buf ? std::string("no message buffer")
-                      : !s->buf->error().empty()
-                          ? "message buffer failed: " + s->buf->error()
+  std::optional<MappedFd> spooled;  // the sealed spool, mapped for quarantine
+  // A finished scan's report -> decision, log fields and metrics.
+  auto judge = [&](const Report& r) {
+    ml.verdict = std::string(to_string(r.verdict));
+    ml.findings = r.findings;
+    for (const Finding& f : r.findings) g->metrics.finding(f.type);
+    for (const std::string& e : r.errors) g->log.warning(s->env.queue_id, "scan error: " + e);
+    return policy::decide(r, cfg->actions, cfg->quarantine.after);
+  };
+  const bool have_buf = s->spool || s->buf;
+  const std::string buf_error = s->spool ? s->spool->error() : s->buf ? s->buf->error() : std::string();
+  if (s->too_big || !have_buf) {
+    std::string why = !have_buf ? std::string("no message buffer")
+                      : !buf_error.empty()
+                          ? "message buffer failed: " + buf_error
                           : "message exceeds [milter] max_message_size " + std::to_string(cfg->milter.max_message_size);
     d = policy::decide_error(cfg->actions, why);
     // Retrying can never make it fit: refuse permanently instead.
-    const bool oversize = s->buf && s->buf->error().empty();
+    const bool oversize = have_buf && buf_error.empty();
     if (oversize && d.action == Action::tempfail) {
       d.action = Action::reject;
       d.rcode = "552";
@@ -312,6 +330,46 @@ sfsistat cb_eom(SMFICTX* ctx) {
     }
     ml.verdict = "error";
     ml.why = why;
+  } else if (s->spool) {
+    // Worker processes: the sealed memfd goes to a worker as a descriptor.
+    const int fd = s->spool->seal();
+    wire::Request req;
+    req.env = s->env;
+    req.opts.hash_all_objects = cfg->milter.hash_all_objects;
+    WorkerPool::Outcome o;
+    if (fd < 0) {
+      o.failure = WorkerPool::Failure::load;
+      o.cause = "spool";
+      o.error = "message buffer failed: " + s->spool->error();
+    } else {
+      o = g->workers->scan(req, fd, t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
+      spooled.emplace(fd, s->spool->size());
+      blob = Blob::borrow(spooled->view());
+      if (!spooled->ok()) {  // the quarantine copy would be empty: never go on
+        o = {};
+        o.failure = WorkerPool::Failure::load;
+        o.cause = "spool";
+        o.error = "cannot map the message spool";
+      }
+    }
+    if (o.failure == WorkerPool::Failure::load) {
+      d = policy::decide_error(cfg->actions, o.error);
+      ml.verdict = "error";
+      ml.why = o.error;
+    } else {
+      if (o.failure == WorkerPool::Failure::content) {
+        o.report = content_failure_report(o, cfg->baseline(FindingType::limit_exceeded), s->env.queue_id);
+        g->log.warning(s->env.queue_id, "scan failed because of the content (" + o.cause + "): the worker " +
+                                            o.error + "; gave the message a limit_exceeded finding");
+      }
+      report = std::move(o.report);
+      d = judge(*report);
+    }
+    if (o.failure != WorkerPool::Failure::none) {
+      ml.failure = o.failure == WorkerPool::Failure::load ? "load" : "content";
+      ml.failure_cause = o.cause;
+      g->metrics.scan_failure(ml.failure, o.cause);
+    }
   } else {
     blob = s->buf->finish();
     s->buf.reset();
@@ -321,21 +379,22 @@ sfsistat cb_eom(SMFICTX* ctx) {
     opts.hash_all_objects = cfg->milter.hash_all_objects;
     ScanPool::Result r = g->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
                                       deadline);
-    if (r.status == ScanPool::Status::ok && engine_timed_out(r.report)) {
+    if (r.status == ScanPool::Status::ok && report_timed_out(r.report)) {
       r.status = ScanPool::Status::timeout;
       r.error = "scan deadline passed ([limits] scan_timeout_ms)";
     }
     if (r.status == ScanPool::Status::ok) {
       report = std::move(r.report);
-      d = policy::decide(*report, cfg->actions, cfg->quarantine.after);
-      ml.verdict = std::string(to_string(report->verdict));
-      ml.findings = report->findings;
-      for (const Finding& f : report->findings) g->metrics.finding(f.type);
-      for (const std::string& e : report->errors) g->log.warning(s->env.queue_id, "scan error: " + e);
+      d = judge(*report);
     } else {
       d = policy::decide_error(cfg->actions, r.error);
       ml.verdict = "error";
       ml.why = r.error;
+      ml.failure = "load";
+      ml.failure_cause = r.status == ScanPool::Status::queue_full ? "queue_full"
+                         : r.status == ScanPool::Status::timeout  ? "scan_timeout_ms"
+                                                                  : "scan_failed";
+      g->metrics.scan_failure(ml.failure, ml.failure_cause);
     }
   }
   sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
@@ -425,6 +484,23 @@ void daemonize() {
   }
 }
 
+// Logs a worker's end (one syslog line per death, with the queue id of the
+// message it held) and counts it.
+void worker_event(const WorkerEvent& ev) {
+  g->metrics.worker_ended(ev.cause, ev.killed, ev.scans);
+  if (ev.cause == "shutdown") return;
+  std::string line = "scan worker " + std::to_string(ev.pid) + " ";
+  if (!ev.died) {
+    line += "retired (" + ev.cause + ") after " + std::to_string(ev.scans) + " scans";
+    if (ev.cause == "scan_timeout_ms") line += "; the scan ran out of time";
+    g->log.info(ev.queue_id, line);
+    return;
+  }
+  line += ev.how + " (cause " + ev.cause + ") after " + std::to_string(ev.scans) + " scans" +
+          (ev.queue_id.empty() ? std::string() : " while scanning this message") + "; replaced";
+  g->log.warning(ev.queue_id, line);
+}
+
 void reload() {
   try {
     Config c = load_config(g->config_path);
@@ -432,7 +508,13 @@ void reload() {
     if (c.milter.socket != old->milter.socket || c.milter.user != old->milter.user ||
         c.milter.workers != old->milter.workers || c.milter.queue_size != old->milter.queue_size)
       g->log.warning("", "[milter] socket/user/workers/queue_size changes need a restart; kept the running values");
+    if (c.limits.isolation != old->limits.isolation || c.limits.worker_memory != old->limits.worker_memory ||
+        c.limits.worker_max_scans != old->limits.worker_max_scans ||
+        c.limits.worker_max_rss != old->limits.worker_max_rss)
+      g->log.warning("", "[limits] isolation/worker_* changes need a restart; kept the running values");
     g->scanner->reload(c);
+    // New workers fork from the new rules; old ones finish and are replaced.
+    if (g->workers) g->workers->reload();
     std::atomic_store(&g->config, std::shared_ptr<const Config>(std::make_shared<Config>(std::move(c))));
     g->metrics.rules_loaded_now();
     for (const auto& w : g->scanner->warnings()) g->log.warning("", "reload: " + w);
@@ -521,6 +603,15 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
       }
     }
     drop_privileges(ids);
+    // Forked now, while the process has a single thread, with config,
+    // rules and lists loaded: the workers share them copy-on-write.
+    if (config.limits.isolation == "process") {
+      unsigned n = ms.workers ? ms.workers : std::max(1u, std::thread::hardware_concurrency());
+      daemon.workers = std::make_unique<WorkerPool>(*daemon.scanner, worker_pool_settings(config, n),
+                                                    [](const WorkerEvent& ev) { worker_event(ev); });
+      daemon.workers->start();
+      daemon.metrics.set_workers([w = daemon.workers.get()] { return w->workers(); });
+    }
     if (!config.metrics.listen.empty()) daemon.metrics.start(config.metrics.listen);
   } catch (const std::exception& e) {
     return err(e.what());
@@ -536,8 +627,12 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   unsigned workers = ms.workers ? ms.workers : std::max(1u, std::thread::hardware_concurrency());
-  daemon.pool = std::make_unique<ScanPool>(workers, ms.queue_size);
-  daemon.metrics.set_queue_depth([p = daemon.pool.get()] { return p->depth(); });
+  if (daemon.workers) {
+    daemon.metrics.set_queue_depth([p = daemon.workers.get()] { return p->depth(); });
+  } else {
+    daemon.pool = std::make_unique<ScanPool>(workers, ms.queue_size);
+    daemon.metrics.set_queue_depth([p = daemon.pool.get()] { return p->depth(); });
+  }
   std::atomic<bool>& stopping = daemon.stopping;
   std::atomic<int>& milter_rc = daemon.milter_rc;
   std::atomic<bool>& milter_done = daemon.milter_done;
@@ -547,7 +642,8 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
     daemon.milter_done = true;
     if (!daemon.stopping) pthread_kill(main_thread, SIGTERM);  // wake the main thread
   });
-  daemon.log.info("", "starting: socket " + ms.socket + ", " + std::to_string(workers) + " workers, queue " +
+  daemon.log.info("", "starting: socket " + ms.socket + ", " + std::to_string(workers) +
+                          (daemon.workers ? " sandboxed worker processes" : " in-process scan threads") + ", queue " +
                           std::to_string(ms.queue_size) + ", scan deadline " +
                           std::to_string(config.limits.scan_timeout_ms) + " ms");
   for (;;) {
@@ -579,7 +675,8 @@ int run_milter(const Config& config, const std::string& config_path, bool foregr
   for (int i = 0; i < 20 && !milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (milter_done) milter.join();
   else milter.detach();
-  daemon.pool->shutdown();
+  if (daemon.pool) daemon.pool->shutdown();
+  if (daemon.workers) daemon.workers->shutdown();
   daemon.metrics.stop();
   if (!ms.pid_file.empty()) ::unlink(ms.pid_file.c_str());
   daemon.log.info("", unexpected ? "milter loop failed; exiting" : "stopped");

@@ -7,6 +7,8 @@ Used by tests/integration/*.sh and bench/milter_load.sh. Standard library only.
   --exe                its content is a PE header (an executable)
   --size N             its content is N pseudo-random bytes
   --zip-members N      its content is a zip of N text files of 33 KB
+  --content TEXT       its content is TEXT
+  --headers N          add N tiny extra headers (a header flood)
   --forge              add a forged 'X-Emogate-Verdict: forged-clean' header
   --kill-pid PID       send half the message, SIGKILL PID, then finish DATA
 """
@@ -34,13 +36,18 @@ def build(a):
                     # 800 KB zip), so the scan is long on any machine.
                     z.writestr("f%05d.txt" % i, ("line %d of a report, see http://intranet.example/r/%d\n" % (i, i)) * 600)
             data = buf.getvalue()
+        elif a.content is not None:
+            data = a.content.encode()
         elif a.exe:
             data = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
         else:
             rnd = random.Random(a.id)
             data = bytes(rnd.getrandbits(8) for _ in range(a.size or 1000))
         m.add_attachment(data, maintype="application", subtype="octet-stream", filename=a.attach)
-    return m.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    raw = m.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if a.headers:
+        raw = b"".join(b"X-F%d: y\r\n" % i for i in range(a.headers)) + raw
+    return raw
 
 
 def main():
@@ -55,6 +62,8 @@ def main():
     p.add_argument("--exe", action="store_true")
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--zip-members", type=int, default=0)
+    p.add_argument("--content")
+    p.add_argument("--headers", type=int, default=0)
     p.add_argument("--forge", action="store_true")
     p.add_argument("--kill-pid", type=int)
     a = p.parse_args()

@@ -1,0 +1,276 @@
+// Scan worker processes: the wire format, containment of crashing, spinning
+// and allocating parsers (through the test-only poison detector in
+// tests/hooks), the sandbox, recycling and reload.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "emogate/scanner.h"
+#include "worker/sandbox.h"
+#include "worker/spool.h"
+#include "worker/wire.h"
+#include "worker/worker_pool.h"
+
+using namespace emogate;
+using namespace std::chrono_literals;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+Config test_config() {
+  Config c;
+  c.rules.paths.clear();
+  c.limits.scan_timeout_ms = 1500;
+  return c;
+}
+
+struct Events {
+  std::mutex mu;
+  std::vector<WorkerEvent> all;
+  std::function<void(const WorkerEvent&)> sink() {
+    return [this](const WorkerEvent& e) {
+      std::lock_guard lk(mu);
+      all.push_back(e);
+    };
+  }
+  int count(const std::string& cause) {
+    std::lock_guard lk(mu);
+    int n = 0;
+    for (const auto& e : all) n += e.cause == cause;
+    return n;
+  }
+};
+
+struct Fixture {
+  explicit Fixture(Config c = test_config(), unsigned workers = 1) : scanner(c) {
+    auto s = worker_pool_settings(c, workers);
+    pool = std::make_unique<WorkerPool>(scanner, s, events.sink());
+    pool->start();
+  }
+  WorkerPool::Outcome scan_file(std::string_view bytes, const std::string& name = "f.bin") {
+    MessageSpool sp(1 << 30);
+    sp.write(bytes);
+    int fd = sp.seal();
+    EXPECT_GE(fd, 0);
+    wire::Request r;
+    r.message = false;
+    r.name = name;
+    return pool->scan(r, fd, WorkerPool::Clock::now() + 10s);
+  }
+  Scanner scanner;
+  Events events;
+  std::unique_ptr<WorkerPool> pool;
+};
+
+}  // namespace
+
+TEST(WorkerWire, ReportRoundTripsAndTruncationsAreRejected) {
+  Report r;
+  r.input = "q1";
+  r.verdict = Verdict::malicious;
+  r.findings.push_back({FindingType::yara, "a.zip/b.doc", "rule X", Verdict::malicious});
+  ObjectSummary o;
+  o.path = "a.zip";
+  o.name = "a.zip";
+  o.type = "zip";
+  o.size = 42;
+  o.depth = 1;
+  o.truncated = true;
+  o.provenance = "p";
+  r.objects.push_back(o);
+  r.urls = {"http://x/"};
+  r.errors = {"e"};
+  r.incomplete = {"temp_dir full"};
+  r.scan_ms = 1.5;
+  r.size = 99;
+  std::string enc = wire::encode(r);
+  Report back;
+  ASSERT_TRUE(wire::decode(enc, back));
+  EXPECT_EQ(to_json(back), to_json(r));
+  for (std::size_t n = 0; n < enc.size(); ++n) {
+    Report x;
+    EXPECT_FALSE(wire::decode(std::string_view(enc).substr(0, n), x)) << n;
+  }
+  std::string bad = enc;
+  bad[4 + r.input.size()] = 7;  // verdict out of range
+  Report x;
+  EXPECT_FALSE(wire::decode(bad, x));
+}
+
+TEST(WorkerPool, ScansLikeTheInProcessEngine) {
+  Fixture f;
+  const std::string msg =
+      "From: a@example.org\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "see https://example.net/x\r\n--b\r\nContent-Type: application/octet-stream; name=\"a.exe\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--b--\r\n";
+  MessageSpool sp(1 << 20);
+  sp.write(msg);
+  int fd = sp.seal();
+  wire::Request req;
+  req.env.queue_id = "Q1";
+  auto o = f.pool->scan(req, fd, WorkerPool::Clock::now() + 10s);
+  ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
+  Report in = f.scanner.scan_message(msg, req.env);
+  o.report.scan_ms = in.scan_ms = 0;
+  EXPECT_EQ(to_json(o.report), to_json(in));
+  EXPECT_TRUE(o.report.flagged());
+}
+
+TEST(WorkerPool, CrashIsRetriedOnceThenReportedAsContentAndThePoolGoesOn) {
+  Fixture f;
+  auto o = f.scan_file("EMOGATE-TEST-CRASH");
+  EXPECT_EQ(o.failure, WorkerPool::Failure::content);
+  EXPECT_EQ(o.cause, "worker_crash");
+  EXPECT_EQ(o.attempts, 2);
+  EXPECT_NE(o.error.find("SIGABRT"), std::string::npos) << o.error;
+  EXPECT_EQ(f.events.count("worker_crash"), 2);
+  Report r = content_failure_report(o, Verdict::suspicious, "q");
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].type, FindingType::limit_exceeded);
+  EXPECT_EQ(r.findings[0].detail.rfind("worker_crash", 0), 0u);
+  EXPECT_EQ(r.verdict, Verdict::suspicious);
+  // A replacement is there at once and scans normally.
+  EXPECT_EQ(f.pool->workers(), 1u);
+  auto ok = f.scan_file("plain text\n", "a.txt");
+  EXPECT_EQ(ok.failure, WorkerPool::Failure::none) << ok.error;
+  auto segv = f.scan_file("EMOGATE-TEST-SEGV");
+  EXPECT_EQ(segv.cause, "worker_crash");
+  // Under ASan its own handler reports the fault and exits instead.
+  if (!kSanitized) {
+    EXPECT_NE(segv.error.find("SIGSEGV"), std::string::npos) << segv.error;
+  }
+}
+
+TEST(WorkerPool, SpinningScanIsKilledAtTheDeadline) {
+  Fixture f;
+  auto t0 = std::chrono::steady_clock::now();
+  auto o = f.scan_file("EMOGATE-TEST-SPIN");
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(o.failure, WorkerPool::Failure::content);
+  EXPECT_EQ(o.cause, "scan_timeout_ms");
+  EXPECT_EQ(o.attempts, 2);
+  EXPECT_LT(took, 6s);  // two attempts of 1.5 s + grace
+  EXPECT_EQ(f.pool->workers(), 1u);
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+}
+
+TEST(WorkerPool, RunawayAllocationIsStoppedAtWorkerMemory) {
+  Config c = test_config();
+  c.limits.worker_memory = 256ull << 20;
+  c.limits.scan_timeout_ms = 20000;
+  Fixture f(c);
+  auto o = f.scan_file("EMOGATE-TEST-ALLOC");
+  EXPECT_EQ(o.failure, WorkerPool::Failure::content);
+  EXPECT_EQ(o.cause, "worker_memory") << o.error;
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+}
+
+TEST(WorkerSandbox, SocketAndExecKillTheWorker) {
+  Fixture f;
+  for (const char* marker : {"EMOGATE-TEST-SOCKET", "EMOGATE-TEST-EXEC"}) {
+    auto o = f.scan_file(marker);
+    EXPECT_EQ(o.failure, WorkerPool::Failure::content) << marker;
+    EXPECT_EQ(o.cause, "worker_crash") << marker;
+    EXPECT_NE(o.error.find("SIGSYS"), std::string::npos) << marker << ": " << o.error;
+  }
+}
+
+TEST(WorkerSandbox, OpeningAnExistingFileIsRefused) {
+  Fixture f;
+  for (const char* path : {"/etc/hostname", "/etc/passwd", "/tmp"}) {
+    auto o = f.scan_file(std::string("EMOGATE-TEST-OPEN:") + path);
+    ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
+    ASSERT_EQ(o.report.errors.size(), 1u);
+    EXPECT_NE(o.report.errors[0].find("= -1"), std::string::npos) << o.report.errors[0];
+  }
+  // The same hook outside the sandbox does open the file: the test can fail.
+  Report r = f.scanner.scan_file("EMOGATE-TEST-OPEN:/etc/passwd", "x");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("opened"), std::string::npos) << r.errors[0];
+}
+
+TEST(WorkerSandbox, LargeObjectsStillSpillToAnUnnamedTempFile) {
+  Config c = test_config();
+  c.limits.max_object_memory = 64 << 10;
+  Fixture f(c);
+  std::string body(399 << 10, 'A');  // a multiple of 3: "QUFB" is "AAA"
+  std::string b64;
+  static const char* k = "QUFB";
+  for (std::size_t i = 0; i < body.size() / 3; ++i) b64 += k, b64 += (i % 19 == 18) ? "\r\n" : "";
+  std::string msg = "From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+                    "Content-Type: application/octet-stream; name=\"big.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                    b64 + "\r\n--b--\r\n";
+  MessageSpool sp(1 << 30);
+  sp.write(msg);
+  wire::Request req;
+  auto o = f.pool->scan(req, sp.seal(), WorkerPool::Clock::now() + 10s);
+  ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
+  EXPECT_TRUE(o.report.errors.empty()) << o.report.errors[0];
+  for (const Finding& x : o.report.findings) EXPECT_NE(x.type, FindingType::limit_exceeded) << x.detail;
+  bool big = false;
+  for (const auto& obj : o.report.objects) big |= obj.size == body.size();
+  EXPECT_TRUE(big);
+}
+
+TEST(WorkerPool, WorkersAreRecycledAfterMaxScans) {
+  Config c = test_config();
+  c.limits.worker_max_scans = 2;
+  Fixture f(c);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.events.count("max_scans"), 2);
+  EXPECT_EQ(f.pool->workers(), 1u);
+}
+
+TEST(WorkerPool, ReloadReplacesIdleWorkers) {
+  Fixture f(test_config(), 2);
+  f.pool->reload();
+  EXPECT_EQ(f.events.count("reload"), 2);
+  EXPECT_EQ(f.pool->workers(), 2u);
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+}
+
+TEST(WorkerPool, BusyPoolIsALoadFailure) {
+  Config c = test_config();
+  c.milter.queue_size = 1;
+  Fixture f(c);
+  std::thread busy([&] { f.scan_file("EMOGATE-TEST-SPIN"); });
+  for (int i = 0; i < 200 && f.pool->depth() == 0; ++i) std::this_thread::sleep_for(5ms);
+  MessageSpool sp(1024);
+  sp.write("x");
+  wire::Request req;
+  req.message = false;
+  auto o = f.pool->scan(req, sp.seal(), WorkerPool::Clock::now() + 200ms);
+  EXPECT_EQ(o.failure, WorkerPool::Failure::load);
+  EXPECT_EQ(o.cause, "queue_timeout");
+  busy.join();
+}
+
+TEST(WorkerPool, WorkersAreRecycledPastMaxRss) {
+  Config c = test_config();
+  c.limits.worker_max_rss = 1 << 20;  // every worker's peak is above 1 MiB
+  Fixture f(c);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.events.count("max_rss"), 2);
+  Config big = test_config();
+  big.limits.worker_max_rss = 1ull << 40;
+  Fixture g(big);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(g.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(g.events.count("max_rss"), 0);
+}
