@@ -63,7 +63,7 @@ TEST(Ole2Extractor, TruncatedFileIsMalformedButRead) {
   EXPECT_NE(f->detail.find("Big: truncated"), std::string::npos) << f->detail;
   EXPECT_TRUE(has_object(r, "cut.doc/Small"));
   for (const auto& o : r.objects)
-    if (o.path == "cut.doc/Big") EXPECT_EQ(o.size, 2048u);
+    if (o.path == "cut.doc/Big") { EXPECT_EQ(o.size, 2048u); }
 }
 
 TEST(Ole2Extractor, PackagedFileIsUnwrapped) {
@@ -94,7 +94,7 @@ TEST(Ole2Extractor, StreamOverMaxObjectSizeIsLimitExceeded) {
              f.detail.find("max_object_size") != std::string::npos;
     EXPECT_TRUE(hit) << name << ": " << to_json(r);
     for (const auto& o : r.objects)
-      if (o.path == "big.doc/" + name) EXPECT_EQ(o.size, 4096u);
+      if (o.path == "big.doc/" + name) { EXPECT_EQ(o.size, 4096u); }
   }
 }
 
