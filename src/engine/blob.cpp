@@ -116,16 +116,23 @@ bool BlobWriter::grow(std::size_t need) {
   return true;
 }
 
-bool BlobWriter::write_fd(const char* p, std::size_t left) {
-  while (left > 0) {
-    ssize_t w = ::write(fd_, p, left);
+int write_fully(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      error_ = std::string("temp file write: ") + std::strerror(errno);
-      return false;
+      return errno;
     }
     p += w;
-    left -= static_cast<std::size_t>(w);
+    n -= static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
+bool BlobWriter::write_fd(const char* p, std::size_t left) {
+  if (int e = write_fully(fd_, p, left)) {
+    error_ = std::string("temp file write: ") + std::strerror(e);
+    return false;
   }
   return true;
 }

@@ -11,6 +11,11 @@
 
 namespace emogate {
 
+// Writes all n bytes to fd, retrying short writes and EINTR. Returns 0, or
+// the errno of the write that failed. Shared by temp-file spills and the
+// milter's message spool.
+int write_fully(int fd, const char* p, std::size_t n);
+
 class Blob {
  public:
   Blob();  // empty

@@ -1,6 +1,8 @@
 // MessageSpool and MappedFd; see spool.h. Trusted input: none.
 #include "worker/spool.h"
 
+#include "engine/blob.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -38,15 +40,9 @@ MessageSpool::~MessageSpool() {
 }
 
 bool MessageSpool::put(const char* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      error_ = std::string("message spool write: ") + std::strerror(errno);
-      return false;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
+  if (int e = write_fully(fd_, p, n)) {
+    error_ = std::string("message spool write: ") + std::strerror(e);
+    return false;
   }
   return true;
 }
