@@ -14,6 +14,9 @@
 #include <sstream>
 
 #include "emogate/scanner.h"
+#include "worker/spool.h"
+#include "worker/wire.h"
+#include "worker/worker_pool.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;
@@ -72,7 +75,39 @@ void BM_ScanMessages(benchmark::State& state) {
       static_cast<double>(state.iterations() * messages.size()),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_ScanMessages)->ArgName("hash_all_objects")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_ScanMessages)->ArgName("hash_all_objects")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+
+// The same messages, one at a time, through one sandboxed worker process as
+// the milter hands them over (spool to a sealed memfd, request, report back):
+// wall time per message, to set beside BM_ScanMessages' in-process figure.
+void BM_WorkerMessages(benchmark::State& state) {
+  static const std::vector<std::string> messages = load_messages();
+  if (messages.empty()) {
+    state.SkipWithError("no .eml files (set EMOGATE_BENCH_MESSAGES or run bench/milter_load.sh once)");
+    return;
+  }
+  Config cfg = bench_config();
+  Scanner scanner(cfg);
+  WorkerPool pool(scanner, worker_pool_settings(cfg, 1));
+  pool.start();
+  auto one = [&](const std::string& m) {
+    MessageSpool spool(m.size() + 1);
+    spool.write(m);
+    wire::Request req;
+    req.opts.hash_all_objects = false;  // as the milter scans by default
+    WorkerPool::Outcome o = pool.scan(req, spool.seal(), WorkerPool::Clock::now() + std::chrono::seconds(30));
+    if (o.failure != WorkerPool::Failure::none) state.SkipWithError(("worker: " + o.error).c_str());
+    benchmark::DoNotOptimize(o);
+  };
+  for (const auto& m : messages) one(m);  // warm-up
+  for (auto _ : state)
+    for (const auto& m : messages) one(m);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * messages.size()));
+  state.counters["wall_ms_per_msg"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * messages.size()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_WorkerMessages)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
 
 }  // namespace
 

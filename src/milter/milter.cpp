@@ -303,7 +303,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   policy::Decision d;
   std::optional<Report> report;
   Blob blob;
-  std::optional<MappedFd> spooled;  // the sealed spool, mapped for quarantine
+  std::optional<MappedFd> spooled;  // the sealed spool, mapped only to quarantine it
   // A finished scan's report -> decision, log fields and metrics.
   auto judge = [&](const Report& r) {
     ml.verdict = std::string(to_string(r.verdict));
@@ -343,14 +343,6 @@ sfsistat cb_eom(SMFICTX* ctx) {
       o.error = "message buffer failed: " + s->spool->error();
     } else {
       o = g->workers->scan(req, fd, t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
-      spooled.emplace(fd, s->spool->size());
-      blob = Blob::borrow(spooled->view());
-      if (!spooled->ok()) {  // the quarantine copy would be empty: never go on
-        o = {};
-        o.failure = WorkerPool::Failure::load;
-        o.cause = "spool";
-        o.error = "cannot map the message spool";
-      }
     }
     if (o.failure == WorkerPool::Failure::load) {
       d = policy::decide_error(cfg->actions, o.error);
@@ -369,6 +361,18 @@ sfsistat cb_eom(SMFICTX* ctx) {
       ml.failure = o.failure == WorkerPool::Failure::load ? "load" : "content";
       ml.failure_cause = o.cause;
       g->metrics.scan_failure(ml.failure, o.cause);
+    }
+    // Only the quarantine copy reads the bytes here: map the sealed spool
+    // for it alone (a map and unmap per message costs every thread of the
+    // daemon a TLB flush).
+    if (d.action == Action::quarantine && fd >= 0) {
+      spooled.emplace(fd, s->spool->size());
+      blob = Blob::borrow(spooled->view());
+      if (!spooled->ok()) {  // the quarantine copy would be empty: never go on
+        d = policy::decide_error(cfg->actions, "cannot map the message spool");
+        if (d.action == Action::quarantine) d = policy::decide_error(ActionSettings{}, "cannot map the message spool");
+        ml.why = "cannot map the message spool";
+      }
     }
   } else {
     blob = s->buf->finish();
