@@ -6,10 +6,10 @@
 // Run: build/bench_ole2 [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
-#include "detect/vba_keywords.h"
+#include "formats/vba/keywords.h"
 #include "emogate/scanner.h"
-#include "extract/ole2_reader.h"
-#include "extract/ovba.h"
+#include "formats/ole2/reader.h"
+#include "formats/vba/ovba.h"
 #include "unit/ovba_builder.h"
 
 namespace {

@@ -6,7 +6,7 @@
 // Run: build/bench_xlm [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
-#include "detect/xlm_biff.h"
+#include "formats/xls/biff.h"
 #include "emogate/scanner.h"
 #include "unit/office_fixtures.h"
 #include "unit/ole2_builder.h"

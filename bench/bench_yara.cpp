@@ -13,7 +13,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "detect/yara_rules.h"
+#include "services/yara_rules.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "extract/zip_directory.h"
-#include "extract/zip_password.h"
+#include "formats/zip/directory.h"
+#include "formats/zip/password.h"
 #include "unit/zip_fixtures.h"
 
 namespace {

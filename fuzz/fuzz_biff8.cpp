@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "detect/xlm_biff.h"
+#include "formats/xls/biff.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace emogate;

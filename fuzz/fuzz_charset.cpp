@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "mime/base64.h"
-#include "mime/charset.h"
-#include "mime/html_text.h"
-#include "mime/uuencode.h"
+#include "formats/mime/base64.h"
+#include "formats/mime/charset.h"
+#include "formats/mime/html_text.h"
+#include "formats/mime/uuencode.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "detect/lnk_parse.h"
+#include "formats/lnk/parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace emogate;

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "extract/office_crypto.h"
-#include "extract/ole2_reader.h"
-#include "extract/ovba.h"
+#include "formats/office_crypto/office_crypto.h"
+#include "formats/ole2/reader.h"
+#include "formats/vba/ovba.h"
 #include "extractor_harness.h"
 
 namespace emogate {

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "detect/xml_scan.h"
-#include "extract/onenote_blobs.h"
+#include "formats/ooxml/xml_scan.h"
+#include "formats/onenote/blobs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace emogate;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "extract/password_miner.h"
+#include "formats/passwords/miner.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string in(reinterpret_cast<const char*>(data), size);

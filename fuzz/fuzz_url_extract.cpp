@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "detect/url_extract.h"
+#include "formats/url/extract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

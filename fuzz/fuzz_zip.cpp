@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "extract/zip_directory.h"
-#include "extract/zip_password.h"
+#include "formats/zip/directory.h"
+#include "formats/zip/password.h"
 #include "extractor_harness.h"
 
 namespace emogate {

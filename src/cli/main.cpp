@@ -16,7 +16,7 @@
 
 #include "emogate/config.h"
 #include "emogate/scanner.h"
-#include "detect/yara_rules.h"
+#include "services/yara_rules.h"
 #include "milter/milter.h"
 #include "quarantine/store.h"
 #include "worker/spool.h"

@@ -1,5 +1,5 @@
 // ScanContext: limits, findings and child creation for one scan.
-#include "context.h"
+#include "engine/context.h"
 
 #include <algorithm>
 

@@ -17,19 +17,12 @@
 #include "emogate/config.h"
 #include "emogate/report.h"
 #include "emogate/scanner.h"
-#include "extract/kdf_budget.h"
-#include "object.h"
-#include "services.h"
+#include "common/kdf_budget.h"
+#include "engine/object.h"
+#include "engine/services.h"
+#include "formats/mime/text_part.h"
 
 namespace emogate {
-
-// A decoded text part of the message (UTF-8), for the password miner and
-// anything else that reads what the recipient reads.
-struct TextPart {
-  std::string label;  // "text/plain part 1", "text/html part 2", "Subject"
-  std::string text;   // UTF-8; HTML already reduced to text
-  bool from_html = false;
-};
 
 struct ChildSpec {
   std::string name;           // last path component
@@ -60,7 +53,7 @@ class ChildWriter {
   // within the ratio limit, so a lie can cost no more than the truth would.
   void reserve(std::uint64_t n) { writer_.reserve(n); }
   // The extractor stopped reading at a limit it enforces itself (zero
-  // padding, extract/child_stream.h): the object is marked truncated like
+  // padding, engine/child_stream.h): the object is marked truncated like
   // one the writer cut short.
   void mark_truncated() { stopped_ = true; }
 
@@ -124,7 +117,7 @@ class ScanContext {
   void add_child(const Object& parent, ChildSpec spec, Blob bytes);
 
   // Password key-derivation work left for this message ([limits]
-  // max_kdf_rounds, extract/kdf_budget.h).
+  // max_kdf_rounds, common/kdf_budget.h).
   KdfBudget& kdf_budget() { return kdf_budget_; }
 
   // Per-scan scratch state shared between modules (password candidates,

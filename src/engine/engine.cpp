@@ -1,14 +1,14 @@
 // The scan loop. Modules are trusted to be bounded but not to be correct:
 // an exception from one module is recorded and the scan goes on.
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
 
-#include "context.h"
-#include "hash.h"
-#include "typing.h"
+#include "engine/context.h"
+#include "engine/hash.h"
+#include "engine/typing.h"
 
 namespace emogate {
 

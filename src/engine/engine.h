@@ -10,9 +10,9 @@
 
 #include "emogate/report.h"
 #include "emogate/scanner.h"
-#include "object.h"
-#include "registry.h"
-#include "services.h"
+#include "engine/object.h"
+#include "engine/registry.h"
+#include "engine/services.h"
 
 namespace emogate {
 

@@ -1,5 +1,5 @@
 // SHA-256 through OpenSSL's EVP interface (uses the CPU's SHA extensions).
-#include "hash.h"
+#include "engine/hash.h"
 
 #include <openssl/evp.h>
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "object.h"
+#include "engine/object.h"
 
 namespace emogate {
 

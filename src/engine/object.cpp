@@ -1,9 +1,9 @@
 // Small helpers of Object and Module.
-#include "object.h"
+#include "engine/object.h"
 
 #include <algorithm>
 
-#include "module.h"
+#include "engine/module.h"
 
 namespace emogate {
 

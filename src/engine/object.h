@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "blob.h"
+#include "engine/blob.h"
 
 namespace emogate {
 

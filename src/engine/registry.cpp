@@ -1,6 +1,6 @@
 // The module list. One line per module: the module's file defines the
 // factory named here (make_<name>) in namespace emogate.
-#include "registry.h"
+#include "engine/registry.h"
 
 namespace emogate {
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "emogate/config.h"
-#include "module.h"
-#include "services.h"
+#include "engine/module.h"
+#include "engine/services.h"
 
 namespace emogate {
 

@@ -5,7 +5,7 @@
 
 #include <mutex>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 namespace emogate {
 

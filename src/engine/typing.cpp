@@ -1,7 +1,7 @@
 // True-type identification: our signature checks first, libmagic for the
 // rest. Input is hostile: every check is bounds-checked and cheap (it runs
 // on every object, including 600 MB padded files).
-#include "typing.h"
+#include "engine/typing.h"
 
 #include <magic.h>
 
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "engine/text_util.h"
+#include "common/text.h"
 
 namespace emogate {
 

@@ -2,7 +2,7 @@
 // ID list or the environment block; arguments; verdicts.
 #include <gtest/gtest.h>
 
-#include "detect/lnk_parse.h"
+#include "formats/lnk/parse.h"
 #include "emogate/scanner.h"
 #include "office_fixtures.h"
 

@@ -3,11 +3,11 @@
 #include <iconv.h>
 
 #include "fixtures.h"
-#include "mime/base64.h"
-#include "mime/charset.h"
-#include "mime/header_guard.h"
-#include "mime/html_text.h"
-#include "mime/uuencode.h"
+#include "formats/mime/base64.h"
+#include "formats/mime/charset.h"
+#include "formats/mime/header_guard.h"
+#include "formats/mime/html_text.h"
+#include "formats/mime/uuencode.h"
 
 using namespace emogate;
 using namespace fixtures;

@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 
 #include "emogate/scanner.h"
-#include "extract/office_crypto.h"
+#include "formats/office_crypto/office_crypto.h"
 #include "unit/mail_fixtures.h"
 #include "unit/ovba_builder.h"
 

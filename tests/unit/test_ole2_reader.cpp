@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "extract/ole2_reader.h"
+#include "formats/ole2/reader.h"
 #include "unit/ole2_builder.h"
 
 using emogate::ole2::EntryType;

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "emogate/scanner.h"
-#include "extract/onenote_blobs.h"
+#include "formats/onenote/blobs.h"
 #include "office_fixtures.h"
 
 using namespace emogate;

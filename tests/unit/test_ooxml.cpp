@@ -3,8 +3,8 @@
 // .docx, and relationship target resolution.
 #include <gtest/gtest.h>
 
-#include "detect/ooxml_detector.h"
-#include "detect/xml_scan.h"
+#include "formats/ooxml/relationships.h"
+#include "formats/ooxml/xml_scan.h"
 #include "emogate/scanner.h"
 #include "office_fixtures.h"
 #include "ovba_builder.h"

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "extract/password_miner.h"
+#include "formats/passwords/miner.h"
 
 using namespace emogate;
 

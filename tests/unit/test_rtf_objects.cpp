@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "emogate/scanner.h"
-#include "extract/rtf_objects.h"
+#include "formats/rtf/objects.h"
 #include "office_fixtures.h"
 #include "ole2_builder.h"
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "detect/yara_rules.h"
+#include "services/yara_rules.h"
 #include "unit/emotet_fixtures.h"
 #include "unit/test_files.h"
 

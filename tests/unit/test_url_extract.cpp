@@ -2,7 +2,7 @@
 // droppers use and numeric hosts in every inet_aton spelling.
 #include <gtest/gtest.h>
 
-#include "detect/url_extract.h"
+#include "formats/url/extract.h"
 
 using namespace emogate;
 

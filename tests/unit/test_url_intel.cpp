@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "detect/url_extract.h"
-#include "detect/url_intel.h"
+#include "formats/url/extract.h"
+#include "services/url_intel.h"
 #include "unit/test_files.h"
 
 using namespace emogate;

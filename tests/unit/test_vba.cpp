@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "detect/vba_keywords.h"
+#include "formats/vba/keywords.h"
 #include "emogate/scanner.h"
-#include "extract/ovba.h"
+#include "formats/vba/ovba.h"
 #include "unit/ovba_builder.h"
 
 using namespace emogate;

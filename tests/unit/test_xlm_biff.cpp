@@ -3,7 +3,7 @@
 // end inside an OLE2 container built in code.
 #include <gtest/gtest.h>
 
-#include "detect/xlm_biff.h"
+#include "formats/xls/biff.h"
 #include "emogate/scanner.h"
 #include "office_fixtures.h"
 #include "ole2_builder.h"

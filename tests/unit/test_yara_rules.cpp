@@ -13,7 +13,7 @@
 
 #include <openssl/evp.h>
 
-#include "detect/yara_rules.h"
+#include "services/yara_rules.h"
 #include "unit/test_files.h"
 
 using namespace emogate;

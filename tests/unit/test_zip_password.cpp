@@ -3,8 +3,8 @@
 #include <openssl/evp.h>
 
 
-#include "extract/zip_directory.h"
-#include "extract/zip_password.h"
+#include "formats/zip/directory.h"
+#include "formats/zip/password.h"
 #include "emogate/scanner.h"
 #include "unit/corpus_fixtures.h"
 #include "unit/mail_fixtures.h"
