@@ -1,5 +1,8 @@
-// emogate command line: scan, check, milter, quarantine.
+// emogate command line: scan, check, milter, quarantine. Dispatches to the
+// subcommands and implements scan and check here; the milter daemon is
+// src/milter, the quarantine command quarantine.cpp.
 // Exit status of scan: 0 clean, 1 flagged, 2 error.
+// Trusted input: the command line and the configuration.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,8 +20,8 @@
 #include "emogate/config.h"
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
+#include "cli/quarantine.h"
 #include "milter/milter.h"
-#include "quarantine/store.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
 
@@ -280,7 +283,7 @@ int cmd_check(std::vector<std::string> args) {
   }
 }
 
-// ---- milter + quarantine subcommands (src/milter, src/quarantine) ----
+// ---- milter + quarantine subcommands (src/milter, quarantine.cpp) ----
 // Both take [--config FILE] anywhere before their own arguments.
 int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> args) {
   std::string config_path = kDefaultConfig;

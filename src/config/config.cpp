@@ -2,6 +2,7 @@
 // Section that records which keys it consumed, so any key left over is an
 // error with its line number: a typo never silently falls back to a default.
 // Relative paths are taken relative to the config file's directory.
+// Trusted input: the configuration file.
 #include "emogate/config.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,5 @@
-// Mail log formatting and output; see log.h. Trusted input: none.
+// Mail log formatting and output; see log.h.
+// Trusted input: none.
 #include "milter/log.h"
 
 #include <fcntl.h>

@@ -1,7 +1,8 @@
 // Mail log: one line per message to syslog in Postfix's style (queue id
 // first, key=value pairs), optional JSON lines file, optional stderr copy.
-// Trusted input: none — senders, paths and client names are escaped before
-// they reach a log line so nobody can forge or split log entries.
+// Senders, paths and client names are escaped before they reach a log
+// line so nobody can forge or split log entries.
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// Metrics registry and loopback HTTP exporter; see metrics.h.
-// Trusted input: none (HTTP requests from local clients).
+// Metrics registry and loopback HTTP exporter; see metrics.h. HTTP
+// requests come from any local client.
+// Trusted input: none.
 #include "milter/metrics.h"
 
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it

@@ -1,7 +1,8 @@
 // Prometheus text-format metrics for the milter, served over HTTP on a
 // loopback address only ([metrics] listen, e.g. "127.0.0.1:9357").
-// Trusted input: none — the HTTP request is read with a size cap and a
-// time limit, and only "GET /metrics" is answered.
+// The HTTP request is read with a size cap and a time limit, and only
+// "GET /metrics" is answered.
+// Trusted input: none.
 #pragma once
 
 #include <array>

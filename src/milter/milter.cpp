@@ -1,36 +1,24 @@
-// The milter daemon: libmilter callbacks that buffer each message (a sealed
+// The milter's libmilter callbacks: they buffer each message (a sealed
 // memfd for the scan workers, or memory then a private 0600 temp file for
 // in-process scans), hand it to the workers (or the scan thread pool) at end
-// of message, and turn the policy decision into milter actions; plus startup
-// (socket as root, privilege drop, worker pool), SIGHUP reload and SIGTERM
-// drain. The daemon itself never parses message content in process mode.
-// Trusted input: none — everything the MTA relays comes from the sender.
-#include "milter/milter.h"
-
-#include <fcntl.h>
-#include <grp.h>
+// of message, and turn the policy decision into milter actions (headers,
+// hold, quarantine copy, reply). The daemon around them (privileges, socket,
+// signals, reload, drain) is in daemon.cpp. The daemon itself never parses
+// message content in process mode; everything the MTA relays comes from the
+// sender.
+// Trusted input: none.
 #include <libmilter/mfapi.h>
-#include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstring>
 #include <map>
-#include <memory>
 #include <optional>
-#include <thread>
+#include <string>
 
-#include "emogate/scanner.h"
 #include "engine/blob.h"
+#include "milter/daemon.h"
 #include "milter/log.h"
-#include "milter/metrics.h"
 #include "milter/policy.h"
-#include "milter/scan_pool.h"
 #include "quarantine/store.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -40,24 +28,6 @@ namespace emogate {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Daemon {
-  std::string config_path;
-  std::shared_ptr<const Config> config;  // swapped whole on SIGHUP
-  std::unique_ptr<Scanner> scanner;
-  std::unique_ptr<ScanPool> pool;        // [limits] isolation = "inprocess"
-  std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
-  MailLog log;
-  Metrics metrics;
-  std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort
-  std::atomic<bool> stopping{false};
-  // The libmilter thread may outlive run_milter (see the end of it).
-  std::atomic<int> milter_rc{0};
-  std::atomic<bool> milter_done{false};
-
-  std::shared_ptr<const Config> cfg() const { return std::atomic_load(&config); }
-};
-Daemon* g = nullptr;
 
 // Per-connection state (smfi_setpriv); the per-message part is reset at
 // every MAIL FROM, EOM and abort so no buffer outlives its message.
@@ -73,7 +43,7 @@ struct Session {
   std::optional<std::string> subject;
 
   void end_message() {
-    if (in_msg) g->busy.fetch_sub(1);
+    if (in_msg) g_daemon->busy.fetch_sub(1);
     in_msg = false;
     env = Envelope{};
     buf.reset();  // frees memory and closes (unlinks) the spill file
@@ -153,7 +123,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
   s->nr_rcpt = *pf1 & SMFIP_NR_RCPT;
   s->can_skip = *pf1 & SMFIP_SKIP;
   if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE))
-    g->log.warning("", "MTA does not offer add/change header and quarantine actions; tag and hold will not work");
+    g_daemon->log.warning("", "MTA does not offer add/change header and quarantine actions; tag and hold will not work");
   if (*pf0 & SMFIF_SETSYMLIST) {
     smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("i {auth_authen} {client_addr} {daemon_name}"));
     smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
@@ -169,15 +139,15 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   }
   s->end_message();
   // Shutting down: the client gets 4xx now instead of a cut session later.
-  if (g->stopping) return SMFIS_TEMPFAIL;
-  auto cfg = g->cfg();
+  if (g_daemon->stopping) return SMFIS_TEMPFAIL;
+  auto cfg = g_daemon->cfg();
   s->in_msg = true;
-  g->busy.fetch_add(1);
+  g_daemon->busy.fetch_add(1);
   s->env.sender = strip_angles(argv ? argv[0] : nullptr);
   s->env.queue_id = macro(ctx, "i");
   s->env.client_addr = macro(ctx, "{client_addr}");
   s->env.auth_user = macro(ctx, "{auth_authen}");
-  if (g->workers) {
+  if (g_daemon->workers) {
     s->spool.emplace(cfg->milter.max_message_size);
     return SMFIS_CONTINUE;
   }
@@ -230,7 +200,7 @@ sfsistat cb_body(SMFICTX* ctx, unsigned char* chunk, size_t len) {
 
 void add_header(SMFICTX* ctx, const std::string& name, const std::string& value) {
   if (smfi_addheader(ctx, const_cast<char*>(name.c_str()), const_cast<char*>(value.c_str())) != MI_SUCCESS)
-    g->log.warning("", "smfi_addheader " + name + " failed");
+    g_daemon->log.warning("", "smfi_addheader " + name + " failed");
 }
 
 sfsistat apply(SMFICTX* ctx, Session* s, policy::Decision d, const Config& cfg, const Report* report,
@@ -251,7 +221,7 @@ sfsistat apply(SMFICTX* ctx, Session* s, policy::Decision d, const Config& cfg, 
       Report empty;
       ml.quarantine_id = QuarantineStore(cfg.quarantine.dir).put(raw, to_json(report ? *report : empty), m);
     } catch (const std::exception& e) {
-      g->log.error(s->env.queue_id, std::string("quarantine store failed: ") + e.what());
+      g_daemon->log.error(s->env.queue_id, std::string("quarantine store failed: ") + e.what());
       d = policy::decide_error(cfg.actions, "quarantine store failed");
       if (d.action == Action::quarantine) d = policy::decide_error(ActionSettings{}, "quarantine store failed");
     }
@@ -272,7 +242,7 @@ sfsistat apply(SMFICTX* ctx, Session* s, policy::Decision d, const Config& cfg, 
     }
     if (a == Action::hold || a == Action::quarantine) {
       if (smfi_quarantine(ctx, d.hold_reason.data()) != MI_SUCCESS) {
-        g->log.error(s->env.queue_id, "smfi_quarantine failed; deferring instead");
+        g_daemon->log.error(s->env.queue_id, "smfi_quarantine failed; deferring instead");
         smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"), d.text.empty() ? const_cast<char*>("Try again later") : d.text.data());
         ml.action = Action::tempfail;
         return SMFIS_TEMPFAIL;
@@ -295,7 +265,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   if (!s || !s->in_msg) return SMFIS_TEMPFAIL;
   if (!s->body_started) collect(s, "\r\n");
   if (s->env.queue_id.empty()) s->env.queue_id = macro(ctx, "i");
-  auto cfg = g->cfg();
+  auto cfg = g_daemon->cfg();
   const auto t0 = Clock::now();
   MessageLog ml;
   ml.env = s->env;
@@ -308,8 +278,8 @@ sfsistat cb_eom(SMFICTX* ctx) {
   auto judge = [&](const Report& r) {
     ml.verdict = std::string(to_string(r.verdict));
     ml.findings = r.findings;
-    for (const Finding& f : r.findings) g->metrics.finding(f.type);
-    for (const std::string& e : r.errors) g->log.warning(s->env.queue_id, "scan error: " + e);
+    for (const Finding& f : r.findings) g_daemon->metrics.finding(f.type);
+    for (const std::string& e : r.errors) g_daemon->log.warning(s->env.queue_id, "scan error: " + e);
     return policy::decide(r, cfg->actions, cfg->quarantine.after);
   };
   const bool have_buf = s->spool || s->buf;
@@ -342,7 +312,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       o.cause = "spool";
       o.error = "message buffer failed: " + s->spool->error();
     } else {
-      o = g->workers->scan(req, fd, t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
+      o = g_daemon->workers->scan(req, fd, t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
     }
     if (o.failure == WorkerPool::Failure::load) {
       d = policy::decide_error(cfg->actions, o.error);
@@ -351,7 +321,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     } else {
       if (o.failure == WorkerPool::Failure::content) {
         o.report = content_failure_report(o, cfg->baseline(FindingType::limit_exceeded), s->env.queue_id);
-        g->log.warning(s->env.queue_id, "scan failed because of the content (" + o.cause + "): the worker " +
+        g_daemon->log.warning(s->env.queue_id, "scan failed because of the content (" + o.cause + "): the worker " +
                                             o.error + "; gave the message a limit_exceeded finding");
       }
       report = std::move(o.report);
@@ -360,7 +330,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     if (o.failure != WorkerPool::Failure::none) {
       ml.failure = o.failure == WorkerPool::Failure::load ? "load" : "content";
       ml.failure_cause = o.cause;
-      g->metrics.scan_failure(ml.failure, o.cause);
+      g_daemon->metrics.scan_failure(ml.failure, o.cause);
     }
     // Only the quarantine copy reads the bytes here: map the sealed spool
     // for it alone (a map and unmap per message costs every thread of the
@@ -378,10 +348,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
     blob = s->buf->finish();
     s->buf.reset();
     const auto deadline = t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms) + std::chrono::milliseconds(250);
-    const Scanner* scanner = g->scanner.get();
+    const Scanner* scanner = g_daemon->scanner.get();
     ScanOptions opts;
     opts.hash_all_objects = cfg->milter.hash_all_objects;
-    ScanPool::Result r = g->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
+    ScanPool::Result r = g_daemon->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
                                       deadline);
     if (r.status == ScanPool::Status::ok && report_timed_out(r.report)) {
       r.status = ScanPool::Status::timeout;
@@ -398,13 +368,13 @@ sfsistat cb_eom(SMFICTX* ctx) {
       ml.failure_cause = r.status == ScanPool::Status::queue_full ? "queue_full"
                          : r.status == ScanPool::Status::timeout  ? "scan_timeout_ms"
                                                                   : "scan_failed";
-      g->metrics.scan_failure(ml.failure, ml.failure_cause);
+      g_daemon->metrics.scan_failure(ml.failure, ml.failure_cause);
     }
   }
   sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
   ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  g->log.message(ml);
-  g->metrics.message(ml.verdict, ml.action, ml.scan_ms);
+  g_daemon->log.message(ml);
+  g_daemon->metrics.message(ml.verdict, ml.action, ml.scan_ms);
   s->end_message();
   return rc;
 }
@@ -423,268 +393,22 @@ sfsistat cb_close(SMFICTX* ctx) {
   return SMFIS_CONTINUE;
 }
 
-// ---------------------------------------------------------------- startup
-
-std::string unix_path(const std::string& conn) {
-  for (const char* p : {"unix:", "local:"})
-    if (conn.rfind(p, 0) == 0) return conn.substr(std::strlen(p));
-  if (!conn.empty() && conn[0] == '/') return conn;
-  return "";
-}
-
-struct Ids {
-  bool drop = false;
-  uid_t uid = 0;
-  gid_t gid = 0;         // the user's primary group
-  gid_t sock_gid = 0;    // group that owns the socket
-  std::string user;
-};
-
-// Throws std::runtime_error with the reason.
-Ids resolve_ids(const MilterSettings& m) {
-  Ids ids;
-  ids.uid = ::geteuid();
-  ids.gid = ::getegid();
-  ids.sock_gid = ids.gid;
-  if (!m.user.empty()) {
-    passwd* pw = ::getpwnam(m.user.c_str());
-    if (!pw) {
-      if (::geteuid() == 0) throw std::runtime_error("[milter] user '" + m.user + "' does not exist");
-    } else if (::geteuid() == 0) {
-      ids.drop = pw->pw_uid != 0;
-      ids.uid = pw->pw_uid;
-      ids.gid = pw->pw_gid;
-      ids.sock_gid = pw->pw_gid;
-      ids.user = m.user;
-    }
-  }
-  if (!m.group.empty()) {
-    if (group* gr = ::getgrnam(m.group.c_str())) ids.sock_gid = gr->gr_gid;
-    else if (::geteuid() == 0) throw std::runtime_error("[milter] group '" + m.group + "' does not exist");
-  }
-  return ids;
-}
-
-void drop_privileges(const Ids& ids) {
-  if (!ids.drop) return;
-  if (::initgroups(ids.user.c_str(), ids.gid) != 0 || ::setgid(ids.gid) != 0 || ::setuid(ids.uid) != 0)
-    throw std::runtime_error(std::string("cannot drop privileges: ") + std::strerror(errno));
-  if (::setuid(0) == 0) throw std::runtime_error("privilege drop did not stick");
-}
-
-void daemonize() {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid > 0) _exit(0);
-  ::setsid();
-  if (::chdir("/") != 0) {
-  }
-  int fd = ::open("/dev/null", O_RDWR);
-  if (fd >= 0) {
-    ::dup2(fd, 0);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    if (fd > 2) ::close(fd);
-  }
-}
-
-// Logs a worker's end (one syslog line per death, with the queue id of the
-// message it held) and counts it.
-void worker_event(const WorkerEvent& ev) {
-  g->metrics.worker_ended(ev.cause, ev.killed, ev.scans);
-  if (ev.cause == "shutdown") return;
-  std::string line = "scan worker " + std::to_string(ev.pid) + " ";
-  if (!ev.died) {
-    line += "retired (" + ev.cause + ") after " + std::to_string(ev.scans) + " scans";
-    if (ev.cause == "scan_timeout_ms") line += "; the scan ran out of time";
-    g->log.info(ev.queue_id, line);
-    return;
-  }
-  line += ev.how + " (cause " + ev.cause + ") after " + std::to_string(ev.scans) + " scans" +
-          (ev.queue_id.empty() ? std::string() : " while scanning this message") + "; replaced";
-  g->log.warning(ev.queue_id, line);
-}
-
-void reload() {
-  try {
-    Config c = load_config(g->config_path);
-    auto old = g->cfg();
-    if (c.milter.socket != old->milter.socket || c.milter.user != old->milter.user ||
-        c.milter.workers != old->milter.workers || c.milter.queue_size != old->milter.queue_size)
-      g->log.warning("", "[milter] socket/user/workers/queue_size changes need a restart; kept the running values");
-    if (c.limits.isolation != old->limits.isolation || c.limits.worker_memory != old->limits.worker_memory ||
-        c.limits.worker_max_scans != old->limits.worker_max_scans ||
-        c.limits.worker_max_rss != old->limits.worker_max_rss)
-      g->log.warning("", "[limits] isolation/worker_* changes need a restart; kept the running values");
-    g->scanner->reload(c);
-    // New workers fork from the new rules; old ones finish and are replaced.
-    if (g->workers) g->workers->reload();
-    std::atomic_store(&g->config, std::shared_ptr<const Config>(std::make_shared<Config>(std::move(c))));
-    g->metrics.rules_loaded_now();
-    for (const auto& w : g->scanner->warnings()) g->log.warning("", "reload: " + w);
-    g->log.info("", "reloaded configuration and rules from " + g->config_path);
-  } catch (const std::exception& e) {
-    g->log.error("", std::string("reload failed, keeping the running configuration: ") + e.what());
-  }
-}
-
 }  // namespace
 
-int run_milter(const Config& config, const std::string& config_path, bool foreground) {
-  // Never freed: libmilter's detached session threads may still touch it
-  // while the process exits.
-  Daemon& daemon = *new Daemon;
-  g = &daemon;
-  daemon.config_path = config_path;
-  daemon.config = std::make_shared<Config>(config);
-  const MilterSettings& ms = config.milter;
-  auto err = [&](const std::string& what) {
-    daemon.log.error("", what);
-    if (!foreground && !config.log.to_stderr) std::fprintf(stderr, "emogate: %s\n", what.c_str());
-    return 1;
-  };
-  try {
-    LogSettings ls = config.log;
-    ls.to_stderr = ls.to_stderr || foreground;
-    daemon.log.open(ls);
-    Ids ids = resolve_ids(ms);
-    daemon.scanner = std::make_unique<Scanner>(config);
-    daemon.metrics.rules_loaded_now();
-    for (const auto& w : daemon.scanner->warnings()) daemon.log.warning("", w);
-
-    // Files the daemon writes after the drop must belong to its user.
-    QuarantineStore(config.quarantine.dir).ensure_dir();
-    if (ids.drop) {
-      if (::chown(config.quarantine.dir.c_str(), ids.uid, ids.gid) != 0)
-        return err("chown " + config.quarantine.dir + ": " + std::strerror(errno));
-      if (!config.log.json_path.empty() && ::chown(config.log.json_path.c_str(), ids.uid, ids.gid) != 0)
-        return err("chown " + config.log.json_path + ": " + std::strerror(errno));
-    }
-
-    static smfiDesc desc{};
-    desc.xxfi_name = const_cast<char*>("emogate");
-    desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-    desc.xxfi_envfrom = cb_envfrom;
-    desc.xxfi_envrcpt = cb_envrcpt;
-    desc.xxfi_header = cb_header;
-    desc.xxfi_body = cb_body;
-    desc.xxfi_eom = cb_eom;
-    desc.xxfi_abort = cb_abort;
-    desc.xxfi_close = cb_close;
-    desc.xxfi_negotiate = cb_negotiate;
-    if (smfi_register(desc) != MI_SUCCESS) return err("smfi_register failed");
-    std::string conn = ms.socket;
-    if (smfi_setconn(conn.data()) != MI_SUCCESS) return err("bad [milter] socket " + conn);
-    smfi_settimeout(static_cast<int>(ms.timeout_s));
-    smfi_setbacklog(128);
-    std::string path = unix_path(conn);
-    if (!path.empty()) {
-      std::string dir = path.substr(0, path.rfind('/'));
-      if (!dir.empty() && ::access(dir.c_str(), F_OK) != 0 && ::mkdir(dir.c_str(), 0750) == 0 && ids.drop &&
-          ::chown(dir.c_str(), ids.uid, ids.sock_gid) != 0)
-        return err("chown " + dir + ": " + std::strerror(errno));
-    }
-    // The socket is born without group/other access; then opened up to mode.
-    mode_t old_mask = ::umask(0177);
-    int open_rc = smfi_opensocket(true);
-    ::umask(old_mask);
-    if (open_rc != MI_SUCCESS) return err("cannot open milter socket " + conn);
-    if (!path.empty()) {
-      if (::geteuid() == 0 && ::chown(path.c_str(), ids.uid, ids.sock_gid) != 0)
-        return err("chown " + path + ": " + std::strerror(errno));
-      if (::geteuid() != 0 && ::chown(path.c_str(), -1, ids.sock_gid) != 0)
-        daemon.log.warning("", "cannot give socket to group " + ms.group + ": " + std::strerror(errno));
-      if (::chmod(path.c_str(), ms.socket_mode) != 0) return err("chmod " + path + ": " + std::strerror(errno));
-    }
-    if (!foreground) daemonize();  // before any thread exists
-    if (!ms.pid_file.empty()) {
-      FILE* f = std::fopen(ms.pid_file.c_str(), "w");
-      if (!f) return err("cannot write pid file " + ms.pid_file);
-      std::fprintf(f, "%d\n", static_cast<int>(::getpid()));
-      std::fclose(f);
-      if (ids.drop && ::chown(ms.pid_file.c_str(), ids.uid, ids.gid) != 0) {
-      }
-    }
-    drop_privileges(ids);
-    // Forked now, while the process has a single thread, with config,
-    // rules and lists loaded: the workers share them copy-on-write.
-    if (config.limits.isolation == "process") {
-      unsigned n = ms.workers ? ms.workers : std::max(1u, std::thread::hardware_concurrency());
-      daemon.workers = std::make_unique<WorkerPool>(*daemon.scanner, worker_pool_settings(config, n),
-                                                    [](const WorkerEvent& ev) { worker_event(ev); });
-      daemon.workers->start();
-      daemon.metrics.set_workers([w = daemon.workers.get()] { return w->workers(); });
-    }
-    if (!config.metrics.listen.empty()) daemon.metrics.start(config.metrics.listen);
-  } catch (const std::exception& e) {
-    return err(e.what());
-  }
-
-  // Every thread inherits this mask; only the main thread takes the signals
-  // (sigwait below), so libmilter's own signal thread never sees SIGHUP.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGHUP);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
-  unsigned workers = ms.workers ? ms.workers : std::max(1u, std::thread::hardware_concurrency());
-  if (daemon.workers) {
-    daemon.metrics.set_queue_depth([p = daemon.workers.get()] { return p->depth(); });
-  } else {
-    daemon.pool = std::make_unique<ScanPool>(workers, ms.queue_size);
-    daemon.metrics.set_queue_depth([p = daemon.pool.get()] { return p->depth(); });
-  }
-  std::atomic<bool>& stopping = daemon.stopping;
-  std::atomic<int>& milter_rc = daemon.milter_rc;
-  std::atomic<bool>& milter_done = daemon.milter_done;
-  const pthread_t main_thread = pthread_self();
-  std::thread milter([&daemon, main_thread] {
-    daemon.milter_rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-    daemon.milter_done = true;
-    if (!daemon.stopping) pthread_kill(main_thread, SIGTERM);  // wake the main thread
-  });
-  daemon.log.info("", "starting: socket " + ms.socket + ", " + std::to_string(workers) +
-                          (daemon.workers ? " sandboxed worker processes" : " in-process scan threads") + ", queue " +
-                          std::to_string(ms.queue_size) + ", scan deadline " +
-                          std::to_string(config.limits.scan_timeout_ms) + " ms");
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      reload();
-      continue;
-    }
-    break;
-  }
-  const bool unexpected = milter_rc != 0 && !stopping;
-  stopping = true;
-  daemon.log.info("", "stopping: new messages get 4xx, finishing " + std::to_string(daemon.busy.load()) + " message(s)");
-  // Let messages that are being received or scanned finish; bounded so a
-  // stuck client cannot hold the shutdown (the MTA then applies its
-  // milter_default_action).
-  auto limit = Clock::now() + std::chrono::milliseconds(daemon.cfg()->limits.scan_timeout_ms) + std::chrono::seconds(10);
-  while (daemon.busy.load() > 0 && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  // Only now does the listener stop: during the drain new connections are
-  // still served, and their MAIL FROM gets the 4xx at once (cb_envfrom)
-  // instead of waiting unanswered. smfi_stop() waits for the listener to
-  // wake from its poll (up to seconds), so it does not block this thread.
-  std::thread([] { smfi_stop(); }).detach();
-  // libmilter sends the end-of-message reply after our callback returned:
-  // give the last replies time to reach the MTA before the process ends.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  // Sessions are drained; give the listener a moment to return, no more.
-  for (int i = 0; i < 20 && !milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (milter_done) milter.join();
-  else milter.detach();
-  if (daemon.pool) daemon.pool->shutdown();
-  if (daemon.workers) daemon.workers->shutdown();
-  daemon.metrics.stop();
-  if (!ms.pid_file.empty()) ::unlink(ms.pid_file.c_str());
-  daemon.log.info("", unexpected ? "milter loop failed; exiting" : "stopped");
-  return unexpected ? 1 : 0;
+bool register_milter_callbacks() {
+  static smfiDesc desc{};
+  desc.xxfi_name = const_cast<char*>("emogate");
+  desc.xxfi_version = SMFI_VERSION;
+  desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+  desc.xxfi_envfrom = cb_envfrom;
+  desc.xxfi_envrcpt = cb_envrcpt;
+  desc.xxfi_header = cb_header;
+  desc.xxfi_body = cb_body;
+  desc.xxfi_eom = cb_eom;
+  desc.xxfi_abort = cb_abort;
+  desc.xxfi_close = cb_close;
+  desc.xxfi_negotiate = cb_negotiate;
+  return smfi_register(desc) == MI_SUCCESS;
 }
 
 }  // namespace emogate

@@ -1,4 +1,6 @@
-// `emogate milter`: the libmilter daemon for Postfix and Sendmail.
+// `emogate milter`: the libmilter daemon for Postfix and Sendmail. Its
+// lifecycle is daemon.cpp, the per-message callbacks milter.cpp.
+// Trusted input: the configuration.
 #pragma once
 
 #include <string>

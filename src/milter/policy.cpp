@@ -1,5 +1,6 @@
 // Policy: scan result + [actions] -> milter decision. Pure; see policy.h.
-// Trusted input: none (finding paths and details are sender-controlled).
+// Finding paths and details are chosen by the sender.
+// Trusted input: none.
 #include "milter/policy.h"
 
 #include <algorithm>

@@ -1,8 +1,9 @@
 // Policy: turns a scan result (verdict + findings) and the [actions] config
 // into what the milter does to the live message. Pure functions, no I/O, so
-// every rule is unit-tested. Input trusted: none — finding paths come from
-// attachment names chosen by the sender, so everything that ends up in a
-// header, an SMTP reply or a log line is escaped here.
+// every rule is unit-tested. Finding paths come from attachment names
+// chosen by the sender, so everything that ends up in a header, an SMTP
+// reply or a log line is escaped here.
+// Trusted input: none.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
-// ScanPool implementation; see scan_pool.h. Trusted input: none.
+// ScanPool implementation; see scan_pool.h.
+// Trusted input: none.
 #include "milter/scan_pool.h"
 
 #include <boost/asio/post.hpp>

@@ -3,7 +3,8 @@
 // (workers + queue_size jobs in flight) and every job has a deadline; the
 // caller gets queue_full or timeout instead of waiting without bound, and a
 // job whose deadline passed before it started is skipped.
-// Trusted input: none (it only moves closures around).
+// It only moves closures around.
+// Trusted input: none.
 #pragma once
 
 #include <atomic>

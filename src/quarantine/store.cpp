@@ -1,26 +1,27 @@
-// Quarantine store and the `emogate quarantine` command; see store.h.
-// Trusted input: none (stored messages are hostile; IDs are validated).
+// The quarantine store: atomic entries, listing, reading, metadata
+// updates and removal; see store.h. Releasing is release.cpp, the
+// `emogate quarantine` command src/cli/quarantine.cpp. Stored messages are
+// hostile and are only copied, never parsed; IDs are validated before they
+// touch a path.
+// Trusted input: none.
 #include "quarantine/store.h"
-
-#include "milter/policy.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
-#include <ostream>
 #include <random>
 #include <stdexcept>
+
+#include "engine/blob.h"
 
 namespace emogate {
 
@@ -30,15 +31,6 @@ using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-void write_all(int fd, std::string_view data, const std::string& what) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write " + what);
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
 }
 
 // An open file descriptor, closed on scope exit.
@@ -60,7 +52,10 @@ void write_file_synced(int dirfd, const std::string& name, std::string_view data
   int fd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) fail("create " + name);
   try {
-    write_all(fd, data, name);
+    if (int e = write_fully(fd, data.data(), data.size())) {
+      errno = e;
+      fail("write " + name);
+    }
     if (::fsync(fd) != 0) fail("fsync " + name);
   } catch (...) {
     ::close(fd);
@@ -129,15 +124,6 @@ std::string new_id(std::int64_t now) {
   return ts + "-" + rnd;
 }
 
-json meta_to_json(const QuarantineMeta& m) {
-  return json{{"id", m.id},           {"time", m.time},       {"queue_id", m.queue_id},
-              {"sender", m.sender},   {"recipients", m.recipients},
-              {"client", m.client},   {"auth_user", m.auth_user},
-              {"verdict", m.verdict}, {"action", m.action},   {"findings", m.findings},
-              {"size", m.size},       {"released_by", m.released_by},
-              {"released_at", m.released_at}};
-}
-
 QuarantineMeta meta_from_json(const json& j) {
   QuarantineMeta m;
   m.id = j.value("id", "");
@@ -160,11 +146,20 @@ std::string dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-std::string iso_time(std::int64_t t) { return utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
-
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 }  // namespace
+
+json meta_to_json(const QuarantineMeta& m) {
+  return json{{"id", m.id},           {"time", m.time},       {"queue_id", m.queue_id},
+              {"sender", m.sender},   {"recipients", m.recipients},
+              {"client", m.client},   {"auth_user", m.auth_user},
+              {"verdict", m.verdict}, {"action", m.action},   {"findings", m.findings},
+              {"size", m.size},       {"released_by", m.released_by},
+              {"released_at", m.released_at}};
+}
+
+std::string iso_time(std::int64_t t) { return utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 QuarantineStore::QuarantineStore(std::string dir) : dir_(std::move(dir)) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
@@ -305,184 +300,6 @@ bool QuarantineStore::remove(std::string_view id) const {
   if (!remove_entry_at(store.fd, entry(id))) return false;
   fsync_fd(store.fd, dir_);
   return true;
-}
-
-std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,
-                         std::int64_t now) {
-  std::string who;
-  for (char c : by)  // the header must stay one printable line
-    who += (c > 0x20 && c < 0x7f) ? c : '_';
-  if (who.empty()) who = "unknown";
-  std::string eol = raw.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
-  return "X-Emogate-Released: by " + who + " at " + iso_time(now) + " from quarantine " +
-         std::string(id) + eol + std::string(raw);
-}
-
-namespace {
-
-// Runs `sendmail -i -f SENDER -- RCPT...` with the message on stdin.
-// Returns the exit status, or -1 when it could not be run.
-int run_sendmail(const std::string& sendmail, const QuarantineMeta& m, const std::string& msg,
-                 std::ostream& err) {
-  std::vector<std::string> argv = {sendmail, "-i", "-f", m.sender.empty() ? "<>" : m.sender, "--"};
-  argv.insert(argv.end(), m.recipients.begin(), m.recipients.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return -1;
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(p[0]);
-    ::close(p[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    ::dup2(p[0], 0);
-    ::execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  ::close(p[0]);
-  bool ok = true;
-  try {
-    write_all(p[1], msg, "sendmail pipe");
-  } catch (const std::exception& e) {
-    err << "emogate: " << e.what() << "\n";
-    ok = false;
-  }
-  ::close(p[1]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!ok) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string current_user() {
-  if (const char* s = std::getenv("SUDO_USER"); s && *s) return s;
-  if (passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
-  return "uid" + std::to_string(::getuid());
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
-// Envelope strings come from the SMTP client: escaped as in the mail log,
-// so a CR or LF in them cannot fake a line of the output.
-std::string escaped_list(const std::vector<std::string>& v) {
-  std::vector<std::string> e;
-  for (const auto& x : v) e.push_back(policy::escape_text(x, " ,"));
-  return join(e, ",");
-}
-
-}  // namespace
-
-int quarantine_main(const Config& config, const std::vector<std::string>& args, std::ostream& out,
-                    std::ostream& err) {
-  const char* usage =
-      "usage: emogate quarantine list\n"
-      "       emogate quarantine show ID [--message]\n"
-      "       emogate quarantine release ID [--by NAME] [--keep]\n"
-      "       emogate quarantine delete ID\n";
-  if (args.empty()) {
-    err << usage;
-    return 2;
-  }
-  QuarantineStore store(config.quarantine.dir);
-  const std::string& cmd = args[0];
-  try {
-    if (cmd == "list" && args.size() == 1) {
-      for (const auto& m : store.list()) {
-        out << m.id << "  " << iso_time(m.time) << "  <" << policy::escape_text(m.sender, " <>") << ">  "
-            << escaped_list(m.recipients) << "  " << policy::escape_text(m.verdict, " ") << "  "
-            << (m.findings.empty() ? "-" : escaped_list(m.findings))
-            << (m.released_by.empty() ? "" : "  released-by=" + policy::escape_text(m.released_by, " "))
-            << "\n";
-      }
-      return 0;
-    }
-    if (args.size() < 2) {
-      err << usage;
-      return 2;
-    }
-    const std::string& id = args[1];
-    if (!QuarantineStore::valid_id(id)) {
-      err << "emogate: invalid quarantine ID '" << id << "'\n";
-      return 2;
-    }
-    auto m = store.meta(id);
-    if (!m) {
-      err << "emogate: no quarantined message " << id << " in " << store.dir() << "\n";
-      return 1;
-    }
-    if (cmd == "show") {
-      if (args.size() == 3 && args[2] == "--message") {
-        out << store.message(id);
-        return 0;
-      }
-      json j = meta_to_json(*m);
-      j["time_iso"] = iso_time(m->time);
-      try {
-        j["report"] = json::parse(store.report(id));
-      } catch (const std::exception& e) {
-        j["report_error"] = e.what();
-      }
-      out << dump(j, 2) << "\n";
-      return 0;
-    }
-    if (cmd == "release") {
-      std::string by = current_user();
-      bool keep = false;
-      for (std::size_t i = 2; i < args.size(); ++i) {
-        if (args[i] == "--keep") keep = true;
-        else if (args[i] == "--by" && i + 1 < args.size()) by = args[++i];
-        else {
-          err << usage;
-          return 2;
-        }
-      }
-      if (m->recipients.empty()) {
-        err << "emogate: " << id << " has no recipients to release to\n";
-        return 1;
-      }
-      std::int64_t now = now_s();
-      int rc = run_sendmail(config.quarantine.sendmail, *m,
-                            release_copy(store.message(id), by, id, now), err);
-      if (rc != 0) {
-        err << "emogate: " << config.quarantine.sendmail << " failed (status " << rc
-            << "); " << id << " kept\n";
-        return 1;
-      }
-      if (keep) {
-        m->released_by = by;
-        m->released_at = now;
-        store.update_meta(*m);
-      } else if (!store.remove(id)) {
-        err << "emogate: released " << id << " to " << escaped_list(m->recipients)
-            << " but could not remove its entry from " << store.dir() << "\n";
-        return 1;
-      }
-      out << "released " << id << " to " << escaped_list(m->recipients) << " by "
-          << policy::escape_text(by, " ") << "\n";
-      return 0;
-    }
-    if (cmd == "delete" && args.size() == 2) {
-      if (!store.remove(id)) {
-        err << "emogate: could not delete " << id << "\n";
-        return 1;
-      }
-      out << "deleted " << id << "\n";
-      return 0;
-    }
-  } catch (const std::exception& e) {
-    err << "emogate: quarantine " << cmd << ": " << e.what() << "\n";
-    return 1;
-  }
-  err << usage;
-  return 2;
 }
 
 }  // namespace emogate

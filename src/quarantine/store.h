@@ -2,18 +2,17 @@
 // JSON scan report and the envelope metadata. An entry appears atomically
 // (written in a temp dir, fsynced, renamed, parent dir fsynced) so a crash
 // never leaves half an entry, and every file is 0600 in a 0700 store owned by
-// the daemon user. Trusted input: none — IDs given on the command line are
-// checked against the store's own format before they touch a path.
+// the daemon user. IDs given on the command line are checked against the
+// store's own format before they touch a path.
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>
-#include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "emogate/config.h"
 
 namespace emogate {
 
@@ -64,13 +63,9 @@ class QuarantineStore {
   std::string dir_;
 };
 
-// Adds the release header in front of the stored message.
-std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,
-                         std::int64_t now);
-
-// `emogate quarantine list|show ID [--message]|release ID [--by NAME] [--keep]|delete ID`.
-// Returns the process exit code.
-int quarantine_main(const Config& config, const std::vector<std::string>& args,
-                    std::ostream& out, std::ostream& err);
+// An entry's metadata as the JSON object of its meta.json.
+nlohmann::json meta_to_json(const QuarantineMeta& m);
+// Unix seconds as "2026-11-25T20:01:02Z" (UTC), as the store's tools show them.
+std::string iso_time(std::int64_t t);
 
 }  // namespace emogate

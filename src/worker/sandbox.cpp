@@ -1,4 +1,5 @@
-// Worker sandbox; see sandbox.h. Trusted input: the settings only.
+// Worker sandbox; see sandbox.h.
+// Trusted input: the settings.
 #include "worker/sandbox.h"
 
 #include <fcntl.h>

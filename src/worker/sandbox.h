@@ -1,7 +1,8 @@
 // The scan worker's sandbox: resource limits, a privilege drop when the
 // process is root, PR_SET_NO_NEW_PRIVS and a seccomp-bpf allow-list.
 // README "Worker processes" lists what the allow-list lets through and why.
-// Trusted input: the settings (from the config), never message content.
+// It never sees message content.
+// Trusted input: the settings from the configuration.
 #pragma once
 
 #include <sys/types.h>

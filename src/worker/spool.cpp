@@ -1,4 +1,5 @@
-// MessageSpool and MappedFd; see spool.h. Trusted input: none.
+// MessageSpool and MappedFd; see spool.h.
+// Trusted input: none.
 #include "worker/spool.h"
 
 #include "engine/blob.h"

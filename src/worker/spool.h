@@ -3,7 +3,8 @@
 // which is sealed at the end and handed to a worker as a descriptor: the
 // message is never copied again, and its pages are not part of the
 // daemon's heap, so a huge message leaves nothing behind once closed.
-// Trusted input: none (bytes are stored, never interpreted).
+// Bytes are stored, never interpreted.
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>

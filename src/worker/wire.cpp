@@ -1,5 +1,6 @@
 // Frames, descriptor passing and the binary Request/Report forms; see
-// wire.h. Trusted input: none (every decoded length and enum is checked).
+// wire.h. Every decoded length and enum is checked.
+// Trusted input: none.
 #include "worker/wire.h"
 
 #include <poll.h>

@@ -1,8 +1,9 @@
 // The daemon <-> scan worker protocol: length-prefixed frames over a
 // stream socketpair, the message's descriptor passed with SCM_RIGHTS, and a
 // compact binary form of the scan request and of the Report.
-// Trusted input: none. A worker may be compromised by what it parsed, so
-// the daemon decodes its answers with every length and enum checked.
+// A worker may be compromised by what it parsed, so the daemon decodes its
+// answers with every length and enum checked.
+// Trusted input: none.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,7 @@
 // WorkerPool and the worker process's main loop; see worker_pool.h.
-// Trusted input: the Scanner and settings. Everything a worker sends back
-// is checked (frame sizes, enums) because a worker may be compromised.
+// Everything a worker sends back is checked (frame sizes, enums) because a
+// worker may be compromised.
+// Trusted input: the Scanner and settings.
 #include "worker/worker_pool.h"
 
 #include <iconv.h>

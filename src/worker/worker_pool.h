@@ -7,7 +7,8 @@
 // one, and recycles workers after max_scans scans or past an RSS bound.
 // Failures are told apart: `load` (no worker free in time) and `content`
 // (the message crashed, exhausted or outran a worker twice).
-// Trusted input: the Scanner and settings; worker answers are untrusted.
+// Worker answers are not trusted.
+// Trusted input: the Scanner and settings.
 #pragma once
 
 #include <sys/types.h>

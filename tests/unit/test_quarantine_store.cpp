@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/quarantine.h"
+#include "quarantine/release.h"
 #include "quarantine/store.h"
 
 using namespace emogate;

@@ -1,0 +1,154 @@
+// `emogate quarantine`: lists, shows, releases (through release.h) and
+// deletes entries of the quarantine store; see quarantine.h. Envelope
+// strings in its output are escaped as in the mail log: they come from the
+// SMTP client.
+// Trusted input: the command line and the configuration.
+#include "cli/quarantine.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "milter/policy.h"
+#include "quarantine/release.h"
+#include "quarantine/store.h"
+
+namespace emogate {
+
+namespace {
+
+using nlohmann::json;
+
+std::string current_user() {
+  if (const char* s = std::getenv("SUDO_USER"); s && *s) return s;
+  if (passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return "uid" + std::to_string(::getuid());
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+// Envelope strings come from the SMTP client: escaped as in the mail log,
+// so a CR or LF in them cannot fake a line of the output.
+std::string escaped_list(const std::vector<std::string>& v) {
+  std::vector<std::string> e;
+  for (const auto& x : v) e.push_back(policy::escape_text(x, " ,"));
+  return join(e, ",");
+}
+
+}  // namespace
+
+int quarantine_main(const Config& config, const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err) {
+  const char* usage =
+      "usage: emogate quarantine list\n"
+      "       emogate quarantine show ID [--message]\n"
+      "       emogate quarantine release ID [--by NAME] [--keep]\n"
+      "       emogate quarantine delete ID\n";
+  if (args.empty()) {
+    err << usage;
+    return 2;
+  }
+  QuarantineStore store(config.quarantine.dir);
+  const std::string& cmd = args[0];
+  try {
+    if (cmd == "list" && args.size() == 1) {
+      for (const auto& m : store.list()) {
+        out << m.id << "  " << iso_time(m.time) << "  <" << policy::escape_text(m.sender, " <>") << ">  "
+            << escaped_list(m.recipients) << "  " << policy::escape_text(m.verdict, " ") << "  "
+            << (m.findings.empty() ? "-" : escaped_list(m.findings))
+            << (m.released_by.empty() ? "" : "  released-by=" + policy::escape_text(m.released_by, " "))
+            << "\n";
+      }
+      return 0;
+    }
+    if (args.size() < 2) {
+      err << usage;
+      return 2;
+    }
+    const std::string& id = args[1];
+    if (!QuarantineStore::valid_id(id)) {
+      err << "emogate: invalid quarantine ID '" << id << "'\n";
+      return 2;
+    }
+    auto m = store.meta(id);
+    if (!m) {
+      err << "emogate: no quarantined message " << id << " in " << store.dir() << "\n";
+      return 1;
+    }
+    if (cmd == "show") {
+      if (args.size() == 3 && args[2] == "--message") {
+        out << store.message(id);
+        return 0;
+      }
+      json j = meta_to_json(*m);
+      j["time_iso"] = iso_time(m->time);
+      try {
+        j["report"] = json::parse(store.report(id));
+      } catch (const std::exception& e) {
+        j["report_error"] = e.what();
+      }
+      out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+      return 0;
+    }
+    if (cmd == "release") {
+      std::string by = current_user();
+      bool keep = false;
+      for (std::size_t i = 2; i < args.size(); ++i) {
+        if (args[i] == "--keep") keep = true;
+        else if (args[i] == "--by" && i + 1 < args.size()) by = args[++i];
+        else {
+          err << usage;
+          return 2;
+        }
+      }
+      if (m->recipients.empty()) {
+        err << "emogate: " << id << " has no recipients to release to\n";
+        return 1;
+      }
+      const auto now = static_cast<std::int64_t>(std::time(nullptr));
+      int rc = run_sendmail(config.quarantine.sendmail, *m,
+                            release_copy(store.message(id), by, id, now), err);
+      if (rc != 0) {
+        err << "emogate: " << config.quarantine.sendmail << " failed (status " << rc
+            << "); " << id << " kept\n";
+        return 1;
+      }
+      if (keep) {
+        m->released_by = by;
+        m->released_at = now;
+        store.update_meta(*m);
+      } else if (!store.remove(id)) {
+        err << "emogate: released " << id << " to " << escaped_list(m->recipients)
+            << " but could not remove its entry from " << store.dir() << "\n";
+        return 1;
+      }
+      out << "released " << id << " to " << escaped_list(m->recipients) << " by "
+          << policy::escape_text(by, " ") << "\n";
+      return 0;
+    }
+    if (cmd == "delete" && args.size() == 2) {
+      if (!store.remove(id)) {
+        err << "emogate: could not delete " << id << "\n";
+        return 1;
+      }
+      out << "deleted " << id << "\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    err << "emogate: quarantine " << cmd << ": " << e.what() << "\n";
+    return 1;
+  }
+  err << usage;
+  return 2;
+}
+
+}  // namespace emogate
