@@ -202,6 +202,8 @@ void start_scan_threads(Daemon& d, const MilterSettings& ms) {
 
 // ---------------------------------------------------------------- start
 
+sigset_t block_stop_signals();
+
 // Everything up to serving, in this order: the socket as root, detaching
 // (before any thread exists), the pid file, the privilege drop, the
 // workers, the metrics listener. Throws std::runtime_error with the reason.
@@ -219,9 +221,9 @@ void start(Daemon& d, const Config& config, bool foreground) {
   write_pid_file(config.milter, ids);
   drop_privileges(ids);
   start_workers(d, config);
-  // XXX: the metrics thread starts before block_stop_signals(), so it does
-  // not block SIGHUP/SIGTERM/SIGINT; one that arrives while the main thread
-  // is not in sigwait (during a reload) may take the default action.
+  // The metrics thread inherits the blocked stop signals, so a SIGHUP or
+  // SIGTERM during a reload waits for the main thread's sigwait.
+  block_stop_signals();
   if (!config.metrics.listen.empty()) d.metrics.start(config.metrics.listen);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,9 +48,13 @@ int run_sendmail(const std::string& sendmail, const QuarantineMeta& m, const std
     _exit(127);
   }
   ::close(p[0]);
-  // XXX: a sendmail that exits before reading everything raises SIGPIPE
-  // here, which ends the command without a message.
+  // A sendmail that exits before reading everything must give EPIPE (and a
+  // message), not end the command by SIGPIPE.
+  struct sigaction ignore {}, old_pipe {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old_pipe);
   const int write_error = write_fully(p[1], msg.data(), msg.size());
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
   if (write_error) err << "emogate: write sendmail pipe: " << std::strerror(write_error) << "\n";
   ::close(p[1]);
   int status = 0;

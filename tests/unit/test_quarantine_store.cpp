@@ -256,3 +256,16 @@ TEST(QuarantineCommand, NeverFollowsLinksAndReportsFailedRemoval) {
   EXPECT_EQ(quarantine_main(cfg, {"release", id3}, out3, err3), 1);
   EXPECT_NE(err3.str().find("could not remove"), std::string::npos) << err3.str();
 }
+
+// A sendmail that exits without reading its input: the release fails with a
+// message (EPIPE), and the command is not ended by SIGPIPE.
+TEST(QuarantineRelease, SendmailThatStopsReadingGivesAnErrorNotSigpipe) {
+  TempDir t;
+  std::string fake = t.path + "/sendmail";
+  std::ofstream(fake) << "#!/bin/sh\nexit 0\n";
+  ::chmod(fake.c_str(), 0755);
+  std::ostringstream err;
+  const std::string big(4u << 20, 'x');  // far beyond a pipe's buffer
+  EXPECT_EQ(run_sendmail(fake, sample_meta(), big, err), -1);
+  EXPECT_NE(err.str().find("write sendmail pipe"), std::string::npos) << err.str();
+}
