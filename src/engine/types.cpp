@@ -104,9 +104,8 @@ constexpr TypeSpec kTypes[] = {
   {tag::tnef, [](Bytes b) { return starts(b, "\x78\x9F\x3E\x22"); }, "application/vnd.ms-tnef", kArchive, "tnef", ""},
   {tag::tar, [](Bytes b) { return starts(b, "ustar", 257); }, "application/x-tar", kArchive, "libarchive", ""},
   {tag::iso, [](Bytes b) { return volume_descriptor(b, "CD001", 0, 3); }, "", kArchive, "libarchive", "ISO 9660 disk image"},
-  // XXX UDF images are opened but not hashed first like every other archive.
   {tag::udf, [](Bytes b) { return volume_descriptor(b, "BEA01", 0, 1) || volume_descriptor(b, "NSR02", 0, 1) || volume_descriptor(b, "NSR03", 0, 1); },
-   "", false, "libarchive", "UDF disk image"},
+   "", kArchive, "libarchive", "UDF disk image"},
   {tag::vhd, vhd, "", false, "", "virtual hard disk image"},
   {tag::image, image, "", false, "", ""},  // MIME by the image format, in typing
   // No signature of ours: typing decides these after the walk.

@@ -283,6 +283,12 @@ void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
     // an empty archive.
     filter(a.get());
     archive_read_support_format_raw(a.get());
+  } else if (obj.type == tag::iso || obj.type == tag::udf) {
+    // Disk images: the ISO 9660 reader alone. It reads the ISO side of a UDF
+    // bridge image; libarchive has no UDF reader, so a pure UDF image is
+    // unreadable here, not (as the tar reader took its zero first sector)
+    // an empty archive.
+    archive_read_support_format_iso9660(a.get());
   } else {
     archive_read_support_filter_all(a.get());
     archive_read_support_format_all(a.get());

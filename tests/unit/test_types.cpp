@@ -144,3 +144,9 @@ TEST(TypeTable, LibarchiveTypesComeFromTheTable) {
     EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t;
   EXPECT_EQ(std::find(types.begin(), types.end(), "zip"), types.end());
 }
+
+// Whatever the libarchive module opens is an archive: hashed before it is
+// opened, like every container it reads.
+TEST(TypeTable, LibarchiveOpensOnlyArchives) {
+  for (const std::string& t : types_opened_by("libarchive")) EXPECT_TRUE(is_archive_type(t)) << t;
+}
