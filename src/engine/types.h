@@ -4,8 +4,8 @@
 // dangerous in itself. Typing, the engine and every module's types() read
 // them from here; a new container is one row in types.cpp plus the module
 // that opens it. The tag strings are what the report and the worker wire
-// show, so a tag is never renamed.
-// Trusted input: none (the signature checks read hostile bytes).
+// show, so a tag is never renamed. The signature checks read hostile bytes.
+// Trusted input: none.
 #pragma once
 
 #include <span>
