@@ -1,9 +1,12 @@
 // Fuzz target: the libarchive walker (with its RAR 5 header reader) and the TNEF extractor. The first
 // byte picks the type tag the engine would have given (it decides whether
-// bare compressed streams are accepted, or whether TNEF is parsed).
+// bare compressed streams are accepted, or whether TNEF is parsed): every
+// tag the type table gives to the libarchive module, and TNEF.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "extractor_harness.h"
 
@@ -13,12 +16,16 @@ std::unique_ptr<Extractor> make_tnef_extractor();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const char* kTypes[] = {"gzip", "bzip2", "xz", "zstd", "lz4", "lzip", "compress", "tar", "7z", "rar", "cab", "lzh", "iso", "tnef"};
-  if (size < 1) return 0;
-  const std::string type = kTypes[data[0] % (sizeof kTypes / sizeof *kTypes)];
-  std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   static const auto archives = emogate::make_libarchive_extractor();
   static const auto tnef = emogate::make_tnef_extractor();
-  emogate::fuzz::run_extractor(type == "tnef" ? *tnef : *archives, in, type);
+  static const std::vector<std::string> kTypes = [] {
+    std::vector<std::string> t = archives->types();
+    t.push_back(emogate::tag::tnef);
+    return t;
+  }();
+  if (size < 1) return 0;
+  const std::string& type = kTypes[data[0] % kTypes.size()];
+  std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  emogate::fuzz::run_extractor(type == emogate::tag::tnef ? *tnef : *archives, in, type);
   return 0;
 }

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // packages inside streams, PowerPoint storages, encryption checks.
   static const auto ole2 = make_ole2_extractor();
   static const auto encrypted = make_ole2_encrypted_extractor();
-  fuzz::run_extractor(*ole2, bytes, "ole2");
-  fuzz::run_extractor(*encrypted, bytes, "ole2");
+  fuzz::run_extractor(*ole2, bytes, emogate::tag::ole2);
+  fuzz::run_extractor(*encrypted, bytes, emogate::tag::ole2);
   return 0;
 }

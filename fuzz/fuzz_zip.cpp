@@ -24,6 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   static const auto zip = emogate::make_zip_extractor();
   std::string_view tail = in.substr(size > 64 ? size - 64 : 0);
-  emogate::fuzz::run_extractor(*zip, in, "zip", tail);
+  emogate::fuzz::run_extractor(*zip, in, emogate::tag::zip, tail);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "engine/context.h"
 #include "engine/hash.h"
+#include "engine/types.h"
 #include "engine/typing.h"
 
 namespace emogate {
@@ -28,13 +29,6 @@ ObjectSummary summarize(const Object& o) {
   s.derived = o.derived;
   s.provenance = o.provenance;
   return s;
-}
-
-bool is_archive_type(std::string_view t) {
-  for (std::string_view a : {"zip", "ooxml", "7z", "rar", "tar", "gzip", "bzip2", "xz", "zstd", "lz4", "lzip",
-                             "compress", "cab", "lzh", "iso", "tnef"})
-    if (t == a) return true;
-  return false;
 }
 
 template <class M, class F>
@@ -94,7 +88,7 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     // Archives are hashed first because extractors compare an archive with
     // its ancestors (a ZIP quine); other objects, when not all are wanted,
     // only once a finding makes the hash worth reporting.
-    const bool hashable = obj->depth > 0 || obj->type != "email";
+    const bool hashable = obj->depth > 0 || obj->type != tag::email;
     if (hashable && (opts.hash_all_objects || is_archive_type(obj->type))) obj->sha256 = sha256_hex(obj->bytes());
     const std::size_t findings_before = report.findings.size();
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/object.h"
+#include "engine/types.h"
 
 namespace emogate {
 

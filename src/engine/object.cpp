@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/module.h"
+#include "engine/types.h"
 
 namespace emogate {
 
@@ -21,7 +22,7 @@ std::string Object::extension() const {
 
 bool Module::accepts(const Object& obj) const {
   for (const std::string& t : types())
-    if (t == "*" || t == obj.type) return true;
+    if (t == tag::any || t == obj.type) return true;
   return false;
 }
 

@@ -1,6 +1,6 @@
 // The registry: which extractors and detectors exist, and which services
-// they need built from the config. Adding a format = one module file plus one
-// line in registry.cpp.
+// they need built from the config. Adding a format = its row in the type
+// table (engine/types.cpp), one module file and one line in registry.cpp.
 #pragma once
 
 #include <memory>

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "engine/engine.h"
+#include "engine/types.h"
 
 namespace emogate {
 
@@ -54,7 +55,7 @@ std::vector<std::string> Scanner::warnings() const { return state()->warnings; }
 Report Scanner::scan_message(std::string_view raw, const Envelope& env, const ScanOptions& opts) const {
   auto st = state();
   auto root = std::make_unique<Object>();
-  root->type = "email";
+  root->type = tag::email;
   root->mime = "message/rfc822";
   root->data = Blob::borrow(raw);
   return run_scan(*st, std::move(root), env, env.queue_id, opts);

@@ -2,6 +2,8 @@
 // derived text child per macro sheet. Input trusted: none.
 #include "engine/xlm_findings.h"
 
+#include "engine/types.h"
+
 namespace emogate::xlm {
 namespace {
 
@@ -58,7 +60,7 @@ void report(ScanContext& ctx, const Object& where, const Object& text_parent,
     first = false;
     ChildSpec spec;
     spec.name = "XLM/" + safe_name(ms.name) + ".txt";
-    spec.type = "xlm_formulas";
+    spec.type = tag::xlm_formulas;
     spec.derived = true;
     spec.provenance = "Excel 4.0 macro sheet formulas";
     ctx.add_child(text_parent, std::move(spec), std::string_view(text));

@@ -13,9 +13,9 @@ namespace {
 class EquationDetector : public Detector {
  public:
   std::string_view name() const override { return "equation_editor"; }
-  std::vector<std::string> types() const override { return {"*"}; }
+  std::vector<std::string> types() const override { return {tag::any}; }
   bool accepts(const Object& obj) const override {
-    return obj.parent && obj.parent->type == "ole2" &&
+    return obj.parent && obj.parent->type == tag::ole2 &&
            office::lower_ascii(obj.name).ends_with("equation native");
   }
   void detect(const Object& obj, ScanContext& ctx) const override {

@@ -49,13 +49,13 @@ namespace {
 // filter is enabled, so the content is not re-read as some other encoding
 // (uuencode, RPM) on the way.
 int (*stream_filter(std::string_view type))(archive*) {
-  if (type == "gzip") return archive_read_support_filter_gzip;
-  if (type == "bzip2") return archive_read_support_filter_bzip2;
-  if (type == "xz") return archive_read_support_filter_xz;
-  if (type == "zstd") return archive_read_support_filter_zstd;
-  if (type == "lz4") return archive_read_support_filter_lz4;
-  if (type == "lzip") return archive_read_support_filter_lzip;
-  if (type == "compress") return archive_read_support_filter_compress;
+  if (type == tag::gzip) return archive_read_support_filter_gzip;
+  if (type == tag::bzip2) return archive_read_support_filter_bzip2;
+  if (type == tag::xz) return archive_read_support_filter_xz;
+  if (type == tag::zstd) return archive_read_support_filter_zstd;
+  if (type == tag::lz4) return archive_read_support_filter_lz4;
+  if (type == tag::lzip) return archive_read_support_filter_lzip;
+  if (type == tag::compress) return archive_read_support_filter_compress;
   return nullptr;
 }
 
@@ -125,8 +125,7 @@ class LibarchiveExtractor : public Extractor {
  public:
   std::string_view name() const override { return "libarchive"; }
   std::vector<std::string> types() const override {
-    return {"gzip", "bzip2", "xz", "zstd", "lz4", "lzip", "compress",
-            "tar",  "7z",    "rar", "cab",  "lzh", "iso",  "udf"};
+    return types_opened_by(name());
   }
   void extract(const Object& obj, ScanContext& ctx) const override;
 };
@@ -284,12 +283,18 @@ void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
     // an empty archive.
     filter(a.get());
     archive_read_support_format_raw(a.get());
+  } else if (obj.type == tag::iso || obj.type == tag::udf) {
+    // Disk images: the ISO 9660 reader alone. It reads the ISO side of a UDF
+    // bridge image; libarchive has no UDF reader, so a pure UDF image is
+    // unreadable here, not (as the tar reader took its zero first sector)
+    // an empty archive.
+    archive_read_support_format_iso9660(a.get());
   } else {
     archive_read_support_filter_all(a.get());
     archive_read_support_format_all(a.get());
-    if (obj.type == "lzh") archive_read_set_format_option(a.get(), "lha", "hdrcharset", "CP932");
+    if (obj.type == tag::lzh) archive_read_set_format_option(a.get(), "lha", "hdrcharset", "CP932");
   }
-  if (obj.type == "rar") {
+  if (obj.type == tag::rar) {
     rar5::EncryptionInfo info = rar5::read_encryption(bytes, ctx.limits().max_objects);
     if (info.headers_encrypted) walk.locked.push_back("(encrypted headers: names hidden)");
     for (auto& m : info.members) walk.rar5_locked.insert(std::move(m.raw_name));

@@ -13,7 +13,7 @@ namespace {
 class LnkDetector : public Detector {
  public:
   std::string_view name() const override { return "lnk"; }
-  std::vector<std::string> types() const override { return {"lnk"}; }
+  std::vector<std::string> types() const override { return {tag::lnk}; }
 
   void detect(const Object& obj, ScanContext& ctx) const override {
     auto s = lnk::parse(obj.bytes());
@@ -37,7 +37,7 @@ class LnkDetector : public Detector {
                        "\nicon: " + s.icon_location + "\n";
     ChildSpec spec;
     spec.name = "shortcut.txt";
-    spec.type = "text";
+    spec.type = tag::text;
     spec.derived = true;
     spec.provenance = "shortcut target and command line";
     ctx.add_child(obj, std::move(spec), std::string_view(text));

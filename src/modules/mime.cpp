@@ -238,7 +238,7 @@ void handle_text_body(GMimePart* part, const std::string& mime_type, Walk& w) {
   ChildSpec spec;
   spec.declared_type = mime_type;
   spec.name = "body-" + std::to_string(no) + (html ? ".html" : ".txt");
-  spec.type = html ? "html" : "text";
+  spec.type = html ? tag::html : tag::text;
   spec.provenance = where + " decoded to UTF-8";
   if (html) {
     std::string text = html_to_text(utf8);
@@ -246,7 +246,7 @@ void handle_text_body(GMimePart* part, const std::string& mime_type, Walk& w) {
     ctx.add_child(w.msg, spec, utf8);
     ChildSpec derived;
     derived.name = spec.name + ".txt";
-    derived.type = "text";
+    derived.type = tag::text;
     derived.derived = true;
     derived.provenance = where + " reduced to text";
     ctx.add_child(w.msg, std::move(derived), text);
@@ -290,7 +290,7 @@ void handle_message_part(GMimeMessagePart* mp, Walk& w) {
   const char* fn = g_mime_object_get_content_disposition_parameter(GMIME_OBJECT(mp), "filename");
   spec.name = fn && *fn ? decode_rfc2047(fn) : "message-" + std::to_string(w.parts) + ".eml";
   spec.declared_type = "message/rfc822";
-  spec.type = "email";
+  spec.type = tag::email;
   w.ctx.add_child(w.msg, std::move(spec),
                   std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
 }
@@ -342,7 +342,7 @@ constexpr std::size_t kTrimAfterBytes = 8u << 20;
 class MimeExtractor : public Extractor {
  public:
   std::string_view name() const override { return "mime"; }
-  std::vector<std::string> types() const override { return {"email"}; }
+  std::vector<std::string> types() const override { return {tag::email}; }
 
   void extract(const Object& msg, ScanContext& ctx) const override {
     gmime_init_once();

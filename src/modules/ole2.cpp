@@ -50,7 +50,7 @@ std::string base_name(const std::string& path) {
 class Ole2Extractor : public Extractor {
  public:
   std::string_view name() const override { return "ole2"; }
-  std::vector<std::string> types() const override { return {"ole2"}; }
+  std::vector<std::string> types() const override { return {tag::ole2}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
@@ -89,8 +89,8 @@ class Ole2Extractor : public Extractor {
       // document, not an archive behind a stub: the stream is typed as the
       // binary record stream it is, and the package is scanned on its own.
       const std::string sig = signature_type(bytes);
-      if ((sig == "zip" || sig == "ooxml") && !bytes.starts_with("PK")) {
-        spec.type = "binary";
+      if ((sig == tag::zip || sig == tag::ooxml) && !bytes.starts_with("PK")) {
+        spec.type = tag::binary;
         embedded_packages(obj, e, bytes, ctx);
       }
       if (e.name == "\x01Ole10Native") unwrap_package(obj, e, bytes, ctx);

@@ -28,7 +28,7 @@ namespace {
 class Ole2EncryptedExtractor : public Extractor {
  public:
   std::string_view name() const override { return "ole2_encrypted"; }
-  std::vector<std::string> types() const override { return {"ole2"}; }
+  std::vector<std::string> types() const override { return {tag::ole2}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());

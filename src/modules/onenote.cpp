@@ -12,7 +12,7 @@ namespace {
 class OneNoteExtractor : public Extractor {
  public:
   std::string_view name() const override { return "onenote"; }
-  std::vector<std::string> types() const override { return {"onenote"}; }
+  std::vector<std::string> types() const override { return {tag::onenote}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     auto blobs = onenote::file_blobs(obj.bytes());

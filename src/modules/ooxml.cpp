@@ -130,7 +130,7 @@ bool fetching(std::string_view type, std::string_view target) {
   for (std::string_view t : {"attachedTemplate", "oleObject", "frame", "subDocument", "aFChunk",
                              "package", "control"})
     if (type == t) return ooxml::remote_target(target);
-  if (type != "image") return false;
+  if (type != tag::image) return false;
   std::string low = office::lower_ascii(target);
   return low.starts_with("file:") || low.starts_with("\\\\") || low.starts_with("//");
 }
@@ -324,7 +324,7 @@ void check_declared_vba(const Package& pkg, const Object& obj, ScanContext& ctx)
 class OoxmlDetector : public Detector {
  public:
   std::string_view name() const override { return "ooxml"; }
-  std::vector<std::string> types() const override { return {"ooxml"}; }
+  std::vector<std::string> types() const override { return {tag::ooxml}; }
   void detect(const Object& obj, ScanContext& ctx) const override;
 };
 

@@ -20,7 +20,7 @@ std::string base_name(std::string_view path) {
 class RtfExtractor : public Extractor {
  public:
   std::string_view name() const override { return "rtf"; }
-  std::vector<std::string> types() const override { return {"rtf"}; }
+  std::vector<std::string> types() const override { return {tag::rtf}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     std::string_view doc = obj.bytes();

@@ -190,7 +190,7 @@ struct TnefAttachment {
 class TnefExtractor : public Extractor {
  public:
   std::string_view name() const override { return "tnef"; }
-  std::vector<std::string> types() const override { return {"tnef"}; }
+  std::vector<std::string> types() const override { return {tag::tnef}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     Cursor c{obj.bytes()};

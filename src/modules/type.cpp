@@ -1,8 +1,9 @@
 // dangerous_type: executables, scripts, shortcuts and disk images. The true
-// type decides for formats with a signature (PE, ELF, Mach-O, ISO, UDF,
-// VHD); scripts have no signature, so for them the declared name is the
-// evidence, and the detail says which one it was. Shortcuts (.lnk) are
-// left to the LNK detector, which can also read their command line.
+// type decides for formats with a signature (the type table's `dangerous`
+// column: PE, ELF, Mach-O, ISO, UDF, VHD); scripts have no signature, so for
+// them the declared name is the evidence, and the detail says which one it
+// was. Shortcuts (.lnk) are left to the LNK detector, which can also read
+// their command line.
 #include <algorithm>
 #include <array>
 #include <span>
@@ -17,12 +18,6 @@ namespace {
 struct Kind {
   std::string_view key;
   std::string_view what;
-};
-
-constexpr Kind kByType[] = {
-    {"pe", "Windows executable (PE)"},  {"elf", "ELF executable"},
-    {"macho", "Mach-O executable"},     {"iso", "ISO 9660 disk image"},
-    {"udf", "UDF disk image"},          {"vhd", "virtual hard disk image"},
 };
 
 constexpr Kind kByExtension[] = {
@@ -46,17 +41,17 @@ const Kind* find(std::span<const Kind> kinds, std::string_view key) {
 class TypeDetector : public Detector {
  public:
   std::string_view name() const override { return "dangerous_type"; }
-  std::vector<std::string> types() const override { return {"*"}; }
+  std::vector<std::string> types() const override { return {tag::any}; }
   bool accepts(const Object& obj) const override {
     // Our own derived text carries names we made up; a shortcut is the LNK
     // detector's.
-    return !obj.derived && obj.type != "lnk" && obj.type != "email";
+    return !obj.derived && obj.type != tag::lnk && obj.type != tag::email;
   }
 
   void detect(const Object& obj, ScanContext& ctx) const override {
     std::string ext = obj.extension();
-    if (const Kind* k = find(kByType, obj.type)) {
-      std::string detail = std::string(k->what) + " by content";
+    if (const TypeSpec* t = find_type(obj.type); t && !t->dangerous.empty()) {
+      std::string detail = std::string(t->dangerous) + " by content";
       if (!obj.magic.empty()) detail += " (" + obj.magic.substr(0, 120) + ")";
       if (!ext.empty() && !find(kByExtension, ext)) detail += ", disguised as ." + ext;
       ctx.add_finding(FindingType::dangerous_type, obj, detail);

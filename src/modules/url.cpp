@@ -34,7 +34,8 @@ class UrlDetector final : public Detector {
   std::vector<std::string> types() const override {
     // Binary formats whose URLs sit in the clear: RTF fields, PDF URI
     // actions, shortcut arguments, OneNote text, OLE2 formula strings.
-    return {"text", "html", "rtf", "pdf", "lnk", "onenote", "ole2", "vba_source", "xlm_formulas"};
+    return {tag::text,    tag::html, tag::rtf,        tag::pdf,         tag::lnk,
+            tag::onenote, tag::ole2, tag::vba_source, tag::xlm_formulas};
   }
   bool accepts(const Object& obj) const override {
     return obj.derived || Detector::accepts(obj);
@@ -46,7 +47,7 @@ class UrlDetector final : public Detector {
     // URLs in the clear; without "://" in either encoding there is nothing
     // to de-obfuscate, and the copy that de-obfuscation makes is skipped.
     // Their text (VBA, XLM, streams) is analysed as derived objects anyway.
-    if ((obj.type == "pdf" || obj.type == "ole2" || obj.type == "onenote") &&
+    if ((obj.type == tag::pdf || obj.type == tag::ole2 || obj.type == tag::onenote) &&
         bytes.find("://") == std::string_view::npos &&
         bytes.find(std::string_view(":\0/\0/", 5)) == std::string_view::npos)
       return;

@@ -43,7 +43,7 @@ std::string allow_reason(const MacroSettings& m, const std::string& sha, const E
 class VbaExtractor : public Extractor {
  public:
   std::string_view name() const override { return "vba"; }
-  std::vector<std::string> types() const override { return {"ole2"}; }
+  std::vector<std::string> types() const override { return {tag::ole2}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
@@ -59,7 +59,7 @@ class VbaExtractor : public Extractor {
         std::replace(base.begin(), base.end(), '/', '_');  // no fake path levels
         std::replace(base.begin(), base.end(), '\\', '_');
         spec.name = "VBA/" + base + ".bas";
-        spec.type = "vba_source";
+        spec.type = tag::vba_source;
         spec.derived = true;
         spec.provenance = "VBA module source from " + (p.storage_path.empty() ? "/" : p.storage_path) +
                           " (code page " + std::to_string(p.codepage) + ")";

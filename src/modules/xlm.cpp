@@ -17,12 +17,12 @@ namespace {
 class XlmDetector : public Detector {
  public:
   std::string_view name() const override { return "xlm_biff"; }
-  std::vector<std::string> types() const override { return {"*"}; }
+  std::vector<std::string> types() const override { return {tag::any}; }
   // The Workbook (BIFF8) or Book (BIFF5) stream child of an OLE2 object,
   // or a SYLK text file.
   bool accepts(const Object& obj) const override {
     if (!obj.derived && xlm::is_sylk(obj.bytes())) return true;
-    if (!obj.parent || obj.parent->type != "ole2") return false;
+    if (!obj.parent || obj.parent->type != tag::ole2) return false;
     std::string n = office::lower_ascii(obj.name);
     return n == "workbook" || n == "book";
   }
@@ -51,7 +51,7 @@ void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
       // A BIFF record stream (its theme ZIP is not an archive). XXX the theme
       // package is not cut out of it as the OLE2 extractor does for plain
       // workbooks; YARA still sees the bytes.
-      spec.type = "binary";
+      spec.type = tag::binary;
       spec.from_encrypted = true;
       spec.provenance = "Workbook stream decrypted with Excel's default password";
       ctx.add_child(obj, std::move(spec), std::string_view(res.decrypted_stream));

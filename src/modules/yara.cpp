@@ -33,7 +33,7 @@ YaraVars vars_for(const Object& obj) {
 // that is all we scan (no second pass over base64 text, no duplicate hits).
 std::string_view scan_view(const Object& obj) {
   std::string_view b = obj.bytes();
-  if (obj.type != "email") return b;
+  if (obj.type != tag::email) return b;
   b = b.substr(0, std::min<std::size_t>(b.size(), 1u << 20));
   // The header block ends at the first empty line, CRLF or LF; one pass
   // (searching for each form separately would read a CRLF body to its end).
@@ -64,7 +64,7 @@ std::string describe(const YaraMatch& m) {
 class YaraDetector final : public Detector {
  public:
   std::string_view name() const override { return "yara"; }
-  std::vector<std::string> types() const override { return {"*"}; }
+  std::vector<std::string> types() const override { return {tag::any}; }
 
   void detect(const Object& obj, ScanContext& ctx) const override {
     const auto* rules = ctx.service<YaraRuleSet>();

@@ -102,7 +102,7 @@ bool is_quine(const Object& obj) {
 class ZipExtractor : public Extractor {
  public:
   std::string_view name() const override { return "zip"; }
-  std::vector<std::string> types() const override { return {"zip", "ooxml"}; }
+  std::vector<std::string> types() const override { return {tag::zip, tag::ooxml}; }
 
   void extract(const Object& obj, ScanContext& ctx) const override {
     if (is_quine(obj)) {

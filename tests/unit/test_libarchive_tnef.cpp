@@ -250,3 +250,67 @@ TEST(Libarchive, MixedNesting) {
   Report r = Scanner(Config{}).scan_file(tgz, "mail.tgz");
   EXPECT_TRUE(flagged_exe(r, "mail.tgz/mail.tar/docs/bundle.7z/inner.zip/payload.exe")) << to_json(r);
 }
+
+namespace {
+
+constexpr std::size_t kSector = 2048;
+
+// An ECMA-167 volume structure descriptor: type 0, identifier, version 1.
+void volume_descriptor(std::string& image, std::size_t sector, std::string_view id) {
+  image.replace(sector * kSector, 7, std::string("\0", 1) + std::string(id) + "\x01");
+}
+
+// A UDF image without an ISO 9660 bridge, as mkudffs writes them: the
+// volume recognition sequence from sector 16, the anchor volume descriptor
+// pointer (tag 2) at sector 256, and a file's data further on.
+std::string pure_udf_image() {
+  std::string image(300 * kSector, '\0');
+  volume_descriptor(image, 16, "BEA01");
+  volume_descriptor(image, 17, "NSR02");
+  volume_descriptor(image, 18, "TEA01");
+  image[256 * kSector] = 2;
+  image.replace(280 * kSector, exe().size(), exe());
+  return image;
+}
+
+bool unreadable(const Report& r, const std::string& type) {
+  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
+    return f.type == FindingType::malformed && f.detail.starts_with("unreadable " + type);
+  });
+}
+
+}  // namespace
+
+// libarchive has no UDF reader. A UDF image is still an archive to the
+// engine and is opened with the ISO 9660 reader alone, which cannot read
+// it: "unreadable udf", never an empty archive (with every format enabled
+// the tar reader took the zero first sector for an empty tar).
+TEST(Libarchive, PureUdfImageIsUnreadableNotEmpty) {
+  Report r = Scanner(Config{}).scan_file(pure_udf_image(), "scan.img");
+  ASSERT_FALSE(r.objects.empty());
+  EXPECT_EQ(r.objects[0].type, "udf");
+  EXPECT_TRUE(unreadable(r, "udf")) << to_json(r);
+  EXPECT_TRUE(flagged_exe(r, "scan.img")) << to_json(r);  // dangerous_type: UDF disk image
+  EXPECT_NE(r.verdict, Verdict::clean);
+}
+
+// A bridge image carries both: ISO 9660 descriptors first, UDF ones after
+// the set terminator. It is typed ISO and its files come out.
+TEST(Libarchive, UdfBridgeImageOpensAsIso) {
+  std::string iso = write_archive([](archive* a) { archive_write_set_format_iso9660(a); },
+                                  {{"dir/invoice.exe", exe()}, {"note.txt", "hello"}});
+  // libarchive writes PVD, Joliet SVD and terminator in sectors 16-18, a
+  // note of its options in 19 and path tables padded to whole sectors
+  // after it: the UDF descriptors go into the note and the padding.
+  ASSERT_EQ(iso.compare(18 * kSector, 6, "\xff" "CD001"), 0);
+  for (std::size_t s : {21u, 23u}) ASSERT_EQ(iso.substr(s * kSector, kSector), std::string(kSector, '\0')) << s;
+  volume_descriptor(iso, 19, "BEA01");
+  volume_descriptor(iso, 21, "NSR02");
+  volume_descriptor(iso, 23, "TEA01");
+  Report r = Scanner(Config{}).scan_file(iso, "scan.iso");
+  ASSERT_FALSE(r.objects.empty());
+  EXPECT_EQ(r.objects[0].type, "iso");
+  EXPECT_TRUE(object_path(r, "scan.iso/dir/invoice.exe")) << to_json(r);
+  EXPECT_TRUE(object_path(r, "scan.iso/note.txt")) << to_json(r);
+  EXPECT_FALSE(unreadable(r, "iso")) << to_json(r);
+}
