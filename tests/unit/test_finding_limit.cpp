@@ -1,12 +1,14 @@
 // Finding::limit, the structured name of what stopped an analysis: set on
 // every limit_exceeded finding and on none other, written to the JSON
-// report only when set, and the only thing the worker pool reads to tell a
-// timed-out scan (never the detail text).
+// report and the milter's JSON log line only when set, and the only thing
+// the worker pool reads to tell a timed-out scan (never the detail text).
+// Trusted input: none (reports built here).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "emogate/scanner.h"
+#include "milter/log.h"
 #include "unit/fixtures.h"
 #include "worker/worker_pool.h"
 
@@ -64,6 +66,11 @@ TEST(FindingLimit, JsonCarriesTheLimitOnlyWhenSet) {
   EXPECT_EQ(j["findings"][0]["limit"], "max_depth");
   EXPECT_EQ(j["findings"][0]["detail"], "max_depth: nesting deeper than 2");
   EXPECT_FALSE(j["findings"][1].contains("limit")) << j.dump();
+  MessageLog m;
+  m.findings = r.findings;
+  auto line = nlohmann::json::parse(format_json_line(m, 0));
+  EXPECT_EQ(line["findings"][0]["limit"], "max_depth");
+  EXPECT_FALSE(line["findings"][1].contains("limit")) << line.dump();
 }
 
 TEST(FindingLimit, TimeoutIsReadFromTheFieldNotTheDetail) {
