@@ -15,6 +15,14 @@ struct Finding {
   std::string path;    // path inside the message, e.g. "請求書.zip/請求書.xls"
   std::string detail;  // human-readable: keywords, limit name, password source
   Verdict verdict;     // the verdict this finding asks for
+  // limit_exceeded only (empty otherwise): what stopped the analysis, for
+  // code to read. The config setting's name ("scan_timeout_ms",
+  // "max_object_size", "rules.timeout_ms"), an internal bound without a
+  // setting ("biff_records", "overlapping_entries"), or the resource a scan
+  // could not use ("temp_dir", "memory", "worker_memory", "worker_crash").
+  std::string limit = {};
+
+  bool operator==(const Finding&) const = default;
 };
 
 struct ObjectSummary {
@@ -29,6 +37,8 @@ struct ObjectSummary {
   bool truncated = false;  // content cut short by a limit
   bool derived = false;    // produced by analysis (VBA source, HTML text)
   std::string provenance;  // e.g. "decrypted with password from body-1.txt"
+
+  bool operator==(const ObjectSummary&) const = default;
 };
 
 struct Report {
@@ -47,6 +57,7 @@ struct Report {
 
   bool flagged() const { return verdict != Verdict::clean; }
   bool complete() const { return incomplete.empty(); }
+  bool operator==(const Report&) const = default;
 };
 
 // One JSON object on one line (no trailing newline).

@@ -37,10 +37,10 @@ ScanContext::ScanContext(const Config& cfg, const ServiceSet& services, const En
 ScanContext::~ScanContext() = default;
 
 void ScanContext::add_finding_at(FindingType type, std::string path, std::string detail,
-                                 std::optional<Verdict> verdict) {
+                                 std::optional<Verdict> verdict, std::string limit) {
   if (path.empty()) path = "(message)";
-  report_.findings.push_back(
-      Finding{type, std::move(path), std::move(detail), verdict.value_or(cfg_.baseline(type))});
+  report_.findings.push_back(Finding{type, std::move(path), std::move(detail),
+                                     verdict.value_or(cfg_.baseline(type)), std::move(limit)});
 }
 
 void ScanContext::add_finding(FindingType type, const Object& obj, std::string detail,
@@ -54,7 +54,7 @@ void ScanContext::limit_hit(const Object& obj, std::string_view limit, std::stri
   limits_reported_[key] = true;
   std::string d(limit);
   if (!detail.empty()) d += ": " + detail;
-  add_finding(FindingType::limit_exceeded, obj, std::move(d));
+  add_finding_at(FindingType::limit_exceeded, obj.path, std::move(d), std::nullopt, std::string(limit));
 }
 
 void ScanContext::add_url(std::string url) {
@@ -67,7 +67,8 @@ void ScanContext::scan_incomplete(const std::string& path, std::string_view reso
                                   FindingType type) {
   const std::string where = path.empty() ? "(message)" : path;
   std::string line = std::string(resource) + ": " + detail;
-  add_finding_at(type, where, line, std::max(cfg_.baseline(type), Verdict::suspicious));
+  add_finding_at(type, where, line, std::max(cfg_.baseline(type), Verdict::suspicious),
+                 type == FindingType::limit_exceeded ? std::string(resource) : std::string());
   report_.errors.push_back(where + ": " + line);
   report_.incomplete.push_back(where + ": " + line);
 }
@@ -117,7 +118,8 @@ void ScanContext::stop_child(ChildWriter& w, std::string_view limit, const std::
   std::string key = path + '\0' + std::string(limit);
   if (limits_reported_[key]) return;
   limits_reported_[key] = true;
-  add_finding_at(FindingType::limit_exceeded, path, std::string(limit) + ": " + detail);
+  add_finding_at(FindingType::limit_exceeded, path, std::string(limit) + ": " + detail, std::nullopt,
+                 std::string(limit));
 }
 
 // Runs before each write: the ratio and time limits, and byte accounting

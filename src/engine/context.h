@@ -93,14 +93,17 @@ class ScanContext {
   // Findings. Without `verdict`, the config's baseline for the type applies.
   void add_finding(FindingType type, const Object& obj, std::string detail,
                    std::optional<Verdict> verdict = std::nullopt);
+  // `limit` fills Finding::limit (limit_exceeded findings name what stopped them).
   void add_finding_at(FindingType type, std::string path, std::string detail,
-                      std::optional<Verdict> verdict = std::nullopt);
-  // limit_exceeded naming the limit, once per (object, limit).
+                      std::optional<Verdict> verdict = std::nullopt, std::string limit = {});
+  // limit_exceeded naming the limit (in Finding::limit and at the head of
+  // the detail), once per (object, limit).
   void limit_hit(const Object& obj, std::string_view limit, std::string detail = {});
   void add_url(std::string url);
   // The scan could not inspect something (not a policy limit): `resource`
   // names what failed ("temp_dir", "memory", a module). Records a finding
-  // (limit_exceeded, or `type`), at least suspicious, an error line, and
+  // (limit_exceeded with Finding::limit = `resource`, or `type`), at least
+  // suspicious, an error line, and
   // marks the report incomplete, which makes the milter apply on_error.
   void scan_incomplete(const std::string& path, std::string_view resource, const std::string& detail,
                        FindingType type = FindingType::limit_exceeded);

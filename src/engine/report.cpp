@@ -44,11 +44,11 @@ std::string findings_summary(const Report& report) {
 std::string to_json(const Report& r) {
   using nlohmann::json;
   json findings = json::array();
-  for (const Finding& f : r.findings)
-    findings.push_back({{"type", to_string(f.type)},
-                        {"path", f.path},
-                        {"detail", f.detail},
-                        {"verdict", to_string(f.verdict)}});
+  for (const Finding& f : r.findings) {
+    json j = {{"type", to_string(f.type)}, {"path", f.path}, {"detail", f.detail}, {"verdict", to_string(f.verdict)}};
+    if (!f.limit.empty()) j["limit"] = f.limit;
+    findings.push_back(std::move(j));
+  }
   json objects = json::array();
   for (const ObjectSummary& o : r.objects) {
     json j = {{"path", o.path}, {"type", o.type}, {"mime", o.mime},

@@ -77,11 +77,14 @@ std::string format_json_line(const MessageLog& m, double unix_time) {
     j["failure_cause"] = m.failure_cause;
   }
   auto& fa = j["findings"] = nlohmann::json::array();
-  for (const Finding& x : m.findings)
-    fa.push_back({{"type", std::string(to_string(x.type))},
-                  {"path", x.path},
-                  {"detail", x.detail},
-                  {"verdict", std::string(to_string(x.verdict))}});
+  for (const Finding& x : m.findings) {
+    nlohmann::json f = {{"type", std::string(to_string(x.type))},
+                        {"path", x.path},
+                        {"detail", x.detail},
+                        {"verdict", std::string(to_string(x.verdict))}};
+    if (!x.limit.empty()) f["limit"] = x.limit;
+    fa.push_back(std::move(f));
+  }
   // Sender-controlled strings may be invalid UTF-8: replace, never throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

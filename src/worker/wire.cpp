@@ -29,6 +29,22 @@ class Out {
     for (const auto& x : v) str(x);
   }
   std::string take() { return std::move(s_); }
+  std::size_t size() const { return s_.size(); }
+
+  // The field vocabulary shared with In (see the *_fields lists below).
+  void field(const std::string& v) { str(v); }
+  void field(const std::vector<std::string>& v) { strs(v); }
+  void field(std::uint64_t v) { u64(v); }
+  void field(double v) { f64(v); }
+  void field(int v) { u32(static_cast<std::uint32_t>(v)); }
+  void field(bool v) { u8(v ? 1 : 0); }
+  template <class E>
+  void field(E v, int /*last*/) { u8(static_cast<std::uint8_t>(v)); }
+  template <class T, class Fields>
+  void list(const std::vector<T>& v, Fields fields) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const T& x : v) fields(*this, x);
+  }
 
  private:
   std::string s_;
@@ -77,6 +93,23 @@ class In {
     return static_cast<E>(ok_ ? v : 0);
   }
 
+  void field(std::string& v) { v = str(); }
+  void field(std::vector<std::string>& v) { v = strs(); }
+  void field(std::uint64_t& v) { v = u64(); }
+  void field(double& v) { v = f64(); }
+  void field(int& v) { v = static_cast<int>(u32()); }
+  void field(bool& v) { v = flag(); }
+  template <class E>
+  void field(E& v, int last) { v = enumeration<E>(last); }
+  // The count is bounded by what is left, at the encoded size of an empty item.
+  template <class T, class Fields>
+  void list(std::vector<T>& v, Fields fields) {
+    Out empty;
+    fields(empty, static_cast<const T&>(T{}));
+    v.resize(count(empty.size()));
+    for (T& x : v) fields(*this, x);
+  }
+
  private:
   std::string_view s_;
   bool ok_ = true;
@@ -84,6 +117,64 @@ class In {
 
 constexpr int kLastVerdict = static_cast<int>(Verdict::malicious);
 constexpr int kLastFinding = static_cast<int>(std::size(kAllFindingTypes)) - 1;
+
+// One list of fields per struct, used by encode (Io = Out, const struct)
+// and decode (Io = In). The structured bindings name every data member, so
+// a member added to the struct but not here does not compile.
+template <class Io, class F>
+void finding_fields(Io& io, F& f) {
+  auto& [type, path, detail, verdict, limit] = f;
+  io.field(type, kLastFinding);
+  io.field(path);
+  io.field(detail);
+  io.field(verdict, kLastVerdict);
+  io.field(limit);
+}
+
+template <class Io, class O>
+void object_fields(Io& io, O& o) {
+  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance] = o;
+  io.field(path);
+  io.field(name);
+  io.field(declared_type);
+  io.field(type);
+  io.field(mime);
+  io.field(size);
+  io.field(sha256);
+  io.field(depth);
+  io.field(truncated);
+  io.field(derived);
+  io.field(provenance);
+}
+
+template <class Io, class R>
+void report_fields(Io& io, R& r) {
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size] = r;
+  io.field(input);
+  io.field(verdict, kLastVerdict);
+  io.list(findings, [](auto& i, auto& f) { finding_fields(i, f); });
+  io.list(objects, [](auto& i, auto& o) { object_fields(i, o); });
+  io.field(urls);
+  io.field(errors);
+  io.field(incomplete);
+  io.field(scan_ms);
+  io.field(size);
+}
+
+template <class Io, class Q>
+void request_fields(Io& io, Q& q) {
+  auto& [message, name, env, opts] = q;
+  auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
+  auto& [hash_all_objects] = opts;
+  io.field(message);
+  io.field(hash_all_objects);
+  io.field(name);
+  io.field(queue_id);
+  io.field(sender);
+  io.field(recipients);
+  io.field(client_addr);
+  io.field(auth_user);
+}
 
 bool write_all(int sock, const char* p, std::size_t n, int fd) {
   bool fd_sent = fd < 0;
@@ -118,93 +209,25 @@ bool write_all(int sock, const char* p, std::size_t n, int fd) {
 
 std::string encode(const Request& r) {
   Out o;
-  o.u8(r.message ? 1 : 0);
-  o.u8(r.opts.hash_all_objects ? 1 : 0);
-  o.str(r.name);
-  o.str(r.env.queue_id);
-  o.str(r.env.sender);
-  o.strs(r.env.recipients);
-  o.str(r.env.client_addr);
-  o.str(r.env.auth_user);
+  request_fields(o, r);
   return o.take();
 }
 
 bool decode(std::string_view s, Request& r) {
   In in(s);
-  r.message = in.flag();
-  r.opts.hash_all_objects = in.flag();
-  r.name = in.str();
-  r.env.queue_id = in.str();
-  r.env.sender = in.str();
-  r.env.recipients = in.strs();
-  r.env.client_addr = in.str();
-  r.env.auth_user = in.str();
+  request_fields(in, r);
   return in.done();
 }
 
 std::string encode(const Report& r) {
   Out o;
-  o.str(r.input);
-  o.u8(static_cast<std::uint8_t>(r.verdict));
-  o.u32(static_cast<std::uint32_t>(r.findings.size()));
-  for (const Finding& f : r.findings) {
-    o.u8(static_cast<std::uint8_t>(f.type));
-    o.str(f.path);
-    o.str(f.detail);
-    o.u8(static_cast<std::uint8_t>(f.verdict));
-  }
-  o.u32(static_cast<std::uint32_t>(r.objects.size()));
-  for (const ObjectSummary& x : r.objects) {
-    o.str(x.path);
-    o.str(x.name);
-    o.str(x.declared_type);
-    o.str(x.type);
-    o.str(x.mime);
-    o.u64(x.size);
-    o.str(x.sha256);
-    o.u32(static_cast<std::uint32_t>(x.depth));
-    o.u8(static_cast<std::uint8_t>((x.truncated ? 1 : 0) | (x.derived ? 2 : 0)));
-    o.str(x.provenance);
-  }
-  o.strs(r.urls);
-  o.strs(r.errors);
-  o.strs(r.incomplete);
-  o.f64(r.scan_ms);
-  o.u64(r.size);
+  report_fields(o, r);
   return o.take();
 }
 
 bool decode(std::string_view s, Report& r) {
   In in(s);
-  r.input = in.str();
-  r.verdict = in.enumeration<Verdict>(kLastVerdict);
-  r.findings.resize(in.count(10));
-  for (Finding& f : r.findings) {
-    f.type = in.enumeration<FindingType>(kLastFinding);
-    f.path = in.str();
-    f.detail = in.str();
-    f.verdict = in.enumeration<Verdict>(kLastVerdict);
-  }
-  r.objects.resize(in.count(41));
-  for (ObjectSummary& x : r.objects) {
-    x.path = in.str();
-    x.name = in.str();
-    x.declared_type = in.str();
-    x.type = in.str();
-    x.mime = in.str();
-    x.size = in.u64();
-    x.sha256 = in.str();
-    x.depth = static_cast<int>(in.u32());
-    std::uint8_t flags = in.enumeration<std::uint8_t>(3);
-    x.truncated = flags & 1;
-    x.derived = flags & 2;
-    x.provenance = in.str();
-  }
-  r.urls = in.strs();
-  r.errors = in.strs();
-  r.incomplete = in.strs();
-  r.scan_ms = in.f64();
-  r.size = in.u64();
+  report_fields(in, r);
   return in.done();
 }
 

@@ -214,7 +214,7 @@ WorkerPoolSettings worker_pool_settings(const Config& cfg, unsigned workers) {
 
 bool report_timed_out(const Report& r) {
   for (const Finding& f : r.findings)
-    if (f.type == FindingType::limit_exceeded && f.detail.rfind("scan_timeout_ms", 0) == 0) return true;
+    if (f.type == FindingType::limit_exceeded && f.limit == "scan_timeout_ms") return true;
   return false;
 }
 
@@ -226,7 +226,7 @@ Report content_failure_report(const WorkerPool::Outcome& o, Verdict verdict, con
   r.findings.push_back({FindingType::limit_exceeded, "(message)",
                         o.cause + ": the scan worker " + o.error + " (" + std::to_string(o.attempts) +
                             " attempts); content not fully inspected",
-                        verdict});
+                        verdict, o.cause});
   return r;
 }
 

@@ -113,7 +113,8 @@ class WorkerPool {
 bool report_timed_out(const Report& r);
 
 // The report a message gets when it defeated the worker twice: one
-// limit_exceeded finding naming the cause (at `verdict`) on the whole input.
+// limit_exceeded finding naming the cause (in Finding::limit and the
+// detail) at `verdict` on the whole input.
 Report content_failure_report(const WorkerPool::Outcome& o, Verdict verdict, const std::string& input);
 
 }  // namespace emogate

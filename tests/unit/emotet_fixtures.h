@@ -12,7 +12,7 @@
 #include "unit/fixtures.h"
 #include "unit/ole2_builder.h"
 
-namespace emotet_fixtures {
+namespace emogate::test {
 
 inline void put16(std::string& s, std::uint16_t v) {
   s += static_cast<char>(v & 255);
@@ -32,12 +32,10 @@ inline std::string utf16le(std::string_view a) {
   return s;
 }
 
-inline std::string base64(std::string_view in) { return ::fixtures::base64(in, false); }
-
 // A version 3 compound file (512-byte sectors) holding one stream in the
 // regular FAT (not the mini stream).
 inline std::string cfb_one_stream(std::string_view stream_name, std::string content) {
-  emogate::test::Ole2Builder b;
+  Ole2Builder b;
   b.no_mini = true;
   b.add(std::string(stream_name), std::move(content));
   return b.build();
@@ -131,4 +129,4 @@ inline std::string png_stub() {
   return s;
 }
 
-}  // namespace emotet_fixtures
+}  // namespace emogate::test

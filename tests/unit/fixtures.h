@@ -1,4 +1,5 @@
-// Test fixtures built in code: messages, ZIP archives, and scan helpers.
+// Test fixtures built in code: messages and ZIP archives (report lookups
+// are in findings.h).
 #pragma once
 
 #include <zip.h>
@@ -11,8 +12,9 @@
 #include "emogate/config.h"
 #include "emogate/report.h"
 #include "emogate/scanner.h"
+#include "unit/findings.h"
 
-namespace fixtures {
+namespace emogate::test {
 
 inline std::string base64(std::string_view in, bool wrap = true) {
   static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -86,24 +88,4 @@ inline Part attachment(const std::string& filename_header_value, const std::stri
               base64(data)};
 }
 
-inline bool has_finding(const emogate::Report& r, emogate::FindingType t, const std::string& path = {}) {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const emogate::Finding& f) {
-    return f.type == t && (path.empty() || f.path == path);
-  });
-}
-
-inline const emogate::Finding* find_finding(const emogate::Report& r, emogate::FindingType t) {
-  for (const auto& f : r.findings)
-    if (f.type == t) return &f;
-  return nullptr;
-}
-
-inline const emogate::ObjectSummary* find_object(const emogate::Report& r, const std::string& path) {
-  for (const auto& o : r.objects)
-    if (o.path == path) return &o;
-  return nullptr;
-}
-
-inline std::string dump(const emogate::Report& r) { return emogate::to_json(r); }
-
-}  // namespace fixtures
+}  // namespace emogate::test

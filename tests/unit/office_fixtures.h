@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "emogate/scanner.h"
+#include "unit/findings.h"
 
 namespace emogate::test {
 
@@ -111,22 +112,6 @@ inline std::string zip_bytes(const std::vector<std::pair<std::string, std::strin
   }
   zip_source_free(buf);
   return out;
-}
-
-inline bool has_finding(const Report& r, FindingType t, std::string_view detail_part = {},
-                        const Finding** out = nullptr) {
-  for (const auto& f : r.findings)
-    if (f.type == t && f.detail.find(detail_part) != std::string::npos) {
-      if (out) *out = &f;
-      return true;
-    }
-  return false;
-}
-
-inline const ObjectSummary* find_object(const Report& r, std::string_view path) {
-  for (const auto& o : r.objects)
-    if (o.path == path) return &o;
-  return nullptr;
 }
 
 }  // namespace emogate::test

@@ -22,8 +22,6 @@
 
 using namespace emogate;
 using namespace emogate::test;
-using fixtures::dump;
-using testutil::slurp;
 
 namespace {
 
@@ -33,7 +31,7 @@ std::string script() { return "WScript.Echo(\"x\");\r\n"; }
 struct Entry {
   std::string name, data;
   unsigned type = AE_IFREG;
-  std::string link;  // symlink target or hard link name
+  std::string link = {};  // symlink target or hard link name
 };
 
 // Writes with libarchive under a UTF-8 LC_CTYPE (the 7z writer stores UTF-16).
@@ -63,20 +61,6 @@ std::string write_with(const std::function<void(archive*)>& setup, const std::ve
   if (utf8) freelocale(utf8);
   buf.resize(used);
   return buf;
-}
-
-bool has(const Report& r, FindingType t, const std::string& path_suffix, const std::string& detail_part = {}) {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
-    return f.type == t && f.path.size() >= path_suffix.size() &&
-           f.path.compare(f.path.size() - path_suffix.size(), path_suffix.size(), path_suffix) == 0 &&
-           f.detail.find(detail_part) != std::string::npos;
-  });
-}
-
-const ObjectSummary* object(const Report& r, const std::string& path) {
-  for (const auto& o : r.objects)
-    if (o.path == path) return &o;
-  return nullptr;
 }
 
 // Runs a shell command in a fresh directory; returns false when the tool is missing.
@@ -112,10 +96,10 @@ TEST_P(ZeroBlockAhead, ContentBehindZerosIsAChild) {
     Report r = Scanner(Config{}).scan_file(packed, name);
     ASSERT_FALSE(r.objects.empty());
     EXPECT_EQ(r.objects[0].type, c.type) << dump(r);
-    const ObjectSummary* child = object(r, name + "/invoice.exe");
+    const ObjectSummary* child = find_object(r, name + "/invoice.exe");
     ASSERT_TRUE(child) << zeros << " zeros: " << dump(r);
     EXPECT_EQ(child->size, zeros + exe().size());
-    EXPECT_TRUE(has(r, FindingType::dangerous_type, "/invoice.exe")) << dump(r);
+    EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = name + "/invoice.exe"})) << dump(r);
     EXPECT_NE(r.verdict, Verdict::clean);
   }
 }
@@ -139,15 +123,15 @@ TEST(StreamContent, FixedVhdInGzipIsADiskImage) {
   std::string gz = write_with([](archive* a) { archive_write_set_format_raw(a); archive_write_add_filter_gzip(a); },
                               {{"x", vhd}});
   Report r = Scanner(Config{}).scan_file(gz, "invoice.vhd.gz");
-  const ObjectSummary* child = object(r, "invoice.vhd.gz/invoice.vhd");
+  const ObjectSummary* child = find_object(r, "invoice.vhd.gz/invoice.vhd");
   ASSERT_TRUE(child) << dump(r);
   EXPECT_EQ(child->type, "vhd");
-  EXPECT_TRUE(has(r, FindingType::dangerous_type, "invoice.vhd", "by content")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "invoice.vhd.gz/invoice.vhd", .detail = "by content"})) << dump(r);
   // The same bytes without the footer are no disk image.
   std::string plain = write_with([](archive* a) { archive_write_set_format_raw(a); archive_write_add_filter_gzip(a); },
                                  {{"x", std::string(64 * 1024, '\0') + std::string(4096, 'D')}});
   Report p = Scanner(Config{}).scan_file(plain, "data.bin.gz");
-  ASSERT_TRUE(object(p, "data.bin.gz/data.bin")) << dump(p);
+  ASSERT_TRUE(find_object(p, "data.bin.gz/data.bin")) << dump(p);
   EXPECT_EQ(p.verdict, Verdict::clean) << dump(p);
 }
 
@@ -155,7 +139,7 @@ TEST(StreamContent, AllZeroGzipShowsItsLimit) {
   std::string gz = write_with([](archive* a) { archive_write_set_format_raw(a); archive_write_add_filter_gzip(a); },
                               {{"x", std::string(64u << 20, '\0')}});
   Report r = Scanner(Config{}).scan_file(gz, "zeros.gz");
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "zeros.gz", "max_compression_ratio")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.path = "zeros.gz", .limit = "max_compression_ratio"})) << dump(r);
   EXPECT_NE(r.verdict, Verdict::clean);
 }
 
@@ -163,8 +147,8 @@ TEST(StreamContent, TarInsideGzipIsStillWalked) {
   std::string tgz = write_with([](archive* a) { archive_write_set_format_ustar(a); archive_write_add_filter_gzip(a); },
                                {{"a/invoice.js", script()}, {"b.txt", "hello"}});
   Report r = Scanner(Config{}).scan_file(tgz, "bundle.tgz");
-  EXPECT_TRUE(object(r, "bundle.tgz/bundle.tar/a/invoice.js")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::dangerous_type, "a/invoice.js")) << dump(r);
+  EXPECT_TRUE(find_object(r, "bundle.tgz/bundle.tar/a/invoice.js")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "bundle.tgz/bundle.tar/a/invoice.js"})) << dump(r);
 }
 
 // ---- entries that are not regular files --------------------------------------
@@ -197,26 +181,26 @@ TEST(ArchiveEntries, SevenZipFifoEntryIsScanned) {
   store32(28, crc32_of(z.substr(next, static_cast<std::size_t>(le(20, 8)))));
   store32(8, crc32_of(z.substr(12, 20)));
   Report r = Scanner(Config{}).scan_file(z, "fifo.7z");
-  const ObjectSummary* child = object(r, "fifo.7z/payload.exe");
+  const ObjectSummary* child = find_object(r, "fifo.7z/payload.exe");
   ASSERT_TRUE(child) << dump(r);
   EXPECT_EQ(child->type, "pe");
-  EXPECT_TRUE(has(r, FindingType::malformed, "fifo.7z", "FIFO")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::dangerous_type, "payload.exe")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "fifo.7z", .detail = "FIFO"})) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "fifo.7z/payload.exe"})) << dump(r);
 }
 
 TEST(ArchiveEntries, DevicesAndSocketsInTarAreReported) {
   std::string tar = write_with([](archive* a) { archive_write_set_format_pax_restricted(a); },
                                {{"dev/chr", "", AE_IFCHR}, {"dev/blk", "", AE_IFBLK}, {"run/pipe", "", AE_IFIFO}});
   Report r = Scanner(Config{}).scan_file(tar, "odd.tar");
-  EXPECT_TRUE(has(r, FindingType::malformed, "odd.tar", "character device")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::malformed, "odd.tar", "block device")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::malformed, "odd.tar", "a FIFO")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "odd.tar", .detail = "character device"})) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "odd.tar", .detail = "block device"})) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "odd.tar", .detail = "a FIFO"})) << dump(r);
 }
 
 TEST(ArchiveEntries, RegularSevenZipEntryIsNotMalformed) {
   std::string z = write_with([](archive* a) { archive_write_set_format_7zip(a); }, {{"report.txt", "hello"}});
   Report r = Scanner(Config{}).scan_file(z, "ok.7z");
-  EXPECT_TRUE(object(r, "ok.7z/report.txt")) << dump(r);
+  EXPECT_TRUE(find_object(r, "ok.7z/report.txt")) << dump(r);
   EXPECT_EQ(r.verdict, Verdict::clean) << dump(r);
 }
 
@@ -225,13 +209,13 @@ TEST(ArchiveEntries, RegularSevenZipEntryIsNotMalformed) {
 TEST(ArchiveEntries, UntypedRarEntryIsScannedAndReported) {
   std::string rar = rar4({{"invoice.exe", {}, exe(), 3, 0644}});
   Report r = Scanner(Config{}).scan_file(rar, "damaged.rar");
-  const ObjectSummary* child = object(r, "damaged.rar/invoice.exe");
+  const ObjectSummary* child = find_object(r, "damaged.rar/invoice.exe");
   ASSERT_TRUE(child) << dump(r);
   EXPECT_EQ(child->type, "pe");
-  EXPECT_TRUE(has(r, FindingType::malformed, "damaged.rar", "unknown type")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "damaged.rar", .detail = "unknown type"})) << dump(r);
   // A regular Unix entry is fine.
   Report ok = Scanner(Config{}).scan_file(rar4({{"notes.txt", {}, "hello", 3, 0100644}}), "ok.rar");
-  EXPECT_TRUE(object(ok, "ok.rar/notes.txt")) << dump(ok);
+  EXPECT_TRUE(find_object(ok, "ok.rar/notes.txt")) << dump(ok);
   EXPECT_EQ(ok.verdict, Verdict::clean) << dump(ok);
 }
 
@@ -242,8 +226,8 @@ TEST(ArchiveEntries, LinksAreReportedNotFollowed) {
                                 {"docs/copy.txt", "", AE_IFREG, "docs/readme.txt"},
                                 {"docs/passwd", "", AE_IFLNK, "../../etc/passwd"}});
   Report r = Scanner(Config{}).scan_file(tar, "docs.tar");
-  EXPECT_TRUE(object(r, "docs.tar/docs/readme.txt")) << dump(r);
-  EXPECT_FALSE(object(r, "docs.tar/docs/latest")) << dump(r);
+  EXPECT_TRUE(find_object(r, "docs.tar/docs/readme.txt")) << dump(r);
+  EXPECT_FALSE(find_object(r, "docs.tar/docs/latest")) << dump(r);
   const Finding* inside = nullptr;
   const Finding* outside = nullptr;
   for (const auto& f : r.findings) {
@@ -254,7 +238,7 @@ TEST(ArchiveEntries, LinksAreReportedNotFollowed) {
   EXPECT_EQ(inside->verdict, Verdict::clean);
   ASSERT_TRUE(outside) << dump(r);
   EXPECT_NE(outside->verdict, Verdict::clean);
-  EXPECT_TRUE(has(r, FindingType::malformed, "docs.tar", "\"docs/copy.txt\" is a hard link to \"docs/readme.txt\""))
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "docs.tar", .detail = "\"docs/copy.txt\" is a hard link to \"docs/readme.txt\""}))
       << dump(r);
 }
 
@@ -265,9 +249,9 @@ const std::string kSeikyuCp932 = "\x90\xBF\x8B\x81\x8F\x91";            // 請�
 const std::u16string kSeikyu16 = u"請求書.js";
 
 void expect_named_script(const Report& r, const std::string& path) {
-  EXPECT_TRUE(object(r, path)) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::dangerous_type, path, "JScript")) << dump(r);
-  EXPECT_FALSE(has(r, FindingType::malformed, "", "name")) << dump(r);
+  EXPECT_TRUE(find_object(r, path)) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = path, .detail = "JScript"})) << dump(r);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed, {.detail = "name"})) << dump(r);
 }
 
 TEST(ArchiveNames, SevenZipUnicodeName) {
@@ -320,13 +304,13 @@ TEST(ArchiveNames, CabCp932NameWithBackslashTrailByte) {
 
 TEST(ArchiveNames, UndecodableNameKeepsItsExtension) {
   Report r = Scanner(Config{}).scan_file(rar4({{"\xFF\xFE\xFD.js", {}, script()}}), "x.rar");
-  EXPECT_TRUE(object(r, "x.rar/%FF%FE%FD.js")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::dangerous_type, "%FF%FE%FD.js", "JScript")) << dump(r);
-  EXPECT_TRUE(has(r, FindingType::malformed, "x.rar", "neither UTF-8 nor CP932")) << dump(r);
+  EXPECT_TRUE(find_object(r, "x.rar/%FF%FE%FD.js")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "x.rar/%FF%FE%FD.js", .detail = "JScript"})) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "x.rar", .detail = "neither UTF-8 nor CP932"})) << dump(r);
   // libarchive's LHa reader refuses a name it cannot convert: the entry is
   // lost, and the archive is reported, never clean.
   Report l = Scanner(Config{}).scan_file(lzh_level0("\xFF\xFE\xFD.js", script()), "x.lzh");
-  EXPECT_TRUE(has(l, FindingType::malformed, "x.lzh", "cannot be converted")) << dump(l);
+  EXPECT_TRUE(has_finding(l, FindingType::malformed, {.path = "x.lzh", .detail = "cannot be converted"})) << dump(l);
 }
 
 // ---- RAR 5 encryption ------------------------------------------------------------
@@ -334,17 +318,17 @@ TEST(ArchiveNames, UndecodableNameKeepsItsExtension) {
 TEST(Rar5Encryption, EncryptedMemberIsEncryptedArchive) {
   std::string rar = rar5({{"notes.txt", "hello"}, {kSeikyu + ".exe", exe(), true}});
   Report r = Scanner(Config{}).scan_file(rar, "locked.rar");
-  EXPECT_TRUE(has(r, FindingType::encrypted_archive, "locked.rar", kSeikyu + ".exe")) << dump(r);
-  EXPECT_TRUE(object(r, "locked.rar/notes.txt")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::encrypted_archive, {.path = "locked.rar", .detail = kSeikyu + ".exe"})) << dump(r);
+  EXPECT_TRUE(find_object(r, "locked.rar/notes.txt")) << dump(r);
   // Without the encryption record: no encrypted_archive.
   Report plain = Scanner(Config{}).scan_file(rar5({{"notes.txt", "hello"}}), "plain.rar");
-  EXPECT_FALSE(has(plain, FindingType::encrypted_archive, "")) << dump(plain);
+  EXPECT_FALSE(has_finding(plain, FindingType::encrypted_archive)) << dump(plain);
   EXPECT_EQ(plain.verdict, Verdict::clean) << dump(plain);
 }
 
 TEST(Rar5Encryption, EncryptedHeadersAreEncryptedArchive) {
   Report r = Scanner(Config{}).scan_file(rar5({}, true), "hidden.rar");
-  EXPECT_TRUE(has(r, FindingType::encrypted_archive, "hidden.rar", "names hidden")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::encrypted_archive, {.path = "hidden.rar", .detail = "names hidden"})) << dump(r);
 }
 
 // ISO 9660 gives directories a size (their extent) but no data: no finding.
@@ -352,8 +336,8 @@ TEST(ArchiveEntries, IsoDirectoriesAreNotMalformed) {
   std::string iso = write_with([](archive* a) { archive_write_set_format_iso9660(a); },
                                {{"sub", "", AE_IFDIR}, {"sub/a.txt", "hello"}});
   Report r = Scanner(Config{}).scan_file(iso, "t.iso");
-  EXPECT_TRUE(object(r, "t.iso/sub/a.txt")) << dump(r);
-  EXPECT_FALSE(has(r, FindingType::malformed, "")) << dump(r);
+  EXPECT_TRUE(find_object(r, "t.iso/sub/a.txt")) << dump(r);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << dump(r);
 }
 
 // A CAB whose data block is damaged: libarchive's reader crashed when asked
@@ -366,6 +350,6 @@ TEST(ArchiveEntries, DamagedCabDataStopsTheWalk) {
       "\x0f\x53\x57\x00\x63\x72\x69\x70\x74\x2e\x45\x63\x68\x6f\x28\x31\x29",
       89);
   Report r = Scanner(Config{}).scan_file(cab, "broken.cab");
-  EXPECT_TRUE(has(r, FindingType::malformed, "broken.cab", "not read")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "broken.cab", .detail = "not read"})) << dump(r);
   EXPECT_NE(r.verdict, Verdict::clean);
 }

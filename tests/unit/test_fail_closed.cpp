@@ -16,9 +16,7 @@
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
-using fixtures::dump;
-using fixtures::fake_pe;
-using fixtures::has_finding;
+using namespace emogate::test;
 
 namespace {
 
@@ -62,7 +60,7 @@ TEST(FailClosed, ModuleExceptionIsAFindingAndIncomplete) {
   Registry reg;
   reg.extractors.push_back(std::make_unique<Throwing>());
   Report r = run_with(reg, Config{}, "plain text");
-  ASSERT_TRUE(has_finding(r, FindingType::malformed, "file.bin")) << dump(r);
+  ASSERT_TRUE(has_finding(r, FindingType::malformed, {.path = "file.bin"})) << dump(r);
   EXPECT_NE(r.verdict, Verdict::clean);
   EXPECT_FALSE(r.complete());
   EXPECT_NE(r.incomplete.front().find("thrower"), std::string::npos) << dump(r);
@@ -76,7 +74,7 @@ TEST(FailClosed, DeadlineInTheLastObjectIsReported) {
   Config cfg;
   cfg.limits.scan_timeout_ms = 20;
   Report r = run_with(reg, cfg, "plain text");
-  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, "file.bin")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.path = "file.bin"})) << dump(r);
   EXPECT_NE(r.verdict, Verdict::clean);
   Config roomy;
   roomy.limits.scan_timeout_ms = 5000;
@@ -93,7 +91,7 @@ TEST(FailClosed, TnefDataBeforeRendDataIsScanned) {
   tnef_attr(s, 2, 0x0006800F, fake_pe());                           // attAttachData
   Report r = Scanner(Config{}).scan_file(s, "winmail.dat");
   EXPECT_TRUE(has_finding(r, FindingType::dangerous_type)) << dump(r);
-  EXPECT_TRUE(has_finding(r, FindingType::malformed, "winmail.dat")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "winmail.dat"})) << dump(r);
 }
 
 // A ZIP "directory" entry with data: unzip tools make a folder and drop the
@@ -101,8 +99,8 @@ TEST(FailClosed, TnefDataBeforeRendDataIsScanned) {
 TEST(FailClosed, ZipDirectoryEntryWithDataIsScanned) {
   std::string zip = test::raw_zip({{"invoice.exe/", fake_pe()}});
   Report r = Scanner(Config{}).scan_file(zip, "a.zip");
-  EXPECT_TRUE(has_finding(r, FindingType::malformed, "a.zip")) << dump(r);
-  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "a.zip/invoice.exe")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.path = "a.zip"})) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "a.zip/invoice.exe"})) << dump(r);
   std::string empty_dir = test::raw_zip({{"docs/", ""}, {"docs/a.txt", "hello"}});
   EXPECT_EQ(Scanner(Config{}).scan_file(empty_dir, "b.zip").verdict, Verdict::clean);
 }

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-namespace emogate::testutil {
+namespace emogate::test {
 
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -40,4 +40,4 @@ struct TempDir {
   }
 };
 
-}  // namespace emogate::testutil
+}  // namespace emogate::test

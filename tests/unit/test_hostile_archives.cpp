@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "emogate/scanner.h"
+#include "unit/findings.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
@@ -27,12 +28,6 @@ constexpr double kSlow = 1;
 #endif
 constexpr std::uint64_t kBigZeros = kSlow > 1 ? 256ull << 20 : 2048ull << 20;
 
-bool has(const Report& r, FindingType t, const std::string& in_detail = "") {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
-    return f.type == t && f.detail.find(in_detail) != std::string::npos;
-  });
-}
-
 std::string ole_doc() {
   std::string d("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
   for (int i = 0; i < 3000; ++i) d += "WordDocument body text " + std::to_string(i);
@@ -53,7 +48,7 @@ TEST(HostileArchives, TwoGiBOfZerosStopsFast) {
   Report r = s.scan_file(z, "zeros.zip");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(secs, 2.0 * kSlow);
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "zero padding and not kept")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.detail = "zero padding and not kept"})) << to_json(r);
   const ObjectSummary* o = object_named(r, "zeros.bin");
   ASSERT_TRUE(o);
   EXPECT_LE(o->size, 1u << 20);
@@ -67,8 +62,8 @@ TEST(HostileArchives, ZeroPaddedDocumentKeepsItsPrefix) {
   auto t0 = std::chrono::steady_clock::now();
   Report r = s.scan_file(z, "invoice.zip");
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0 * kSlow);
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_compression_ratio: member \"invoice.doc\"")) << to_json(r);
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "zero padding and not kept")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_compression_ratio", .detail = "member \"invoice.doc\""})) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.detail = "zero padding and not kept"})) << to_json(r);
   const ObjectSummary* o = object_named(r, "invoice.doc");
   ASSERT_TRUE(o) << to_json(r);
   EXPECT_EQ(o->type, "ole2");
@@ -85,7 +80,7 @@ TEST(HostileArchives, ZeroRunInsideAFileIsKept) {
   const ObjectSummary* o = object_named(r, "disk.img");
   ASSERT_TRUE(o);
   EXPECT_EQ(o->size, body.size());
-  EXPECT_FALSE(has(r, FindingType::limit_exceeded));
+  EXPECT_FALSE(has_finding(r, FindingType::limit_exceeded));
   // Trailing zeros that reach no limit are content too.
   std::string tail = "head" + std::string(3u << 20, '\0');
   Report r2 = Scanner(Config{}).scan_file(make_zip({{"tail.img", tail, ZIP_EM_NONE, "", true}}), "y.zip");
@@ -99,7 +94,7 @@ TEST(HostileArchives, OverlappingEntriesBomb) {
   std::vector<RawEntry> e = {{"kernel", std::string(5000, 'K')}};
   for (int i = 0; i < 200; ++i) e.push_back({"copy" + std::to_string(i), "", 0});
   Report r = Scanner(Config{}).scan_file(raw_zip(e), "bomb.zip");
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "overlapping_entries: 200 entries")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "overlapping_entries", .detail = "200 entries"})) << to_json(r);
   EXPECT_FALSE(object_named(r, "copy5"));
   EXPECT_TRUE(object_named(r, "kernel"));
 }
@@ -112,7 +107,7 @@ TEST(HostileArchives, SixtyFiveThousandTinyEntries) {
   auto t0 = std::chrono::steady_clock::now();
   Report r = Scanner(cfg).scan_file(raw_zip(e), "many.zip");
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0 * kSlow);
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_objects")) << r.findings.size();
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_objects"})) << r.findings.size();
   EXPECT_LE(r.objects.size(), 501u);
 }
 
@@ -122,11 +117,11 @@ TEST(HostileArchives, AbsurdNamesAreSanitisedAndReported) {
       raw_zip({{"../../etc/passwd", "1"}, {"/abs/path.txt", "2"}, {nul, "3"}, {std::string(4096, 'N'), "4"},
                {"C:\\Windows\\evil.exe", "5"}}),
       "names.zip");
-  EXPECT_TRUE(has(r, FindingType::malformed, "\"..\" traversal")) << to_json(r);
-  EXPECT_TRUE(has(r, FindingType::malformed, "absolute path"));
-  EXPECT_TRUE(has(r, FindingType::malformed, "control bytes"));
-  EXPECT_TRUE(has(r, FindingType::malformed, "name of 4096 bytes"));
-  EXPECT_TRUE(has(r, FindingType::malformed, "drive letter"));
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "\"..\" traversal"})) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "absolute path"}));
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "control bytes"}));
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "name of 4096 bytes"}));
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "drive letter"}));
   for (const auto& o : r.objects) {
     EXPECT_EQ(o.path.find(".."), std::string::npos) << o.path;
     EXPECT_LT(o.path.size(), 600u);
@@ -141,15 +136,15 @@ TEST(HostileArchives, TruncatedDirectoryAndTrailingData) {
   std::string z = raw_zip(e);
   Scanner s(Config{});
   Report trailing = s.scan_file(z + "GARBAGE-AFTER-END", "t.zip");
-  EXPECT_TRUE(has(trailing, FindingType::malformed, "17 bytes after the end record")) << to_json(trailing);
+  EXPECT_TRUE(has_finding(trailing, FindingType::malformed, {.detail = "17 bytes after the end record"})) << to_json(trailing);
 
   std::size_t end = z.size() - 22;
   std::string cut = z.substr(0, end - 200) + z.substr(end);  // directory loses its tail
   Report broken = s.scan_file(cut, "cut.zip");
-  EXPECT_TRUE(has(broken, FindingType::malformed)) << to_json(broken);
+  EXPECT_TRUE(has_finding(broken, FindingType::malformed)) << to_json(broken);
 
   Report headless = s.scan_file(z.substr(0, z.size() - 10), "headless.zip");
-  EXPECT_TRUE(has(headless, FindingType::malformed)) << to_json(headless);
+  EXPECT_TRUE(has_finding(headless, FindingType::malformed)) << to_json(headless);
 }
 
 // Bytes in front of a ZIP (a script stub, junk) do not hide its members:
@@ -161,13 +156,13 @@ TEST(HostileArchives, StubInFrontStillOpens) {
                             {"locked.txt", "quarterly", ZIP_EM_AES_256, "infected"}});
   Scanner s(Config{});
   Report r = s.scan_file("#!/bin/sh\nexit 0\n# junk junk junk\n" + z, "bundle.bin");
-  EXPECT_TRUE(has(r, FindingType::malformed, "bytes before the archive")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::malformed, {.detail = "bytes before the archive"})) << to_json(r);
   const Finding* exe = nullptr;
   for (const auto& f : r.findings)
     if (f.type == FindingType::dangerous_type) exe = &f;
   ASSERT_NE(exe, nullptr) << to_json(r);
   EXPECT_EQ(exe->path, "bundle.bin/setup.exe");
-  EXPECT_TRUE(has(r, FindingType::archive_decrypted, "locked.txt")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::archive_decrypted, {.detail = "locked.txt"})) << to_json(r);
   EXPECT_NE(object_named(r, "readme.txt"), nullptr);
 }
 
@@ -175,7 +170,7 @@ TEST(HostileArchives, NestingStopsAtDepthLimit) {
   std::string z = make_zip({{"core.txt", "x", ZIP_EM_NONE, ""}});
   for (int i = 0; i < 20; ++i) z = make_zip({{"level" + std::to_string(i) + ".zip", z, ZIP_EM_NONE, ""}});
   Report r = Scanner(Config{}).scan_file(z, "nest.zip");
-  EXPECT_TRUE(has(r, FindingType::limit_exceeded, "max_depth")) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_depth"})) << to_json(r);
 }
 
 TEST(HostileArchives, LargeMemberSpillsAndIsStillAnalysed) {
@@ -188,7 +183,7 @@ TEST(HostileArchives, LargeMemberSpillsAndIsStillAnalysed) {
   EXPECT_EQ(o->size, exe.size());
   EXPECT_EQ(o->type, "pe");
   EXPECT_FALSE(o->truncated);
-  EXPECT_TRUE(has(r, FindingType::dangerous_type)) << to_json(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type)) << to_json(r);
 }
 
 namespace {
@@ -214,19 +209,19 @@ TEST(HostileArchives, PlainMembersAndTheirDeclarations) {
     std::string z = make_zip({{"setup.exe", exe, ZIP_EM_NONE, "", store}});
     SCOPED_TRACE(store ? "stored" : "deflated");
     Report good = s.scan_file(z, "a.zip");
-    EXPECT_FALSE(has(good, FindingType::malformed)) << to_json(good);
+    EXPECT_FALSE(has_finding(good, FindingType::malformed)) << to_json(good);
     const ObjectSummary* m = object_named(good, "setup.exe");
     ASSERT_NE(m, nullptr) << to_json(good);
     EXPECT_EQ(m->size, exe.size());
-    EXPECT_TRUE(has(good, FindingType::dangerous_type));
+    EXPECT_TRUE(has_finding(good, FindingType::dangerous_type));
 
     Report bad_crc = s.scan_file(patch_first_member(z, 14, 16, 0x12345678), "a.zip");
-    EXPECT_TRUE(has(bad_crc, FindingType::malformed, "CRC error")) << to_json(bad_crc);
-    EXPECT_TRUE(has(bad_crc, FindingType::dangerous_type)) << to_json(bad_crc);
+    EXPECT_TRUE(has_finding(bad_crc, FindingType::malformed, {.detail = "CRC error"})) << to_json(bad_crc);
+    EXPECT_TRUE(has_finding(bad_crc, FindingType::dangerous_type)) << to_json(bad_crc);
 
     // Declared 100 bytes: the whole member is still read and analysed.
     Report short_size = s.scan_file(patch_first_member(z, 22, 24, 100), "a.zip");
-    EXPECT_TRUE(has(short_size, FindingType::dangerous_type)) << to_json(short_size);
+    EXPECT_TRUE(has_finding(short_size, FindingType::dangerous_type)) << to_json(short_size);
     const ObjectSummary* all = object_named(short_size, "setup.exe");
     if (!store) {
       ASSERT_NE(all, nullptr) << to_json(short_size);

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "emogate/scanner.h"
+#include "unit/findings.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
@@ -54,11 +55,10 @@ const ObjectSummary* object_path(const Report& r, const std::string& suffix) {
   return it == r.objects.end() ? nullptr : &*it;
 }
 
+// The object whose path ends in `suffix` has a dangerous_type finding.
 bool flagged_exe(const Report& r, const std::string& suffix) {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
-    return f.type == FindingType::dangerous_type && f.path.size() >= suffix.size() &&
-           f.path.compare(f.path.size() - suffix.size(), suffix.size(), suffix) == 0;
-  });
+  const ObjectSummary* o = object_path(r, suffix);
+  return o && test::has_finding(r, FindingType::dangerous_type, {.path = o->path});
 }
 
 }  // namespace
@@ -106,18 +106,14 @@ TEST(Libarchive, GzipBombStopsAtTheRatioLimit) {
   std::string gz = write_archive([](archive* a) { archive_write_set_format_raw(a); archive_write_add_filter_gzip(a); },
                                  {{"x", "MZ" + std::string(64u << 20, '\0') + "X"}});
   Report r = Scanner(Config{}).scan_file(gz, "bomb.gz");
-  EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(), [](const Finding& f) {
-    return f.type == FindingType::limit_exceeded;
-  })) << to_json(r);
+  EXPECT_TRUE(test::has_finding(r, FindingType::limit_exceeded)) << to_json(r);
 }
 
 TEST(Libarchive, CorruptArchiveIsMalformed) {
   std::string t = write_archive([](archive* a) { archive_write_set_format_7zip(a); }, {{"a.txt", std::string(5000, 'a')}});
   for (std::size_t i = 40; i < t.size(); i += 7) t[i] = static_cast<char>(t[i] ^ 0x5A);
   Report r = Scanner(Config{}).scan_file(t, "broken.7z");
-  EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(),
-                          [](const Finding& f) { return f.type == FindingType::malformed; }))
-      << to_json(r);
+  EXPECT_TRUE(test::has_finding(r, FindingType::malformed)) << to_json(r);
 }
 
 namespace {
@@ -201,9 +197,7 @@ TEST(Tnef, GarbageAfterSignatureDoesNotCrash) {
   bogus[20] = '\xFF';
   bogus[21] = '\xFF';
   Report r = Scanner(Config{}).scan_file(bogus, "winmail.dat");
-  EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(), [](const Finding& f) {
-    return f.type == FindingType::malformed && f.detail.find("checksum") != std::string::npos;
-  })) << to_json(r);
+  EXPECT_TRUE(test::has_finding(r, FindingType::malformed, {.detail = "checksum"})) << to_json(r);
 }
 
 // Real winmail.dat files (Apache POI and MimeKit test data) with the
@@ -236,8 +230,7 @@ TEST(Tnef, ThirdPartyCorpus) {
   if (garbage) {
     std::string bytes((std::istreambuf_iterator<char>(garbage)), std::istreambuf_iterator<char>());
     Report r = scanner.scan_file(bytes, "winmail.dat");
-    EXPECT_TRUE(std::any_of(r.findings.begin(), r.findings.end(),
-                            [](const Finding& f) { return f.type == FindingType::malformed; }));
+    EXPECT_TRUE(test::has_finding(r, FindingType::malformed));
   }
   if (seen == 0) GTEST_SKIP() << "no corpus at " << root;
 }

@@ -77,8 +77,8 @@ TEST(Lnk, HostileLengthsDoNotCrash) {
 
 TEST(LnkDetector, PowershellShortcutIsMaliciousWithCommandLine) {
   auto rep = Scanner(Config{}).scan_file(powershell_lnk(), "Invoice.pdf.lnk");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::dangerous_type, "shortcut: ", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::dangerous_type, {.detail = "shortcut: "});
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("powershell.exe -w hidden"), std::string::npos) << f->detail;
   int shortcut_findings = 0;

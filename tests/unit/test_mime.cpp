@@ -10,7 +10,7 @@
 #include "formats/mime/uuencode.h"
 
 using namespace emogate;
-using namespace fixtures;
+using namespace emogate::test;
 
 namespace {
 
@@ -139,7 +139,7 @@ TEST(Mime, UuencodedBlockInBodyAndXUuencodePart) {
   const ObjectSummary* p = find_object(r, "payload.exe");
   ASSERT_NE(p, nullptr) << dump(r);
   EXPECT_EQ(p->size, 12u);
-  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "payload.exe"));
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "payload.exe"}));
   const ObjectSummary* x = find_object(r, "x.exe");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->size, 12u);
@@ -154,7 +154,7 @@ TEST(Mime, NestedMessageIsWalked) {
       Part{"Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"fwd.eml\"", inner},
   });
   Report r = scan(msg);
-  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "fwd.eml/tool.exe")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "fwd.eml/tool.exe"})) << dump(r);
 }
 
 TEST(Mime, BrokenStructureIsMalformedButStillScanned) {
@@ -168,7 +168,7 @@ TEST(Mime, BrokenStructureIsMalformedButStillScanned) {
   ASSERT_NE(m, nullptr) << dump(r);
   EXPECT_NE(m->detail.find("invalid base64"), std::string::npos) << m->detail;
   EXPECT_NE(m->detail.find("multipart without boundary"), std::string::npos) << m->detail;
-  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, "a.exe")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::dangerous_type, {.path = "a.exe"})) << dump(r);
 }
 
 TEST(Mime, GarbageHeadersAndAbsurdNesting) {
@@ -197,9 +197,7 @@ TEST(Mime, PartLimit) {
   Config cfg;
   cfg.limits.max_mime_parts = 10;
   Report r = scan(multipart(kHead, parts), cfg);
-  const Finding* f = find_finding(r, FindingType::limit_exceeded);
-  ASSERT_NE(f, nullptr);
-  EXPECT_NE(f->detail.find("max_mime_parts"), std::string::npos);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_mime_parts"})) << dump(r);
 }
 
 TEST(Base64, DecodesAcrossChunksAndCountsInvalid) {
@@ -298,12 +296,6 @@ const ObjectSummary* object_named(const Report& r, const std::string& name) {
   return nullptr;
 }
 
-bool limit_named(const Report& r, const std::string& limit) {
-  for (const auto& f : r.findings)
-    if (f.type == FindingType::limit_exceeded && f.detail.starts_with(limit + ":")) return true;
-  return false;
-}
-
 }  // namespace
 
 TEST(HeaderFlood, TooManyHeadersAreDroppedAndTheRestIsScanned) {
@@ -313,7 +305,7 @@ TEST(HeaderFlood, TooManyHeadersAreDroppedAndTheRestIsScanned) {
   std::string msg = multipart(kHead + flood, {Part{"Content-Type: text/plain", "hello"},
                                               attachment("=\"run.exe\"", fake_pe())});
   Report r = scan(msg);
-  EXPECT_TRUE(limit_named(r, "max_headers")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_headers"})) << dump(r);
   ASSERT_NE(object_named(r, "run.exe"), nullptr) << dump(r);
   EXPECT_EQ(object_named(r, "run.exe")->size, fake_pe().size());
   EXPECT_TRUE(has_finding(r, FindingType::dangerous_type));
@@ -321,7 +313,7 @@ TEST(HeaderFlood, TooManyHeadersAreDroppedAndTheRestIsScanned) {
   Config cfg;
   cfg.limits.max_headers = 40000;
   Report allowed = scan(msg, cfg);
-  EXPECT_FALSE(limit_named(allowed, "max_headers")) << dump(allowed);
+  EXPECT_FALSE(has_finding(allowed, FindingType::limit_exceeded, {.limit = "max_headers"})) << dump(allowed);
 }
 
 TEST(HeaderFlood, FloodInsideAPartAndInsideAnAttachedMessage) {
@@ -334,7 +326,7 @@ TEST(HeaderFlood, FloodInsideAPartAndInsideAnAttachedMessage) {
   EXPECT_EQ(g.dropped_fields, 12000u + 7u - 10000u);  // 7 other fields in the blocks
   EXPECT_NE(g.text.find("Content-Type: text/plain\r\n\r\ninner body"), std::string::npos);
   Report r = scan(msg);
-  EXPECT_TRUE(limit_named(r, "max_headers")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_headers"})) << dump(r);
 
   // Digest members have no Content-Type and are still messages.
   std::string digest = kHead + "MIME-Version: 1.0\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\n" +
@@ -360,7 +352,7 @@ TEST(HeaderFlood, LongFoldedHeaderIsCut) {
   for (int i = 0; i < 20000; ++i) msg += " continued-line-" + std::to_string(i) + "\r\n";
   msg += "Content-Type: text/plain\r\n\r\nbody text\r\n";
   Report r = scan(msg);
-  EXPECT_TRUE(limit_named(r, "max_header_size")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_header_size"})) << dump(r);
   EXPECT_NE(object_named(r, "body-1.txt"), nullptr) << dump(r);
 }
 
@@ -381,7 +373,7 @@ TEST(HeaderFlood, BoundaryLinesPastTheLimitCutTheMessage) {
   for (int i = 0; i < 5000; ++i) msg += "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n";
   msg += "--b--\r\n";
   Report r = scan(msg);
-  EXPECT_TRUE(limit_named(r, "max_mime_parts")) << dump(r);
+  EXPECT_TRUE(has_finding(r, FindingType::limit_exceeded, {.limit = "max_mime_parts"})) << dump(r);
   HeaderGuardResult g = guard_headers(msg, HeaderGuardLimits{});
   EXPECT_TRUE(g.boundaries_cut);
   EXPECT_LT(g.text.size(), msg.size() / 2);

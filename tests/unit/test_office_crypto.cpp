@@ -6,10 +6,12 @@
 
 #include "emogate/scanner.h"
 #include "formats/office_crypto/office_crypto.h"
+#include "unit/findings.h"
 #include "unit/mail_fixtures.h"
 #include "unit/ovba_builder.h"
 
 using namespace emogate;
+using emogate::test::find_finding;
 using emogate::test::Ole2Builder;
 using emogate::test::VbaProjectBuilder;
 
@@ -117,24 +119,18 @@ std::string macro_payload() {
   return b.build();
 }
 
-const Finding* find(const Report& r, FindingType t) {
-  for (const auto& f : r.findings)
-    if (f.type == t) return &f;
-  return nullptr;
-}
-
 }  // namespace
 
 TEST(OfficeCrypto, AgileWithDefaultPasswordIsDecryptedAndAnalysed) {
   const std::string plain = macro_payload();
   Scanner s{Config{}};
   Report r = s.scan_file(container(agile_encrypt(plain, "VelvetSweatshop")), "invoice.xlsm");
-  const Finding* e = find(r, FindingType::encrypted_document);
+  const Finding* e = find_finding(r, FindingType::encrypted_document);
   ASSERT_NE(e, nullptr);
   EXPECT_NE(e->detail.find("agile encryption (AES-256, SHA512"), std::string::npos) << e->detail;
   EXPECT_NE(e->detail.find("VelvetSweatshop"), std::string::npos);
   EXPECT_EQ(e->verdict, Verdict::clean);  // informational: the content decides
-  const Finding* v = find(r, FindingType::vba_macro);
+  const Finding* v = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->path, "invoice.xlsm/decrypted.xlsm");
   EXPECT_EQ(v->verdict, Verdict::malicious);
@@ -153,16 +149,16 @@ TEST(OfficeCrypto, StandardWithDefaultPasswordIsDecrypted) {
   EXPECT_EQ(out, plain);
   Scanner s{Config{}};
   Report r = s.scan_file(container(enc), "a.docm");
-  ASSERT_NE(find(r, FindingType::vba_macro), nullptr);
+  ASSERT_NE(find_finding(r, FindingType::vba_macro), nullptr);
 }
 
 TEST(OfficeCrypto, OtherPasswordOnlyFlagged) {
   Scanner s{Config{}};
   Report r = s.scan_file(container(agile_encrypt(macro_payload(), "s3cret!")), "a.docx");
-  const Finding* e = find(r, FindingType::encrypted_document);
+  const Finding* e = find_finding(r, FindingType::encrypted_document);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->detail.find("decrypted"), std::string::npos);
-  EXPECT_EQ(find(r, FindingType::vba_macro), nullptr);
+  EXPECT_EQ(find_finding(r, FindingType::vba_macro), nullptr);
 }
 
 TEST(OfficeCrypto, HostileEncryptionInfo) {
@@ -192,12 +188,12 @@ TEST(OfficeCrypto, PasswordFromTheMailOpensTheDocument) {
                    {"application/vnd.ms-word.document.macroEnabled.12", doc, "請求書.docm"}});
   Scanner s{Config{}};
   Report r = s.scan_message(mail);
-  const Finding* e = find(r, FindingType::encrypted_document);
+  const Finding* e = find_finding(r, FindingType::encrypted_document);
   ASSERT_NE(e, nullptr) << to_json(r);
   EXPECT_NE(e->detail.find("decrypted with password Kx******"), std::string::npos) << e->detail;
   EXPECT_NE(e->detail.find("text/plain part 1, line 2"), std::string::npos) << e->detail;
   EXPECT_EQ(e->detail.find("Kx7-pq2w"), std::string::npos) << "masked";
-  const Finding* v = find(r, FindingType::vba_macro);
+  const Finding* v = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(v, nullptr) << to_json(r);
   EXPECT_EQ(v->path, "請求書.docm/decrypted.docm");
 
@@ -205,8 +201,8 @@ TEST(OfficeCrypto, PasswordFromTheMailOpensTheDocument) {
   Config none;
   none.passwords.max_document_candidates = 0;
   Report locked = Scanner{none}.scan_message(mail);
-  ASSERT_NE(find(locked, FindingType::encrypted_document), nullptr);
-  EXPECT_EQ(find(locked, FindingType::vba_macro), nullptr) << to_json(locked);
+  ASSERT_NE(find_finding(locked, FindingType::encrypted_document), nullptr);
+  EXPECT_EQ(find_finding(locked, FindingType::vba_macro), nullptr) << to_json(locked);
 }
 
 // ---- PowerPoint 97-2003 encryption without an EncryptedSummary stream ----
@@ -266,7 +262,7 @@ std::string ppt_file(const Ppt& p) {
 
 TEST(PptEncryption, CryptSessionWithoutEncryptedSummaryIsEncryptedDocument) {
   Report r = Scanner{Config{}}.scan_file(ppt_file(ppt(true)), "deck.ppt");
-  const Finding* e = find(r, FindingType::encrypted_document);
+  const Finding* e = find_finding(r, FindingType::encrypted_document);
   ASSERT_NE(e, nullptr) << to_json(r);
   EXPECT_EQ(e->path, "deck.ppt");
   EXPECT_EQ(e->verdict, Verdict::suspicious);
@@ -285,14 +281,14 @@ TEST(PptEncryption, SessionReferenceAloneIsEnough) {
   EXPECT_EQ(enc.info.scheme, office_crypto::Scheme::rc4);
   EXPECT_EQ(enc.evidence.find("header token"), std::string::npos);
   Report r = Scanner{Config{}}.scan_file(ppt_file(p), "deck.ppt");
-  EXPECT_NE(find(r, FindingType::encrypted_document), nullptr) << to_json(r);
+  EXPECT_NE(find_finding(r, FindingType::encrypted_document), nullptr) << to_json(r);
 }
 
 TEST(PptEncryption, PlainPresentationIsNotEncrypted) {
   const Ppt p = ppt(false);
   EXPECT_FALSE(office_crypto::ppt_encryption(p.current_user, p.document).encrypted);
   Report r = Scanner{Config{}}.scan_file(ppt_file(p), "deck.ppt");
-  EXPECT_EQ(find(r, FindingType::encrypted_document), nullptr) << to_json(r);
+  EXPECT_EQ(find_finding(r, FindingType::encrypted_document), nullptr) << to_json(r);
   EXPECT_EQ(r.verdict, Verdict::clean) << to_json(r);
 }
 
@@ -326,10 +322,8 @@ std::string agile_stub(std::uint32_t spin) {
   return container(enc);
 }
 
-const Finding* limit(const Report& r, const std::string& name) {
-  for (const auto& f : r.findings)
-    if (f.type == FindingType::limit_exceeded && f.detail.find(name) != std::string::npos) return &f;
-  return nullptr;
+const Finding* limit(const Report& r, std::string_view name) {
+  return find_finding(r, FindingType::limit_exceeded, {.limit = name});
 }
 
 }  // namespace
@@ -339,7 +333,7 @@ TEST(KdfBudget, SpinCountFarAboveOfficesIsLimitExceededNotTried) {
   const Finding* l = limit(r, "max_spin_count");
   ASSERT_NE(l, nullptr) << to_json(r);
   EXPECT_NE(l->detail.find("1000000"), std::string::npos) << l->detail;
-  EXPECT_NE(find(r, FindingType::encrypted_document), nullptr);
+  EXPECT_NE(find_finding(r, FindingType::encrypted_document), nullptr);
   EXPECT_EQ(limit(r, "max_kdf_rounds"), nullptr) << "nothing was tried";
 }
 
@@ -374,8 +368,8 @@ TEST(KdfBudget, DefaultPasswordTryIsChargedToo) {
   c.limits.max_kdf_rounds = 999;
   Report r = Scanner{c}.scan_file(container(agile_encrypt(macro_payload(), "VelvetSweatshop")), "a.xlsm");
   EXPECT_NE(limit(r, "max_kdf_rounds"), nullptr) << to_json(r);
-  EXPECT_EQ(find(r, FindingType::vba_macro), nullptr) << to_json(r);
-  const Finding* e = find(r, FindingType::encrypted_document);
+  EXPECT_EQ(find_finding(r, FindingType::vba_macro), nullptr) << to_json(r);
+  const Finding* e = find_finding(r, FindingType::encrypted_document);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->verdict, Verdict::suspicious);
 }

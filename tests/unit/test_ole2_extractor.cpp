@@ -10,18 +10,13 @@
 #include "unit/ovba_builder.h"
 
 using namespace emogate;
+using emogate::test::find_finding;
+using emogate::test::find_object;
+using emogate::test::has_finding;
 using emogate::test::Ole2Builder;
 
 namespace {
 
-const Finding* find(const Report& r, FindingType t) {
-  for (const auto& f : r.findings)
-    if (f.type == t) return &f;
-  return nullptr;
-}
-bool has_object(const Report& r, const std::string& path) {
-  return std::any_of(r.objects.begin(), r.objects.end(), [&](const ObjectSummary& o) { return o.path == path; });
-}
 
 // An \x01Ole10Native stream: total size (not trusted), then the OLE1
 // Package packaging evil.exe with the given data-size field.
@@ -44,10 +39,10 @@ TEST(Ole2Extractor, StreamsBecomeChildren) {
   b.add("Workbook", std::string(7000, 'w')).add("\x05SummaryInformation", "abc").add("ObjectPool/_1/Contents", "xyz");
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "book.xls");
-  EXPECT_TRUE(has_object(r, "book.xls/Workbook"));
-  EXPECT_TRUE(has_object(r, "book.xls/SummaryInformation"));  // control characters dropped from names
-  EXPECT_TRUE(has_object(r, "book.xls/ObjectPool/_1/Contents"));
-  EXPECT_EQ(find(r, FindingType::malformed), nullptr);
+  EXPECT_TRUE(find_object(r, "book.xls/Workbook"));
+  EXPECT_TRUE(find_object(r, "book.xls/SummaryInformation"));  // control characters dropped from names
+  EXPECT_TRUE(find_object(r, "book.xls/ObjectPool/_1/Contents"));
+  EXPECT_EQ(find_finding(r, FindingType::malformed), nullptr);
   EXPECT_EQ(r.verdict, Verdict::clean);
 }
 
@@ -58,10 +53,10 @@ TEST(Ole2Extractor, TruncatedFileIsMalformedButRead) {
   file.resize(b.sector_offset(b.start["Big"]) + 2048);
   Scanner s{Config{}};
   Report r = s.scan_file(file, "cut.doc");
-  const Finding* f = find(r, FindingType::malformed);
+  const Finding* f = find_finding(r, FindingType::malformed);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("Big: truncated"), std::string::npos) << f->detail;
-  EXPECT_TRUE(has_object(r, "cut.doc/Small"));
+  EXPECT_TRUE(find_object(r, "cut.doc/Small"));
   for (const auto& o : r.objects)
     if (o.path == "cut.doc/Big") { EXPECT_EQ(o.size, 2048u); }
 }
@@ -72,10 +67,10 @@ TEST(Ole2Extractor, PackagedFileIsUnwrapped) {
   b.add("\x01Ole10Native", ole10native(payload, static_cast<std::uint32_t>(payload.size())));
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "oleObject1.bin");
-  const Finding* f = find(r, FindingType::embedded_file);
+  const Finding* f = find_finding(r, FindingType::embedded_file);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("'evil.exe'"), std::string::npos) << f->detail;
-  EXPECT_TRUE(has_object(r, "oleObject1.bin/evil.exe"));
+  EXPECT_TRUE(find_object(r, "oleObject1.bin/evil.exe"));
 }
 
 // A stream larger than max_object_size is cut there and says so, whether it
@@ -88,11 +83,8 @@ TEST(Ole2Extractor, StreamOverMaxObjectSizeIsLimitExceeded) {
   b.add("Small", std::string(10000, 's')).add("Large", std::string(100000, 'L'));
   Report r = Scanner{c}.scan_file(b.build(), "big.doc");
   for (const std::string name : {"Small", "Large"}) {
-    bool hit = false;
-    for (const auto& f : r.findings)
-      hit |= f.type == FindingType::limit_exceeded && f.path == "big.doc/" + name &&
-             f.detail.find("max_object_size") != std::string::npos;
-    EXPECT_TRUE(hit) << name << ": " << to_json(r);
+    EXPECT_TRUE(test::has_finding(r, FindingType::limit_exceeded, {.path = "big.doc/" + name, .limit = "max_object_size"}))
+        << name << ": " << to_json(r);
     for (const auto& o : r.objects)
       if (o.path == "big.doc/" + name) { EXPECT_EQ(o.size, 4096u); }
   }
@@ -106,16 +98,16 @@ TEST(Ole2Extractor, PackageWithLyingSizeIsUnwrappedAndMalformed) {
   b.add("\x01Ole10Native", ole10native(payload, 0x7FFFFFF0u));
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "oleObject1.bin");
-  const Finding* f = find(r, FindingType::malformed);
+  const Finding* f = find_finding(r, FindingType::malformed);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("declares 2147483632 bytes of data but holds 303"), std::string::npos) << f->detail;
-  ASSERT_TRUE(has_object(r, "oleObject1.bin/evil.exe"));
+  ASSERT_TRUE(find_object(r, "oleObject1.bin/evil.exe"));
   const ObjectSummary* payload_obj = nullptr;
   for (const auto& o : r.objects)
     if (o.path == "oleObject1.bin/evil.exe") payload_obj = &o;
   ASSERT_NE(payload_obj, nullptr);
   EXPECT_EQ(payload_obj->size, payload.size());
-  EXPECT_NE(find(r, FindingType::dangerous_type), nullptr);
+  EXPECT_NE(find_finding(r, FindingType::dangerous_type), nullptr);
 }
 
 TEST(Ole2Extractor, PowerPointCompressedStorage) {
@@ -138,7 +130,7 @@ TEST(Ole2Extractor, PowerPointCompressedStorage) {
   b.add("PowerPoint Document", other + rec).add("Current User", std::string(40, 'u'));
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "deck.ppt");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "deck.ppt/PowerPoint Document/ExOleObjStg1");
   EXPECT_EQ(f->verdict, Verdict::malicious);
@@ -214,9 +206,6 @@ std::string ppt_rec(std::uint16_t ver_inst, std::uint16_t type, const std::strin
   return u16(ver_inst) + u16(type) + u32(static_cast<std::uint32_t>(body.size())) + body;
 }
 
-bool has_any(const Report& r, FindingType t) {
-  return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) { return f.type == t; });
-}
 
 const ObjectSummary* object(const Report& r, const std::string& path) {
   for (const auto& o : r.objects)
@@ -232,7 +221,7 @@ TEST(Ole2Theme, ExcelThemeRecordIsNotAZipBehindAStub) {
   Ole2Builder b(3);
   b.add("Workbook", biff8_with_theme(zip)).add("\x05SummaryInformation", std::string(200, '\0'));
   Report r = Scanner{Config{}}.scan_file(b.build(), "book.xls");
-  EXPECT_FALSE(has_any(r, FindingType::malformed)) << to_json(r);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << to_json(r);
   EXPECT_EQ(r.verdict, Verdict::clean) << to_json(r);
   const ObjectSummary* wb = object(r, "book.xls/Workbook");
   ASSERT_NE(wb, nullptr);
@@ -253,8 +242,8 @@ TEST(Ole2Theme, WordTableStreamThemeIsScannedNotMalformed) {
       .add("1Table", std::string(3000, '\x01') + zip + std::string(700, '\x02'))
       .add("\x05SummaryInformation", std::string(200, '\0'));
   Report r = Scanner{Config{}}.scan_file(b.build(), "letter.doc");
-  EXPECT_FALSE(has_any(r, FindingType::malformed)) << to_json(r);
-  EXPECT_FALSE(has_any(r, FindingType::encrypted_document)) << to_json(r);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << to_json(r);
+  EXPECT_FALSE(has_finding(r, FindingType::encrypted_document)) << to_json(r);
   EXPECT_EQ(r.verdict, Verdict::clean) << to_json(r);
   EXPECT_EQ(object(r, "letter.doc/1Table")->type, "binary");
   const ObjectSummary* theme = object(r, "letter.doc/1Table/package1.zip");
@@ -272,7 +261,7 @@ TEST(Ole2Theme, PowerPointThemePerMasterAreEachScanned) {
   Ole2Builder b(3);
   b.add("PowerPoint Document", doc).add("Current User", std::string(40, 'u'));
   Report r = Scanner{Config{}}.scan_file(b.build(), "deck.ppt");
-  EXPECT_FALSE(has_any(r, FindingType::malformed)) << to_json(r);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << to_json(r);
   EXPECT_EQ(r.verdict, Verdict::clean) << to_json(r);
   ASSERT_NE(object(r, "deck.ppt/PowerPoint Document/package1.zip"), nullptr) << to_json(r);
   ASSERT_NE(object(r, "deck.ppt/PowerPoint Document/package2.zip"), nullptr) << to_json(r);
@@ -287,8 +276,8 @@ TEST(Ole2Theme, WhatAnEmbeddedPackageCarriesIsStillFound) {
   Ole2Builder b(3);
   b.add("Workbook", biff8_with_theme(zip));
   Report r = Scanner{Config{}}.scan_file(b.build(), "book.xls");
-  EXPECT_FALSE(has_any(r, FindingType::malformed)) << to_json(r);
-  const Finding* f = find(r, FindingType::dangerous_type);
+  EXPECT_FALSE(has_finding(r, FindingType::malformed)) << to_json(r);
+  const Finding* f = find_finding(r, FindingType::dangerous_type);
   ASSERT_NE(f, nullptr) << to_json(r);
   EXPECT_EQ(f->path, "book.xls/Workbook/theme.zip/theme/theme/run.js");
 }
@@ -303,7 +292,7 @@ TEST(Ole2Theme, StreamThatIsAZipIsStillAnArchive) {
   const ObjectSummary* p = object(r, "oleObject1.bin/Package");
   ASSERT_NE(p, nullptr);
   EXPECT_NE(p->type, "binary");
-  const Finding* f = find(r, FindingType::malformed);
+  const Finding* f = find_finding(r, FindingType::malformed);
   ASSERT_NE(f, nullptr) << to_json(r);
   EXPECT_NE(f->detail.find("bytes after the end record"), std::string::npos) << f->detail;
 }

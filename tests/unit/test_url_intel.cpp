@@ -91,7 +91,7 @@ TEST(UrlIntel, SplitCsvLine) {
 }
 
 TEST(UrlIntel, LoadFromConfiguredFiles) {
-  emogate::testutil::TempDir dir;
+  emogate::test::TempDir dir;
   IntelSettings s;
   s.urlhaus_path = dir.write("urlhaus.csv", kUrlhausCsv);
   s.feodo_path = dir.write("feodo.txt", kFeodoTxt);

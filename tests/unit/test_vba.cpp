@@ -9,20 +9,16 @@
 #include "formats/vba/keywords.h"
 #include "emogate/scanner.h"
 #include "formats/vba/ovba.h"
+#include "unit/findings.h"
 #include "unit/ovba_builder.h"
 
 using namespace emogate;
+using emogate::test::find_finding;
 using emogate::test::Ole2Builder;
 using emogate::test::ovba_compress;
 using emogate::test::VbaProjectBuilder;
 
 namespace {
-
-const Finding* find(const Report& r, FindingType t) {
-  for (const auto& f : r.findings)
-    if (f.type == t) return &f;
-  return nullptr;
-}
 
 std::string word_doc(const VbaProjectBuilder& p, const std::string& storage = "Macros/VBA") {
   Ole2Builder b(3);
@@ -164,7 +160,7 @@ TEST(VbaScan, DocWithAutoOpenShellIsMalicious) {
         std::string(64, '\0'));
   Scanner s{Config{}};
   Report r = s.scan_file(word_doc(p), "invoice.doc");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_EQ(f->path, "invoice.doc");
@@ -184,10 +180,10 @@ TEST(VbaScan, MsgBoxOnlyIsSuspicious) {
   p.add("Module1", "Sub AutoOpen()\r\nMsgBox \"Hello\"\r\nEnd Sub\r\n");
   Scanner s{Config{}};
   Report r = s.scan_file(word_doc(p), "hello.doc");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::suspicious);
-  EXPECT_EQ(find(r, FindingType::malformed), nullptr);
+  EXPECT_EQ(find_finding(r, FindingType::malformed), nullptr);
 }
 
 TEST(VbaScan, ExcelProjectAndJapaneseCodePage) {
@@ -199,7 +195,7 @@ TEST(VbaScan, ExcelProjectAndJapaneseCodePage) {
   p.add_to(b, "_VBA_PROJECT_CUR/VBA");
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "請求書.xls");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("_VBA_PROJECT_CUR/VBA"), std::string::npos);
   EXPECT_NE(f->detail.find("codepage 932"), std::string::npos);
@@ -217,7 +213,7 @@ TEST(VbaScan, Version4VbaProjectBin) {
   p.add_to(b, "VBA");
   Scanner s{Config{}};
   Report r = s.scan_file(b.build(), "vbaProject.bin");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("execute: WScript.Shell, CreateObject, Run"), std::string::npos) << f->detail;
@@ -231,7 +227,7 @@ TEST(VbaScan, StompedProjectIsMalicious) {
   p.add("Module1", "Attribute VB_Name = \"Module1\"\r\nSub Hello()\r\nMsgBox \"Fake\"\r\nEnd Sub\r\n", pcode);
   Scanner s{Config{}};
   Report r = s.scan_file(word_doc(p), "stomp.doc");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("stomped"), std::string::npos) << f->detail;
@@ -240,7 +236,7 @@ TEST(VbaScan, StompedProjectIsMalicious) {
   VbaProjectBuilder honest;
   honest.add("Module1", "Sub Hello()\r\n' Downloading the second stage now\r\nx = \"powershell hidden window payload\"\r\nEnd Sub\r\n", pcode);
   r = s.scan_file(word_doc(honest), "honest.doc");
-  f = find(r, FindingType::vba_macro);
+  f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->detail.find("stomped"), std::string::npos) << f->detail;
 
@@ -248,7 +244,7 @@ TEST(VbaScan, StompedProjectIsMalicious) {
   VbaProjectBuilder gone = p;
   gone.modules[0].source = "Attribute VB_Name = \"Module1\"\r\n";
   r = s.scan_file(word_doc(gone), "gone.doc");
-  f = find(r, FindingType::vba_macro);
+  f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("stomped"), std::string::npos) << f->detail;
 }
@@ -265,7 +261,7 @@ TEST(VbaScan, MailuStompedSample) {
   std::fclose(fp);
   Scanner s{Config{}};
   Report r = s.scan_file(bytes, "stomped.doc");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("stomped"), std::string::npos) << f->detail;
@@ -281,7 +277,7 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   {
     Scanner s{Config{}};
     const Report first = s.scan_file(doc, "a.doc");
-    const Finding* f = find(first, FindingType::vba_macro);
+    const Finding* f = find_finding(first, FindingType::vba_macro);
     ASSERT_NE(f, nullptr);
     std::size_t at = f->detail.find("sha256 ");
     ASSERT_NE(at, std::string::npos);
@@ -289,7 +285,7 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   }
   Scanner allowed{c};
   Report r = allowed.scan_file(doc, "a.doc");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::clean);
   EXPECT_NE(f->detail.find("allow-listed (project sha256)"), std::string::npos);
@@ -321,13 +317,13 @@ TEST(VbaScan, AllowListsLowerTheVerdict) {
   Envelope env;
   env.sender = "a@partner.example";
   r = by_domain.scan_message(msg, env);
-  f = find(r, FindingType::vba_macro);
+  f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::clean);
   EXPECT_NE(f->detail.find("allow-listed (sender domain partner.example)"), std::string::npos) << f->detail;
   env.sender = "a@elsewhere.example";
   r = by_domain.scan_message(msg, env);
-  f = find(r, FindingType::vba_macro);
+  f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
 }
@@ -346,7 +342,7 @@ TEST(VbaScan, HostileDirIsBounded) {
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 1000.0);
   std::printf("hostile dir scanned in %.1f ms\n", ms);
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   int sources = 0;
   for (const auto& o : r.objects) {
@@ -388,7 +384,7 @@ TEST(VbaScan, DocmWithAutoOpenShellIsMalicious) {
   std::remove(path.c_str());
   Scanner s{Config{}};
   Report r = s.scan_file(docm, "invoice.docm");
-  const Finding* f = find(r, FindingType::vba_macro);
+  const Finding* f = find_finding(r, FindingType::vba_macro);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "invoice.docm/word/vbaProject.bin");
   EXPECT_EQ(f->verdict, Verdict::malicious);

