@@ -11,7 +11,7 @@
 #include "fixtures.h"
 
 using namespace emogate;
-using namespace fixtures;
+using namespace emogate::test;
 
 namespace {
 
