@@ -8,8 +8,8 @@
 #include "extractor_harness.h"
 
 namespace emogate {
-std::unique_ptr<Extractor> make_libarchive_extractor();
-std::unique_ptr<Extractor> make_tnef_extractor();
+std::unique_ptr<Module> make_libarchive_module();
+std::unique_ptr<Module> make_tnef_module();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::string type = kTypes[data[0] % (sizeof kTypes / sizeof *kTypes)];
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  static const auto archives = emogate::make_libarchive_extractor();
-  static const auto tnef = emogate::make_tnef_extractor();
-  emogate::fuzz::run_extractor(type == "tnef" ? *tnef : *archives, in, type);
+  static const auto archives = emogate::make_libarchive_module();
+  static const auto tnef = emogate::make_tnef_module();
+  emogate::fuzz::run_module(type == "tnef" ? *tnef : *archives, in, type);
   return 0;
 }

@@ -15,8 +15,8 @@
 #include "extractor_harness.h"
 
 namespace emogate {
-std::unique_ptr<Extractor> make_ole2_extractor();
-std::unique_ptr<Extractor> make_ole2_encrypted_extractor();
+std::unique_ptr<Module> make_ole2_module();
+std::unique_ptr<Module> make_ole2_encrypted_module();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -41,9 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The extractors end to end: streams as children, OLE1 packages, ZIP
   // packages inside streams, PowerPoint storages, encryption checks.
-  static const auto ole2 = make_ole2_extractor();
-  static const auto encrypted = make_ole2_encrypted_extractor();
-  fuzz::run_extractor(*ole2, bytes, "ole2");
-  fuzz::run_extractor(*encrypted, bytes, "ole2");
+  static const auto ole2 = make_ole2_module();
+  static const auto encrypted = make_ole2_encrypted_module();
+  fuzz::run_module(*ole2, bytes, "ole2");
+  fuzz::run_module(*encrypted, bytes, "ole2");
   return 0;
 }

@@ -47,12 +47,13 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-class Ole2Extractor : public Extractor {
+class Ole2Extractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "ole2"; }
   std::vector<std::string> types() const override { return {"ole2"}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
     std::vector<std::string> problems = file.problems();
     if (!file.ok()) {
@@ -219,6 +220,6 @@ class Ole2Extractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_ole2_extractor() { return std::make_unique<Ole2Extractor>(); }
+std::unique_ptr<Module> make_ole2_module() { return std::make_unique<Ole2Extractor>(); }
 
 }  // namespace emogate

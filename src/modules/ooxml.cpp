@@ -321,14 +321,15 @@ void check_declared_vba(const Package& pkg, const Object& obj, ScanContext& ctx)
   }
 }
 
-class OoxmlDetector : public Detector {
+class OoxmlDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "ooxml"; }
   std::vector<std::string> types() const override { return {"ooxml"}; }
-  void detect(const Object& obj, ScanContext& ctx) const override;
+  void run(const Object& obj, ScanContext& ctx) const override;
 };
 
-void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
+void OoxmlDetector::run(const Object& obj, ScanContext& ctx) const {
   Package pkg(obj.bytes());
   if (!pkg.ok()) return;  // the ZIP extractor reports broken archives
   const std::uint64_t cap = std::min<std::uint64_t>(ctx.limits().max_object_memory, kMaxPart);
@@ -367,6 +368,6 @@ void OoxmlDetector::detect(const Object& obj, ScanContext& ctx) const {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_ooxml_detector() { return std::make_unique<OoxmlDetector>(); }
+std::unique_ptr<Module> make_ooxml_module() { return std::make_unique<OoxmlDetector>(); }
 
 }  // namespace emogate

@@ -43,8 +43,9 @@ const Kind* find(std::span<const Kind> kinds, std::string_view key) {
   return nullptr;
 }
 
-class TypeDetector : public Detector {
+class TypeDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "dangerous_type"; }
   std::vector<std::string> types() const override { return {"*"}; }
   bool accepts(const Object& obj) const override {
@@ -53,7 +54,7 @@ class TypeDetector : public Detector {
     return !obj.derived && obj.type != "lnk" && obj.type != "email";
   }
 
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     std::string ext = obj.extension();
     if (const Kind* k = find(kByType, obj.type)) {
       std::string detail = std::string(k->what) + " by content";
@@ -74,6 +75,6 @@ class TypeDetector : public Detector {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_type_detector() { return std::make_unique<TypeDetector>(); }
+std::unique_ptr<Module> make_type_module() { return std::make_unique<TypeDetector>(); }
 
 }  // namespace emogate
