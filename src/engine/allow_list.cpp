@@ -1,4 +1,5 @@
 // The [macros] allow-list applied to a scan's findings (allow_list.h).
+// Trusted input: the config and the envelope sender (from the MTA).
 #include "engine/allow_list.h"
 
 #include <string>

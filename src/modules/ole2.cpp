@@ -1,15 +1,12 @@
 // OLE2 module (type "ole2"): every stream of a compound file becomes a
-// child named by its path inside the file ("Workbook", "Macros/VBA/Module1"),
-// so YARA and the other modules see it. Packaged files (\x01Ole10Native,
-// the OLE1 "Package" object Office uses to embed any file) are unwrapped
-// into a child of their own with `embedded_file` (and `malformed` when the
-// package's size field lies). PowerPoint 97-2003 storages inside the
-// "PowerPoint Document" stream become "ole2" children, so the VBA module
-// finds the macros there; ZIP packages inside a stream (Office 2007+
-// themes) become children of their own while the stream stays a binary
-// record stream (formats/ole2/stream_content.h). Damage found on the way
-// (broken chains, truncation, loops, damaged zlib data) becomes one
-// `malformed` finding.
+// child named by its path inside the file ("Workbook", "Macros/VBA/Module1").
+// Packaged files (\x01Ole10Native, the OLE1 "Package" object) are unwrapped
+// into a child with `embedded_file` (and `malformed` when the package's size
+// field lies); PowerPoint 97-2003 storages inside "PowerPoint Document"
+// become "ole2" children (so the VBA module finds their macros); ZIP
+// packages inside a stream (Office 2007+ themes) become children while the
+// stream stays a binary record stream (formats/ole2/stream_content.h).
+// Damage found on the way becomes one `malformed` finding.
 // Trusted input: none. The reader bounds every chain; reads here are capped
 // by max_object_size and the engine's byte budget.
 #include <string>
@@ -85,8 +82,7 @@ class Ole2Extractor : public Module {
   }
 
  private:
-  // Compressed storages inflate through a ChildWriter, so the engine's size
-  // and ratio limits apply while inflating.
+  // Inflating through a ChildWriter applies the engine's size/ratio limits.
   template <class Note>
   void ppt_storages(const Object& obj, std::string_view s, ScanContext& ctx, Note& note) const {
     int n = 0;
@@ -125,8 +121,7 @@ class Ole2Extractor : public Module {
     for (std::string_view zip : found.trailing) add("package" + std::to_string(++n) + ".zip", zip, "");
   }
 
-  // A data size larger than the stream is reported; what the stream holds
-  // is unwrapped.
+  // A lying data size is reported; what the stream holds is unwrapped.
   void unwrap_package(const Object& obj, const ole2::Entry& e, std::string_view stream,
                       ScanContext& ctx) const {
     const auto native = ole2::ole10native(stream);
