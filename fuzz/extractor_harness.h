@@ -1,4 +1,4 @@
-// Shared by the archive and OLE2 fuzz targets: runs one extractor on one object in a
+// Shared by the archive and OLE2 fuzz targets: runs one module on one object in a
 // fresh ScanContext with small limits, then drops the children.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace emogate::fuzz {
 
-inline void run_extractor(const Extractor& ex, std::string_view bytes, const std::string& type,
+inline void run_module(const Module& ex, std::string_view bytes, const std::string& type,
                           std::string_view mail_text = {}) {
   static const Config cfg = [] {
     Config c;
@@ -34,7 +34,7 @@ inline void run_extractor(const Extractor& ex, std::string_view bytes, const std
   obj.data = Blob::borrow(bytes);
   obj.sha256 = "0";
   ctx.count_root();
-  ex.extract(obj, ctx);
+  ex.run(obj, ctx);
   for (auto& child : ctx.pending()) (void)child->bytes().size();
 }
 

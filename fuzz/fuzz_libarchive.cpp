@@ -11,13 +11,13 @@
 #include "extractor_harness.h"
 
 namespace emogate {
-std::unique_ptr<Extractor> make_libarchive_extractor();
-std::unique_ptr<Extractor> make_tnef_extractor();
+std::unique_ptr<Module> make_libarchive_module();
+std::unique_ptr<Module> make_tnef_module();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto archives = emogate::make_libarchive_extractor();
-  static const auto tnef = emogate::make_tnef_extractor();
+  static const auto archives = emogate::make_libarchive_module();
+  static const auto tnef = emogate::make_tnef_module();
   static const std::vector<std::string> kTypes = [] {
     std::vector<std::string> t = archives->types();
     t.push_back(emogate::tag::tnef);
@@ -26,6 +26,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::string& type = kTypes[data[0] % kTypes.size()];
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  emogate::fuzz::run_extractor(type == emogate::tag::tnef ? *tnef : *archives, in, type);
+  emogate::fuzz::run_module(type == emogate::tag::tnef ? *tnef : *archives, in, type);
   return 0;
 }

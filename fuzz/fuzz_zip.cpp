@@ -10,7 +10,7 @@
 #include "extractor_harness.h"
 
 namespace emogate {
-std::unique_ptr<Extractor> make_zip_extractor();
+std::unique_ptr<Module> make_zip_module();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     emogate::zip::password_ok(e, body, "infected");
     emogate::zip::zipcrypto_password_ok(e, body, "1234", 1u << 16);
   }
-  static const auto zip = emogate::make_zip_extractor();
+  static const auto zip = emogate::make_zip_module();
   std::string_view tail = in.substr(size > 64 ? size - 64 : 0);
-  emogate::fuzz::run_extractor(*zip, in, emogate::tag::zip, tail);
+  emogate::fuzz::run_module(*zip, in, emogate::tag::zip, tail);
   return 0;
 }

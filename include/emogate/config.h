@@ -33,6 +33,13 @@ struct Limits {
   std::uint32_t max_spin_count = 500000;
   std::uint64_t max_headers = 10000;          // header fields, all blocks together
   std::uint64_t max_header_size = 256 << 10;  // one field, folded lines included
+  // OOXML package analysis (relationships, macro sheets, content types):
+  // bytes read from all parts of one package together, one part, one .rels
+  // or [Content_Types].xml part, part names listed.
+  std::uint64_t ooxml_read_budget = 256ull << 20;
+  std::uint64_t ooxml_max_part = 64ull << 20;
+  std::uint64_t ooxml_max_xml_part = 4ull << 20;
+  std::uint64_t ooxml_max_entries = 20000;
   std::string temp_dir = "/tmp";
   // Where scans run: "process" (sandboxed worker processes) or "inprocess"
   // (threads of the daemon; for comparison, fuzzing and debugging).

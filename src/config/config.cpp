@@ -291,6 +291,10 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("max_spin_count", l.max_spin_count, 0, 10000000);
     s.get_uint("max_headers", l.max_headers, 100, 1000000);
     s.get_uint("max_header_size", l.max_header_size, 1 << 10, 16ull << 20);
+    s.get_uint("ooxml_read_budget", l.ooxml_read_budget, 1 << 20, 64ull << 30);
+    s.get_uint("ooxml_max_part", l.ooxml_max_part, 64 << 10, 64ull << 30);
+    s.get_uint("ooxml_max_xml_part", l.ooxml_max_xml_part, 4 << 10, 1ull << 30);
+    s.get_uint("ooxml_max_entries", l.ooxml_max_entries, 1, 10000000);
     s.get_path("temp_dir", l.temp_dir);
     s.get("isolation", l.isolation);
     if (l.isolation != "process" && l.isolation != "inprocess")

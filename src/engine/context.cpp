@@ -57,6 +57,12 @@ void ScanContext::limit_hit(const Object& obj, std::string_view limit, std::stri
   add_finding_at(FindingType::limit_exceeded, obj.path, std::move(d), std::nullopt, std::string(limit));
 }
 
+void ScanContext::add_macro_project(const Object& obj, std::string detail, std::optional<Verdict> verdict,
+                                    std::string sha256) {
+  macro_projects_.push_back({report_.findings.size(), std::move(sha256)});
+  add_finding(FindingType::vba_macro, obj, std::move(detail), verdict);
+}
+
 void ScanContext::add_url(std::string url) {
   if (url.empty() || urls_seen_[url]) return;
   urls_seen_[url] = true;

@@ -100,6 +100,11 @@ class ScanContext {
   // the detail), once per (object, limit).
   void limit_hit(const Object& obj, std::string_view limit, std::string detail = {});
   void add_url(std::string url);
+  // A vba_macro finding for one VBA project, with the project's SHA-256
+  // kept beside it for the engine's [macros] allow-list
+  // (engine/allow_list.h), which may lower the verdict once the scan ends.
+  void add_macro_project(const Object& obj, std::string detail, std::optional<Verdict> verdict,
+                         std::string sha256);
   // The scan could not inspect something (not a policy limit): `resource`
   // names what failed ("temp_dir", "memory", a module). Records a finding
   // (limit_exceeded with Finding::limit = `resource`, or `type`), at least
@@ -138,6 +143,11 @@ class ScanContext {
   std::uint64_t object_count() const { return object_count_; }
   void count_root() { ++object_count_; }
   Report& report() { return report_; }
+  struct MacroProject {
+    std::size_t finding;  // index into report().findings
+    std::string sha256;
+  };
+  const std::vector<MacroProject>& macro_projects() const { return macro_projects_; }
 
  private:
   friend class ChildWriter;
@@ -164,6 +174,7 @@ class ScanContext {
   std::unordered_map<std::string, bool> limits_reported_;
   std::unordered_map<std::string, bool> urls_seen_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> scratch_;
+  std::vector<MacroProject> macro_projects_;
   KdfBudget kdf_budget_{cfg_.limits.max_kdf_rounds};
 };
 

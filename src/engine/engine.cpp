@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 
+#include "engine/allow_list.h"
 #include "engine/context.h"
 #include "engine/hash.h"
 #include "engine/types.h"
@@ -31,14 +32,13 @@ ObjectSummary summarize(const Object& o) {
   return s;
 }
 
-template <class M, class F>
-void dispatch(const std::vector<std::unique_ptr<M>>& modules, const Object& obj, ScanContext& ctx,
-              F&& call) {
+void dispatch(const std::vector<std::unique_ptr<Module>>& modules, Phase phase, const Object& obj,
+              ScanContext& ctx) {
   for (const auto& m : modules) {
     if (ctx.expired()) return;
-    if (!m->accepts(obj)) continue;
+    if (m->phase() != phase || !m->accepts(obj)) continue;
     try {
-      call(*m);
+      m->run(obj, ctx);
     } catch (const std::exception& e) {
       // Modules return their problems; one that throws gave up on the
       // object part way, so the object was not fully inspected.
@@ -85,15 +85,15 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     }
     // The whole message is not an attachment: hashing it would cost more
     // than parsing it, and the MTA already identifies it by queue id.
-    // Archives are hashed first because extractors compare an archive with
+    // Archives are hashed first because expand modules compare an archive with
     // its ancestors (a ZIP quine); other objects, when not all are wanted,
     // only once a finding makes the hash worth reporting.
     const bool hashable = obj->depth > 0 || obj->type != tag::email;
     if (hashable && (opts.hash_all_objects || is_archive_type(obj->type))) obj->sha256 = sha256_hex(obj->bytes());
     const std::size_t findings_before = report.findings.size();
 
-    dispatch(reg.detectors, *obj, ctx, [&](const Detector& d) { d.detect(*obj, ctx); });
-    dispatch(reg.extractors, *obj, ctx, [&](const Extractor& e) { e.extract(*obj, ctx); });
+    dispatch(reg.modules, Phase::inspect, *obj, ctx);
+    dispatch(reg.modules, Phase::expand, *obj, ctx);
 
     if (hashable && obj->sha256.empty()) {
       const std::string& where = obj->path.empty() ? std::string("(message)") : obj->path;
@@ -119,6 +119,7 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     ctx.limit_hit(*all.front(), "scan_timeout_ms",
                   "scan time ran out after " + std::to_string(cfg.limits.scan_timeout_ms) +
                       " ms; the last objects were not fully analysed");
+  apply_macro_allow_list(cfg.macros, env, ctx.macro_projects(), report.findings);
   for (const Finding& f : report.findings)
     if (f.verdict > report.verdict) report.verdict = f.verdict;
   // Most severe first, tree order within a verdict: headers, log lines and

@@ -1,6 +1,6 @@
 // The engine: walks one message's object tree breadth-first, identifying
-// each object's true type, dispatching it to the registered detectors and
-// extractors, and turning their findings into a verdict. Time and size
+// each object's true type, dispatching it to the registered modules (inspect
+// phase, then expand phase), and turning their findings into a verdict. Time and size
 // limits are enforced here and in ScanContext.
 #pragma once
 

@@ -1,18 +1,15 @@
 // The module list. One line per module: the module's file defines the
-// factory named here (make_<name>) in namespace emogate.
+// factory make_<name>_module in namespace emogate. The engine runs the
+// inspect-phase modules on an object before the expand-phase ones, each
+// phase in the order listed here (engine/module.h).
 #include "engine/registry.h"
 
 namespace emogate {
 
-#define EMOGATE_EXTRACTOR(name)                     \
-  {                                                 \
-    extern std::unique_ptr<Extractor> make_##name();\
-    r.extractors.push_back(make_##name());          \
-  }
-#define EMOGATE_DETECTOR(name)                      \
-  {                                                 \
-    extern std::unique_ptr<Detector> make_##name(); \
-    r.detectors.push_back(make_##name());           \
+#define EMOGATE_MODULE(name)                                \
+  {                                                         \
+    extern std::unique_ptr<Module> make_##name##_module();  \
+    r.modules.push_back(make_##name##_module());            \
   }
 #define EMOGATE_SERVICE(name)                                                      \
   {                                                                                \
@@ -20,35 +17,33 @@ namespace emogate {
     build_##name(cfg, out, warnings);                                              \
   }
 
-std::vector<DetectorFactory>& test_detectors() {
-  static std::vector<DetectorFactory> v;
+std::vector<ModuleFactory>& test_modules() {
+  static std::vector<ModuleFactory> v;
   return v;
 }
 
 const Registry& builtin_registry() {
   static const Registry reg = [] {
     Registry r;
-    // Extractors: object -> children.
-    EMOGATE_EXTRACTOR(mime_extractor)
-    EMOGATE_EXTRACTOR(zip_extractor)
-    EMOGATE_EXTRACTOR(libarchive_extractor)
-    EMOGATE_EXTRACTOR(tnef_extractor)
-    EMOGATE_EXTRACTOR(ole2_extractor)
-    EMOGATE_EXTRACTOR(vba_extractor)
-    EMOGATE_EXTRACTOR(ole2_encrypted_extractor)
-    // office (issue 4): RTF objects, OneNote file blobs
-    EMOGATE_EXTRACTOR(rtf_extractor)
-    EMOGATE_EXTRACTOR(onenote_extractor)
-    // Detectors: object -> findings.
-    EMOGATE_DETECTOR(type_detector)
-    // office (issue 4): Excel 4.0 macros, OOXML packages, shortcuts
-    EMOGATE_DETECTOR(xlm_detector)
-    EMOGATE_DETECTOR(ooxml_detector)
-    EMOGATE_DETECTOR(lnk_detector)
-    EMOGATE_DETECTOR(equation_detector)
-    EMOGATE_DETECTOR(yara_detector)
-    EMOGATE_DETECTOR(url_detector)
-    for (DetectorFactory f : test_detectors()) r.detectors.push_back(f());
+    // Inspect: the object as it is -> findings (and derived text).
+    EMOGATE_MODULE(type)
+    EMOGATE_MODULE(xlm)
+    EMOGATE_MODULE(ooxml)
+    EMOGATE_MODULE(lnk)
+    EMOGATE_MODULE(equation)
+    EMOGATE_MODULE(yara)
+    EMOGATE_MODULE(url)
+    // Expand: a container -> its parts (and findings about them).
+    EMOGATE_MODULE(mime)
+    EMOGATE_MODULE(zip)
+    EMOGATE_MODULE(libarchive)
+    EMOGATE_MODULE(tnef)
+    EMOGATE_MODULE(ole2)
+    EMOGATE_MODULE(vba)
+    EMOGATE_MODULE(ole2_encrypted)
+    EMOGATE_MODULE(rtf)
+    EMOGATE_MODULE(onenote)
+    for (ModuleFactory f : test_modules()) r.modules.push_back(f());
     return r;
   }();
   return reg;

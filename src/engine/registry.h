@@ -1,6 +1,6 @@
-// The registry: which extractors and detectors exist, and which services
-// they need built from the config. Adding a format = its row in the type
-// table (engine/types.cpp), one module file and one line in registry.cpp.
+// The registry: which modules exist, and which services they need built
+// from the config. Adding a format = its row in the type table
+// (engine/types.cpp), one module file and one line in registry.cpp.
 #pragma once
 
 #include <memory>
@@ -14,17 +14,16 @@
 namespace emogate {
 
 struct Registry {
-  std::vector<std::unique_ptr<Extractor>> extractors;
-  std::vector<std::unique_ptr<Detector>> detectors;
+  std::vector<std::unique_ptr<Module>> modules;
 };
 
-// All built-in modules, in dispatch order.
+// All built-in modules, in dispatch order within each phase.
 const Registry& builtin_registry();
 
-// Detectors a test binary adds before the registry is first used (see
+// Modules a test binary adds before the registry is first used (see
 // tests/hooks); empty in the shipped binary.
-using DetectorFactory = std::unique_ptr<Detector> (*)();
-std::vector<DetectorFactory>& test_detectors();
+using ModuleFactory = std::unique_ptr<Module> (*)();
+std::vector<ModuleFactory>& test_modules();
 
 // Builds the shared services for a config. Throws std::runtime_error when a
 // required resource cannot load; pushes non-fatal problems to `warnings`.

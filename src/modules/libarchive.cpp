@@ -121,13 +121,14 @@ bool escapes(std::string_view target) {
   return false;
 }
 
-class LibarchiveExtractor : public Extractor {
+class LibarchiveExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "libarchive"; }
   std::vector<std::string> types() const override {
     return types_opened_by(name());
   }
-  void extract(const Object& obj, ScanContext& ctx) const override;
+  void run(const Object& obj, ScanContext& ctx) const override;
 };
 
 struct Walk {
@@ -270,7 +271,7 @@ struct Walk {
 
 }  // namespace
 
-void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
+void LibarchiveExtractor::run(const Object& obj, ScanContext& ctx) const {
   Utf8Ctype utf8_names;
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
   std::string_view bytes = obj.bytes();
@@ -312,6 +313,6 @@ void LibarchiveExtractor::extract(const Object& obj, ScanContext& ctx) const {
   walk.report_locks();
 }
 
-std::unique_ptr<Extractor> make_libarchive_extractor() { return std::make_unique<LibarchiveExtractor>(); }
+std::unique_ptr<Module> make_libarchive_module() { return std::make_unique<LibarchiveExtractor>(); }
 
 }  // namespace emogate

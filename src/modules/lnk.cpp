@@ -10,12 +10,13 @@
 namespace emogate {
 namespace {
 
-class LnkDetector : public Detector {
+class LnkDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "lnk"; }
   std::vector<std::string> types() const override { return {tag::lnk}; }
 
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     auto s = lnk::parse(obj.bytes());
     if (!s.ok) {
       ctx.add_finding(FindingType::dangerous_type, obj, "shortcut (header unreadable)");
@@ -46,6 +47,6 @@ class LnkDetector : public Detector {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_lnk_detector() { return std::make_unique<LnkDetector>(); }
+std::unique_ptr<Module> make_lnk_module() { return std::make_unique<LnkDetector>(); }
 
 }  // namespace emogate

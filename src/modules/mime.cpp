@@ -339,12 +339,13 @@ void walk(GMimeObject* obj, int depth, Walk& w) {
 constexpr std::uint64_t kTrimAfterObjects = 20000;
 constexpr std::size_t kTrimAfterBytes = 8u << 20;
 
-class MimeExtractor : public Extractor {
+class MimeExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "mime"; }
   std::vector<std::string> types() const override { return {tag::email}; }
 
-  void extract(const Object& msg, ScanContext& ctx) const override {
+  void run(const Object& msg, ScanContext& ctx) const override {
     gmime_init_once();
     const Limits& lim = ctx.limits();
     // GMime allocates per header and per part: bound both before it parses.
@@ -408,6 +409,6 @@ class MimeExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_mime_extractor() { return std::make_unique<MimeExtractor>(); }
+std::unique_ptr<Module> make_mime_module() { return std::make_unique<MimeExtractor>(); }
 
 }  // namespace emogate

@@ -1,58 +1,33 @@
-// OLE2 extractor (type "ole2"): every stream of a compound file becomes a
-// child object named by its path inside the file ("Workbook",
-// "Macros/VBA/Module1"), so YARA and the other modules see it. Packaged
-// files (\x01Ole10Native streams, the OLE1 "Package" object Office uses to
-// embed any file) are unwrapped into a child of their own with
-// `embedded_file` (and `malformed` when the package's size field lies).
-// PowerPoint 97-2003 keeps its VBA project and embedded OLE objects as
-// (usually zlib-compressed) storages inside the "PowerPoint Document"
-// stream (ExOleObjStg records, MS-PPT 2.10.34): each becomes an "ole2"
-// child, so the VBA extractor finds the macros there. ZIP packages inside a
-// stream (the theme Office 2007+ writes into Workbook, 1Table and
-// PowerPoint Document) become children of their own; the stream stays a
-// binary record stream. Damage found on the way (broken chains,
-// truncation, loops) becomes one `malformed` finding.
-// Input trusted: none. The reader bounds every chain; reads here are capped
+// OLE2 module (type "ole2"): every stream of a compound file becomes a
+// child named by its path inside the file ("Workbook", "Macros/VBA/Module1").
+// Packaged files (\x01Ole10Native, the OLE1 "Package" object) are unwrapped
+// into a child with `embedded_file` (and `malformed` when the package's size
+// field lies); PowerPoint 97-2003 storages inside "PowerPoint Document"
+// become "ole2" children (so the VBA module finds their macros); ZIP
+// packages inside a stream (Office 2007+ themes) become children while the
+// stream stays a binary record stream (formats/ole2/stream_content.h).
+// Damage found on the way becomes one `malformed` finding.
+// Trusted input: none. The reader bounds every chain; reads here are capped
 // by max_object_size and the engine's byte budget.
-#include <zlib.h>
-
-#include <algorithm>
-
 #include <string>
 
 #include "engine/context.h"
 #include "engine/module.h"
-#include "common/bytes.h"
-#include "formats/xls/biff.h"
 #include "engine/typing.h"
 #include "formats/ole2/reader.h"
-#include "formats/rtf/objects.h"
-#include "formats/zip/directory.h"
+#include "formats/ole2/stream_content.h"
 
 namespace emogate {
 
 namespace {
 
-std::uint32_t le32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint8_t>(b[off]) | static_cast<std::uint8_t>(b[off + 1]) << 8 |
-         static_cast<std::uint8_t>(b[off + 2]) << 16 | static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[off + 3])) << 24;
-}
-
-// PowerPoint writes a theme package per master; more than this many ZIPs
-// in one stream are left in the stream's bytes.
-constexpr int kMaxStreamPackages = 16;
-
-std::string base_name(const std::string& path) {
-  std::size_t slash = path.find_last_of("\\/");
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-class Ole2Extractor : public Extractor {
+class Ole2Extractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "ole2"; }
   std::vector<std::string> types() const override { return {tag::ole2}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
     std::vector<std::string> problems = file.problems();
     if (!file.ok()) {
@@ -61,6 +36,9 @@ class Ole2Extractor : public Extractor {
       ctx.add_finding(FindingType::malformed, obj, d);
       return;
     }
+    auto note = [&](const std::string& where, const std::string& problem) {
+      if (!problem.empty() && problems.size() < 40) problems.push_back(where + ": " + problem);
+    };
     for (const auto& e : file.entries()) {
       if (e.type != ole2::EntryType::stream || e.size == 0) continue;
       if (ctx.expired() || !ctx.can_add_child(obj)) break;
@@ -77,13 +55,12 @@ class Ole2Extractor : public Extractor {
         // sectors at a time.
         ChildWriter w = ctx.begin_child(obj, std::move(spec));
         file.read_stream(e, cap, [&](std::string_view piece) { return w.write(piece); }, &problem);
-        // A stop by a limit is already reported by the engine.
-        if (!problem.empty() && !w.stopped() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+        if (!w.stopped()) note(e.path, problem);  // a stop by a limit is reported by the engine
         ctx.commit(std::move(w));
         continue;
       }
       std::string bytes = file.read_stream(e, cap, &problem);
-      if (!problem.empty() && problems.size() < 40) problems.push_back(e.path + ": " + problem);
+      note(e.path, problem);
       // A ZIP inside a document stream (Office 2007+ keeps its theme
       // package in Workbook, 1Table and PowerPoint Document) is part of the
       // document, not an archive behind a stub: the stream is typed as the
@@ -94,7 +71,7 @@ class Ole2Extractor : public Extractor {
         embedded_packages(obj, e, bytes, ctx);
       }
       if (e.name == "\x01Ole10Native") unwrap_package(obj, e, bytes, ctx);
-      if (e.path == "PowerPoint Document") ppt_storages(obj, bytes, ctx, problems);
+      if (e.path == "PowerPoint Document") ppt_storages(obj, bytes, ctx, note);
       ctx.add_child(obj, std::move(spec), Blob::from_string(std::move(bytes)));
     }
     if (!problems.empty()) {
@@ -105,64 +82,30 @@ class Ole2Extractor : public Extractor {
   }
 
  private:
-  // Top-level records: 8-byte header (version/instance, type, length).
-  void ppt_storages(const Object& obj, std::string_view s, ScanContext& ctx,
-                    std::vector<std::string>& problems) const {
+  // Inflating through a ChildWriter applies the engine's size/ratio limits.
+  template <class Note>
+  void ppt_storages(const Object& obj, std::string_view s, ScanContext& ctx, Note& note) const {
     int n = 0;
-    for (std::size_t pos = 0; pos + 8 <= s.size() && !ctx.expired();) {
-      const unsigned ver_inst = static_cast<std::uint8_t>(s[pos]) | static_cast<std::uint8_t>(s[pos + 1]) << 8;
-      const unsigned type = static_cast<std::uint8_t>(s[pos + 2]) | static_cast<std::uint8_t>(s[pos + 3]) << 8;
-      const std::uint32_t len = le32(s, pos + 4);
-      if (len > s.size() - pos - 8) break;
-      const std::string_view body = s.substr(pos + 8, len);
-      pos += 8 + static_cast<std::size_t>(len);
-      if (type != 0x1011 || !ctx.can_add_child(obj)) continue;
+    for (const ole2::PptStorage& st : ole2::ppt_storages(s)) {
+      if (ctx.expired()) break;
+      if (!ctx.can_add_child(obj)) continue;
       ChildSpec spec;
       spec.name = "PowerPoint Document/ExOleObjStg" + std::to_string(++n);
       spec.provenance = "storage embedded in the PowerPoint Document stream";
-      if ((ver_inst >> 4) != 1) {  // instance 0: stored uncompressed
-        ctx.add_child(obj, spec, body);
-        continue;
-      }
-      if (body.size() < 4) continue;
-      spec.compressed_size = body.size();
-      if (!inflate_into(obj, body.substr(4), le32(body, 0), spec, ctx) && problems.size() < 40)
-        problems.push_back(spec.name + ": zlib data damaged");
+      if (!st.compressed) ctx.add_child(obj, spec, st.data);
+      if (!st.compressed || st.truncated) continue;
+      spec.compressed_size = st.data.size() + 4;  // with its size field
+      const std::string name = spec.name;
+      ChildWriter w = ctx.begin_child(obj, std::move(spec));
+      const bool intact =
+          ole2::inflate_zlib(st.data, st.declared_size, [&w](std::string_view piece) { return w.write(piece); });
+      ctx.commit(std::move(w));
+      if (!intact) note(name, "zlib data damaged");
     }
   }
 
-  // Inflates through a ChildWriter so the engine's size and ratio limits
-  // apply while inflating. False when the zlib data is damaged.
-  bool inflate_into(const Object& obj, std::string_view in, std::uint64_t expected, ChildSpec spec,
-                    ScanContext& ctx) const {
-    z_stream z{};
-    if (inflateInit(&z) != Z_OK) return false;
-    ChildWriter w = ctx.begin_child(obj, std::move(spec));
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), 0x7FFFFFFF));
-    char buf[64 * 1024];
-    int rc = Z_OK;
-    while (rc == Z_OK && !w.stopped()) {
-      z.next_out = reinterpret_cast<Bytef*>(buf);
-      z.avail_out = sizeof buf;
-      rc = inflate(&z, Z_NO_FLUSH);
-      const std::size_t got = sizeof buf - z.avail_out;
-      if (got && !w.write(buf, got)) break;
-      if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
-    }
-    inflateEnd(&z);
-    ctx.commit(std::move(w));
-    // Some writers end the zlib stream without its trailer; all the
-    // announced bytes arriving is good enough.
-    return rc == Z_STREAM_END || rc == Z_OK || z.total_out >= expected;
-  }
-
-  // The ZIP packages inside a document stream, each a child named after the
-  // stream. BIFF splits a THEME record's package over ContinueFrt12 records,
-  // so a workbook's theme is reassembled first; elsewhere each package is
-  // found from its end record backwards (PowerPoint keeps one per master).
-  // A package that cannot be cut out cleanly stays inside the stream's
-  // bytes, which YARA still sees.
+  // Each package a child named after the stream; the stream's bytes, which
+  // YARA still sees, keep any package that could not be cut out.
   void embedded_packages(const Object& obj, const ole2::Entry& e, std::string_view stream,
                          ScanContext& ctx) const {
     auto add = [&](std::string name, std::string_view zip, std::string how) {
@@ -172,45 +115,28 @@ class Ole2Extractor : public Extractor {
       spec.provenance = "ZIP package embedded in the " + e.path + " stream" + how;
       ctx.add_child(obj, std::move(spec), zip);
     };
-    const std::string lower = office::lower_ascii(e.path);
-    if (lower == "workbook" || lower == "book") {
-      const std::string theme = xlm::theme_package(stream);
-      if (!theme.empty()) {
-        add("theme.zip", theme, " (THEME record)");
-        return;
-      }
-    }
-    std::string_view rest = stream;
-    for (int n = 1; n <= kMaxStreamPackages && !rest.empty(); ++n) {
-      const zip::Directory dir = zip::read_directory(rest, ctx.limits().max_objects);
-      if (!dir.found || !dir.problems.empty() || dir.prefix >= rest.size()) return;
-      const std::string_view zip = rest.substr(dir.prefix, rest.size() - dir.prefix - dir.trailing);
-      if (!zip.starts_with("PK\x03\x04")) return;
-      add("package" + std::to_string(n) + ".zip", zip, "");
-      rest = rest.substr(0, dir.prefix);
-    }
+    const ole2::StreamPackages found = ole2::stream_packages(e.path, stream, ctx.limits().max_objects);
+    if (!found.theme.empty()) add("theme.zip", found.theme, " (THEME record)");
+    int n = 0;
+    for (std::string_view zip : found.trailing) add("package" + std::to_string(++n) + ".zip", zip, "");
   }
 
-  // \x01Ole10Native: a 4-byte total size (not trusted), then the OLE1
-  // Package (rtf_objects.h, shared with RTF objects). A data size larger
-  // than the stream is reported; what the stream holds is still unwrapped.
+  // A lying data size is reported; what the stream holds is unwrapped.
   void unwrap_package(const Object& obj, const ole2::Entry& e, std::string_view stream,
                       ScanContext& ctx) const {
-    if (stream.size() < 4) return;
-    const rtf::Package p = rtf::parse_package(stream.substr(4));
-    if (!p.ok) return;
-    const std::string source = p.source_path.empty() ? p.temp_path : p.source_path;
-    std::string name = base_name(source.empty() ? p.label : source);
+    const auto native = ole2::ole10native(stream);
+    if (!native) return;
+    const rtf::Package& p = native->package;
     ctx.add_finding(FindingType::embedded_file, obj,
-                    "OLE Package object " + e.path + " embeds '" + name + "' (" +
-                        std::to_string(p.data.size()) + " bytes, source path '" + source + "')");
+                    "OLE Package object " + e.path + " embeds '" + native->file + "' (" +
+                        std::to_string(p.data.size()) + " bytes, source path '" + native->source + "')");
     if (p.truncated)
       ctx.add_finding(FindingType::malformed, obj,
                       "OLE Package object " + e.path + " declares " + std::to_string(p.declared_size) +
                           " bytes of data but holds " + std::to_string(p.data.size()));
     if (!ctx.can_add_child(obj)) return;
     ChildSpec spec;
-    spec.name = name.empty() ? "package.bin" : name;
+    spec.name = native->file.empty() ? "package.bin" : native->file;
     spec.provenance = "OLE Package payload of " + e.path;
     spec.declared_size = p.declared_size;
     ctx.add_child(obj, spec, p.data);
@@ -219,6 +145,6 @@ class Ole2Extractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_ole2_extractor() { return std::make_unique<Ole2Extractor>(); }
+std::unique_ptr<Module> make_ole2_module() { return std::make_unique<Ole2Extractor>(); }
 
 }  // namespace emogate

@@ -25,12 +25,13 @@ namespace emogate {
 
 namespace {
 
-class Ole2EncryptedExtractor : public Extractor {
+class Ole2EncryptedExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "ole2_encrypted"; }
   std::vector<std::string> types() const override { return {tag::ole2}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
     if (!file.ok()) return;
     const ole2::Entry* info_e = file.find("EncryptionInfo");
@@ -160,7 +161,7 @@ class Ole2EncryptedExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_ole2_encrypted_extractor() {
+std::unique_ptr<Module> make_ole2_encrypted_module() {
   return std::make_unique<Ole2EncryptedExtractor>();
 }
 

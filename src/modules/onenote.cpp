@@ -9,12 +9,13 @@
 namespace emogate {
 namespace {
 
-class OneNoteExtractor : public Extractor {
+class OneNoteExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "onenote"; }
   std::vector<std::string> types() const override { return {tag::onenote}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     auto blobs = onenote::file_blobs(obj.bytes());
     if (blobs.empty()) return;
     auto names = onenote::pair_names(blobs, onenote::file_names(obj.bytes()));
@@ -34,6 +35,6 @@ class OneNoteExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_onenote_extractor() { return std::make_unique<OneNoteExtractor>(); }
+std::unique_ptr<Module> make_onenote_module() { return std::make_unique<OneNoteExtractor>(); }
 
 }  // namespace emogate

@@ -2,8 +2,9 @@
 // file under its own name, other OLE1 objects' native data, usually an OLE2
 // file, otherwise the raw payload), each with an `embedded_file` finding;
 // linked objects with remote sources give `remote_template`; HYPERLINK and
-// INCLUDEPICTURE targets go to the URL list. Input trusted: none.
-#include "common/bytes.h"
+// INCLUDEPICTURE targets go to the URL list. An object's OLE class is its
+// child's declared type (Equation Editor objects are flagged by the
+// equation module). Input trusted: none.
 #include "formats/ooxml/relationships.h"
 #include "engine/context.h"
 #include "engine/module.h"
@@ -17,12 +18,13 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-class RtfExtractor : public Extractor {
+class RtfExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "rtf"; }
   std::vector<std::string> types() const override { return {tag::rtf}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     std::string_view doc = obj.bytes();
     for (auto& url : rtf::field_urls(doc)) ctx.add_url(url);
     auto objects = rtf::objdata(doc, 256, std::size_t(ctx.limits().max_object_size));
@@ -74,16 +76,11 @@ class RtfExtractor : public Extractor {
       }
       spec.name = "object" + std::to_string(n) + ".bin";
       spec.declared_type = ole.class_name;
-      std::string detail = "RTF embedded OLE object #" + std::to_string(n) + ", class '" +
-                           ole.class_name + "' (" + std::to_string(ole.native.size()) + " bytes)";
-      std::optional<Verdict> v;
-      // Equation Editor was removed from Office in 2018; objects for it are
-      // the CVE-2017-11882 / CVE-2018-0802 exploit vector.
-      if (office::istarts_with(ole.class_name, "equation.3")) {
-        detail += ": Equation Editor object, an exploit vector (CVE-2017-11882)";
-        v = Verdict::malicious;
-      }
-      ctx.add_finding(FindingType::embedded_file, obj, detail, v);
+      // The class name goes with the child: an Equation Editor object is
+      // judged by the equation module, like one in any other document.
+      ctx.add_finding(FindingType::embedded_file, obj,
+                      "RTF embedded OLE object #" + std::to_string(n) + ", class '" + ole.class_name + "' (" +
+                          std::to_string(ole.native.size()) + " bytes)");
       ctx.add_child(obj, std::move(spec), ole.native);
     }
   }
@@ -91,6 +88,6 @@ class RtfExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_rtf_extractor() { return std::make_unique<RtfExtractor>(); }
+std::unique_ptr<Module> make_rtf_module() { return std::make_unique<RtfExtractor>(); }
 
 }  // namespace emogate

@@ -187,12 +187,13 @@ struct TnefAttachment {
   std::vector<Property> props;
 };
 
-class TnefExtractor : public Extractor {
+class TnefExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "tnef"; }
   std::vector<std::string> types() const override { return {tag::tnef}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     Cursor c{obj.bytes()};
     if (c.le(4) != kSignature) {
       ctx.add_finding(FindingType::malformed, obj, "TNEF: no signature");
@@ -273,6 +274,6 @@ class TnefExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_tnef_extractor() { return std::make_unique<TnefExtractor>(); }
+std::unique_ptr<Module> make_tnef_module() { return std::make_unique<TnefExtractor>(); }
 
 }  // namespace emogate

@@ -38,8 +38,9 @@ const Kind* find(std::span<const Kind> kinds, std::string_view key) {
   return nullptr;
 }
 
-class TypeDetector : public Detector {
+class TypeDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "dangerous_type"; }
   std::vector<std::string> types() const override { return {tag::any}; }
   bool accepts(const Object& obj) const override {
@@ -48,7 +49,7 @@ class TypeDetector : public Detector {
     return !obj.derived && obj.type != tag::lnk && obj.type != tag::email;
   }
 
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     std::string ext = obj.extension();
     if (const TypeSpec* t = find_type(obj.type); t && !t->dangerous.empty()) {
       std::string detail = std::string(t->dangerous) + " by content";
@@ -69,6 +70,6 @@ class TypeDetector : public Detector {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_type_detector() { return std::make_unique<TypeDetector>(); }
+std::unique_ptr<Module> make_type_module() { return std::make_unique<TypeDetector>(); }
 
 }  // namespace emogate

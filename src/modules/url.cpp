@@ -28,8 +28,9 @@ std::string describe(const IntelEntry& e) {
   return d;
 }
 
-class UrlDetector final : public Detector {
+class UrlDetector final : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "urls"; }
   std::vector<std::string> types() const override {
     // Binary formats whose URLs sit in the clear: RTF fields, PDF URI
@@ -38,10 +39,10 @@ class UrlDetector final : public Detector {
             tag::onenote, tag::ole2, tag::vba_source, tag::xlm_formulas};
   }
   bool accepts(const Object& obj) const override {
-    return obj.derived || Detector::accepts(obj);
+    return obj.derived || Module::accepts(obj);
   }
 
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     std::string_view bytes = obj.bytes().substr(0, kMaxTextBytes);
     // Large binary containers (PDF, whole OLE2 files, OneNote) only carry
     // URLs in the clear; without "://" in either encoding there is nothing
@@ -74,6 +75,6 @@ class UrlDetector final : public Detector {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_url_detector() { return std::make_unique<UrlDetector>(); }
+std::unique_ptr<Module> make_url_module() { return std::make_unique<UrlDetector>(); }
 
 }  // namespace emogate

@@ -5,7 +5,8 @@
 // derived "vba_source" child ("invoice.xls/VBA/Module1.bas"). One
 // `vba_macro` finding per project names every keyword found
 // (formats/vba/keywords), VBA stomping (p-code the source does not match),
-// and the project's SHA-256 for the allow-list.
+// and the project's SHA-256, which the engine's allow-list matches
+// (engine/allow_list.h): the module does not decide.
 //
 // Project SHA-256 (config [macros] allow_project_sha256): SHA-256 over the
 // decompressed module sources as stored (project code page, before
@@ -19,7 +20,6 @@
 #include "formats/vba/keywords.h"
 #include "engine/context.h"
 #include "engine/hash.h"
-#include "common/text.h"
 #include "engine/module.h"
 #include "formats/vba/ovba.h"
 
@@ -27,25 +27,13 @@ namespace emogate {
 
 namespace {
 
-// Why the project is allow-listed, or empty.
-std::string allow_reason(const MacroSettings& m, const std::string& sha, const Envelope& env) {
-  for (const auto& h : m.allow_project_sha256)
-    if (ascii_lower(h) == sha) return "allow-listed (project sha256)";
-  const auto at = env.sender.rfind('@');
-  if (at != std::string::npos) {
-    const std::string domain = ascii_lower(env.sender.substr(at + 1));
-    for (const auto& d : m.allow_sender_domains)
-      if (!domain.empty() && ascii_lower(d) == domain) return "allow-listed (sender domain " + domain + ")";
-  }
-  return {};
-}
-
-class VbaExtractor : public Extractor {
+class VbaExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "vba"; }
   std::vector<std::string> types() const override { return {tag::ole2}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     const ole2::Ole2File file = ole2::Ole2File::open(obj.bytes());
     if (!file.ok()) return;
     for (const auto& where : ovba::find_projects(file)) {
@@ -102,17 +90,12 @@ class VbaExtractor : public Extractor {
 
     std::optional<Verdict> verdict;
     if (kw.malicious() || stomped) verdict = Verdict::malicious;
-    const std::string allowed = allow_reason(ctx.config().macros, sha, ctx.envelope());
-    if (!allowed.empty()) {
-      d += "; " + allowed;
-      verdict = Verdict::clean;
-    }
-    ctx.add_finding(FindingType::vba_macro, obj, d, verdict);
+    ctx.add_macro_project(obj, d, verdict, sha);
   }
 };
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_vba_extractor() { return std::make_unique<VbaExtractor>(); }
+std::unique_ptr<Module> make_vba_module() { return std::make_unique<VbaExtractor>(); }
 
 }  // namespace emogate

@@ -14,8 +14,9 @@ namespace emogate {
 
 namespace {
 
-class XlmDetector : public Detector {
+class XlmDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "xlm_biff"; }
   std::vector<std::string> types() const override { return {tag::any}; }
   // The Workbook (BIFF8) or Book (BIFF5) stream child of an OLE2 object,
@@ -26,10 +27,10 @@ class XlmDetector : public Detector {
     std::string n = office::lower_ascii(obj.name);
     return n == "workbook" || n == "book";
   }
-  void detect(const Object& obj, ScanContext& ctx) const override;
+  void run(const Object& obj, ScanContext& ctx) const override;
 };
 
-void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
+void XlmDetector::run(const Object& obj, ScanContext& ctx) const {
   if (xlm::is_sylk(obj.bytes())) {
     xlm::report(ctx, obj, obj, xlm::parse_sylk(obj.bytes()));
     return;
@@ -71,6 +72,6 @@ void XlmDetector::detect(const Object& obj, ScanContext& ctx) const {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_xlm_detector() { return std::make_unique<XlmDetector>(); }
+std::unique_ptr<Module> make_xlm_module() { return std::make_unique<XlmDetector>(); }
 
 }  // namespace emogate

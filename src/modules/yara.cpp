@@ -61,12 +61,13 @@ std::string describe(const YaraMatch& m) {
   return d;
 }
 
-class YaraDetector final : public Detector {
+class YaraDetector final : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "yara"; }
   std::vector<std::string> types() const override { return {tag::any}; }
 
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     const auto* rules = ctx.service<YaraRuleSet>();
     if (!rules || rules->rule_count() == 0 || ctx.expired()) return;
     using namespace std::chrono;
@@ -91,6 +92,6 @@ class YaraDetector final : public Detector {
 
 }  // namespace
 
-std::unique_ptr<Detector> make_yara_detector() { return std::make_unique<YaraDetector>(); }
+std::unique_ptr<Module> make_yara_module() { return std::make_unique<YaraDetector>(); }
 
 }  // namespace emogate

@@ -99,12 +99,13 @@ bool is_quine(const Object& obj) {
   return false;
 }
 
-class ZipExtractor : public Extractor {
+class ZipExtractor : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "zip"; }
   std::vector<std::string> types() const override { return {tag::zip, tag::ooxml}; }
 
-  void extract(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     if (is_quine(obj)) {
       ctx.limit_hit(obj, "max_depth", "archive contains itself (recursive quine); not extracted again");
       return;
@@ -359,6 +360,6 @@ class ZipExtractor : public Extractor {
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_zip_extractor() { return std::make_unique<ZipExtractor>(); }
+std::unique_ptr<Module> make_zip_module() { return std::make_unique<ZipExtractor>(); }
 
 }  // namespace emogate

@@ -1,4 +1,4 @@
-// Test-only detector, linked into the test binaries (emogate_tests,
+// Test-only module, linked into the test binaries (emogate_tests,
 // emogate_testhooks) and never into the shipped `emogate`: an object whose
 // bytes start with a marker makes the scanning process misbehave the way a
 // broken parser would, or try what the worker sandbox must refuse.
@@ -30,12 +30,13 @@ namespace {
 
 constexpr std::string_view kPrefix = "EMOGATE-TEST-";
 
-class PoisonDetector : public Detector {
+class PoisonDetector : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "test_poison"; }
   std::vector<std::string> types() const override { return {"*"}; }
   bool accepts(const Object& obj) const override { return obj.bytes().starts_with(kPrefix); }
-  void detect(const Object& obj, ScanContext& ctx) const override {
+  void run(const Object& obj, ScanContext& ctx) const override {
     std::string_view b = obj.bytes().substr(kPrefix.size());
     if (b.starts_with("CRASH")) std::abort();
     if (b.starts_with("SEGV")) {
@@ -73,7 +74,7 @@ class PoisonDetector : public Detector {
 };
 
 const bool registered = [] {
-  test_detectors().push_back([]() -> std::unique_ptr<Detector> { return std::make_unique<PoisonDetector>(); });
+  test_modules().push_back([]() -> std::unique_ptr<Module> { return std::make_unique<PoisonDetector>(); });
   return true;
 }();
 

@@ -20,18 +20,20 @@ using namespace emogate::test;
 
 namespace {
 
-class Throwing : public Extractor {
+class Throwing : public Module {
  public:
+  Phase phase() const override { return Phase::expand; }
   std::string_view name() const override { return "thrower"; }
   std::vector<std::string> types() const override { return {"*"}; }
-  void extract(const Object&, ScanContext&) const override { throw std::runtime_error("parser gave up"); }
+  void run(const Object&, ScanContext&) const override { throw std::runtime_error("parser gave up"); }
 };
 
-class Slow : public Detector {
+class Slow : public Module {
  public:
+  Phase phase() const override { return Phase::inspect; }
   std::string_view name() const override { return "slow"; }
   std::vector<std::string> types() const override { return {"*"}; }
-  void detect(const Object&, ScanContext&) const override { std::this_thread::sleep_for(std::chrono::milliseconds(60)); }
+  void run(const Object&, ScanContext&) const override { std::this_thread::sleep_for(std::chrono::milliseconds(60)); }
 };
 
 Report run_with(Registry& reg, Config cfg, const std::string& bytes) {
@@ -58,7 +60,7 @@ void tnef_attr(std::string& s, int level, std::uint32_t id, const std::string& d
 
 TEST(FailClosed, ModuleExceptionIsAFindingAndIncomplete) {
   Registry reg;
-  reg.extractors.push_back(std::make_unique<Throwing>());
+  reg.modules.push_back(std::make_unique<Throwing>());
   Report r = run_with(reg, Config{}, "plain text");
   ASSERT_TRUE(has_finding(r, FindingType::malformed, {.path = "file.bin"})) << dump(r);
   EXPECT_NE(r.verdict, Verdict::clean);
@@ -70,7 +72,7 @@ TEST(FailClosed, ModuleExceptionIsAFindingAndIncomplete) {
 // in the queue to trigger the engine's per-object check.
 TEST(FailClosed, DeadlineInTheLastObjectIsReported) {
   Registry reg;
-  reg.detectors.push_back(std::make_unique<Slow>());
+  reg.modules.push_back(std::make_unique<Slow>());
   Config cfg;
   cfg.limits.scan_timeout_ms = 20;
   Report r = run_with(reg, cfg, "plain text");

@@ -132,3 +132,22 @@ TEST(EquationDetector, OleObjectWithEquationNativeStreamIsMalicious) {
   EXPECT_EQ(f->path, "oleObject1.bin");
   EXPECT_EQ(f->verdict, Verdict::malicious);
 }
+
+// The equation module is the one place Equation Editor objects are flagged:
+// an RTF Equation.3 object holding an OLE2 file with an "Equation Native"
+// stream (the usual exploit) is one finding, on the object, not one for its
+// class and another for its stream.
+TEST(EquationDetector, RtfEquationObjectIsFlaggedOnce) {
+  Ole2Builder b;
+  b.add("Equation Native", std::string(64, '\x1c'));
+  std::string doc = "{\\rtf1{\\object{\\*\\objdata " + hex(ole1("Equation.3", b.build())) + "}}}";
+  auto rep = Scanner(Config{}).scan_file(doc, "eq.rtf");
+  int n = 0;
+  for (const auto& f : rep.findings)
+    if (f.detail.find("Equation Editor") != std::string::npos) {
+      ++n;
+      EXPECT_EQ(f.path, "eq.rtf/object1.bin");
+      EXPECT_EQ(f.verdict, Verdict::malicious);
+    }
+  EXPECT_EQ(n, 1) << to_json(rep);
+}

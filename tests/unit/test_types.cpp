@@ -112,8 +112,7 @@ TEST(TypeTable, EveryModuleTypeIsInTheTable) {
     for (const std::string& t : m.types())
       EXPECT_TRUE(t == tag::any || find_type(t)) << m.name() << " asks for unknown type " << t;
   };
-  for (const auto& m : reg.extractors) check(*m);
-  for (const auto& m : reg.detectors) check(*m);
+  for (const auto& m : reg.modules) check(*m);
 }
 
 // The opener a row names exists and accepts the type; an archive always has
@@ -125,9 +124,10 @@ TEST(TypeTable, OpenersAcceptTheirTypes) {
     if (t.opener.empty()) continue;
     Object obj;
     obj.type = std::string(t.tag);
-    const auto it = std::find_if(reg.extractors.begin(), reg.extractors.end(),
-                                 [&](const auto& e) { return e->name() == t.opener; });
-    ASSERT_NE(it, reg.extractors.end()) << t.tag << ": no extractor named " << t.opener;
+    const auto it = std::find_if(reg.modules.begin(), reg.modules.end(), [&](const auto& e) {
+      return e->name() == t.opener && e->phase() == Phase::expand;
+    });
+    ASSERT_NE(it, reg.modules.end()) << t.tag << ": no expand module named " << t.opener;
     EXPECT_TRUE((*it)->accepts(obj)) << t.opener << " does not accept " << t.tag;
   }
 }
@@ -135,9 +135,9 @@ TEST(TypeTable, OpenersAcceptTheirTypes) {
 // What the libarchive module opens is exactly what the table gives it.
 TEST(TypeTable, LibarchiveTypesComeFromTheTable) {
   const Registry& reg = builtin_registry();
-  const auto it = std::find_if(reg.extractors.begin(), reg.extractors.end(),
+  const auto it = std::find_if(reg.modules.begin(), reg.modules.end(),
                                [](const auto& e) { return e->name() == "libarchive"; });
-  ASSERT_NE(it, reg.extractors.end());
+  ASSERT_NE(it, reg.modules.end());
   const std::vector<std::string> types = (*it)->types();
   EXPECT_EQ(types, types_opened_by("libarchive"));
   for (std::string_view t : {"gzip", "tar", "7z", "rar", "cab", "lzh", "iso"})

@@ -1,7 +1,7 @@
 // Windows shortcut (.lnk) parsing per [MS-SHLLINK]: header, LinkTargetIDList
 // (file-system item names), LinkInfo (local base path or network share plus
 // suffix), StringData and the environment-variable ExtraData block. Pure
-// function for the detector (make_lnk_detector), tests and the fuzzer.
+// function for the module (modules/lnk.cpp), tests and the fuzzer.
 // Input trusted: none — every offset is checked against its structure.
 #pragma once
 

@@ -1,7 +1,7 @@
 // OneNote section files ([MS-ONESTORE]): the embedded files of a section are
 // FileDataStoreObject structures (2.6.13): header GUID, 64-bit length,
 // reserved fields, the file's bytes, footer GUID. Pure functions for the
-// extractor (make_onenote_extractor), tests and the fuzzer. Input trusted:
+// module (modules/onenote.cpp), tests and the fuzzer. Input trusted:
 // none.
 #pragma once
 

@@ -1,4 +1,4 @@
-// RTF embedded-object extraction (make_rtf_extractor): \objdata hex payloads
+// RTF embedded-object extraction (modules/rtf.cpp): \objdata hex payloads
 // with the obfuscations RTF readers accept, decoded into OLE1 objects
 // ([MS-OLEDS] 2.2 ObjectHeader / EmbeddedObject) and OLE1 Package contents.
 // Pure functions here so that the fuzzer and the tests reach them without an

@@ -1,7 +1,10 @@
 // Excel 4.0 (XLM) macro analysis of a BIFF8 (and BIFF5) Workbook stream,
 // written from [MS-XLS] and, for the RC4 encryption schemes, [MS-OFFCRYPTO].
 // Pure functions over bytes: no engine types, so the record walker and the
-// formula decoder can be fuzzed and benchmarked alone. Input trusted: none —
+// formula decoder can be fuzzed and benchmarked alone. Implemented by job:
+// biff.cpp (record walker), formula.cpp (formula decoder, shared with
+// .xlsb and OOXML), biff_crypto.cpp (RC4 FILEPASS), xlsb.cpp, sylk.cpp,
+// tables.cpp (function names). Input trusted: none —
 // every record, string and token is bounds-checked; work is bounded by the
 // stream size and by BiffLimits.
 #pragma once
