@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/bytes.h"
 #include "common/text.h"
 
 namespace emogate {
@@ -18,11 +19,6 @@ namespace {
 
 bool starts(std::string_view b, std::string_view sig, std::size_t off = 0) {
   return b.size() >= off + sig.size() && b.compare(off, sig.size(), sig) == 0;
-}
-
-std::uint32_t le32(std::string_view b, std::size_t off) {
-  auto u = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(b[off + i])); };
-  return u(0) | u(1) << 8 | u(2) << 16 | u(3) << 24;
 }
 
 // An OOXML package names "[Content_Types].xml" in its central directory (at
@@ -39,9 +35,7 @@ bool is_tar(std::string_view b) { return starts(b, "ustar", 257); }
 
 bool looks_like_html(std::string_view b) {
   std::string_view head = b.substr(0, std::min<std::size_t>(b.size(), 1024));
-  std::string lower(head);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = ascii_lower(head);
   std::size_t i = lower.find_first_not_of(" \t\r\n\xef\xbb\xbf");
   if (i == std::string::npos) return false;
   std::string_view s = std::string_view(lower).substr(i);

@@ -3,7 +3,7 @@
 // Editor was removed from Office in 2018 after CVE-2017-11882 and
 // CVE-2018-0802; documents still carrying such objects are exploit carriers.
 // Input trusted: none (only the stream's name and parent type are looked at).
-#include "common/bytes.h"
+#include "common/text.h"
 #include "engine/context.h"
 #include "engine/module.h"
 
@@ -16,7 +16,7 @@ class EquationDetector : public Detector {
   std::vector<std::string> types() const override { return {"*"}; }
   bool accepts(const Object& obj) const override {
     return obj.parent && obj.parent->type == "ole2" &&
-           office::lower_ascii(obj.name).ends_with("equation native");
+           ascii_lower(obj.name).ends_with("equation native");
   }
   void detect(const Object& obj, ScanContext& ctx) const override {
     ctx.add_finding(FindingType::embedded_file, *obj.parent,

@@ -23,6 +23,7 @@
 #include "engine/context.h"
 #include "engine/module.h"
 #include "common/bytes.h"
+#include "common/text.h"
 #include "formats/xls/biff.h"
 #include "engine/typing.h"
 #include "formats/ole2/reader.h"
@@ -33,19 +34,9 @@ namespace emogate {
 
 namespace {
 
-std::uint32_t le32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint8_t>(b[off]) | static_cast<std::uint8_t>(b[off + 1]) << 8 |
-         static_cast<std::uint8_t>(b[off + 2]) << 16 | static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[off + 3])) << 24;
-}
-
 // PowerPoint writes a theme package per master; more than this many ZIPs
 // in one stream are left in the stream's bytes.
 constexpr int kMaxStreamPackages = 16;
-
-std::string base_name(const std::string& path) {
-  std::size_t slash = path.find_last_of("\\/");
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 class Ole2Extractor : public Extractor {
  public:
@@ -110,8 +101,8 @@ class Ole2Extractor : public Extractor {
                     std::vector<std::string>& problems) const {
     int n = 0;
     for (std::size_t pos = 0; pos + 8 <= s.size() && !ctx.expired();) {
-      const unsigned ver_inst = static_cast<std::uint8_t>(s[pos]) | static_cast<std::uint8_t>(s[pos + 1]) << 8;
-      const unsigned type = static_cast<std::uint8_t>(s[pos + 2]) | static_cast<std::uint8_t>(s[pos + 3]) << 8;
+      const unsigned ver_inst = le16(s, pos);
+      const unsigned type = le16(s, pos + 2);
       const std::uint32_t len = le32(s, pos + 4);
       if (len > s.size() - pos - 8) break;
       const std::string_view body = s.substr(pos + 8, len);
@@ -172,7 +163,7 @@ class Ole2Extractor : public Extractor {
       spec.provenance = "ZIP package embedded in the " + e.path + " stream" + how;
       ctx.add_child(obj, std::move(spec), zip);
     };
-    const std::string lower = office::lower_ascii(e.path);
+    const std::string lower = ascii_lower(e.path);
     if (lower == "workbook" || lower == "book") {
       const std::string theme = xlm::theme_package(stream);
       if (!theme.empty()) {

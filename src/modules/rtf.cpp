@@ -3,7 +3,7 @@
 // file, otherwise the raw payload), each with an `embedded_file` finding;
 // linked objects with remote sources give `remote_template`; HYPERLINK and
 // INCLUDEPICTURE targets go to the URL list. Input trusted: none.
-#include "common/bytes.h"
+#include "common/text.h"
 #include "formats/ooxml/relationships.h"
 #include "engine/context.h"
 #include "engine/module.h"
@@ -11,11 +11,6 @@
 
 namespace emogate {
 namespace {
-
-std::string base_name(std::string_view path) {
-  auto slash = path.find_last_of("\\/");
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
 
 class RtfExtractor : public Extractor {
  public:
@@ -79,7 +74,7 @@ class RtfExtractor : public Extractor {
       std::optional<Verdict> v;
       // Equation Editor was removed from Office in 2018; objects for it are
       // the CVE-2017-11882 / CVE-2018-0802 exploit vector.
-      if (office::istarts_with(ole.class_name, "equation.3")) {
+      if (istarts_with(ole.class_name, "equation.3")) {
         detail += ": Equation Editor object, an exploit vector (CVE-2017-11882)";
         v = Verdict::malicious;
       }

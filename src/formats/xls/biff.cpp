@@ -18,12 +18,12 @@
 #include <optional>
 
 #include "common/bytes.h"
+#include "common/text.h"
+#include "formats/office_crypto/office_crypto.h"
 
 namespace emogate::xlm {
 
-using office::le16;
-using office::le32;
-using office::Reader;
+using Reader = ByteReader;
 
 std::string_view state_name(int state) {
   switch (state) {
@@ -120,11 +120,11 @@ std::string read_area(Reader& r, int biff) {
 
 // ShortXLUnicodeString (BIFF8) or byte string (BIFF5), 8-bit length.
 std::string read_short_string(Reader& r, int biff) {
-  if (biff >= 12) return office::utf16le_to_utf8(r.bytes(r.u16() * 2u));
+  if (biff >= 12) return utf16le_to_utf8(r.bytes(r.u16() * 2u), false);
   std::uint8_t cch = r.u8();
   bool high = biff >= 8 && (r.u8() & 1);
   auto raw = r.bytes(high ? cch * 2u : cch);
-  return high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+  return high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
 }
 
 // XLUnicodeString (BIFF8) or byte string (BIFF5), 16-bit length.
@@ -133,7 +133,7 @@ std::string read_long_string(Reader& r, int biff) {
   bool high = biff >= 8 && (r.u8() & 1);
   auto raw = r.bytes(high ? cch * 2u : cch);
   if (!r.ok()) raw = {};
-  return high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+  return high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
 }
 
 std::string call(std::string name, std::vector<std::string>& st, std::size_t argc) {
@@ -312,7 +312,7 @@ void note_functions(std::string_view f, std::set<std::string>& functions) {
     std::size_t start = i;
     while (i < f.size() && ident(f[i])) ++i;
     if (i < f.size() && f[i] == '(') {
-      std::string name = office::lower_ascii(f.substr(start, i - start));
+      std::string name = ascii_lower(f.substr(start, i - start));
       for (auto& c : name) c = char(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
       for (std::string_view prefix : {"_XLFN.", "_XLM."})
         if (name.starts_with(prefix)) name.erase(0, prefix.size());
@@ -334,7 +334,7 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
   using Searcher = std::boyer_moore_horspool_searcher<std::string::const_iterator>;
   static const std::vector<std::string> lowered = [] {
     std::vector<std::string> v;
-    for (auto w : kWords) v.push_back(office::lower_ascii(w));
+    for (auto w : kWords) v.push_back(ascii_lower(w));
     return v;
   }();
   // Searchers keep iterators into `lowered`, which never changes again.
@@ -349,7 +349,7 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
   for (std::size_t q = text.find('"'); q != std::string_view::npos;) {
     std::size_t end = text.find('"', q + 1);
     if (end == std::string_view::npos) end = text.size();
-    low += office::lower_ascii(text.substr(q + 1, end - q - 1));
+    low += ascii_lower(text.substr(q + 1, end - q - 1));
     low += '\n';
     q = end + 1 < text.size() ? text.find('"', end + 1) : std::string_view::npos;
   }
@@ -361,13 +361,6 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
 // ---------------------------------------------------------------- crypto
 
 namespace {
-
-std::string digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!EVP_Digest(data.data(), data.size(), out, &n, md, nullptr)) return {};
-  return std::string(reinterpret_cast<char*>(out), n);
-}
 
 // RC4 is written out here because OpenSSL 3 only offers it through the legacy
 // provider, which distributions do not load by default.
@@ -396,12 +389,6 @@ class Rc4 {
   std::uint8_t i_ = 0, j_ = 0;
 };
 
-std::string le32_bytes(std::uint32_t v) {
-  std::string s(4, '\0');
-  for (int k = 0; k < 4; ++k) s[k] = char((v >> (8 * k)) & 0xFF);
-  return s;
-}
-
 std::string utf16le(std::string_view ascii) {
   std::string s;
   for (char c : ascii) {
@@ -421,25 +408,25 @@ struct KeyDeriver {
       : cryptoapi(capi) {
     std::string pw = utf16le(password);
     if (cryptoapi) {
-      base = digest(EVP_sha1(), std::string(salt) + pw);
+      base = office_crypto::digest(EVP_sha1(), std::string(salt) + pw);
       key_bytes = (key_bits == 0 ? 40 : key_bits) / 8;
     } else {
-      std::string h0 = digest(EVP_md5(), pw).substr(0, 5);
+      std::string h0 = office_crypto::digest(EVP_md5(), pw).substr(0, 5);
       std::string buf;
       for (int k = 0; k < 16; ++k) buf += h0 + std::string(salt);
-      base = digest(EVP_md5(), buf).substr(0, 5);
+      base = office_crypto::digest(EVP_md5(), buf).substr(0, 5);
     }
   }
   std::string block_key(std::uint32_t block) const {
-    if (!cryptoapi) return digest(EVP_md5(), base + le32_bytes(block));
-    std::string h = digest(EVP_sha1(), base + le32_bytes(block));
+    if (!cryptoapi) return office_crypto::digest(EVP_md5(), base + le32_bytes(block));
+    std::string h = office_crypto::digest(EVP_sha1(), base + le32_bytes(block));
     std::string key = h.substr(0, std::min(key_bytes, h.size()));
     // A 40-bit CryptoAPI key is used as 128 bits with zero padding.
     if (key_bytes == 5) key.resize(16, '\0');
     return key;
   }
   std::string hash(std::string_view v) const {
-    return digest(cryptoapi ? EVP_sha1() : EVP_md5(), v);
+    return office_crypto::digest(cryptoapi ? EVP_sha1() : EVP_md5(), v);
   }
 };
 
@@ -572,7 +559,7 @@ class SegmentReader {
       if (avail == 0) break;
       std::size_t n = std::min<std::size_t>(avail, cch);
       std::string_view raw = s.substr(off_, n * (high ? 2 : 1));
-      out += high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+      out += high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
       off_ += raw.size();
       cch -= std::uint32_t(n);
     }
@@ -713,9 +700,9 @@ std::string_view builtin_name(std::uint8_t code) {
 }  // namespace
 
 bool auto_exec_name(std::string_view name) {
-  if (office::istarts_with(name, "_xlnm.")) name.remove_prefix(6);
-  return office::istarts_with(name, "auto_open") || office::istarts_with(name, "auto_close") ||
-         office::istarts_with(name, "auto_activate");
+  if (istarts_with(name, "_xlnm.")) name.remove_prefix(6);
+  return istarts_with(name, "auto_open") || istarts_with(name, "auto_close") ||
+         istarts_with(name, "auto_activate");
 }
 
 namespace {
@@ -735,14 +722,14 @@ void Walker::on_name(std::string_view d) {
       std::string_view b = builtin_name(std::uint8_t(raw[0]));
       name = b.empty() ? "Builtin#" + std::to_string(std::uint8_t(raw[0])) : std::string(b);
     } else {
-      name = high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+      name = high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
     }
   } else {
     auto raw = r.bytes(cch);
     if ((flags & 0x0020) && !raw.empty())
       name = std::string(builtin_name(std::uint8_t(raw[0])));
     else
-      name = office::latin1_to_utf8(raw);
+      name = latin1_to_utf8(raw);
   }
   names_.push_back(name);
   std::string_view rgce = r.bytes(std::min<std::size_t>(cce, r.left()));
@@ -895,7 +882,7 @@ BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits,
   BiffResult res;
   auto fp = Walker(stream, limits, expired, res).run(true);
   if (!fp) return res;
-  std::string ks = biff_keystream(fp->second, kDefaultPassword, stream.size());
+  std::string ks = biff_keystream(fp->second, office_crypto::kExcelDefaultPassword, stream.size());
   Encryption enc = res.encryption;
   int biff = res.biff;
   if (ks.empty()) {
