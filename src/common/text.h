@@ -82,6 +82,14 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+inline char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
+
+inline std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii_upper(c); });
+  return out;
+}
+
 // Case-insensitive (ASCII) prefix test; `prefix_lower` is given in lower case.
 inline bool istarts_with(std::string_view s, std::string_view prefix_lower) {
   return s.size() >= prefix_lower.size() && ascii_lower(s.substr(0, prefix_lower.size())) == prefix_lower;

@@ -113,6 +113,9 @@ TEST(CommonText, AsciiCaseFoldingIgnoresLocaleAndHighBytes) {
   EXPECT_EQ(ascii_lower("\xC3\x89" "A@[`{Z"), "\xC3\x89" "a@[`{z");
   EXPECT_EQ(ascii_lower('Q'), 'q');
   EXPECT_EQ(ascii_lower('\xC9'), '\xC9');
+  EXPECT_EQ(ascii_upper("utf-8 iso-2022-jp \xC3\xA9`{"), "UTF-8 ISO-2022-JP \xC3\xA9`{");
+  EXPECT_EQ(ascii_upper('q'), 'Q');
+  EXPECT_EQ(ascii_upper('\xE9'), '\xE9');
   EXPECT_TRUE(istarts_with("Equation.3", "equation.3"));
   EXPECT_TRUE(istarts_with("_XLNM.Auto_Open", "_xlnm."));
   EXPECT_FALSE(istarts_with("Equ", "equation"));

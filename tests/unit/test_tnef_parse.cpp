@@ -37,7 +37,8 @@ std::string long_name_props(const std::u16string& name) {
 }  // namespace
 
 TEST(TnefParse, ReadsAttachmentNameAndData) {
-  const tnef::Message m = tnef::parse(tnef_with("invoice.pdf", "payload"));
+  const std::string bytes = tnef_with("invoice.pdf", "payload");  // the result points into it
+  const tnef::Message m = tnef::parse(bytes);
   ASSERT_TRUE(m.signature);
   EXPECT_EQ(m.problem, "");
   ASSERT_EQ(m.attachments.size(), 1u);
@@ -64,7 +65,8 @@ TEST(TnefParse, LongFilenameWinsAndStopsAtNul) {
 
 TEST(TnefParse, TruncationAndChecksumAreProblems) {
   const std::string s = tnef_with("a.txt", "hello");
-  const tnef::Message cut = tnef::parse(s.substr(0, s.size() - 3));
+  const std::string truncated = s.substr(0, s.size() - 3);
+  const tnef::Message cut = tnef::parse(truncated);
   EXPECT_NE(cut.problem.find("runs past the end"), std::string::npos) << cut.problem;
   ASSERT_EQ(cut.attachments.size(), 1u);  // what came before is kept
   EXPECT_EQ(cut.attachments[0].name, "a.txt");
