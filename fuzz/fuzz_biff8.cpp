@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "formats/office_crypto/office_crypto.h"
 #include "formats/xls/biff.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -18,6 +19,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto wb = xlm::parse_xlsb_workbook(bytes);
   xlm::xlsb_sheet_text(bytes, wb.names, xlm::parse_xlsb_sst(bytes, 1 << 20), &fns, 1 << 20);
   if (xlm::is_sylk(bytes)) xlm::parse_sylk(bytes);
-  xlm::biff_keystream(bytes, xlm::kDefaultPassword, 64);
+  xlm::biff_keystream(bytes, office_crypto::kExcelDefaultPassword, 64);
   return 0;
 }

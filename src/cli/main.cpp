@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
 #include "emogate/config.h"
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
@@ -92,8 +93,7 @@ class InputFile {
 };
 
 bool is_message_name(const std::string& path) {
-  std::string ext = fs::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = ascii_lower(fs::path(path).extension().string());
   return path == "-" || ext == ".eml" || ext == ".mbx" || ext == ".mail";
 }
 

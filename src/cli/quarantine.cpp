@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "common/text.h"
 #include "milter/policy.h"
 #include "quarantine/release.h"
 #include "quarantine/store.h"
@@ -28,12 +29,6 @@ std::string current_user() {
   if (const char* s = std::getenv("SUDO_USER"); s && *s) return s;
   if (passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
   return "uid" + std::to_string(::getuid());
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
 }
 
 // Envelope strings come from the SMTP client: escaped as in the mail log,

@@ -1,20 +1,21 @@
-// Small helpers shared by the Office-format parsers of this directory and
-// src/extract (BIFF, OOXML, RTF, OneNote, LNK): bounds-checked little-endian
-// reads and text conversion to UTF-8. Input trusted: none — every read is
-// checked against the buffer it comes from.
+// Bounds-checked little-endian reads over hostile bytes, shared by every
+// binary parser: a cursor (ByteReader) that stays failed after its first bad
+// read, and checked le16/le32/le64 at an offset.
+// Trusted input: none. Every read is checked against the buffer it comes from.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace emogate::office {
+namespace emogate {
 
-// Bounds-checked cursor over hostile bytes. A read past the end returns 0 and
-// sets `bad`; callers test `ok()` once after a group of reads.
-class Reader {
+// Bounds-checked cursor. A read past the end returns 0 (or an empty view),
+// moves the cursor to the end and sets the reader failed for good; callers
+// test ok() once after a group of reads.
+class ByteReader {
  public:
-  explicit Reader(std::string_view d, std::size_t pos = 0) : d_(d), pos_(pos) {
+  explicit ByteReader(std::string_view d, std::size_t pos = 0) : d_(d), pos_(pos) {
     if (pos_ > d_.size()) { pos_ = d_.size(); bad_ = true; }
   }
   std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)); }
@@ -28,8 +29,11 @@ class Reader {
     return s;
   }
   void skip(std::size_t n) { bytes(n); }
+  // True when `n` more bytes can be read (and no read has failed yet).
+  bool has(std::size_t n) const { return !bad_ && n <= left(); }
   std::size_t left() const { return d_.size() - pos_; }
   std::size_t pos() const { return pos_; }
+  std::string_view data() const { return d_; }
   bool ok() const { return !bad_; }
 
  private:
@@ -46,78 +50,28 @@ class Reader {
   bool bad_ = false;
 };
 
-inline std::uint16_t le16(std::string_view d, std::size_t at) {
-  if (at > d.size() || d.size() - at < 2) return 0;
-  return std::uint16_t(static_cast<unsigned char>(d[at]) |
-                       (static_cast<unsigned char>(d[at + 1]) << 8));
-}
-inline std::uint32_t le32(std::string_view d, std::size_t at) {
-  if (at > d.size() || d.size() - at < 4) return 0;
-  return std::uint32_t(le16(d, at)) | (std::uint32_t(le16(d, at + 2)) << 16);
+// True when `n` bytes starting at `at` lie inside `d`.
+inline bool in_bounds(std::string_view d, std::uint64_t at, std::uint64_t n) {
+  return at <= d.size() && n <= d.size() - at;
 }
 
-inline void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
+// Little-endian integer of `n` (at most 8) bytes at `at`; 0 when any of
+// them lies outside `d`.
+inline std::uint64_t le_n(std::string_view d, std::uint64_t at, unsigned n) {
+  if (n > 8 || !in_bounds(d, at, n)) return 0;
+  std::uint64_t v = 0;
+  for (unsigned i = 0; i < n; ++i) v |= std::uint64_t(static_cast<unsigned char>(d[at + i])) << (8 * i);
+  return v;
+}
+inline std::uint16_t le16(std::string_view d, std::uint64_t at) { return static_cast<std::uint16_t>(le_n(d, at, 2)); }
+inline std::uint32_t le32(std::string_view d, std::uint64_t at) { return static_cast<std::uint32_t>(le_n(d, at, 4)); }
+inline std::uint64_t le64(std::string_view d, std::uint64_t at) { return le_n(d, at, 8); }
+
+// The 4 little-endian bytes of `v` (key derivation inputs, test builders).
+inline std::string le32_bytes(std::uint32_t v) {
+  std::string s(4, '\0');
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (8 * i));
+  return s;
 }
 
-// UTF-16LE to UTF-8; an odd trailing byte is dropped, lone surrogates become
-// U+FFFD, and NUL characters are kept (callers trim where the format says so).
-inline std::string utf16le_to_utf8(std::string_view b) {
-  std::string out;
-  out.reserve(b.size());
-  for (std::size_t i = 0; i + 1 < b.size(); i += 2) {
-    std::uint32_t c = le16(b, i);
-    if (c >= 0xD800 && c < 0xDC00 && i + 3 < b.size()) {
-      std::uint32_t lo = le16(b, i + 2);
-      if (lo >= 0xDC00 && lo < 0xE000) {
-        append_utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
-        i += 2;
-        continue;
-      }
-    }
-    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    append_utf8(out, c);
-  }
-  return out;
-}
-
-// Single-byte text (BIFF "compressed" strings are UTF-16 with the high byte
-// dropped, so Latin-1 is exact for them; for ANSI code pages it is a close,
-// lossless-for-ASCII approximation).
-inline std::string latin1_to_utf8(std::string_view b) {
-  std::string out;
-  out.reserve(b.size());
-  for (unsigned char c : b) append_utf8(out, c);
-  return out;
-}
-
-inline std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
-
-inline bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower_ascii(s.substr(0, prefix.size())) == prefix;
-}
-
-inline bool icontains(std::string_view hay, std::string_view needle_lower) {
-  return lower_ascii(hay).find(needle_lower) != std::string::npos;
-}
-
-}  // namespace emogate::office
+}  // namespace emogate

@@ -104,7 +104,7 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     // Inside a held run, nothing that follows could be kept anyway once the
     // member is past max_object_size or the ratio limit: a zero bomb, stop.
     if (held > 0 && total > lim.max_object_size) stopped_by = "max_object_size";
-    else if (held > 0 && compressed > 0 && total > lim.ratio_floor_bytes && static_cast<double>(total) > ratio_cap)
+    else if (held > 0 && compressed > 0 && exceeds_compression_ratio(lim, total, compressed))
       stopped_by = "max_compression_ratio";
     if (!stopped_by.empty()) { result = StreamResult::limited; break; }
   }
@@ -117,8 +117,7 @@ StreamResult stream_child(ScanContext& ctx, const Object& parent, ChildSpec spec
     if (stopped_by == "max_object_size")
       d += "is larger than " + std::to_string(lim.max_object_size) + " bytes";
     else if (stopped_by == "max_compression_ratio")
-      d += "expands more than " + std::to_string(static_cast<long long>(lim.max_compression_ratio)) + "x (" +
-           std::to_string(compressed) + " bytes compressed)";
+      d += compression_ratio_detail(lim, compressed);
     else
       d += "was being extracted when the scan time ran out";
     if (held > 0)

@@ -133,11 +133,8 @@ void ScanContext::stop_child(ChildWriter& w, std::string_view limit, const std::
 bool ScanContext::admit(ChildWriter& w, std::size_t n) {
   const Limits& l = cfg_.limits;
   std::uint64_t after = w.writer_.size() + n;
-  if (w.spec_.compressed_size > 0 && after > l.ratio_floor_bytes &&
-      static_cast<double>(after) > static_cast<double>(w.spec_.compressed_size) * l.max_compression_ratio) {
-    stop_child(w, "max_compression_ratio",
-               "expands more than " + std::to_string(static_cast<long long>(l.max_compression_ratio)) +
-                   "x (" + std::to_string(w.spec_.compressed_size) + " bytes compressed)");
+  if (w.spec_.compressed_size > 0 && exceeds_compression_ratio(l, after, w.spec_.compressed_size)) {
+    stop_child(w, "max_compression_ratio", compression_ratio_detail(l, w.spec_.compressed_size));
     return false;
   }
   if (expired()) {

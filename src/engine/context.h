@@ -35,6 +35,19 @@ struct ChildSpec {
   std::uint64_t declared_size = 0;    // what the container says (a hint only)
 };
 
+// The compression-ratio limit: true when `expanded` bytes are past [limits]
+// ratio_floor_bytes and more than max_compression_ratio times `compressed`.
+// Callers decide what a compressed size of 0 (unknown) means.
+inline bool exceeds_compression_ratio(const Limits& l, std::uint64_t expanded, std::uint64_t compressed) {
+  return expanded > l.ratio_floor_bytes &&
+         static_cast<double>(expanded) > static_cast<double>(compressed) * l.max_compression_ratio;
+}
+// "expands more than 250x (1234 bytes compressed)", the wording of that limit.
+inline std::string compression_ratio_detail(const Limits& l, std::uint64_t compressed) {
+  return "expands more than " + std::to_string(static_cast<long long>(l.max_compression_ratio)) + "x (" +
+         std::to_string(compressed) + " bytes compressed)";
+}
+
 class ScanContext;
 
 // Streams one child's bytes in. write() returns false once a limit stops the

@@ -3,21 +3,17 @@
 
 #include <algorithm>
 
+#include "common/text.h"
 #include "engine/module.h"
 #include "engine/types.h"
 
 namespace emogate {
 
 std::string Object::extension() const {
-  auto slash = name.find_last_of("/\\");
-  std::string_view base = slash == std::string::npos ? std::string_view(name)
-                                                     : std::string_view(name).substr(slash + 1);
+  const std::string base = base_name(name);
   auto dot = base.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 >= base.size()) return {};
-  std::string ext(base.substr(dot + 1));
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
+  if (dot == std::string::npos || dot + 1 >= base.size()) return {};
+  return ascii_lower(std::string_view(base).substr(dot + 1));
 }
 
 bool Module::accepts(const Object& obj) const {

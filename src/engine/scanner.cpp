@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "common/text.h"
 #include "engine/engine.h"
 #include "engine/types.h"
 
@@ -18,11 +19,6 @@ std::shared_ptr<const ScannerState> build_state(Config config) {
   st->registry = &builtin_registry();
   build_services(st->config, st->services, st->warnings);
   return st;
-}
-
-std::string base_name(const std::string& name) {
-  auto slash = name.find_last_of('/');
-  return slash == std::string::npos ? name : name.substr(slash + 1);
 }
 
 }  // namespace
@@ -64,7 +60,7 @@ Report Scanner::scan_message(std::string_view raw, const Envelope& env, const Sc
 Report Scanner::scan_file(std::string_view bytes, const std::string& name, const ScanOptions& opts) const {
   auto st = state();
   auto root = std::make_unique<Object>();
-  root->name = base_name(name);
+  root->name = base_name(name, "/");
   root->path = root->name.empty() ? "(file)" : root->name;
   root->data = Blob::borrow(bytes);
   return run_scan(*st, std::move(root), {}, name, opts);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "common/bytes.h"
 #include "common/text.h"
 #include "engine/types.h"
 
@@ -16,9 +17,7 @@ namespace {
 
 bool looks_like_html(std::string_view b) {
   std::string_view head = b.substr(0, std::min<std::size_t>(b.size(), 1024));
-  std::string lower(head);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = ascii_lower(head);
   std::size_t i = lower.find_first_not_of(" \t\r\n\xef\xbb\xbf");
   if (i == std::string::npos) return false;
   std::string_view s = std::string_view(lower).substr(i);

@@ -3,19 +3,10 @@
 #include "engine/xlm_findings.h"
 
 #include "engine/types.h"
+#include "common/text.h"
 
 namespace emogate::xlm {
 namespace {
-
-template <class C>
-std::string join(const C& items, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += sep;
-    out += i;
-  }
-  return out;
-}
 
 std::string safe_name(std::string_view sheet) {
   std::string out;
@@ -32,9 +23,9 @@ std::string describe(const XlmSummary& s) {
     if (!out.empty()) out += ", ";
     out += "sheet '" + ms.name + "' " + std::string(state_name(ms.state));
   }
-  if (!s.auto_names.empty()) out += "; auto-open names: " + join(s.auto_names);
-  if (!s.functions.empty()) out += "; functions: " + join(s.functions);
-  if (!s.keywords.empty()) out += "; strings: " + join(s.keywords);
+  if (!s.auto_names.empty()) out += "; auto-open names: " + join(s.auto_names, ", ");
+  if (!s.functions.empty()) out += "; functions: " + join(s.functions, ", ");
+  if (!s.keywords.empty()) out += "; strings: " + join(s.keywords, ", ");
   return out;
 }
 

@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include "common/text.h"
+#include "emogate/scanner.h"
 #include "engine/blob.h"
 #include "milter/daemon.h"
 #include "milter/log.h"
@@ -67,12 +69,6 @@ std::string strip_angles(const char* a) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
-
 void collect(Session* s, std::string_view bytes) {
   if (s->too_big) return;
   if (s->spool) {
@@ -87,7 +83,7 @@ std::uint64_t esmtp_size(char** argv) {
   if (!argv || !argv[0]) return 0;
   for (char** a = argv + 1; *a; ++a) {
     std::string_view p(*a);
-    if (p.size() < 6 || lower(p.substr(0, 5)) != "size=") continue;
+    if (p.size() < 6 || ascii_lower(p.substr(0, 5)) != "size=") continue;
     std::uint64_t n = 0;
     for (char c : p.substr(5)) {
       if (c < '0' || c > '9' || n > (1ull << 40)) return 0;
@@ -170,7 +166,7 @@ sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
   sfsistat ok = s && s->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
   if (!s || !name) return ok;
   std::string_view n(name), v(value ? value : "");
-  std::string ln = lower(n);
+  std::string ln = ascii_lower(n);
   if (ln.rfind("x-emogate-", 0) == 0) {
     // Removed at end of message and kept out of the scanned/stored copy.
     auto& e = s->forged[ln];

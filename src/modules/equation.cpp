@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/bytes.h"
+#include "common/text.h"
 #include "engine/context.h"
 #include "engine/module.h"
 
@@ -20,11 +21,11 @@ namespace {
 constexpr std::string_view kExploit = "the CVE-2017-11882 / CVE-2018-0802 exploit vector";
 
 bool equation_stream(const Object& obj) {
-  return obj.parent && obj.parent->type == tag::ole2 && office::lower_ascii(obj.name).ends_with("equation native");
+  return obj.parent && obj.parent->type == tag::ole2 && ascii_lower(obj.name).ends_with("equation native");
 }
 
 bool equation_class(const Object& obj) {
-  return obj.parent && obj.parent->type == tag::rtf && office::istarts_with(obj.declared_type, "equation.3");
+  return obj.parent && obj.parent->type == tag::rtf && istarts_with(obj.declared_type, "equation.3");
 }
 
 // Paths of the objects flagged by their class in this scan.

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/text.h"
 #include "engine/context.h"
 #include "engine/module.h"
 #include "formats/mime/html_text.h"
@@ -325,8 +326,7 @@ void walk(GMimeObject* obj, int depth, Walk& w) {
   GMimePart* part = GMIME_PART(obj);
   GMimeContentType* ct = g_mime_object_get_content_type(obj);
   GStr type(ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain"));
-  std::string mime_type(type.get());
-  for (char& c : mime_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string mime_type = ascii_lower(type.get());
   const char* disp = g_mime_object_get_disposition(obj);
   bool attachment = disp && g_ascii_strcasecmp(disp, "attachment") == 0;
   bool text = mime_type == "text/plain" || mime_type == "text/html";

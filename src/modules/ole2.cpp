@@ -13,6 +13,9 @@
 
 #include "engine/context.h"
 #include "engine/module.h"
+#include "common/bytes.h"
+#include "common/text.h"
+#include "formats/xls/biff.h"
 #include "engine/typing.h"
 #include "formats/ole2/reader.h"
 #include "formats/ole2/stream_content.h"

@@ -15,6 +15,7 @@
 // Input trusted: none. Parsing and decryption are bounded (office_crypto).
 #include <string>
 
+#include "common/bytes.h"
 #include "engine/context.h"
 #include "engine/module.h"
 #include "formats/office_crypto/office_crypto.h"
@@ -103,7 +104,7 @@ class Ole2EncryptedExtractor : public Module {
       return false;
     };
     out.emplace_back(std::string(office_crypto::kExcelDefaultPassword),
-                     "Excel's built-in default password VelvetSweatshop");
+                     "Excel's built-in default password " + std::string(office_crypto::kExcelDefaultPassword));
     std::uint32_t mined = 0;
     for (const PasswordCandidate& c : message_passwords(ctx)) {
       const bool from_mail = c.rank < 3;
@@ -140,9 +141,9 @@ class Ole2EncryptedExtractor : public Module {
     const std::string fib = file.read_stream(wd, 32);
     if (fib.size() < 12) return;
     // wIdent: 0xA5EC (Word 97+), 0xA5DC (Word 6/95); anything else is no FIB.
-    const unsigned ident = static_cast<std::uint8_t>(fib[0]) | static_cast<std::uint8_t>(fib[1]) << 8;
+    const unsigned ident = le16(fib, 0);
     if (ident != 0xA5EC && ident != 0xA5DC) return;
-    const unsigned flags = static_cast<std::uint8_t>(fib[10]) | static_cast<std::uint8_t>(fib[11]) << 8;
+    const unsigned flags = le16(fib, 10);
     if (!(flags & 0x0100)) return;
     std::string how = "Word binary document with ";
     if (flags & 0x8000) {

@@ -14,6 +14,11 @@
 #include <set>
 
 #include "common/bytes.h"
+#include "common/text.h"
+#include "formats/xls/biff.h"
+#include "engine/xlm_findings.h"
+#include "formats/ooxml/relationships.h"
+#include "formats/ooxml/xml_scan.h"
 #include "engine/context.h"
 #include "engine/module.h"
 #include "engine/xlm_findings.h"
@@ -42,7 +47,7 @@ void OoxmlDetector::run(const Object& obj, ScanContext& ctx) const {
   const ooxml::Relationships rels = ooxml::read_relationships(pkg, cap, expired);
   std::set<std::string> reported;
   for (const auto& [part, r] : rels.external) {
-    std::string low = office::lower_ascii(r.target);
+    std::string low = ascii_lower(r.target);
     if (low.starts_with("http://") || low.starts_with("https://") || low.starts_with("ftp://"))
       ctx.add_url(r.target);
     if (ooxml::fetches_on_open(r.type, r.target) && reported.insert(r.type + "\n" + r.target).second)

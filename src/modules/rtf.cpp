@@ -7,16 +7,12 @@
 // equation module). Input trusted: none.
 #include "formats/ooxml/relationships.h"
 #include "engine/context.h"
+#include "common/text.h"
 #include "engine/module.h"
 #include "formats/rtf/objects.h"
 
 namespace emogate {
 namespace {
-
-std::string base_name(std::string_view path) {
-  auto slash = path.find_last_of("\\/");
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
 
 class RtfExtractor : public Module {
  public:

@@ -5,7 +5,7 @@
 // decrypted stream as a child so YARA sees the plaintext), `malformed` for
 // broken record structure.
 // Input trusted: none.
-#include "common/bytes.h"
+#include "common/text.h"
 #include "engine/xlm_findings.h"
 #include "engine/context.h"
 #include "engine/module.h"
@@ -24,7 +24,7 @@ class XlmDetector : public Module {
   bool accepts(const Object& obj) const override {
     if (!obj.derived && xlm::is_sylk(obj.bytes())) return true;
     if (!obj.parent || obj.parent->type != tag::ole2) return false;
-    std::string n = office::lower_ascii(obj.name);
+    std::string n = ascii_lower(obj.name);
     return n == "workbook" || n == "book";
   }
   void run(const Object& obj, ScanContext& ctx) const override;

@@ -263,9 +263,7 @@ class ZipExtractor : public Module {
         return false;
       const std::uint64_t declared = e.uncompressed_size;
       if (declared > lim.max_object_memory || declared > lim.max_object_size) return false;
-      if (method == 8 && declared > lim.ratio_floor_bytes &&
-          static_cast<double>(declared) > static_cast<double>(e.compressed_size) * lim.max_compression_ratio)
-        return false;
+      if (method == 8 && exceeds_compression_ratio(lim, declared, e.compressed_size)) return false;
       const std::string_view in = bytes.substr(e.data_offset, e.compressed_size);
       std::unique_ptr<char[]> out;
       std::string_view plain;

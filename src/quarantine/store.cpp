@@ -6,6 +6,8 @@
 // Trusted input: none.
 #include "quarantine/store.h"
 
+#include "common/text.h"
+#include "milter/policy.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>

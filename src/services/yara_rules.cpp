@@ -136,11 +136,6 @@ void define_text(YR_SCANNER* s, const char* id, const std::string& v) {
   yr_scanner_define_string_variable(s, id, v.c_str());
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 int on_scan_message(YR_SCAN_CONTEXT*, int message, void* data, void* user) {
   if (message != CALLBACK_MSG_RULE_MATCHING) return CALLBACK_CONTINUE;
   auto* out = static_cast<YaraScanResult*>(user);
@@ -278,7 +273,7 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   define_text(s, "path", vars.path);
   define_text(s, "filepath", vars.path);
   define_text(s, "type", vars.type);
-  define_text(s, "filetype", upper(vars.type));
+  define_text(s, "filetype", ascii_upper(vars.type));
   define_text(s, "mime", vars.mime);
   define_text(s, "parent_type", vars.parent_type);
   yr_scanner_define_integer_variable(s, "depth", vars.depth);

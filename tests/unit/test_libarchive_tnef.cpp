@@ -12,9 +12,13 @@
 
 #include "emogate/scanner.h"
 #include "unit/findings.h"
+#include "unit/tnef_fixtures.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
+using test::msg_props_binary;
+using test::tnef_attr;
+using test::tnef_with;
 
 namespace {
 
@@ -115,46 +119,6 @@ TEST(Libarchive, CorruptArchiveIsMalformed) {
   Report r = Scanner(Config{}).scan_file(t, "broken.7z");
   EXPECT_TRUE(test::has_finding(r, FindingType::malformed)) << to_json(r);
 }
-
-namespace {
-
-// MS-OXTNEF attribute: level, id, length, data, checksum (sum of data bytes).
-void tnef_attr(std::string& s, int level, std::uint32_t id, const std::string& data) {
-  s += static_cast<char>(level);
-  emogate::test::put32(s, id);
-  emogate::test::put32(s, static_cast<std::uint32_t>(data.size()));
-  s += data;
-  std::uint32_t sum = 0;
-  for (unsigned char c : data) sum += c;
-  emogate::test::put16(s, sum & 0xFFFF);
-}
-
-std::string tnef_with(const std::string& filename, const std::string& data) {
-  std::string s;
-  emogate::test::put32(s, 0x223E9F78);
-  emogate::test::put16(s, 0x0001);
-  tnef_attr(s, 1, 0x00089006, std::string("\x00\x00\x01\x00", 4));  // attTnefVersion
-  tnef_attr(s, 2, 0x00069002, std::string(14, '\0'));                // attAttachRendData: new attachment
-  tnef_attr(s, 2, 0x00018010, filename + std::string(1, '\0'));       // attAttachTitle
-  tnef_attr(s, 2, 0x0006800F, data);                                  // attAttachData
-  return s;
-}
-
-// attMsgProps holding one PT_BINARY property: count, type, id, values,
-// size, data padded to 4 (MS-OXTNEF 2.1.3.4).
-std::string msg_props_binary(std::uint16_t id, const std::string& value) {
-  std::string p;
-  emogate::test::put32(p, 1);
-  emogate::test::put16(p, 0x0102);
-  emogate::test::put16(p, id);
-  emogate::test::put32(p, 1);
-  emogate::test::put32(p, static_cast<std::uint32_t>(value.size()));
-  p += value;
-  p.append((4 - value.size() % 4) % 4, '\0');
-  return p;
-}
-
-}  // namespace
 
 TEST(Tnef, CompressedRtfBodyIsDecompressed) {
   // MS-OXRTFCP "LZFu": a reference into the preset dictionary ("{\rtf1"),

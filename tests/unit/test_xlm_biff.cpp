@@ -3,6 +3,7 @@
 // end inside an OLE2 container built in code.
 #include <gtest/gtest.h>
 
+#include "formats/office_crypto/office_crypto.h"
 #include "formats/xls/biff.h"
 #include "emogate/scanner.h"
 #include "office_fixtures.h"
@@ -68,10 +69,10 @@ class XlmEncrypted : public ::testing::TestWithParam<bool> {};
 
 TEST_P(XlmEncrypted, DefaultPasswordIsDecrypted) {
   const bool cryptoapi = GetParam();
-  std::string fp = xlm::make_filepass(cryptoapi, xlm::kDefaultPassword, "0123456789abcdef",
+  std::string fp = xlm::make_filepass(cryptoapi, office_crypto::kExcelDefaultPassword, "0123456789abcdef",
                                       "fedcba9876543210");
   auto wb = biff8_workbook(2, true, fp);
-  std::string ks = xlm::biff_keystream(fp, xlm::kDefaultPassword, wb.stream.size());
+  std::string ks = xlm::biff_keystream(fp, office_crypto::kExcelDefaultPassword, wb.stream.size());
   ASSERT_EQ(ks.size(), wb.stream.size());
   std::string enc = xlm::xor_records(wb.stream, wb.filepass_end, ks);
   ASSERT_NE(enc, wb.stream);
@@ -89,7 +90,7 @@ TEST_P(XlmEncrypted, DefaultPasswordIsDecrypted) {
 TEST_P(XlmEncrypted, OtherPasswordStaysOpaqueButMacroSheetIsSeen) {
   const bool cryptoapi = GetParam();
   std::string fp = xlm::make_filepass(cryptoapi, "secret", "0123456789abcdef", "fedcba9876543210");
-  EXPECT_TRUE(xlm::biff_keystream(fp, xlm::kDefaultPassword, 100).empty());
+  EXPECT_TRUE(xlm::biff_keystream(fp, office_crypto::kExcelDefaultPassword, 100).empty());
   EXPECT_EQ(xlm::biff_keystream(fp, "secret", 100).size(), 100u);
   auto wb = biff8_workbook(2, true, fp);
   std::string enc = xlm::xor_records(wb.stream, wb.filepass_end, xlm::biff_keystream(fp, "secret", wb.stream.size()));
@@ -182,10 +183,10 @@ TEST(XlmDetector, HiddenSheetWithoutAutoOpenIsSuspicious) {
 }
 
 TEST(XlmDetector, EncryptedWorkbookReportsEncryptionAndMacro) {
-  std::string fp = xlm::make_filepass(false, xlm::kDefaultPassword, "0123456789abcdef", "fedcba9876543210");
+  std::string fp = xlm::make_filepass(false, office_crypto::kExcelDefaultPassword, "0123456789abcdef", "fedcba9876543210");
   auto wb = biff8_workbook(2, true, fp);
   std::string enc = xlm::xor_records(wb.stream, wb.filepass_end,
-                                     xlm::biff_keystream(fp, xlm::kDefaultPassword, wb.stream.size()));
+                                     xlm::biff_keystream(fp, office_crypto::kExcelDefaultPassword, wb.stream.size()));
   Ole2Builder b;
   b.add("Workbook", enc);
   auto rep = Scanner(Config{}).scan_file(b.build(), "enc.xls");

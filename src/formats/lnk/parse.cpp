@@ -2,13 +2,10 @@
 #include "formats/lnk/parse.h"
 
 #include "common/bytes.h"
+#include "common/text.h"
 
 namespace emogate::lnk {
 namespace {
-
-using office::le16;
-using office::le32;
-using office::Reader;
 
 enum : std::uint32_t {
   kHasIdList = 0x1, kHasLinkInfo = 0x2, kHasName = 0x4, kHasRelativePath = 0x8,
@@ -19,7 +16,7 @@ std::string cstr_at(std::string_view d, std::size_t at) {
   if (at >= d.size()) return {};
   std::string_view s = d.substr(at);
   s = s.substr(0, std::min(s.find('\0'), std::size_t(4096)));
-  return office::latin1_to_utf8(s);
+  return latin1_to_utf8(s);
 }
 
 std::string wstr_at(std::string_view d, std::size_t at) {
@@ -28,14 +25,14 @@ std::string wstr_at(std::string_view d, std::size_t at) {
     if (le16(d, k) == 0) break;
     raw = d.substr(at, k + 2 - at);
   }
-  return office::utf16le_to_utf8(raw);
+  return utf16le_to_utf8(raw, false);
 }
 
 // Shell items: a drive item holds "C:\", a file-system item its 8.3 or long
 // name at offset 14 (UTF-16 when bit 0x04 of the type is set).
 std::string id_list_path(std::string_view list) {
   std::string path;
-  Reader r(list);
+  ByteReader r(list);
   for (int items = 0; items < 256 && r.left() >= 2; ++items) {
     std::uint16_t size = r.u16();
     if (size < 2) break;
@@ -75,7 +72,7 @@ std::string Shortcut::target() const {
 
 Shortcut parse(std::string_view b) {
   Shortcut s;
-  Reader r(b);
+  ByteReader r(b);
   if (r.u32() != 0x4C) return s;
   r.skip(16);  // LinkCLSID
   s.flags = r.u32();
@@ -101,7 +98,7 @@ Shortcut parse(std::string_view b) {
     std::uint16_t cch = r.u16();
     auto raw = r.bytes(unicode ? cch * 2u : cch);
     if (!r.ok()) { s.truncated = true; return; }
-    out = unicode ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+    out = unicode ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
   };
   string_data(kHasName, s.name);
   string_data(kHasRelativePath, s.relative_path);
@@ -125,7 +122,7 @@ Shortcut parse(std::string_view b) {
 
 bool runs_interpreter(const Shortcut& s) {
   if (s.arguments.find_first_not_of(" \t") == std::string::npos) return false;
-  std::string all = office::lower_ascii(s.target() + " " + s.arguments);
+  std::string all = ascii_lower(s.target() + " " + s.arguments);
   for (std::string_view exe : {"powershell", "pwsh", "cmd.exe", "cmd ", "\\cmd", "mshta",
                                "wscript", "cscript", "rundll32", "regsvr32", "certutil",
                                "bitsadmin", "msiexec", "conhost", "forfiles", "curl"})

@@ -154,8 +154,7 @@ std::string to_utf8(std::string_view bytes, std::string_view charset_label) {
     name = "CP949";
   else if (cs == "iso-8859-1" || cs == "latin1" || cs == "windows-1252")
     name = "CP1252";  // what every mail client does with Latin-1 labels
-  std::string label = name ? std::string(name) : cs;
-  for (char& ch : label) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string label = ascii_upper(name ? std::string_view(name) : std::string_view(cs));
   if (iconv_convert(bytes, label.c_str(), "UTF-8", out, false)) return out;
   return guess(bytes);  // unknown label
 }
@@ -224,7 +223,7 @@ std::string decode_rfc2047(std::string_view v) {
       if (end != std::string_view::npos && q2 == q1 + 2) {
         std::string charset(v.substr(i + 2, q1 - i - 2));
         if (auto star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231 language
-        char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(v[q1 + 1])));
+        char enc = ascii_upper(v[q1 + 1]);
         std::string_view text = v.substr(q2 + 1, end - q2 - 1);
         std::string bytes = enc == 'B' ? decode_b(text) : decode_q(text);
         if (!last_was_word) out += pending_ws;

@@ -15,24 +15,6 @@ namespace emogate {
 
 namespace {
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) out.push_back(static_cast<char>(cp));
-  else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes one character reference at s[i] == '&'; returns chars consumed
 // (0 when it is not a reference).
 std::size_t decode_entity(std::string_view s, std::size_t i, std::string& out) {
@@ -47,7 +29,7 @@ std::size_t decode_entity(std::string_view s, std::size_t i, std::string& out) {
     char* end = nullptr;
     cp = static_cast<std::uint32_t>(std::strtoul(digits.c_str(), &end, hex ? 16 : 10));
     if (*end) return 0;
-    append_utf8(out, cp);
+    append_utf8(out, cp, Nul::replace);
     return semi - i + 1;
   }
   static const std::pair<std::string_view, std::string_view> named[] = {

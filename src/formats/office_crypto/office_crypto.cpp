@@ -15,18 +15,6 @@
 namespace emogate::office_crypto {
 namespace {
 
-std::uint32_t rd32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint8_t>(b[off]) | static_cast<std::uint8_t>(b[off + 1]) << 8 |
-         static_cast<std::uint8_t>(b[off + 2]) << 16 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[off + 3])) << 24;
-}
-
-std::string le32(std::uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (8 * i));
-  return s;
-}
-
 // Value of attribute `name` inside the element starting at `tag_pos`.
 std::string attribute(std::string_view xml, std::size_t tag_pos, std::string_view name) {
   if (tag_pos == std::string_view::npos) return {};
@@ -94,16 +82,6 @@ struct MdCtx {
   ~MdCtx() { EVP_MD_CTX_free(p); }
 };
 
-std::string digest(const EVP_MD* md, std::string_view a, std::string_view b = {}) {
-  MdCtx ctx;
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestInit_ex(ctx.p, md, nullptr);
-  EVP_DigestUpdate(ctx.p, a.data(), a.size());
-  EVP_DigestUpdate(ctx.p, b.data(), b.size());
-  EVP_DigestFinal_ex(ctx.p, out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
 
 // H0 = H(salt + password); Hn = H(LE32(n) + Hn-1) for `rounds` rounds.
 std::string iterate_hash(const EVP_MD* md, const std::string& salt, const std::string& password,
@@ -166,7 +144,7 @@ const EVP_MD* hash_by_name(const std::string& name) {
 // EncryptedPackage: 8-byte plaintext size, then ciphertext.
 bool package_body(std::string_view pkg, std::uint64_t max_out, std::uint64_t& size, std::string_view& data) {
   if (pkg.size() < 8) return false;
-  size = rd32(pkg, 0) | static_cast<std::uint64_t>(rd32(pkg, 4)) << 32;
+  size = le32(pkg, 0) | static_cast<std::uint64_t>(le32(pkg, 4)) << 32;
   data = pkg.substr(8);
   return size <= data.size() && size <= max_out;
 }
@@ -183,7 +161,7 @@ DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::st
       info.verifier_hash.size() < 32)
     return DecryptResult::unsupported;
   const EVP_MD* sha1 = EVP_sha1();
-  const std::string h = digest(sha1, iterate_hash(sha1, info.salt, utf16le(password), kStandardSpinCount), le32(0));
+  const std::string h = digest(sha1, iterate_hash(sha1, info.salt, utf16le(password), kStandardSpinCount), le32_bytes(0));
   std::string b1(64, '\x36'), b2(64, '\x5c');
   for (std::size_t i = 0; i < h.size(); ++i) {
     b1[i] ^= h[i];
@@ -235,7 +213,7 @@ DecryptResult agile(const EncryptionInfo& info, std::string_view pkg, std::strin
   // 4096-byte segments, each with IV = H(keyData salt + LE32(segment)).
   for (std::uint32_t seg = 0; static_cast<std::uint64_t>(seg) * 4096 < size; ++seg) {
     const std::string_view chunk = data.substr(static_cast<std::size_t>(seg) * 4096, 4096);
-    const std::string seg_iv = fit(digest(data_md, info.data_salt, le32(seg)), 16, '\x36');
+    const std::string seg_iv = fit(digest(data_md, info.data_salt, le32_bytes(seg)), 16, '\x36');
     if (!aes_decrypt(secret, seg_iv, chunk.substr(0, (chunk.size() + 15) / 16 * 16), out))
       return DecryptResult::malformed;
   }
@@ -256,14 +234,24 @@ std::string alg_name(std::uint32_t alg_id, std::uint32_t key_bits) {
 
 }  // namespace
 
+std::string digest(const EVP_MD* md, std::string_view a, std::string_view b) {
+  MdCtx ctx;
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_DigestInit_ex(ctx.p, md, nullptr) || !EVP_DigestUpdate(ctx.p, a.data(), a.size()) ||
+      !EVP_DigestUpdate(ctx.p, b.data(), b.size()) || !EVP_DigestFinal_ex(ctx.p, out, &len))
+    return {};
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
 EncryptionInfo parse_encryption_info(std::string_view s) {
   EncryptionInfo info;
   if (s.size() < 8) {
     info.problem = "EncryptionInfo too short";
     return info;
   }
-  info.major = static_cast<std::uint8_t>(s[0]) | static_cast<std::uint8_t>(s[1]) << 8;
-  info.minor = static_cast<std::uint8_t>(s[2]) | static_cast<std::uint8_t>(s[3]) << 8;
+  info.major = le16(s, 0);
+  info.minor = le16(s, 2);
   if (info.major == 4 && info.minor == 4) {
     info.scheme = Scheme::agile;
     const std::string_view xml = s.substr(8);
@@ -310,14 +298,14 @@ EncryptionInfo parse_encryption_info(std::string_view s) {
     info.problem = "EncryptionInfo truncated";
     return info;
   }
-  const std::uint32_t header_size = rd32(s, 8);
+  const std::uint32_t header_size = le32(s, 8);
   if (header_size < 32 || header_size > s.size() - 12) {
     info.problem = "bad EncryptionHeader size";
     return info;
   }
   const std::string_view h = s.substr(12, header_size);
-  const std::uint32_t alg_id = rd32(h, 8);
-  info.key_bits = rd32(h, 16);
+  const std::uint32_t alg_id = le32(h, 8);
+  info.key_bits = le32(h, 16);
   if (info.key_bits == 0 && alg_id == 0) info.key_bits = 128;
   info.cipher = alg_name(alg_id, info.key_bits);
   info.hash = "SHA1";
@@ -327,7 +315,7 @@ EncryptionInfo parse_encryption_info(std::string_view s) {
     info.problem = "EncryptionVerifier truncated";
     return info;
   }
-  const std::uint32_t salt_size = rd32(v, 0);
+  const std::uint32_t salt_size = le32(v, 0);
   if (salt_size != 16) {
     info.problem = "unexpected salt size";
     return info;
@@ -347,8 +335,8 @@ struct PptRecord {
 };
 bool ppt_record(std::string_view doc, std::uint64_t off, PptRecord& out) {
   if (off > doc.size() || doc.size() - off < 8) return false;
-  out.type = office::le16(doc, off + 2);
-  const std::uint32_t len = rd32(doc, off + 4);
+  out.type = le16(doc, off + 2);
+  const std::uint32_t len = le32(doc, off + 4);
   if (len > doc.size() - off - 8) return false;
   out.body = doc.substr(off + 8, len);
   return true;
@@ -364,11 +352,11 @@ constexpr int kMaxUserEdits = 256;
 // (entries: persistId:20 | cPersist:12, then cPersist offsets); 0 = absent.
 std::uint32_t persist_offset(std::string_view dir, std::uint32_t id) {
   for (std::size_t pos = 0; pos + 4 <= dir.size();) {
-    const std::uint32_t head = rd32(dir, pos);
+    const std::uint32_t head = le32(dir, pos);
     const std::uint32_t first = head & 0xFFFFF, count = head >> 20;
     pos += 4;
     if (count > (dir.size() - pos) / 4) return 0;
-    if (id >= first && id - first < count) return rd32(dir, pos + 4 * (id - first));
+    if (id >= first && id - first < count) return le32(dir, pos + 4 * (id - first));
     pos += 4 * static_cast<std::size_t>(count);
   }
   return 0;
@@ -385,19 +373,19 @@ PptEncryption ppt_encryption(std::string_view current_user, std::string_view doc
   // CurrentUserAtom: size (4), headerToken (4), offsetToCurrentEdit (4).
   PptRecord cu;
   if (!ppt_record(current_user, 0, cu) || cu.type != kCurrentUserAtom || cu.body.size() < 12) return out;
-  if (rd32(cu.body, 4) == kEncryptedToken) note("CurrentUserAtom header token");
-  std::uint64_t edit = rd32(cu.body, 8);
+  if (le32(cu.body, 4) == kEncryptedToken) note("CurrentUserAtom header token");
+  std::uint64_t edit = le32(cu.body, 8);
   std::uint32_t session = 0;
   PptRecord ue;
   for (int n = 0; n < kMaxUserEdits && ppt_record(doc, edit, ue) && ue.type == kUserEditAtom; ++n) {
     // UserEditAtom: ... offsetLastEdit (8), offsetPersistDirectory (12),
     // ..., encryptSessionPersistIdRef (28, present when recLen is 0x20).
     if (ue.body.size() < 28) break;
-    if (n == 0 && ue.body.size() >= 32 && (session = rd32(ue.body, 28)) != 0)
+    if (n == 0 && ue.body.size() >= 32 && (session = le32(ue.body, 28)) != 0)
       note("UserEditAtom encryptSessionPersistIdRef");
     if (session == 0) break;
     PptRecord dir;
-    if (ppt_record(doc, rd32(ue.body, 12), dir) && dir.type == kPersistDirectoryAtom) {
+    if (ppt_record(doc, le32(ue.body, 12), dir) && dir.type == kPersistDirectoryAtom) {
       if (const std::uint32_t at = persist_offset(dir.body, session)) {
         PptRecord crypt;
         if (ppt_record(doc, at, crypt) && crypt.type == kCryptSession10Container) {
@@ -408,7 +396,7 @@ PptEncryption ppt_encryption(std::string_view current_user, std::string_view doc
         break;
       }
     }
-    const std::uint32_t last = rd32(ue.body, 8);
+    const std::uint32_t last = le32(ue.body, 8);
     if (last == 0 || last >= edit) break;  // edits only go backwards
     edit = last;
   }

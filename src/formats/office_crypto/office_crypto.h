@@ -9,6 +9,8 @@
 // Input trusted: none. Sizes, spin counts and lengths are bounded before use.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +45,10 @@ std::string describe(const EncryptionInfo& info);
 // The well-known password Excel tries by itself ("VelvetSweatshop"): a file
 // encrypted with it opens without asking, so malware used it.
 inline constexpr std::string_view kExcelDefaultPassword = "VelvetSweatshop";
+
+// H(a + b) with OpenSSL's `md` (the hash step of every Office key
+// derivation, here and in BIFF8 RC4); empty when OpenSSL fails.
+std::string digest(const EVP_MD* md, std::string_view a, std::string_view b = {});
 
 // The highest spinCount the format allows; decrypt_package refuses more.
 // Callers bound it lower ([limits] max_spin_count) and charge each try's

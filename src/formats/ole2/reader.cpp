@@ -4,6 +4,7 @@
 // set; nothing is allocated beyond what the file (or max_bytes) can justify.
 #include "formats/ole2/reader.h"
 
+#include "common/bytes.h"
 #include "common/text.h"
 
 #include <algorithm>
@@ -25,35 +26,6 @@ constexpr int kMaxDepth = 64;
 // tree can make us allocate.
 constexpr std::size_t kMaxPathBytes = 8u << 20;
 
-std::uint16_t u16(std::string_view b, std::size_t off) {
-  return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
-                                    static_cast<std::uint8_t>(b[off + 1]) << 8);
-}
-std::uint32_t u32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint32_t>(u16(b, off)) | static_cast<std::uint32_t>(u16(b, off + 2)) << 16;
-}
-std::uint64_t u64(std::string_view b, std::size_t off) {
-  return static_cast<std::uint64_t>(u32(b, off)) | static_cast<std::uint64_t>(u32(b, off + 4)) << 32;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | cp >> 6);
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | cp >> 12);
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | cp >> 18);
-    out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Path components must not fake extra levels.
 std::string path_component(const std::string& name) {
   std::string s = name;
@@ -62,25 +34,6 @@ std::string path_component(const std::string& name) {
 }
 
 }  // namespace
-
-std::string utf16le_to_utf8(std::string_view bytes) {
-  std::string out;
-  const std::size_t units = bytes.size() / 2;
-  for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = u16(bytes, 2 * i);
-    if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
-      const std::uint32_t lo = u16(bytes, 2 * i + 2);
-      if (lo >= 0xDC00 && lo < 0xE000) {
-        append_utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
-        ++i;
-        continue;
-      }
-    }
-    if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    append_utf8(out, c);
-  }
-  return out;
-}
 
 bool has_signature(std::string_view b) {
   static const char kSig[8] = {'\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1'};
@@ -100,9 +53,9 @@ Ole2File Ole2File::open(std::string_view bytes) {
     f.problem("header truncated (" + std::to_string(bytes.size()) + " bytes)");
     return f;
   }
-  f.major_ = u16(bytes, 26);
-  std::uint16_t shift = u16(bytes, 30);
-  if (u16(bytes, 28) != 0xFFFE) f.problem("bad byte order mark");
+  f.major_ = le16(bytes, 26);
+  std::uint16_t shift = le16(bytes, 30);
+  if (le16(bytes, 28) != 0xFFFE) f.problem("bad byte order mark");
   if (f.major_ != 3 && f.major_ != 4) {
     f.problem("unknown major version " + std::to_string(f.major_));
     f.major_ = shift == 12 ? 4 : 3;
@@ -115,8 +68,8 @@ Ole2File Ole2File::open(std::string_view bytes) {
               std::to_string(f.major_));
   }
   f.sector_size_ = 1u << shift;
-  if (u16(bytes, 32) != 6) f.problem("bad mini sector shift " + std::to_string(u16(bytes, 32)));
-  f.mini_cutoff_ = u32(bytes, 56);
+  if (le16(bytes, 32) != 6) f.problem("bad mini sector shift " + std::to_string(le16(bytes, 32)));
+  f.mini_cutoff_ = le32(bytes, 56);
   if (f.mini_cutoff_ != 4096) {
     f.problem("unusual mini stream cutoff " + std::to_string(f.mini_cutoff_));
     f.mini_cutoff_ = 4096;
@@ -131,15 +84,15 @@ Ole2File Ole2File::open(std::string_view bytes) {
   // a header claiming millions of FAT sectors costs nothing.
   const std::uint64_t per_sector = ss / 4;
   const std::uint64_t useful = (f.sector_count_ + per_sector - 1) / per_sector;
-  const std::uint32_t declared_fat = u32(bytes, 44);
+  const std::uint32_t declared_fat = le32(bytes, 44);
   std::uint64_t listed = 0;  // valid FAT sector numbers seen, for the count check
   auto take = [&](std::uint32_t s) {
     if (s <= kMaxRegSect) ++listed;
     if (f.fat_sectors_.size() < useful) f.fat_sectors_.push_back(s);
   };
-  for (std::size_t i = 0; i < kHeaderDifat; ++i) take(u32(bytes, 76 + 4 * i));
-  std::uint32_t difat = u32(bytes, 68);
-  const std::uint32_t declared_difat = u32(bytes, 72);
+  for (std::size_t i = 0; i < kHeaderDifat; ++i) take(le32(bytes, 76 + 4 * i));
+  std::uint32_t difat = le32(bytes, 68);
+  const std::uint32_t declared_difat = le32(bytes, 72);
   std::uint32_t difat_seen = 0;
   std::unordered_set<std::uint32_t> visited;
   while (difat != kEndOfChain && difat != kNoStream && f.fat_sectors_.size() < useful) {
@@ -156,8 +109,8 @@ Ole2File Ole2File::open(std::string_view bytes) {
       f.problem("DIFAT sector " + std::to_string(difat) + " truncated");
       break;
     }
-    for (std::uint64_t i = 0; i + 1 < per_sector; ++i) take(u32(bytes, off + 4 * i));
-    difat = u32(bytes, off + ss - 4);
+    for (std::uint64_t i = 0; i + 1 < per_sector; ++i) take(le32(bytes, off + 4 * i));
+    difat = le32(bytes, off + ss - 4);
     ++difat_seen;
   }
   const bool capped = f.fat_sectors_.size() >= useful && difat != kEndOfChain && difat != kNoStream;
@@ -187,7 +140,7 @@ std::uint32_t Ole2File::fat_next(std::uint32_t sector, bool& ok) const {
   std::uint64_t off = (fs + 1ull) * sector_size_ + (sector % per_sector) * 4ull;
   if (off + 4 > bytes_.size()) return kEndOfChain;
   ok = true;
-  return u32(bytes_, off);
+  return le32(bytes_, off);
 }
 
 std::uint64_t Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool mini,
@@ -285,7 +238,7 @@ std::uint64_t Ole2File::read_chain(std::uint32_t start, std::uint64_t size, bool
 void Ole2File::read_directory() {
   // The directory is read whole (bounded): the tree walk needs random access.
   std::vector<std::array<std::uint8_t, 128>> raw;
-  std::uint32_t s = u32(bytes_, 48);
+  std::uint32_t s = le32(bytes_, 48);
   std::unordered_set<std::uint32_t> visited;
   const std::size_t per_sector = sector_size_ / 128;
   while (s != kEndOfChain) {
@@ -325,8 +278,8 @@ void Ole2File::read_directory() {
 
   // Mini stream: the root entry's chain; mini FAT: its own chain.
   const std::string_view r0(reinterpret_cast<const char*>(raw[0].data()), 128);
-  std::uint64_t root_size = major_ == 3 ? u32(r0, 120) : u64(r0, 120);
-  std::uint32_t ms = u32(r0, 116);
+  std::uint64_t root_size = major_ == 3 ? le32(r0, 120) : le64(r0, 120);
+  std::uint32_t ms = le32(r0, 116);
   visited.clear();
   while (root_size > 0 && ms != kEndOfChain &&
          mini_stream_.size() * static_cast<std::uint64_t>(sector_size_) < root_size) {
@@ -341,7 +294,7 @@ void Ole2File::read_directory() {
   }
   mini_stream_size_ = std::min<std::uint64_t>(root_size, mini_stream_.size() * std::uint64_t{sector_size_});
   const std::uint64_t mini_sectors = mini_stream_size_ / mini_sector_size_ + 1;
-  std::uint32_t mf = u32(bytes_, 60);
+  std::uint32_t mf = le32(bytes_, 60);
   visited.clear();
   while (mf != kEndOfChain && mf != kNoStream && mini_fat_.size() < mini_sectors) {
     if (mf > kMaxRegSect || mf >= sector_count_ || !visited.insert(mf).second) {
@@ -353,7 +306,7 @@ void Ole2File::read_directory() {
       problem("mini FAT truncated");
       break;
     }
-    for (std::uint64_t i = 0; i < sector_size_ / 4; ++i) mini_fat_.push_back(u32(bytes_, off + 4 * i));
+    for (std::uint64_t i = 0; i < sector_size_ / 4; ++i) mini_fat_.push_back(le32(bytes_, off + 4 * i));
     bool ok;
     mf = fat_next(mf, ok);
     if (!ok) break;
@@ -367,7 +320,7 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     const std::string_view v(reinterpret_cast<const char*>(e.data()), 128);
     Entry out;
     out.id = id;
-    std::size_t name_bytes = u16(v, 64);
+    std::size_t name_bytes = le16(v, 64);
     if (name_bytes > 64 || name_bytes % 2 != 0) {
       problem("bad name length in directory entry " + std::to_string(id));
       name_bytes = 64;
@@ -378,10 +331,10 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
         units = i;
         break;
       }
-    out.name = utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(e.data()), units * 2));
+    out.name = utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(e.data()), units * 2), false);
     out.type = e[66] == 1 ? EntryType::storage : e[66] == 5 ? EntryType::root : EntryType::stream;
-    out.start_sector = u32(v, 116);
-    out.size = major_ == 3 ? u32(v, 120) : u64(v, 120);
+    out.start_sector = le32(v, 116);
+    out.size = major_ == 3 ? le32(v, 120) : le64(v, 120);
     std::memcpy(out.clsid.data(), e.data() + 80, 16);
     return out;
   };
@@ -399,7 +352,7 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
   };
   std::vector<Item> stack;
   const std::string_view r0(reinterpret_cast<const char*>(raw[0].data()), 128);
-  stack.push_back({u32(r0, 76), 0, 1});
+  stack.push_back({le32(r0, 76), 0, 1});
   while (!stack.empty()) {
     Item it = stack.back();
     stack.pop_back();
@@ -433,13 +386,13 @@ void Ole2File::walk_tree(const std::vector<std::array<std::uint8_t, 128>>& raw) 
     entries_.push_back(std::move(out));
     kids_.emplace_back();
     kids_[it.parent].push_back(self);
-    stack.push_back({u32(v, 72), it.parent, it.depth});
-    stack.push_back({u32(v, 68), it.parent, it.depth});
+    stack.push_back({le32(v, 72), it.parent, it.depth});
+    stack.push_back({le32(v, 68), it.parent, it.depth});
     if (e[66] == 1) {
       if (it.depth >= kMaxDepth)
         problem("storages nested deeper than " + std::to_string(kMaxDepth));
       else
-        stack.push_back({u32(v, 76), self, it.depth + 1});
+        stack.push_back({le32(v, 76), self, it.depth + 1});
     }
   }
   // Streams hidden from the tree are still content a detector should see.

@@ -41,10 +41,6 @@ struct Entry {
 // True when the bytes start with the compound file signature.
 bool has_signature(std::string_view bytes);
 
-// UTF-16LE to UTF-8; unpaired surrogates become U+FFFD, an odd last byte is
-// ignored. (Entry names and MS-OVBA Unicode records use it.)
-std::string utf16le_to_utf8(std::string_view bytes);
-
 class Ole2File {
  public:
   static constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();

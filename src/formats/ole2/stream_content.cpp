@@ -7,13 +7,12 @@
 #include <algorithm>
 
 #include "common/bytes.h"
+#include "common/text.h"
 #include "formats/xls/biff.h"
 #include "formats/zip/directory.h"
 
 namespace emogate::ole2 {
 
-using office::le16;
-using office::le32;
 
 // Top-level records: 8-byte header (version/instance, type, length).
 std::vector<PptStorage> ppt_storages(std::string_view s) {
@@ -62,7 +61,7 @@ bool inflate_zlib(std::string_view in, std::uint64_t expected, const std::functi
 
 StreamPackages stream_packages(std::string_view stream_path, std::string_view stream, std::uint64_t max_entries) {
   StreamPackages out;
-  const std::string lower = office::lower_ascii(stream_path);
+  const std::string lower = ascii_lower(stream_path);
   if (lower == "workbook" || lower == "book") {
     out.theme = xlm::theme_package(stream);
     if (!out.theme.empty()) return out;

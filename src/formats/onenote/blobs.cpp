@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/text.h"
 
 namespace emogate::onenote {
 namespace {
@@ -38,8 +39,7 @@ std::vector<std::string_view> file_blobs(std::string_view file, std::size_t max)
   while (out.size() < max && (at = file.find(kHeader, at)) != std::string_view::npos) {
     std::size_t data = at + kDataOffset;
     if (data > file.size()) break;
-    std::uint64_t len = std::uint64_t(office::le32(file, at + 16)) |
-                        (std::uint64_t(office::le32(file, at + 20)) << 32);
+    std::uint64_t len = le64(file, at + 16);
     std::size_t take = std::size_t(std::min<std::uint64_t>(len, file.size() - data));
     out.push_back(file.substr(data, take));
     at = data + take;
@@ -50,21 +50,21 @@ std::vector<std::string_view> file_blobs(std::string_view file, std::size_t max)
 std::vector<std::string> file_names(std::string_view file, std::size_t max) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 4 <= file.size() && out.size() < max; ++i) {
-    std::uint32_t cb = office::le32(file, i);
+    std::uint32_t cb = le32(file, i);
     if (cb < 6 || cb > 520 || cb % 2 || cb > file.size() - i - 4) continue;
     std::string_view text = file.substr(i + 4, cb);
     std::size_t k = 0, dot = std::string_view::npos;
     for (; k < cb; k += 2) {
-      std::uint32_t c = office::le16(text, k);
+      std::uint32_t c = le16(text, k);
       if (!name_char(c)) break;
       if (c == '.') dot = k / 2;
     }
     if (k < cb || dot == std::string_view::npos) continue;
-    std::string name = office::utf16le_to_utf8(text);
+    std::string name = utf16le_to_utf8(text, false);
     std::size_t ext_len = cb / 2 - dot - 1;
     bool ext_ok = ext_len >= 1 && ext_len <= 5 && dot > 0;
     for (std::size_t e = dot + 1; ext_ok && e < cb / 2; ++e) {
-      std::uint32_t c = office::le16(text, e * 2);
+      std::uint32_t c = le16(text, e * 2);
       ext_ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
     if (!ext_ok) continue;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/bytes.h"
+#include "common/text.h"
 #include "formats/ooxml/relationships.h"
 #include "formats/ooxml/xml_scan.h"
 
@@ -69,7 +70,7 @@ std::vector<Rel> parse_rels(std::string_view xml) {
     r.id = xml::unescape(t.attr("Id"));
     r.type = type_suffix(xml::unescape(t.attr("Type")));
     r.target = xml::unescape(t.attr("Target"));
-    r.external = office::lower_ascii(t.attr("TargetMode")) == "external";
+    r.external = ascii_lower(t.attr("TargetMode")) == "external";
     out.push_back(std::move(r));
   }
   return out;
@@ -80,18 +81,18 @@ std::string rels_source(std::string_view rels_path) {
   auto at = rels_path.rfind("_rels/");
   if (at == std::string_view::npos) return {};
   std::string src = std::string(rels_path.substr(0, at)) + std::string(rels_path.substr(at + 6));
-  if (src.size() >= 5 && office::lower_ascii(src.substr(src.size() - 5)) == ".rels")
+  if (src.size() >= 5 && ascii_lower(src.substr(src.size() - 5)) == ".rels")
     src.resize(src.size() - 5);
   return src;
 }
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && office::lower_ascii(s.substr(s.size() - suffix.size())) == suffix;
+  return s.size() >= suffix.size() && ascii_lower(s.substr(s.size() - suffix.size())) == suffix;
 }
 
 bool macro_part(const Rel& r) {
   return r.type == "xlMacrosheet" || r.type == "xlIntlMacrosheet" ||
-         office::lower_ascii(r.target).find("macrosheets/") != std::string::npos;
+         ascii_lower(r.target).find("macrosheets/") != std::string::npos;
 }
 
 // Decoded sheet text is capped like a BIFF sheet's.
@@ -127,7 +128,7 @@ std::string MacroScan::find_workbook() const {
       if (r.type == "officeDocument" && !r.external) return r.target;
   for (std::string_view p : {"xl/workbook.xml", "xl/workbook.bin"})
     for (auto& n : pkg_.names())
-      if (office::lower_ascii(n) == p) return n;
+      if (ascii_lower(n) == p) return n;
   return {};
 }
 
@@ -183,7 +184,7 @@ std::string MacroScan::xml_sheet_text(std::string_view xml) {
 xlm::XlmSummary MacroScan::run() {
   wb_path_ = find_workbook();
   if (wb_path_.empty()) return {};
-  auto rit = rels_.find(office::lower_ascii(wb_path_));
+  auto rit = rels_.find(ascii_lower(wb_path_));
   if (rit != rels_.end())
     for (auto& r : rit->second) wb_rels_[r.id] = r;
   std::set<std::string> seen;  // lower-case part names already analysed
@@ -192,7 +193,7 @@ xlm::XlmSummary MacroScan::run() {
     xlm::MacroSheet ms;
     ms.name = std::move(name);
     ms.state = state;
-    seen.insert(office::lower_ascii(part));
+    seen.insert(ascii_lower(part));
     if (auto data = pkg_.read(part, cap_)) {
       if (ends_with_ci(part, ".bin"))
         ms.text = xlm::xlsb_sheet_text(*data, names_, shared_strings(), &sum_.functions, kMaxSheetText);
@@ -217,7 +218,7 @@ xlm::XlmSummary MacroScan::run() {
     std::string defined;
     while (sc.next(t)) {
       if (t.name == "sheet" && !t.closing) {
-        std::string state = office::lower_ascii(t.attr("state"));
+        std::string state = ascii_lower(t.attr("state"));
         int st = state == "veryhidden" ? xlm::kVeryHidden : state == "hidden" ? xlm::kHidden : xlm::kVisible;
         auto it = wb_rels_.find(xml::unescape(t.attr("id")));
         if (it != wb_rels_.end() && macro_part(it->second))
@@ -234,7 +235,7 @@ xlm::XlmSummary MacroScan::run() {
   // Macro sheets present in the package but not listed in the workbook still
   // carry formulas an attacker can reach (and show the file is crafted).
   for (auto& n : pkg_.names()) {
-    std::string low = office::lower_ascii(n);
+    std::string low = ascii_lower(n);
     // (binaryIndex parts are .xlsb cell indexes, not sheets)
     if (low.find("macrosheets/") == std::string::npos || seen.count(low) ||
         !(low.ends_with(".xml") || low.ends_with(".bin")) ||
@@ -259,7 +260,7 @@ Relationships read_relationships(const Package& pkg, std::uint64_t cap, const st
       if (!r.external) r.target = resolve_target(n, r.target);
       else out.external.emplace_back(n, r);
     }
-    out.by_source[office::lower_ascii(rels_source(n))] = std::move(list);
+    out.by_source[ascii_lower(rels_source(n))] = std::move(list);
   }
   return out;
 }
@@ -271,7 +272,7 @@ bool fetches_on_open(std::string_view type, std::string_view target) {
                              "package", "control"})
     if (type == t) return remote_target(target);
   if (type != "image") return false;
-  std::string low = office::lower_ascii(target);
+  std::string low = ascii_lower(target);
   return low.starts_with("file:") || low.starts_with("\\\\") || low.starts_with("//");
 }
 
@@ -290,7 +291,7 @@ std::vector<std::pair<std::string, bool>> misdeclared_vba(const Package& pkg) {
     if (t.closing || t.name != "Override") continue;
     // vbaProjectSignature, ...SignatureAgile, ...SignatureV3: a PKCS#7
     // signature over the project, not a project.
-    const std::string type = office::lower_ascii(t.attr("ContentType"));
+    const std::string type = ascii_lower(t.attr("ContentType"));
     if (type.find("vbaproject") == std::string::npos || type.find("vbaprojectsignature") != std::string::npos)
       continue;
     std::string part = xml::unescape(t.attr("PartName"));

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "common/bytes.h"
+#include "common/text.h"
 
 namespace emogate {
 namespace ooxml {
@@ -39,7 +39,7 @@ std::string resolve_target(std::string_view rels_path, std::string_view target) 
 }
 
 bool remote_target(std::string_view target) {
-  std::string t = office::lower_ascii(target);
+  std::string t = ascii_lower(target);
   for (std::string_view scheme : {"http://", "https://", "ftp://", "file:", "\\\\", "//"})
     if (t.find(scheme) != std::string::npos) return true;
   return false;

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "common/bytes.h"
+#include "common/text.h"
 
 namespace emogate::xml {
 namespace {
@@ -88,8 +88,7 @@ std::string unescape(std::string_view raw) {
       std::string num(ent.substr(1));
       bool hex = !num.empty() && (num[0] == 'x' || num[0] == 'X');
       unsigned long cp = std::strtoul(num.c_str() + (hex ? 1 : 0), nullptr, hex ? 16 : 10);
-      if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) cp = 0xFFFD;
-      office::append_utf8(out, std::uint32_t(cp));
+      append_utf8(out, cp > 0x10FFFF ? 0xFFFD : char32_t(cp), Nul::replace);
     } else {
       out += '&';
       continue;

@@ -1,6 +1,6 @@
 // Password miner: see password_miner.h. Trusted input: none.
 #include "formats/passwords/miner.h"
-#include "common/utf8.h"
+#include "common/text.h"
 
 #include <iconv.h>
 
@@ -36,7 +36,7 @@ U32 decode_utf8(std::string_view s) {
 
 std::string encode_utf8(U32View s) {
   std::string out;
-  for (char32_t c : s) append_utf8(out, c);
+  for (char32_t c : s) append_utf8(out, c, Nul::keep);
   return out;
 }
 

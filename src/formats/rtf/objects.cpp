@@ -5,6 +5,7 @@
 #include "formats/rtf/objects.h"
 
 #include "common/bytes.h"
+#include "common/text.h"
 
 namespace emogate::rtf {
 namespace {
@@ -104,7 +105,7 @@ std::vector<std::string> objdata(std::string_view doc, std::size_t max_objects,
 namespace {
 
 // LengthPrefixedAnsiString: u32 length including the NUL, then the bytes.
-std::string ansi(office::Reader& r) {
+std::string ansi(ByteReader& r) {
   std::uint32_t len = r.u32();
   if (len > 4096 || len > r.left()) {
     r.skip(r.left() + 1);  // marks the reader bad
@@ -112,14 +113,14 @@ std::string ansi(office::Reader& r) {
   }
   std::string_view s = r.bytes(len);
   if (auto nul = s.find('\0'); nul != std::string_view::npos) s = s.substr(0, nul);
-  return office::latin1_to_utf8(s);
+  return latin1_to_utf8(s);
 }
 
-std::string cstring(office::Reader& r) {
+std::string cstring(ByteReader& r) {
   std::string out;
   while (r.left() > 0 && out.size() < 4096) {
     char c = char(r.u8());
-    if (c == '\0') return office::latin1_to_utf8(out);
+    if (c == '\0') return latin1_to_utf8(out);
     out += c;
   }
   r.skip(r.left() + 1);
@@ -130,7 +131,7 @@ std::string cstring(office::Reader& r) {
 
 Ole1Object parse_ole1(std::string_view data) {
   Ole1Object o;
-  office::Reader r(data);
+  ByteReader r(data);
   r.u32();  // OLEVersion (0x0501 in practice; not enforced)
   o.format = r.u32();
   if (o.format != 1 && o.format != 2 && o.format != 5) return o;
@@ -151,7 +152,7 @@ Ole1Object parse_ole1(std::string_view data) {
 
 Package parse_package(std::string_view native) {
   Package p;
-  office::Reader r(native);
+  ByteReader r(native);
   r.u16();  // signature, 0x0002
   p.label = cstring(r);
   p.source_path = cstring(r);
@@ -167,7 +168,7 @@ Package parse_package(std::string_view native) {
 
 std::vector<std::string> field_urls(std::string_view doc, std::size_t max_urls) {
   std::vector<std::string> out;
-  std::string low = office::lower_ascii(doc);
+  std::string low = ascii_lower(doc);
   for (std::string_view key : {"hyperlink", "includepicture"}) {
     std::size_t at = 0;
     while (out.size() < max_urls && (at = low.find(key, at)) != std::string::npos) {
@@ -193,7 +194,7 @@ std::vector<std::string> field_urls(std::string_view doc, std::size_t max_urls) 
         if (c == '\\' && p + 1 < doc.size() && doc[p + 1] == '\\') ++p;  // RTF-escaped backslash
         url += doc[p++];
       }
-      std::string lu = office::lower_ascii(url);
+      std::string lu = ascii_lower(url);
       if (lu.starts_with("http://") || lu.starts_with("https://") || lu.starts_with("ftp://") ||
           lu.starts_with("file:") || lu.starts_with("\\\\"))
         out.push_back(std::move(url));

@@ -206,26 +206,24 @@ std::size_t longest_base64_literal(const std::string& code) {
   return best;
 }
 
-void join(std::string& out, const char* label, const std::vector<std::string>& items) {
+// Appends "label: a, b" (after "; " when `out` has text already).
+void append_labelled(std::string& out, const char* label, const std::vector<std::string>& items) {
   if (items.empty()) return;
   if (!out.empty()) out += "; ";
   out += label;
   out += ": ";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    out += items[i];
-  }
+  out += join(items, ", ");
 }
 
 }  // namespace
 
 std::string KeywordReport::detail() const {
   std::string out;
-  join(out, "autoexec", autoexec);
-  join(out, "write", write);
-  join(out, "execute", execute);
-  join(out, "download", download);
-  join(out, "obfuscation", obfuscation);
+  append_labelled(out, "autoexec", autoexec);
+  append_labelled(out, "write", write);
+  append_labelled(out, "execute", execute);
+  append_labelled(out, "download", download);
+  append_labelled(out, "obfuscation", obfuscation);
   return out;
 }
 

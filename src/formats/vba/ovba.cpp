@@ -2,6 +2,7 @@
 // Input trusted: none. Every read is bounds-checked; output is capped.
 #include "formats/vba/ovba.h"
 
+#include "common/bytes.h"
 #include "common/text.h"
 
 #include <iconv.h>
@@ -20,14 +21,6 @@ namespace {
 constexpr std::size_t kMaxModules = 4096;
 constexpr std::size_t kMaxDir = 1u << 20;
 
-std::uint16_t rd16(std::string_view b, std::size_t off) {
-  return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b[off]) |
-                                    static_cast<std::uint8_t>(b[off + 1]) << 8);
-}
-std::uint32_t rd32(std::string_view b, std::size_t off) {
-  return rd16(b, off) | static_cast<std::uint32_t>(rd16(b, off + 2)) << 16;
-}
-
 }  // namespace
 
 std::string decompress(std::string_view in, std::size_t max_out, bool* complete) {
@@ -41,7 +34,7 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   std::size_t pos = 1;
   while (pos < in.size()) {
     if (pos + 2 > in.size()) return done(false);
-    const std::uint16_t header = rd16(in, pos);
+    const std::uint16_t header = le16(in, pos);
     const std::size_t declared_end = pos + (header & 0x0FFF) + 3;
     if (declared_end > in.size()) ok = false;  // truncated: decode what is there
     const std::size_t chunk_end = std::min(declared_end, in.size());
@@ -65,7 +58,7 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
           continue;
         }
         if (pos + 2 > chunk_end) return done(false);
-        const std::uint16_t token = rd16(in, pos);
+        const std::uint16_t token = le16(in, pos);
         pos += 2;
         const std::size_t diff = out.size() - chunk_start;
         unsigned bits = 4;
@@ -83,7 +76,6 @@ std::string decompress(std::string_view in, std::size_t max_out, bool* complete)
   return done(true);
 }
 
-std::string utf16_to_utf8(std::string_view bytes) { return ole2::utf16le_to_utf8(bytes); }
 
 namespace {
 
@@ -145,8 +137,8 @@ Dir parse_dir(std::string_view d) {
   Module* cur = nullptr;
   std::string raw_project_name;
   while (pos + 6 <= d.size()) {
-    const std::uint16_t id = rd16(d, pos);
-    std::uint32_t size = rd32(d, pos + 2);
+    const std::uint16_t id = le16(d, pos);
+    std::uint32_t size = le32(d, pos + 2);
     // PROJECTVERSION's size field says 4 but 6 bytes follow (MS-OVBA 2.3.4.2.1.11).
     if (id == 0x0009) size = 6;
     pos += 6;
@@ -160,7 +152,7 @@ Dir parse_dir(std::string_view d) {
     pos += size;
     switch (id) {
       case 0x0003:  // PROJECTCODEPAGE
-        if (size >= 2) dir.codepage = rd16(data, 0);
+        if (size >= 2) dir.codepage = le16(data, 0);
         break;
       case 0x0004:  // PROJECTNAME
         dir.project_name = to_utf8(data, dir.codepage);
@@ -176,16 +168,16 @@ Dir parse_dir(std::string_view d) {
         cur->stream_name = cur->name;
         break;
       case 0x0047:  // MODULENAMEUNICODE
-        if (cur && size >= 2) cur->name = utf16_to_utf8(data);
+        if (cur && size >= 2) cur->name = utf16le_to_utf8(data, false);
         break;
       case 0x001A:  // MODULESTREAMNAME
         if (cur) cur->stream_name = to_utf8(data, dir.codepage);
         break;
       case 0x0032:  // MODULESTREAMNAME (Unicode part)
-        if (cur && size >= 2) cur->stream_name = utf16_to_utf8(data);
+        if (cur && size >= 2) cur->stream_name = utf16le_to_utf8(data, false);
         break;
       case 0x0031:  // MODULEOFFSET
-        if (cur && size >= 4) cur->text_offset = rd32(data, 0);
+        if (cur && size >= 4) cur->text_offset = le32(data, 0);
         break;
       case 0x0022:  // MODULETYPE: document, class or designer module
         if (cur) cur->procedural = false;

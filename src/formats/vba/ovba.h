@@ -38,8 +38,6 @@ Dir parse_dir(std::string_view dir);
 // Text in a Windows code page (932, 1251, 65001...) to UTF-8; undecodable
 // bytes become U+FFFD. Unknown code pages fall back to Windows-1252.
 std::string to_utf8(std::string_view text, std::uint16_t codepage);
-// UTF-16LE to UTF-8 (for the dir stream's Unicode records).
-std::string utf16_to_utf8(std::string_view bytes);
 
 // A VBA project found in a compound file: the storage holding `dir`
 // ("Macros/VBA", "_VBA_PROJECT_CUR/VBA", "VBA" in vbaProject.bin).

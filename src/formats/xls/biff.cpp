@@ -15,12 +15,13 @@
 #include <optional>
 
 #include "common/bytes.h"
+#include "common/text.h"
+#include "formats/office_crypto/office_crypto.h"
 #include "formats/xls/biff_strings.h"
 
 namespace emogate::xlm {
 
-using office::le16;
-using office::Reader;
+using Reader = ByteReader;
 
 namespace {
 
@@ -78,7 +79,7 @@ class SegmentReader {
       if (avail == 0) break;
       std::size_t n = std::min<std::size_t>(avail, cch);
       std::string_view raw = s.substr(off_, n * (high ? 2 : 1));
-      out += high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+      out += high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
       off_ += raw.size();
       cch -= std::uint32_t(n);
     }
@@ -219,9 +220,9 @@ std::string_view builtin_name(std::uint8_t code) {
 }  // namespace
 
 bool auto_exec_name(std::string_view name) {
-  if (office::istarts_with(name, "_xlnm.")) name.remove_prefix(6);
-  return office::istarts_with(name, "auto_open") || office::istarts_with(name, "auto_close") ||
-         office::istarts_with(name, "auto_activate");
+  if (istarts_with(name, "_xlnm.")) name.remove_prefix(6);
+  return istarts_with(name, "auto_open") || istarts_with(name, "auto_close") ||
+         istarts_with(name, "auto_activate");
 }
 
 namespace {
@@ -241,14 +242,14 @@ void Walker::on_name(std::string_view d) {
       std::string_view b = builtin_name(std::uint8_t(raw[0]));
       name = b.empty() ? "Builtin#" + std::to_string(std::uint8_t(raw[0])) : std::string(b);
     } else {
-      name = high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+      name = high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
     }
   } else {
     auto raw = r.bytes(cch);
     if ((flags & 0x0020) && !raw.empty())
       name = std::string(builtin_name(std::uint8_t(raw[0])));
     else
-      name = office::latin1_to_utf8(raw);
+      name = latin1_to_utf8(raw);
   }
   names_.push_back(name);
   std::string_view rgce = r.bytes(std::min<std::size_t>(cce, r.left()));
@@ -401,7 +402,7 @@ BiffResult analyse_workbook(std::string_view stream, const BiffLimits& limits,
   BiffResult res;
   auto fp = Walker(stream, limits, expired, res).run(true);
   if (!fp) return res;
-  std::string ks = biff_keystream(fp->second, kDefaultPassword, stream.size());
+  std::string ks = biff_keystream(fp->second, office_crypto::kExcelDefaultPassword, stream.size());
   Encryption enc = res.encryption;
   int biff = res.biff;
   if (ks.empty()) {

@@ -122,9 +122,6 @@ XlmSummary parse_sylk(std::string_view text, std::size_t max_text = 4u << 20);
 // Auto_Close, Auto_Activate, also behind the "_xlnm." prefix.
 bool auto_exec_name(std::string_view name);
 
-// Excel's built-in "password to modify only" that malware relies on.
-inline constexpr std::string_view kDefaultPassword = "VelvetSweatshop";
-
 // RC4 key stream for the BIFF8 schemes: byte i of the result is the key
 // stream byte for stream offset i (rekeyed every 1024 bytes). `filepass` is
 // the FILEPASS record data. Empty when the password does not verify or the

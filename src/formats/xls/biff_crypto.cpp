@@ -11,12 +11,12 @@
 #include <string>
 
 #include "common/bytes.h"
+#include "formats/office_crypto/office_crypto.h"
 #include "formats/xls/biff.h"
 
 namespace emogate::xlm {
 
-using office::le32;
-using office::Reader;
+using Reader = ByteReader;
 
 std::string_view encryption_name(Encryption e) {
   switch (e) {
@@ -30,12 +30,7 @@ std::string_view encryption_name(Encryption e) {
 
 namespace {
 
-std::string digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!EVP_Digest(data.data(), data.size(), out, &n, md, nullptr)) return {};
-  return std::string(reinterpret_cast<char*>(out), n);
-}
+using office_crypto::digest;
 
 // RC4 is written out here because OpenSSL 3 only offers it through the legacy
 // provider, which distributions do not load by default.

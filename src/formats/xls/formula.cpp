@@ -2,7 +2,7 @@
 // .xlsb parts and OOXML macro sheets, with the text helpers around it:
 // notable XLM functions in a formula, notable strings in cell text, sheet
 // visibility names, cell references and BIFF strings.
-// Trusted input: none. Every token is bounds-checked (office::Reader stays
+// Trusted input: none. Every token is bounds-checked (ByteReader stays
 // failed after a short read) and expressions are capped in length.
 #include <algorithm>
 #include <cstdio>
@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/text.h"
 #include "formats/xls/biff.h"
 #include "formats/xls/biff_strings.h"
 
 namespace emogate::xlm {
 
-using office::le16;
-using office::le32;
-using office::Reader;
+using Reader = ByteReader;
 
 std::string_view state_name(int state) {
   switch (state) {
@@ -76,11 +75,11 @@ std::string cell_name(std::uint32_t row, std::uint32_t col) {
 
 // ShortXLUnicodeString (BIFF8) or byte string (BIFF5), 8-bit length.
 std::string read_short_string(Reader& r, int biff) {
-  if (biff >= 12) return office::utf16le_to_utf8(r.bytes(r.u16() * 2u));
+  if (biff >= 12) return utf16le_to_utf8(r.bytes(r.u16() * 2u), false);
   std::uint8_t cch = r.u8();
   bool high = biff >= 8 && (r.u8() & 1);
   auto raw = r.bytes(high ? cch * 2u : cch);
-  return high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+  return high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
 }
 
 // XLUnicodeString (BIFF8) or byte string (BIFF5), 16-bit length.
@@ -89,7 +88,7 @@ std::string read_long_string(Reader& r, int biff) {
   bool high = biff >= 8 && (r.u8() & 1);
   auto raw = r.bytes(high ? cch * 2u : cch);
   if (!r.ok()) raw = {};
-  return high ? office::utf16le_to_utf8(raw) : office::latin1_to_utf8(raw);
+  return high ? utf16le_to_utf8(raw, false) : latin1_to_utf8(raw);
 }
 
 namespace {
@@ -302,7 +301,7 @@ void note_functions(std::string_view f, std::set<std::string>& functions) {
     std::size_t start = i;
     while (i < f.size() && ident(f[i])) ++i;
     if (i < f.size() && f[i] == '(') {
-      std::string name = office::lower_ascii(f.substr(start, i - start));
+      std::string name = ascii_lower(f.substr(start, i - start));
       for (auto& c : name) c = char(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
       for (std::string_view prefix : {"_XLFN.", "_XLM."})
         if (name.starts_with(prefix)) name.erase(0, prefix.size());
@@ -324,7 +323,7 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
   using Searcher = std::boyer_moore_horspool_searcher<std::string::const_iterator>;
   static const std::vector<std::string> lowered = [] {
     std::vector<std::string> v;
-    for (auto w : kWords) v.push_back(office::lower_ascii(w));
+    for (auto w : kWords) v.push_back(ascii_lower(w));
     return v;
   }();
   // Searchers keep iterators into `lowered`, which never changes again.
@@ -339,7 +338,7 @@ void scan_keywords(std::string_view text, std::set<std::string>& keywords) {
   for (std::size_t q = text.find('"'); q != std::string_view::npos;) {
     std::size_t end = text.find('"', q + 1);
     if (end == std::string_view::npos) end = text.size();
-    low += office::lower_ascii(text.substr(q + 1, end - q - 1));
+    low += ascii_lower(text.substr(q + 1, end - q - 1));
     low += '\n';
     q = end + 1 < text.size() ? text.find('"', end + 1) : std::string_view::npos;
   }

@@ -3,12 +3,13 @@
 // cell records of a macro sheet give formulas (BIFF12 Rgce) and strings.
 // Input trusted: none — records are walked linearly with checked lengths.
 #include "common/bytes.h"
+#include "common/text.h"
 #include "formats/xls/biff.h"
 
 namespace emogate::xlm {
 namespace {
 
-using office::Reader;
+using Reader = ByteReader;
 
 // BIFF12 record header: type in 1-2 bytes and size in 1-4 bytes, 7 bits each.
 bool next_record(Reader& r, std::uint32_t& type, std::string_view& data) {
@@ -30,7 +31,7 @@ bool next_record(Reader& r, std::uint32_t& type, std::string_view& data) {
 std::string wide(Reader& r) {
   std::uint32_t cch = r.u32();
   if (cch == 0xFFFFFFFF || cch > r.left() / 2) return {};
-  return office::utf16le_to_utf8(r.bytes(cch * 2u));
+  return utf16le_to_utf8(r.bytes(cch * 2u), false);
 }
 
 constexpr std::uint32_t kBrtSstItem = 19, kBrtName = 39, kBrtBundleSh = 156, kBrtRowHdr = 0, kBrtCellSt = 6,

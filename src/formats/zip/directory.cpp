@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/bytes.h"
+
 namespace emogate::zip {
 namespace {
 
@@ -12,18 +14,13 @@ constexpr std::uint32_t kLocator64Sig = 0x07064b50;
 constexpr std::uint32_t kCentralSig = 0x02014b50;
 constexpr std::uint32_t kLocalSig = 0x04034b50;
 
-// Little-endian reads that fail instead of running off the buffer.
+// The archive's bytes with its offsets as 64-bit values (ZIP64).
 struct Reader {
   std::string_view d;
-  bool has(std::uint64_t off, std::uint64_t n) const { return off <= d.size() && n <= d.size() - off; }
-  std::uint64_t le(std::uint64_t off, int n) const {
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(d[off + i]);
-    return v;
-  }
-  std::uint16_t u16(std::uint64_t off) const { return static_cast<std::uint16_t>(le(off, 2)); }
-  std::uint32_t u32(std::uint64_t off) const { return static_cast<std::uint32_t>(le(off, 4)); }
-  std::uint64_t u64(std::uint64_t off) const { return le(off, 8); }
+  bool has(std::uint64_t off, std::uint64_t n) const { return in_bounds(d, off, n); }
+  std::uint16_t u16(std::uint64_t off) const { return le16(d, off); }
+  std::uint32_t u32(std::uint64_t off) const { return le32(d, off); }
+  std::uint64_t u64(std::uint64_t off) const { return le64(d, off); }
 };
 
 // The end record is the last signature whose comment fits the buffer and
