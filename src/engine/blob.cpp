@@ -1,5 +1,6 @@
 // Blob storage. Spilled blobs live in an unlinked 0600 temp file mapped
 // read-only, so a 600 MB padded document costs page cache, not heap.
+// Trusted input: none.
 #include "engine/blob.h"
 
 #include <fcntl.h>

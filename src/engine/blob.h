@@ -2,6 +2,7 @@
 // BlobWriter: streams bytes in, spilling to an unlinked 0600 temp file once
 // the in-memory limit is passed, and refusing bytes past a hard cap. The
 // caller decides what a refused write means (usually limit_exceeded).
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // ScanContext: limits, findings and child creation for one scan.
+// Trusted input: the configuration; none in objects.
 #include "engine/context.h"
 
 #include <algorithm>

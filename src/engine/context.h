@@ -3,6 +3,7 @@
 // sets, lists). Write: findings, child objects, URLs, per-scan scratch state.
 // Limits (depth, objects, bytes, ratio, time) are enforced here, not in the
 // modules, so that no module can forget them.
+// Trusted input: the configuration (its limits are the bounds); none in objects.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,6 @@
 // The scan loop. Modules are trusted to be bounded but not to be correct:
 // an exception from one module is recorded and the scan goes on.
+// Trusted input: the configuration and the registered modules; none in objects.
 #include "engine/engine.h"
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 // each object's true type, dispatching it to the registered modules (inspect
 // phase, then expand phase), and turning their findings into a verdict. Time and size
 // limits are enforced here and in ScanContext.
+// Trusted input: the configuration; none in objects.
 #pragma once
 
 #include <memory>

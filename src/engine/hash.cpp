@@ -1,4 +1,5 @@
 // SHA-256 through OpenSSL's EVP interface (uses the CPU's SHA extensions).
+// Trusted input: none.
 #include "engine/hash.h"
 
 #include <openssl/evp.h>

@@ -1,4 +1,5 @@
 // SHA-256 as lower-case hex (OpenSSL), for object identities and allow-lists.
+// Trusted input: none.
 #pragma once
 
 #include <string>

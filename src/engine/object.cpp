@@ -1,4 +1,5 @@
 // Small helpers of Object and Module.
+// Trusted input: none.
 #include "engine/object.h"
 
 #include <algorithm>

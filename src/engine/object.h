@@ -1,6 +1,7 @@
 // One node of a message's object tree: the message itself, a MIME part, an
 // archive member, an OLE stream, or derived text (VBA source, XLM formulas,
 // HTML reduced to text). Modules read objects; only the engine creates them.
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>

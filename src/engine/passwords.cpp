@@ -1,4 +1,5 @@
-// message_passwords; see passwords.h. Trusted input: none.
+// message_passwords; see passwords.h.
+// Trusted input: none.
 #include "engine/passwords.h"
 
 namespace emogate {

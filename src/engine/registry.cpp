@@ -2,6 +2,7 @@
 // factory make_<name>_module in namespace emogate. The engine runs the
 // inspect-phase modules on an object before the expand-phase ones, each
 // phase in the order listed here (engine/module.h).
+// Trusted input: the configuration (services are built from it).
 #include "engine/registry.h"
 
 namespace emogate {

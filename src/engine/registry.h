@@ -1,6 +1,7 @@
 // The registry: which modules exist, and which services they need built
 // from the config. Adding a format = its row in the type table
 // (engine/types.cpp), one module file and one line in registry.cpp.
+// Trusted input: the configuration (services are built from it).
 #pragma once
 
 #include <memory>

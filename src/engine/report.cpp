@@ -1,4 +1,5 @@
 // Names of verdicts and finding types, and the JSON form of a Report.
+// Trusted input: none.
 #include "emogate/report.h"
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,7 @@
 // Scanner: builds the per-configuration state and runs scans against it.
 // Reload builds a complete new state before swapping it in, so a broken
 // rule file or list never leaves the daemon without rules.
+// Trusted input: the configuration; none in what is scanned.
 #include "emogate/scanner.h"
 
 #include <mutex>

@@ -1,6 +1,7 @@
 // ServiceSet: shared, read-only resources built once per configuration
 // (compiled YARA rules, URL blocklists, ...), looked up by type. A reload
 // builds a new set aside; scans in flight keep the one they started with.
+// Trusted input: the configuration.
 #pragma once
 
 #include <memory>

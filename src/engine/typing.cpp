@@ -1,6 +1,7 @@
 // True-type identification: the signature checks of the type table
 // (types.cpp) first, libmagic for the rest. Input is hostile: every check is bounds-checked and cheap (it runs
 // on every object, including 600 MB padded files).
+// Trusted input: none.
 #include "engine/typing.h"
 
 #include <magic.h>
@@ -139,8 +140,8 @@ TypeInfo identify(std::string_view bytes) {
     return info;
   }
   // libmagic's built-in tests tell text (and its encoding, JSON, CSV) from
-  // binary in microseconds. Its database would add 0.3-0.9 ms per binary
-  // object and 0.5-2 ms per text one (regex rules) and decide nothing the
+  // binary cheaply. Its rule database costs far more per object (regex
+  // rules; figures in the README's Benchmarks) and would decide nothing the
   // engine acts on: the formats we parse or flag have signatures above, and
   // HTML and saved messages are recognised here.
   info.mime = magic_of(bytes, true, false);

@@ -3,6 +3,7 @@
 // The declared name and Content-Type never decide the type.
 //
 // The type tags and their signatures are the table in types.h.
+// Trusted input: none.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 // Reporting of Excel 4.0 macros: one `xlm_macro` finding per workbook and one
-// derived text child per macro sheet. Input trusted: none.
+// derived text child per macro sheet.
+// Trusted input: none.
 #include "engine/xlm_findings.h"
 
 #include "engine/types.h"

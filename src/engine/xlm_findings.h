@@ -1,7 +1,8 @@
 // Turns an XlmSummary (from a BIFF8 stream, OOXML macro sheets or .xlsb)
 // into the `xlm_macro` finding and the derived "xlm_formulas" text children
 // that YARA and URL extraction read. Shared so every container reports Excel
-// 4.0 macros the same way. Input trusted: none (the summary holds attacker
+// 4.0 macros the same way.
+// Trusted input: none (the summary holds attacker
 // text; it is only copied, never interpreted).
 #pragma once
 

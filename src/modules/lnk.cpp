@@ -2,7 +2,7 @@
 // is dangerous by itself (`dangerous_type` with target and command line); one
 // starting an interpreter with arguments is malicious. The command line also
 // becomes a derived text child so YARA and URL extraction read it.
-// Input trusted: none.
+// Trusted input: none.
 #include "formats/lnk/parse.h"
 #include "engine/context.h"
 #include "engine/module.h"

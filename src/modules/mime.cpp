@@ -7,6 +7,7 @@
 // miner) read. Input is hostile: parser warnings that signal evasion or
 // breakage become one `malformed` finding; everything readable is still
 // extracted.
+// Trusted input: none.
 #include <gmime/gmime.h>
 #include <malloc.h>
 

@@ -12,7 +12,7 @@
 //    UserEditAtom or CryptSession10Container say encrypted, or which carry
 //    an EncryptedSummary stream: `encrypted_document`.
 // BIFF8 FILEPASS (Excel binary) is handled by the BIFF8 module.
-// Input trusted: none. Parsing and decryption are bounded (office_crypto).
+// Trusted input: none. Parsing and decryption are bounded (office_crypto).
 #include <string>
 
 #include "common/bytes.h"

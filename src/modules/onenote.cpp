@@ -1,7 +1,7 @@
 // OneNote extractor: every embedded file (FileDataStoreObject) becomes a
 // child typed by its content, with an `embedded_file` finding naming it, so
 // that an embedded script or executable meets the type detector.
-// Input trusted: none.
+// Trusted input: none.
 #include "engine/context.h"
 #include "engine/module.h"
 #include "formats/onenote/blobs.h"

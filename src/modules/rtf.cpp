@@ -4,7 +4,8 @@
 // linked objects with remote sources give `remote_template`; HYPERLINK and
 // INCLUDEPICTURE targets go to the URL list. An object's OLE class is its
 // child's declared type (Equation Editor objects are flagged by the
-// equation module). Input trusted: none.
+// equation module).
+// Trusted input: none.
 #include "formats/ooxml/relationships.h"
 #include "engine/context.h"
 #include "common/text.h"

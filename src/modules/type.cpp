@@ -4,6 +4,7 @@
 // them the declared name is the evidence, and the detail says which one it
 // was. Shortcuts (.lnk) are left to the LNK detector, which can also read
 // their command line.
+// Trusted input: none.
 #include <algorithm>
 #include <array>
 #include <span>

@@ -3,7 +3,7 @@
 // every other derived text) and from binary formats that keep URLs in the
 // clear (PDF, LNK, OneNote, OLE2), lists each URL in the report, and flags those
 // on the local URLhaus / Feodo Tracker lists as url_blocklisted.
-// Trusts: nothing in the object; reads at most kMaxTextBytes of it.
+// Trusted input: none in the object; reads at most kMaxTextBytes of it.
 #include <string>
 
 #include "formats/url/extract.h"

@@ -13,7 +13,7 @@
 // conversion to UTF-8), concatenated in the order the dir stream lists the
 // modules, with nothing in between.
 //
-// Input trusted: none. Sources are capped at max_object_size per module.
+// Trusted input: none. Sources are capped at max_object_size per module.
 #include <algorithm>
 #include <string>
 

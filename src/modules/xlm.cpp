@@ -4,7 +4,7 @@
 // Excel's default password opened it, a clean, informational one and the
 // decrypted stream as a child so YARA sees the plaintext), `malformed` for
 // broken record structure.
-// Input trusted: none.
+// Trusted input: none.
 #include "common/text.h"
 #include "engine/xlm_findings.h"
 #include "engine/context.h"

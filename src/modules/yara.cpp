@@ -1,6 +1,7 @@
 // Runs the compiled YARA rule set over every object, including derived text
 // (VBA source, XLM formulas, HTML text) and decrypted archive members, and
-// turns matches into `yara` findings. Trusts: nothing in the object; the
+// turns matches into `yara` findings.
+// Trusted input: none in the object; the
 // rules are shared read-only, the scan is bounded by [rules] timeout_ms and
 // by what is left of the message deadline.
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Parses the abuse.ch URLhaus and Feodo Tracker exports; see url_intel.h.
-// Trusts: list files are parsed line by line; malformed lines are skipped.
+// Trusted input: list files are parsed line by line; malformed lines are skipped.
 #include "services/url_intel.h"
 
 #include <fstream>

@@ -3,7 +3,7 @@
 // (full URLs, also indexed by host) and the Feodo Tracker botnet C2 IP
 // blocklist (plain "one IP per line" or CSV). Lookups take normalised
 // URLs/hosts/IPs as produced by url_extract.h.
-// Trusts: the list files are admin-fetched but parsed defensively (bad
+// Trusted input: the list files are admin-fetched but parsed defensively (bad
 // lines are skipped and counted, never fatal).
 #pragma once
 

@@ -1,5 +1,6 @@
 // Compiles the configured YARA rule files and scans byte ranges with them.
-// See yara_rules.h for the contract. Trusts: rule files are admin input that
+// See yara_rules.h for the contract.
+// Trusted input: rule files are admin input that
 // may be broken (reported, not fatal unless strict); scanned bytes are
 // hostile and only ever handed to libyara as a read-only view.
 #include "services/yara_rules.h"

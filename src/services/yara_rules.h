@@ -4,7 +4,7 @@
 // A file that does not compile is skipped with a file:line:message warning
 // (or fails the whole set when [rules] strict = true).
 //
-// Trusts: the rule files are admin-supplied, but third-party sets are often
+// Trusted input: the rule files are admin-supplied, but third-party sets are often
 // broken, so every compiler error is caught and reported. Scanned bytes are
 // hostile; libyara bounds its own work and we add a per-object timeout.
 //

@@ -167,8 +167,7 @@ struct WorkerPool::Worker {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       int st;
-      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
+      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
     }
   }
   // Kills (if asked) and reaps; returns the wait status.
@@ -177,8 +176,7 @@ struct WorkerPool::Worker {
     int st = 0;
     if (pid > 0) {
       if (kill_first) ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
+      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
       pid = -1;
     }
     return st;

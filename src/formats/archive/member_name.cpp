@@ -1,4 +1,5 @@
-// Safe child names for archive members: see member_name.h. Trusted input: none.
+// Safe child names for archive members: see member_name.h.
+// Trusted input: none.
 #include "formats/archive/member_name.h"
 
 #include <vector>

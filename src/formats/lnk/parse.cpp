@@ -1,4 +1,5 @@
-// [MS-SHLLINK] parser; see lnk_parse.h. Input trusted: none.
+// [MS-SHLLINK] parser; see lnk_parse.h.
+// Trusted input: none.
 #include "formats/lnk/parse.h"
 
 #include "common/bytes.h"

@@ -2,7 +2,7 @@
 // (file-system item names), LinkInfo (local base path or network share plus
 // suffix), StringData and the environment-variable ExtraData block. Pure
 // function for the module (modules/lnk.cpp), tests and the fuzzer.
-// Input trusted: none — every offset is checked against its structure.
+// Trusted input: none — every offset is checked against its structure.
 #pragma once
 
 #include <cstdint>

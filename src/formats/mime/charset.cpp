@@ -1,6 +1,7 @@
 // Charset conversion with iconv (glibc). glibc has CP932 and EUC-JP-MS but
 // no CP50221, so ISO-2022-JP is first mapped to CP932 byte-wise (JIS X 0208
 // rows, including the NEC row 13 extensions, map arithmetically to Shift_JIS).
+// Trusted input: none.
 #include "formats/mime/charset.h"
 
 #include <iconv.h>

@@ -2,6 +2,7 @@
 // real mail needs: ISO-2022-JP is decoded as CP50221 (NEC and IBM extension
 // characters such as ① and ㈱, half-width katakana) and Shift_JIS as CP932.
 // Input is hostile: invalid sequences become U+FFFD, never an error.
+// Trusted input: none.
 #pragma once
 
 #include <string>

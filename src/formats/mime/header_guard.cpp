@@ -1,6 +1,7 @@
 // Header and part flood guard (see header_guard.h). Input is the raw,
 // hostile message; the pass is linear and allocates only the reduced copy,
 // and only once something has to be dropped.
+// Trusted input: none.
 #include "formats/mime/header_guard.h"
 
 #include "common/text.h"

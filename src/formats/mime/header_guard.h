@@ -14,7 +14,7 @@
 // Everything else is kept byte for byte, so the rest of the message is
 // still scanned.
 //
-// Trusts nothing: the input is the raw message. The guard's idea of where a
+// Trusted input: none; the input is the raw message. The guard's idea of where a
 // header block is is deliberately wider than GMime's (a block starts at the
 // top, after every line beginning with "--", and after the blank line that
 // ends a block which may announce a message/* body), so GMime never builds a

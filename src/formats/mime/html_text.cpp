@@ -2,6 +2,7 @@
 // never to render. libxml2's HTML parser was considered, but building a
 // tree costs more than this pass and its recovery rules differ from mail
 // clients' anyway.
+// Trusted input: none.
 #include "formats/mime/html_text.h"
 
 #include <algorithm>

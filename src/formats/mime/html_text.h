@@ -2,6 +2,7 @@
 // turned into line breaks, script/style contents dropped, character
 // references decoded. Used for the password miner and for YARA/URL scans.
 // Linear time; the input is hostile.
+// Trusted input: none.
 #pragma once
 
 #include <string>

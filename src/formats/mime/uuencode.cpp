@@ -1,5 +1,6 @@
 // uudecode: each line starts with a length character (32 + n) followed by
 // groups of four characters, each carrying six bits ((c - 32) & 63).
+// Trusted input: none.
 #include "formats/mime/uuencode.h"
 
 #include <cctype>

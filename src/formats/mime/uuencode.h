@@ -1,5 +1,6 @@
 // uuencoded blocks ("begin 644 name" ... "end") embedded in text bodies:
 // old mailers and some malware still send attachments this way.
+// Trusted input: none.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 // MS-OFFCRYPTO standard and agile encryption, and the [MS-PPT] records that
 // locate a presentation's encryption (see office_crypto.h).
-// Input trusted: none. Written from MS-OFFCRYPTO 2.3.4.5-2.3.4.15, [MS-PPT]
+// Trusted input: none. Written from MS-OFFCRYPTO 2.3.4.5-2.3.4.15, [MS-PPT]
 // 2.3.7 and ECMA-376 Part 2; OpenSSL does the hashing and AES.
 #include "formats/office_crypto/office_crypto.h"
 

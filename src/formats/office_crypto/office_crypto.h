@@ -6,7 +6,7 @@
 // rounds) are implemented with OpenSSL. PowerPoint 97-2003 encryption is
 // recognised from its records (ppt_encryption).
 //
-// Input trusted: none. Sizes, spin counts and lengths are bounded before use.
+// Trusted input: none. Sizes, spin counts and lengths are bounded before use.
 #pragma once
 
 #include <openssl/types.h>

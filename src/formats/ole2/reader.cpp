@@ -1,5 +1,5 @@
 // OLE2 compound file reader (MS-CFB). See ole2_reader.h.
-// Input trusted: none. Every offset is checked against the file size, every
+// Trusted input: none. Every offset is checked against the file size, every
 // chain against the number of sectors the file holds and against a visited
 // set; nothing is allocated beyond what the file (or max_bytes) can justify.
 #include "formats/ole2/reader.h"

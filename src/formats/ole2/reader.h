@@ -1,6 +1,6 @@
 // OLE2 compound file reader (MS-CFB), versions 3 and 4.
 //
-// Input trusted: none. The bytes may be truncated, padded with hundreds of
+// Trusted input: none. The bytes may be truncated, padded with hundreds of
 // megabytes past the last sector, carry wrong sector counts, looping FAT or
 // DIFAT chains, or a cyclic directory tree. The reader never throws for bad
 // input: it yields whatever entries and stream bytes can be read, plus a list

@@ -1,5 +1,6 @@
 // PowerPoint storages, zlib inflation and ZIP packages inside OLE2 streams;
-// see stream_content.h. Trusted input: none.
+// see stream_content.h.
+// Trusted input: none.
 #include "formats/ole2/stream_content.h"
 
 #include <zlib.h>

@@ -1,6 +1,6 @@
 // FileDataStoreObject scanning for OneNote sections; see onenote_blobs.h.
 // Linear scans only; every length is checked against the file size.
-// Input trusted: none.
+// Trusted input: none.
 #include "formats/onenote/blobs.h"
 
 #include <cstdint>

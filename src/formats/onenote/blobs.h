@@ -1,8 +1,8 @@
 // OneNote section files ([MS-ONESTORE]): the embedded files of a section are
 // FileDataStoreObject structures (2.6.13): header GUID, 64-bit length,
 // reserved fields, the file's bytes, footer GUID. Pure functions for the
-// module (modules/onenote.cpp), tests and the fuzzer. Input trusted:
-// none.
+// module (modules/onenote.cpp), tests and the fuzzer.
+// Trusted input: none.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
-// OOXML package reading; see package.h. Trusted input: none.
+// OOXML package reading; see package.h.
+// Trusted input: none.
 #include "formats/ooxml/package.h"
 
 #include <zip.h>

@@ -1,4 +1,5 @@
-// OOXML relationship targets; see relationships.h. Trusted input: none.
+// OOXML relationship targets; see relationships.h.
+// Trusted input: none.
 #include "formats/ooxml/relationships.h"
 
 #include <vector>

@@ -1,6 +1,7 @@
 // OOXML package relationships (ECMA-376 Part 2, Open Packaging Conventions):
 // resolving a target against the part that owns the .rels file, and telling
-// targets that fetch something when the document opens. Trusted input: none.
+// targets that fetch something when the document opens.
+// Trusted input: none.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
-// Tolerant XML tag scanner; see xml_scan.h. Input trusted: none.
+// Tolerant XML tag scanner; see xml_scan.h.
+// Trusted input: none.
 #include "formats/ooxml/xml_scan.h"
 
 #include <cstdlib>

@@ -3,7 +3,8 @@
 // validating parser on purpose: Office opens documents a strict parser would
 // reject, and a finding must not disappear because an attacker broke
 // well-formedness. Linear in the input, no recursion, no allocation beyond
-// the attributes of the current tag. Input trusted: none.
+// the attributes of the current tag.
+// Trusted input: none.
 #pragma once
 
 #include <string>

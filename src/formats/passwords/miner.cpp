@@ -1,4 +1,5 @@
-// Password miner: see password_miner.h. Trusted input: none.
+// Password miner: see password_miner.h.
+// Trusted input: none.
 #include "formats/passwords/miner.h"
 #include "common/text.h"
 

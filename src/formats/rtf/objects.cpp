@@ -1,7 +1,7 @@
 // RTF \objdata extraction and OLE1 object decoding; see rtf_objects.h.
 // One linear pass over the document, no backtracking and no regular
 // expressions, so hostile nesting or endless control words cost O(n).
-// Input trusted: none.
+// Trusted input: none.
 #include "formats/rtf/objects.h"
 
 #include "common/bytes.h"

@@ -2,7 +2,8 @@
 // with the obfuscations RTF readers accept, decoded into OLE1 objects
 // ([MS-OLEDS] 2.2 ObjectHeader / EmbeddedObject) and OLE1 Package contents.
 // Pure functions here so that the fuzzer and the tests reach them without an
-// engine. Input trusted: none.
+// engine.
+// Trusted input: none.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// TNEF reader and MS-OXRTFCP decompressor: see parse.h. Trusted input: none.
+// TNEF reader and MS-OXRTFCP decompressor: see parse.h.
+// Trusted input: none.
 #include "formats/tnef/parse.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // URL/IPv4 extraction and normalisation; see url_extract.h.
-// Trusts: nothing. Every loop advances through the input at least one byte
+// Trusted input: none. Every loop advances through the input at least one byte
 // per step, and every output is bounded by the input size or max_urls.
 #include "formats/url/extract.h"
 

@@ -3,7 +3,7 @@
 // split and joined with & or + in VBA/XLM) and normalises numeric hosts
 // (0xb907d607, 0271.07.0326.07, 3104298503) to dotted quads, so a listed
 // URL matches however the dropper spelled it.
-// Trusts: nothing; output is bounded by the input size and max_urls.
+// Trusted input: none; output is bounded by the input size and max_urls.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
-// VBA keyword analysis (see vba_keywords.h). Input trusted: none — the
+// VBA keyword analysis (see vba_keywords.h).
+// Trusted input: none — the
 // source text comes from a hostile document; scanning is linear per keyword.
 #include "formats/vba/keywords.h"
 

@@ -1,6 +1,7 @@
 // Keyword analysis of VBA source, in the spirit of mraptor: a macro that runs
 // by itself (auto-exec trigger) and writes files or starts programs is
 // malicious; anything else is reported with the keywords it uses.
+// Trusted input: none.
 #pragma once
 
 #include <string>

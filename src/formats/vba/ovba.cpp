@@ -1,5 +1,5 @@
 // MS-OVBA decompression, `dir` stream parsing and project discovery.
-// Input trusted: none. Every read is bounds-checked; output is capped.
+// Trusted input: none. Every read is bounds-checked; output is capped.
 #include "formats/vba/ovba.h"
 
 #include "common/bytes.h"

@@ -1,7 +1,7 @@
 // MS-OVBA: VBA project storage. Decompression (2.4.1), the `dir` stream
 // (2.3.4.2) and locating projects inside a compound file.
 //
-// Input trusted: none. Decompression output is bounded by the caller's cap;
+// Trusted input: none. Decompression output is bounded by the caller's cap;
 // malformed containers yield the bytes decoded so far and a flag.
 #pragma once
 

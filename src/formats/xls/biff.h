@@ -4,7 +4,8 @@
 // formula decoder can be fuzzed and benchmarked alone. Implemented by job:
 // biff.cpp (record walker), formula.cpp (formula decoder, shared with
 // .xlsb and OOXML), biff_crypto.cpp (RC4 FILEPASS), xlsb.cpp, sylk.cpp,
-// tables.cpp (function names). Input trusted: none —
+// tables.cpp (function names).
+// Trusted input: none —
 // every record, string and token is bounds-checked; work is bounded by the
 // stream size and by BiffLimits.
 #pragma once

@@ -1,6 +1,7 @@
 // SYLK files: records are lines "TYPE;Ffield;Ffield...", a literal ';' in a
 // field is written ";;". C records carry a cell's formula in their E field,
-// NN records define names. Input trusted: none — one linear pass over the
+// NN records define names.
+// Trusted input: none — one linear pass over the
 // text, output bounded by max_text.
 #include "common/bytes.h"
 #include "formats/xls/biff.h"

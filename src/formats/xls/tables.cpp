@@ -2,7 +2,7 @@
 // Cetab (command equivalents), from [MS-XLS] 2.5.198.17 and 2.5.198.13.
 // Only names matter for analysis; fixed argument counts (for PtgFunc, which
 // does not carry one) are listed where the function is commonly used.
-// Input trusted: none (lookups are range-checked).
+// Trusted input: none (lookups are range-checked).
 #include <array>
 #include <cstdint>
 #include <string_view>

@@ -1,7 +1,7 @@
 // .xlsb workbook and macro-sheet parts ([MS-XLSB]): BrtBundleSh gives each
 // sheet's name, visibility and relationship id; BrtName the defined names;
 // cell records of a macro sheet give formulas (BIFF12 Rgce) and strings.
-// Input trusted: none — records are walked linearly with checked lengths.
+// Trusted input: none — records are walked linearly with checked lengths.
 #include "common/bytes.h"
 #include "common/text.h"
 #include "formats/xls/biff.h"

@@ -1,4 +1,5 @@
-// ZIP central-directory reader: see zip_directory.h. Trusted input: none.
+// ZIP central-directory reader: see zip_directory.h.
+// Trusted input: none.
 #include "formats/zip/directory.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// Fast ZIP password checks: see zip_password.h. Trusted input: none.
+// Fast ZIP password checks: see zip_password.h.
+// Trusted input: none.
 #define OPENSSL_SUPPRESS_DEPRECATED  // SHA1_Transform: one compression per HMAC half
 #include "formats/zip/password.h"
 
