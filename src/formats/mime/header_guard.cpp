@@ -142,4 +142,19 @@ HeaderGuardResult guard_headers(std::string_view raw, const HeaderGuardLimits& l
   return r;
 }
 
+std::vector<GuardOverflow> guard_overflows(const HeaderGuardResult& r, const HeaderGuardLimits& limits) {
+  std::vector<GuardOverflow> out;
+  if (r.dropped_fields > 0)
+    out.push_back({"max_headers", "more than " + std::to_string(limits.max_headers) + " header fields; " +
+                                      std::to_string(r.dropped_fields) + " not parsed"});
+  if (r.cut_fields > 0)
+    out.push_back({"max_header_size", std::to_string(r.cut_fields) + " header field(s) longer than " +
+                                          std::to_string(limits.max_header_size) + " bytes cut short"});
+  if (r.boundaries_cut)
+    out.push_back({"max_mime_parts", "more than " + std::to_string(limits.max_boundaries) +
+                                         " boundary lines; the message is parsed up to byte " +
+                                         std::to_string(r.cut_at)});
+  return out;
+}
+
 }  // namespace emogate

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace emogate {
 
@@ -44,5 +45,14 @@ struct HeaderGuardResult {
 };
 
 HeaderGuardResult guard_headers(std::string_view raw, const HeaderGuardLimits& limits);
+
+// A limit the guard enforced on a message: the setting's name and what was
+// dropped or cut, for the caller to report.
+struct GuardOverflow {
+  const char* setting;  // "max_headers", "max_header_size" or "max_mime_parts"
+  std::string detail;
+};
+// The limits `result` shows were hit, in that order; empty when none was.
+std::vector<GuardOverflow> guard_overflows(const HeaderGuardResult& result, const HeaderGuardLimits& limits);
 
 }  // namespace emogate
