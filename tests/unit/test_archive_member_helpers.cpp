@@ -25,72 +25,72 @@ TEST(JoinCapped, ListsAtMostTheCapThenAnEllipsis) {
 }
 
 TEST(ZipMembers, CipherNames) {
-  zip::Entry e;
-  EXPECT_EQ(zip::cipher_name(e), "ZipCrypto");
+  emogate::zip::Entry e;
+  EXPECT_EQ(emogate::zip::cipher_name(e), "ZipCrypto");
   e.aes_strength = 1;
-  EXPECT_EQ(zip::cipher_name(e), "AES-128");
+  EXPECT_EQ(emogate::zip::cipher_name(e), "AES-128");
   e.aes_strength = 3;
-  EXPECT_EQ(zip::cipher_name(e), "AES-256");
+  EXPECT_EQ(emogate::zip::cipher_name(e), "AES-256");
 }
 
 TEST(ZipMembers, StructureProblemsJoinedInOrder) {
-  zip::Directory d;
-  EXPECT_EQ(zip::structure_problems(d), "");
+  emogate::zip::Directory d;
+  EXPECT_EQ(emogate::zip::structure_problems(d), "");
   d.problems = {"p1", "p2"};
   d.trailing = 5;
   d.prefix = 7;
-  EXPECT_EQ(zip::structure_problems(d), "p1; p2; 5 bytes after the end record; 7 bytes before the archive");
-  zip::Directory only_prefix;
+  EXPECT_EQ(emogate::zip::structure_problems(d), "p1; p2; 5 bytes after the end record; 7 bytes before the archive");
+  emogate::zip::Directory only_prefix;
   only_prefix.prefix = 3;
-  EXPECT_EQ(zip::structure_problems(only_prefix), "3 bytes before the archive");
+  EXPECT_EQ(emogate::zip::structure_problems(only_prefix), "3 bytes before the archive");
 }
 
 TEST(ZipMembers, FolderEntriesAndLibzipNames) {
-  zip::Entry e;
-  EXPECT_FALSE(zip::is_folder_entry(e));
+  emogate::zip::Entry e;
+  EXPECT_FALSE(emogate::zip::is_folder_entry(e));
   e.name = "dir/";
-  EXPECT_TRUE(zip::is_folder_entry(e));
+  EXPECT_TRUE(emogate::zip::is_folder_entry(e));
   e.name = "dir\\";
-  EXPECT_TRUE(zip::is_folder_entry(e));
+  EXPECT_TRUE(emogate::zip::is_folder_entry(e));
   e.name = "dir/file";
-  EXPECT_FALSE(zip::is_folder_entry(e));
+  EXPECT_FALSE(emogate::zip::is_folder_entry(e));
   e.name = std::string("a\0b", 3);
-  EXPECT_EQ(zip::libzip_raw_name(e), "a b");
+  EXPECT_EQ(emogate::zip::libzip_raw_name(e), "a b");
 }
 
 TEST(ZipMembers, InflateWholeStoredAndDeflated) {
   const std::string text(5000, 'x');
   for (bool store : {true, false}) {
     const std::string z = make_zip({{"a.txt", text, ZIP_EM_NONE, "", store}});
-    zip::Directory d = zip::read_directory(z, 10);
+    emogate::zip::Directory d = emogate::zip::read_directory(z, 10);
     ASSERT_EQ(d.entries.size(), 1u);
-    zip::Inflated in = zip::inflate_whole(d.entries[0], z, 1 << 20);
+    emogate::zip::Inflated in = emogate::zip::inflate_whole(d.entries[0], z, 1 << 20);
     ASSERT_TRUE(in.ok) << store;
     EXPECT_TRUE(in.crc_ok);
     EXPECT_EQ(std::string(in.plain), text);
     // Over the caller's size bound: the stream decides.
-    EXPECT_FALSE(zip::inflate_whole(d.entries[0], z, text.size() - 1).ok);
+    EXPECT_FALSE(emogate::zip::inflate_whole(d.entries[0], z, text.size() - 1).ok);
     // A declaration the data disagrees with: the stream decides.
-    zip::Entry lying = d.entries[0];
+    emogate::zip::Entry lying = d.entries[0];
     lying.uncompressed_size += 1;
-    EXPECT_FALSE(zip::inflate_whole(lying, z, 1 << 20).ok);
+    EXPECT_FALSE(emogate::zip::inflate_whole(lying, z, 1 << 20).ok);
     // A wrong CRC still inflates, and says so.
-    zip::Entry bad_crc = d.entries[0];
+    emogate::zip::Entry bad_crc = d.entries[0];
     bad_crc.crc ^= 1;
-    zip::Inflated c = zip::inflate_whole(bad_crc, z, 1 << 20);
+    emogate::zip::Inflated c = emogate::zip::inflate_whole(bad_crc, z, 1 << 20);
     EXPECT_TRUE(c.ok);
     EXPECT_FALSE(c.crc_ok);
     // Data outside the archive, or an unresolved offset.
-    zip::Entry outside = d.entries[0];
+    emogate::zip::Entry outside = d.entries[0];
     outside.compressed_size = z.size();
-    EXPECT_FALSE(zip::inflate_whole(outside, z, 1 << 20).ok);
+    EXPECT_FALSE(emogate::zip::inflate_whole(outside, z, 1 << 20).ok);
     outside = d.entries[0];
     outside.data_offset = 0;
-    EXPECT_FALSE(zip::inflate_whole(outside, z, 1 << 20).ok);
+    EXPECT_FALSE(emogate::zip::inflate_whole(outside, z, 1 << 20).ok);
   }
-  zip::Entry other;
+  emogate::zip::Entry other;
   other.method = 14;  // LZMA
-  EXPECT_FALSE(zip::inflate_whole(other, "xxxx", 1 << 20).ok);
+  EXPECT_FALSE(emogate::zip::inflate_whole(other, "xxxx", 1 << 20).ok);
 }
 
 TEST(ArchiveEntries, StreamNames) {
@@ -142,22 +142,22 @@ std::vector<PasswordCandidate> candidates(std::vector<std::string> pws) {
 TEST(ZipPasswordSearch, OpensRemembersAndDescribes) {
   const std::string z = make_zip({{"a.txt", "alpha alpha", ZIP_EM_TRAD_PKWARE, "Secret99"},
                                   {"b.txt", "beta beta", ZIP_EM_TRAD_PKWARE, "Secret99"}});
-  zip::Directory d = zip::read_directory(z, 10);
+  emogate::zip::Directory d = emogate::zip::read_directory(z, 10);
   ASSERT_EQ(d.entries.size(), 2u);
   const auto list = candidates({"wrong1", "Secret99"});
   int asked = 0;
   auto get = [&]() -> const std::vector<PasswordCandidate>& { ++asked; return list; };
   KdfBudget budget(1000000);
-  zip::PasswordSearch s;
+  emogate::zip::PasswordSearch s;
   bool in_vain = true;
-  zip::Unlock u = s.find(d.entries[0], z, get, budget, [] { return false; }, in_vain);
+  emogate::zip::Unlock u = s.find(d.entries[0], z, get, budget, [] { return false; }, in_vain);
   ASSERT_NE(u.candidate, nullptr);
   EXPECT_FALSE(in_vain);
   EXPECT_EQ(u.candidate->password, "Secret99");
   EXPECT_EQ(u.bytes, "Secret99");
   s.record_open(u, "a.txt");
   // The password that opened a member goes first: no candidate list needed.
-  zip::Unlock again = s.find(d.entries[1], z, get, budget, [] { return false; }, in_vain);
+  emogate::zip::Unlock again = s.find(d.entries[1], z, get, budget, [] { return false; }, in_vain);
   ASSERT_NE(again.candidate, nullptr);
   EXPECT_EQ(asked, 1);
   s.record_open(again, "b.txt");
@@ -172,13 +172,13 @@ TEST(ZipPasswordSearch, StopsSearchingAfterTwoMembersInVain) {
   const std::string z = make_zip({{"a", "1111", ZIP_EM_TRAD_PKWARE, "pw-a"},
                                   {"b", "2222", ZIP_EM_TRAD_PKWARE, "pw-b"},
                                   {"c", "3333", ZIP_EM_TRAD_PKWARE, "pw-c"}});
-  zip::Directory d = zip::read_directory(z, 10);
+  emogate::zip::Directory d = emogate::zip::read_directory(z, 10);
   ASSERT_EQ(d.entries.size(), 3u);
   const auto list = candidates({"nope", "pw-c"});
   int asked = 0;
   auto get = [&]() -> const std::vector<PasswordCandidate>& { ++asked; return list; };
   KdfBudget budget(1000000);
-  zip::PasswordSearch s;
+  emogate::zip::PasswordSearch s;
   bool in_vain = false;
   EXPECT_EQ(s.find(d.entries[0], z, get, budget, [] { return false; }, in_vain).candidate, nullptr);
   EXPECT_TRUE(in_vain);
@@ -194,10 +194,10 @@ TEST(ZipPasswordSearch, StopsSearchingAfterTwoMembersInVain) {
 
 TEST(ZipPasswordSearch, StopCallbackEndsTheSearch) {
   const std::string z = make_zip({{"a", "1111", ZIP_EM_TRAD_PKWARE, "pw"}});
-  zip::Directory d = zip::read_directory(z, 10);
+  emogate::zip::Directory d = emogate::zip::read_directory(z, 10);
   const auto list = candidates({"pw"});
   KdfBudget budget(1000000);
-  zip::PasswordSearch s;
+  emogate::zip::PasswordSearch s;
   bool in_vain = false;
   EXPECT_EQ(s.find(d.entries[0], z, [&]() -> const auto& { return list; }, budget, [] { return true; }, in_vain)
                 .candidate,
@@ -207,7 +207,7 @@ TEST(ZipPasswordSearch, StopCallbackEndsTheSearch) {
 
 TEST(ZipMembers, LibzipMustReadTheCipherAsWeDo) {
   const std::string z = make_zip({{"a", "1111", ZIP_EM_AES_256, "pw"}, {"b", "2222", ZIP_EM_TRAD_PKWARE, "pw"}});
-  zip::Directory d = zip::read_directory(z, 10);
+  emogate::zip::Directory d = emogate::zip::read_directory(z, 10);
   ASSERT_EQ(d.entries.size(), 2u);
   zip_error_t err;
   zip_error_init(&err);
@@ -221,14 +221,14 @@ TEST(ZipMembers, LibzipMustReadTheCipherAsWeDo) {
   }
   zip_discard(za);
   zip_error_fini(&err);
-  EXPECT_TRUE(zip::libzip_can_decrypt(d.entries[0], st[0]));
-  EXPECT_TRUE(zip::libzip_can_decrypt(d.entries[1], st[1]));
-  EXPECT_FALSE(zip::libzip_can_decrypt(d.entries[0], st[1]));  // AES entry, ZipCrypto per libzip
-  EXPECT_FALSE(zip::libzip_can_decrypt(d.entries[1], st[0]));
-  zip::Entry strong = d.entries[1];
+  EXPECT_TRUE(emogate::zip::libzip_can_decrypt(d.entries[0], st[0]));
+  EXPECT_TRUE(emogate::zip::libzip_can_decrypt(d.entries[1], st[1]));
+  EXPECT_FALSE(emogate::zip::libzip_can_decrypt(d.entries[0], st[1]));  // AES entry, ZipCrypto per libzip
+  EXPECT_FALSE(emogate::zip::libzip_can_decrypt(d.entries[1], st[0]));
+  emogate::zip::Entry strong = d.entries[1];
   strong.flags |= 0x40;  // PKWARE strong encryption
-  EXPECT_FALSE(zip::libzip_can_decrypt(strong, st[1]));
+  EXPECT_FALSE(emogate::zip::libzip_can_decrypt(strong, st[1]));
   zip_stat_t none;
   zip_stat_init(&none);
-  EXPECT_FALSE(zip::libzip_can_decrypt(d.entries[1], none));
+  EXPECT_FALSE(emogate::zip::libzip_can_decrypt(d.entries[1], none));
 }
