@@ -122,4 +122,18 @@ std::string join(const Items& items, std::string_view sep) {
   return out;
 }
 
+// The first `max_items` of `items` joined with ", ", then ", ..." when
+// there were more: a bounded list for a finding's detail.
+template <class Items>
+std::string join_capped(const Items& items, std::size_t max_items) {
+  std::string out;
+  std::size_t k = 0;
+  for (const auto& item : items) {
+    if (k == max_items) return out + ", ...";
+    out += (k++ ? ", " : "");
+    out += item;
+  }
+  return out;
+}
+
 }  // namespace emogate

@@ -7,15 +7,10 @@
 // Trusted input: none. libarchive parses; we never trust a size it
 // reports and never allocate from one.
 //
-// Names. libarchive converts names stored as Unicode (7z, RAR 5, RAR 4's
-// Unicode field, LZH's UTF-16 extension, CAB's UTF-8 flag) to the charset
-// of the calling thread's locale, and copies names with no charset (LZH,
-// CAB, RAR 4, tar, ISO) byte for byte. The process never sets a locale, so
-// in "C" every non-ASCII Unicode name failed to convert and was lost. The
-// walk runs under a thread-local C.UTF-8 LC_CTYPE (uselocale: this thread,
-// this call, nothing else changes), which makes the Unicode names UTF-8 and
-// leaves the byte names raw; decode_member_name then keeps valid UTF-8 and
-// reads the rest as CP932. The "hdrcharset" option is used for LZH only:
+// Names. The walk runs under a thread-local C.UTF-8 LC_CTYPE
+// (formats/archive/utf8_ctype.h), which makes libarchive's Unicode names
+// UTF-8 and leaves the byte names raw; decode_member_name then keeps valid
+// UTF-8 and reads the rest as CP932. The "hdrcharset" option is used for LZH only:
 // libarchive's LHa reader converts every name to a wide string, so raw CP932
 // bytes cannot pass through under a UTF-8 locale; LZH is a DOS/Windows
 // format whose byte names are CP932 in practice (its Unicode names, in the
@@ -27,20 +22,19 @@
 // kept.
 #include <archive.h>
 #include <archive_entry.h>
-#include <locale.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
 
 #include "engine/context.h"
 #include "engine/module.h"
-#include "common/text.h"
 #include "engine/child_stream.h"
+#include "formats/archive/entries.h"
 #include "formats/archive/member_name.h"
 #include "formats/archive/rar5_headers.h"
+#include "formats/archive/utf8_ctype.h"
 
 namespace emogate {
 namespace {
@@ -59,17 +53,6 @@ int (*stream_filter(std::string_view type))(archive*) {
   return nullptr;
 }
 
-// "report.doc.gz" -> "report.doc": the name a decompressor would give.
-std::string stream_name(const Object& obj) {
-  std::string n = obj.name;
-  if (auto slash = n.find_last_of('/'); slash != std::string::npos) n = n.substr(slash + 1);
-  auto dot = n.find_last_of('.');
-  if (dot == std::string::npos || dot == 0) return "data";
-  std::string ext = ascii_lower(n.substr(dot + 1));
-  if (ext == "tgz" || ext == "tbz" || ext == "tbz2" || ext == "txz" || ext == "tzst") return n.substr(0, dot) + ".tar";
-  return n.substr(0, dot);
-}
-
 std::string error_text(archive* a) {
   const char* e = archive_error_string(a);
   return e ? e : "unknown libarchive error";
@@ -77,48 +60,6 @@ std::string error_text(archive* a) {
 
 bool mentions_encryption(archive* a) {
   return archive_read_has_encrypted_entries(a) > 0 || error_text(a).find("ncrypt") != std::string::npos;
-}
-
-// The calling thread's LC_CTYPE is C.UTF-8 for the lifetime of this object.
-class Utf8Ctype {
- public:
-  Utf8Ctype() {
-    thread_local locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
-    if (utf8) old_ = uselocale(utf8);
-  }
-  ~Utf8Ctype() {
-    if (old_) uselocale(old_);
-  }
-  Utf8Ctype(const Utf8Ctype&) = delete;
-  Utf8Ctype& operator=(const Utf8Ctype&) = delete;
-
- private:
-  locale_t old_ = nullptr;
-};
-
-const char* odd_type_name(unsigned type) {
-  switch (type) {
-    case AE_IFIFO: return "FIFO";
-    case AE_IFCHR: return "character device";
-    case AE_IFBLK: return "block device";
-    case AE_IFSOCK: return "socket";
-    case AE_IFDIR: return "directory";
-    default: return nullptr;
-  }
-}
-
-// A link target that leaves the archive's tree.
-bool escapes(std::string_view target) {
-  if (target.empty() || target[0] == '/' || target[0] == '\\') return true;
-  if (target.size() >= 2 && target[1] == ':') return true;
-  std::size_t start = 0;
-  while (start <= target.size()) {
-    std::size_t end = target.find_first_of("/\\", start);
-    if (end == std::string_view::npos) end = target.size();
-    if (target.substr(start, end - start) == "..") return true;
-    start = end + 1;
-  }
-  return false;
 }
 
 class LibarchiveExtractor : public Module {
@@ -151,7 +92,7 @@ struct Walk {
     if (!raw) raw = archive_entry_pathname_utf8(e);
     std::string raw_name = raw ? raw : "";
     MemberName name = decode_member_name(raw_name, "entry-" + std::to_string(index));
-    if (raw_format) name = MemberName{stream_name(obj), {}, false};
+    if (raw_format) name = MemberName{stream_name(obj.name), {}, false};
     else if (raw_name.empty()) name.problem = "no readable name (" + error_text(a) + ")";
     if (!name.problem.empty())
       ctx.add_finding(FindingType::malformed, obj, "member name \"" + name.name + "\": " + name.problem);
@@ -161,15 +102,11 @@ struct Walk {
     const char* hardlink = archive_entry_hardlink(e);
     if (type == AE_IFLNK || hardlink) {
       const char* t = type == AE_IFLNK ? archive_entry_symlink(e) : hardlink;
-      // The target as stored (UTF-8 or CP932 read as such), not sanitized:
-      // "../../etc/passwd" is the evidence.
-      std::string target = legacy_name_to_utf8(t ? t : "");
-      if (target.empty()) target = decode_member_name(t ? t : "", "(empty)").name;
-      if (target.size() > 255) target = target.substr(0, 255) + "...";
+      const std::string target = link_target_text(t ? t : "");
       std::string kind = type == AE_IFLNK ? "symbolic link" : "hard link";
       // Not followed. A link that stays inside the archive is reported for
       // the record; one that leaves it is how extraction escapes a folder.
-      const bool out = escapes(t ? t : "");
+      const bool out = link_escapes(t ? t : "");
       ctx.add_finding(FindingType::malformed, obj,
                       "entry \"" + name.name + "\" is a " + kind + " to \"" + target + "\"" +
                           (out ? " outside the archive; not followed" : "; not followed"),
@@ -188,12 +125,9 @@ struct Walk {
     }
     const bool odd_type = type != AE_IFREG && type != AE_IFDIR && !raw_format;
     if (odd_type) {
-      const char* odd = odd_type_name(type);
-      char mode[16];
-      std::snprintf(mode, sizeof mode, "%06o", static_cast<unsigned>(archive_entry_mode(e)));
       ctx.add_finding(FindingType::malformed, obj,
-                      "entry \"" + name.name + "\" is " + (odd ? std::string("a ") + odd : "of an unknown type") +
-                          " (mode " + mode + "), not a regular file; Windows extractors write it as a file, so its data is analysed");
+                      "entry \"" + name.name + "\" is " + odd_type_text(type, archive_entry_mode(e)) +
+                          ", not a regular file; Windows extractors write it as a file, so its data is analysed");
     } else if (type == AE_IFDIR) {
       ctx.add_finding(FindingType::malformed, obj,
                       "entry \"" + name.name + "\" is a directory that carries data; its data is analysed");
@@ -261,11 +195,7 @@ struct Walk {
     for (const std::string& raw : rar5_locked)
       locked.push_back(decode_member_name(raw, "entry").name + " (encrypted, per the RAR 5 file header)");
     if (locked.empty()) return;
-    std::string detail = std::to_string(locked.size()) + " encrypted " + obj.type + " entr" +
-                         (locked.size() == 1 ? "y" : "ies") + " not opened: ";
-    for (std::size_t i = 0; i < locked.size() && i < 20; ++i) detail += (i ? ", " : "") + locked[i];
-    if (locked.size() > 20) detail += ", ...";
-    ctx.add_finding(FindingType::encrypted_archive, obj, detail);
+    ctx.add_finding(FindingType::encrypted_archive, obj, locked_summary(obj.type, locked));
   }
 };
 

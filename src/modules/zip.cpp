@@ -1,18 +1,18 @@
 // ZIP extractor (types "zip" and "ooxml"). Our own central-directory reader
-// (zip_directory.h) checks the structure first: overlapping entries (zip
+// (formats/zip/directory.h) checks the structure first: overlapping entries (zip
 // bombs), truncated directories, data after the end record, hostile names.
 // libzip then streams each member into a child, so the engine's size, ratio
 // and time limits apply while inflating. A plain member whose declared size
 // is within the memory and ratio limits is inflated whole by libdeflate
-// instead (two to three times zlib's speed, and a hardware CRC); anything
+// instead (faster than zlib, with a hardware CRC; see the README); anything
 // that disagrees with its declaration goes back to libzip's stream, which
 // enforces every limit as it goes. Encrypted members (ZipCrypto,
 // WinZip AES) are opened with passwords mined from the message text, each
-// candidate screened by the fast checks in zip_password.h before libzip
+// candidate screened by the fast checks in formats/zip/password.h (the
+// search itself: formats/zip/password_search.h) before libzip
 // decrypts for real. Opened members give archive_decrypted (which password,
 // from where); members no candidate opens give encrypted_archive.
 // Trusted input: none.
-#include <libdeflate.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -24,8 +24,10 @@
 #include "engine/child_stream.h"
 #include "formats/archive/member_name.h"
 #include "engine/passwords.h"
+#include "common/text.h"
 #include "formats/zip/directory.h"
-#include "formats/zip/password.h"
+#include "formats/zip/members.h"
+#include "formats/zip/password_search.h"
 
 namespace emogate {
 
@@ -39,33 +41,13 @@ struct ZipFileCloser {
 };
 using ZipFile = std::unique_ptr<zip_file_t, ZipFileCloser>;
 
-// Candidates that failed for this many members are not tried on the rest:
-// an archive normally has one password, and a thousand locked AES members
-// must not cost a thousand candidate searches.
-constexpr int kMaxFailedSearches = 2;
-
-std::string cipher_name(const zip::Entry& e) {
-  if (!e.aes_strength) return "ZipCrypto";
-  return "AES-" + std::to_string(64 + 64 * e.aes_strength);
-}
-
-struct Unlock {
-  const PasswordCandidate* candidate = nullptr;
-  std::string bytes;  // the encoding that worked (UTF-8 or CP932)
-};
-
 // The structure problems our directory reader saw, as findings.
 bool report_structure(const Object& obj, ScanContext& ctx, const zip::Directory& dir) {
   if (!dir.found) {
     ctx.add_finding(FindingType::malformed, obj, "ZIP without an end of central directory record");
     return false;
   }
-  std::string problems;
-  for (const auto& p : dir.problems) problems += (problems.empty() ? "" : "; ") + p;
-  if (dir.trailing > 0)
-    problems += (problems.empty() ? "" : "; ") + std::to_string(dir.trailing) + " bytes after the end record";
-  if (dir.prefix > 0)
-    problems += (problems.empty() ? "" : "; ") + std::to_string(dir.prefix) + " bytes before the archive";
+  const std::string problems = zip::structure_problems(dir);
   if (!problems.empty()) ctx.add_finding(FindingType::malformed, obj, "ZIP structure: " + problems);
   if (dir.overlapping > 0)
     ctx.limit_hit(obj, "overlapping_entries",
@@ -76,20 +58,6 @@ bool report_structure(const Object& obj, ScanContext& ctx, const zip::Directory&
                   "archive declares " + std::to_string(dir.declared_entries) + " entries; only the first " +
                       std::to_string(dir.entries.size()) + " are read");
   return true;
-}
-
-// Our reading of the cipher must be libzip's, which must support it.
-bool libzip_can_decrypt(const zip::Entry& e, const zip_stat_t& st) {
-  if (!(st.valid & ZIP_STAT_ENCRYPTION_METHOD) || !zip_encryption_method_supported(st.encryption_method, 0))
-    return false;
-  if (e.flags & 0x40) return false;  // PKWARE strong encryption: neither of us reads it
-  switch (st.encryption_method) {
-    case ZIP_EM_TRAD_PKWARE: return e.aes_strength == 0;
-    case ZIP_EM_AES_128: return e.aes_strength == 1;
-    case ZIP_EM_AES_192: return e.aes_strength == 2;
-    case ZIP_EM_AES_256: return e.aes_strength == 3;
-    default: return false;
-  }
 }
 
 // An archive whose bytes equal an ancestor's contains itself (a quine).
@@ -135,7 +103,7 @@ class ZipExtractor : public Module {
       return;
     }
     zip_error_fini(&err);
-    Walk walk{obj, ctx, za.get(), bytes, dir, {}, {}, 0};
+    Walk walk{obj, ctx, za.get(), bytes, dir, {}, {}};
     walk.run();
   }
 
@@ -146,9 +114,8 @@ class ZipExtractor : public Module {
     zip_t* za;
     std::string_view bytes;
     const zip::Directory& dir;
-    std::vector<std::string> locked;            // "name (size bytes, cipher)"
-    std::vector<std::pair<Unlock, std::vector<std::string>>> opened;  // password -> members
-    int failed_searches = 0;
+    std::vector<std::string> locked;  // "name (size bytes, cipher)"
+    zip::PasswordSearch passwords;
 
     void run() {
       std::uint64_t n = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max<zip_int64_t>(
@@ -177,14 +144,12 @@ class ZipExtractor : public Module {
       // Our reader and libzip must agree on which entry is which, or the
       // offsets used for the password checks would belong to another member.
       const char* libzip_name = zip_get_name(za, i, ZIP_FL_ENC_RAW);
-      std::string ours = e.name;
-      std::replace(ours.begin(), ours.end(), '\0', ' ');  // libzip's C strings turn NUL into a space
-      if (!libzip_name || ours != libzip_name) {
+      if (!libzip_name || zip::libzip_raw_name(e) != libzip_name) {
         ctx.add_finding(FindingType::malformed, obj,
                         "central directory entry " + std::to_string(i + 1) + " reads differently in libzip");
         return false;
       }
-      if (!e.name.empty() && (e.name.back() == '/' || e.name.back() == '\\')) {  // directory
+      if (zip::is_folder_entry(e)) {
         if (e.compressed_size == 0 && e.uncompressed_size == 0) return true;
         // Unzip tools create a folder and drop the data; the data is still
         // scanned, under the name without its slash.
@@ -208,7 +173,7 @@ class ZipExtractor : public Module {
         // LZMA, PPMd, XZ, Zstandard): its content stays locked to us, which
         // is what encrypted_archive says.
         if (e.encrypted())
-          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + cipher_name(e) +
+          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + zip::cipher_name(e) +
                            ", compression method " + std::to_string(e.real_method()) + " not supported)");
         else
           ctx.add_finding(FindingType::malformed, obj,
@@ -217,21 +182,21 @@ class ZipExtractor : public Module {
       }
       if (!e.encrypted() && inflate_whole(e, name, spec)) return true;
       ZipFile f;
-      if (e.encrypted() && !libzip_can_decrypt(e, st)) {
+      if (e.encrypted() && !zip::libzip_can_decrypt(e, st)) {
         locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, unsupported encryption)");
         return true;
       }
       if (e.encrypted()) {
-        Unlock u = find_password(e);
+        zip::Unlock u = find_password(e);
         if (!u.candidate) {
-          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + cipher_name(e) + ")");
+          locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + zip::cipher_name(e) + ")");
           return true;
         }
         f.reset(zip_fopen_index_encrypted(za, i, 0, u.bytes.c_str()));
         if (f) {
           spec.from_encrypted = true;
-          spec.provenance = "decrypted (" + cipher_name(e) + ") with password from " + u.candidate->source;
-          record_open(u, name);
+          spec.provenance = "decrypted (" + zip::cipher_name(e) + ") with password from " + u.candidate->source;
+          passwords.record_open(u, name);
         }
       } else {
         f.reset(zip_fopen_index(za, i, 0));
@@ -257,101 +222,47 @@ class ZipExtractor : public Module {
     // leaving `spec` untouched, whenever libzip's stream should decide.
     bool inflate_whole(const zip::Entry& e, const std::string& name, ChildSpec& spec) {
       const Limits& lim = ctx.limits();
-      const std::uint16_t method = e.real_method();
-      if ((method != 0 && method != 8) || e.data_offset == 0 || e.data_offset > bytes.size() ||
-          e.compressed_size > bytes.size() - e.data_offset)
-        return false;
-      const std::uint64_t declared = e.uncompressed_size;
-      if (declared > lim.max_object_memory || declared > lim.max_object_size) return false;
-      if (method == 8 && exceeds_compression_ratio(lim, declared, e.compressed_size)) return false;
-      const std::string_view in = bytes.substr(e.data_offset, e.compressed_size);
-      std::unique_ptr<char[]> out;
-      std::string_view plain;
-      if (method == 0) {
-        if (declared != in.size()) return false;
-        plain = in;
-      } else {
-        thread_local std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> dec(
-            libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
-        if (!dec) return false;
-        out = std::make_unique<char[]>(std::max<std::uint64_t>(declared, 1));
-        std::size_t got = 0;
-        if (libdeflate_deflate_decompress(dec.get(), in.data(), in.size(), out.get(), declared, &got) !=
-                LIBDEFLATE_SUCCESS ||
-            got != declared)
-          return false;
-        plain = std::string_view(out.get(), got);
-      }
-      const bool crc_ok = libdeflate_crc32(0, plain.data(), plain.size()) == e.crc;
+      if (e.real_method() == 8 && exceeds_compression_ratio(lim, e.uncompressed_size, e.compressed_size)) return false;
+      zip::Inflated in = zip::inflate_whole(e, bytes, std::min(lim.max_object_memory, lim.max_object_size));
+      if (!in.ok) return false;
       std::size_t pos = 0;
       StreamResult r = stream_child(ctx, obj, std::move(spec), [&](char* buf, std::size_t cap) -> long long {
-        const std::size_t n = std::min(cap, plain.size() - pos);
-        std::memcpy(buf, plain.data() + pos, n);
+        const std::size_t n = std::min(cap, in.plain.size() - pos);
+        std::memcpy(buf, in.plain.data() + pos, n);
         pos += n;
         return static_cast<long long>(n);
       });
       // As libzip does: every byte is analysed, and the mismatch is reported.
-      if (!crc_ok && r == StreamResult::complete)
+      if (!in.crc_ok && r == StreamResult::complete)
         ctx.add_finding(FindingType::malformed, obj, "member \"" + name + "\": CRC error");
       return true;
     }
 
-    // Candidates in rank order, each in its byte encodings; the password
-    // that opened an earlier member goes first.
-    Unlock find_password(const zip::Entry& e) {
-      if (e.data_offset == 0 || failed_searches >= kMaxFailedSearches) return {};
-      std::string_view data = bytes.substr(e.data_offset, e.compressed_size);
+    zip::Unlock find_password(const zip::Entry& e) {
       KdfBudget& budget = ctx.kdf_budget();
-      for (const auto& [u, members] : opened)
-        if (zip::password_ok(e, data, u.bytes, &budget)) return u;
-      for (const auto& c : message_passwords(ctx)) {
-        if (ctx.expired() || budget.exhausted()) break;
-        for (auto& enc : password_encodings(c.password))
-          if (zip::password_ok(e, data, enc, &budget)) return Unlock{&c, std::move(enc)};
-      }
-      if (budget.exhausted())
+      bool in_vain = false;
+      zip::Unlock u = passwords.find(
+          e, bytes, [&]() -> const auto& { return message_passwords(ctx); }, budget, [&] { return ctx.expired(); },
+          in_vain);
+      if (in_vain && budget.exhausted())
         ctx.limit_hit(obj, "max_kdf_rounds", "WinZip AES password tries stopped: " + std::to_string(budget.used()) +
                                                  " of " + std::to_string(budget.max()) + " key-derivation rounds spent");
-      ++failed_searches;
-      return {};
-    }
-
-    void record_open(const Unlock& u, const std::string& member) {
-      for (auto& [known, members] : opened)
-        if (known.bytes == u.bytes) {
-          members.push_back(member);
-          return;
-        }
-      opened.push_back({u, {member}});
+      return u;
     }
 
     // archive_decrypted for what opened (verdict: the stronger of [passwords]
     // opened_archive_verdict and [verdicts] archive_decrypted, both clean by
     // default), encrypted_archive only for what stayed locked.
     void report_locks() {
-      const bool clear = ctx.config().passwords.show_in_reports;
-      for (const auto& [u, members] : opened) {
-        std::string list;
-        for (std::size_t k = 0; k < members.size() && k < 20; ++k) list += (k ? ", " : "") + members[k];
-        if (members.size() > 20) list += ", ...";
-        bool cp932 = u.bytes != u.candidate->password;
-        ctx.add_finding(FindingType::archive_decrypted, obj,
-                        std::to_string(members.size()) + " member(s) decrypted (" + list + ") with password " +
-                            (clear ? u.candidate->password : mask_password(u.candidate->password)) +
-                            (cp932 ? " (as CP932 bytes)" : "") + " from " + u.candidate->source,
+      for (const std::string& detail : passwords.opened_details(ctx.config().passwords.show_in_reports))
+        ctx.add_finding(FindingType::archive_decrypted, obj, detail,
                         std::max(ctx.config().passwords.opened_archive_verdict,
                                  ctx.config().baseline(FindingType::archive_decrypted)));
-      }
       if (locked.empty()) return;
-      std::size_t opened_count = 0;
-      for (const auto& [u, members] : opened) opened_count += members.size();
-      std::string list;
-      for (std::size_t k = 0; k < locked.size() && k < 20; ++k) list += (k ? ", " : "") + locked[k];
-      if (locked.size() > 20) list += ", ...";
       ctx.add_finding(FindingType::encrypted_archive, obj,
-                      std::to_string(locked.size()) + " of " + std::to_string(opened_count + locked.size()) +
+                      std::to_string(locked.size()) + " of " + std::to_string(passwords.opened_count() + locked.size()) +
                           " encrypted member(s) not opened with " + std::to_string(message_passwords(ctx).size()) +
-                          " candidate password(s): " + list);
+                          " candidate password(s): " + join_capped(locked, 20));
     }
   };
 };
