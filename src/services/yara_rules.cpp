@@ -68,6 +68,9 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths,
 }
 
 constexpr std::size_t kFastModeBytes = 16u << 20;
+// Compiles of the whole set (each one dropping the broken file that stopped
+// the one before) before the rest are found in a single pass.
+constexpr int kMaxCompileRounds = 4;
 
 struct CompileLog {
   const std::string* current = nullptr;  // file being added
@@ -103,34 +106,49 @@ struct CompilerGuard {
   }
 };
 
-// Adds `files` to a fresh compiler; returns the number of files that failed.
-// With `rules` non-null, also produces the compiled set.
-int compile_files(const std::vector<std::string>& files, CompileLog& log, YR_RULES** rules) {
+// Adds `files` to one fresh compiler, in order. A file that cannot be opened
+// is skipped; a file that does not compile stops the compiler, as libyara
+// takes no more input after an error. Returns the indexes of the files that
+// failed (a stop is the last one). With `rules` non-null and nothing failed,
+// also produces the compiled set. Errors go to `log`, warnings only when
+// nothing failed: the good files are compiled again, and warn again, in the
+// compile that loads them, and a skipped file's warnings do not matter.
+std::vector<std::size_t> compile_files(const std::vector<std::string>& files, CompileLog& log,
+                                       YR_RULES** rules) {
   CompilerGuard g;
   if (yr_compiler_create(&g.c) != ERROR_SUCCESS || define_externals(g.c) != ERROR_SUCCESS)
     throw std::runtime_error("libyara: cannot create a rule compiler");
   yr_compiler_set_callback(g.c, on_compile_message, &log);
-  int failed = 0;
-  for (const auto& f : files) {
+  std::vector<std::size_t> failed;
+  const std::size_t warnings_before = log.warnings.size();
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
     log.current = &f;
     FILE* fp = std::fopen(f.c_str(), "rb");
     if (!fp) {
       log.errors.push_back(f + ":0: cannot open rule file");
-      ++failed;
+      failed.push_back(i);
       continue;
     }
     // Namespace = file path: rule names only need to be unique per file.
     int errs = yr_compiler_add_file(g.c, fp, f.c_str(), f.c_str());
     std::fclose(fp);
     if (errs > 0) {
-      ++failed;
-      break;  // libyara's compiler cannot take more input after an error
+      failed.push_back(i);
+      break;
     }
   }
   log.current = nullptr;
-  if (failed == 0 && rules && yr_compiler_get_rules(g.c, rules) != ERROR_SUCCESS)
+  if (!failed.empty()) log.warnings.resize(warnings_before);
+  if (failed.empty() && rules && yr_compiler_get_rules(g.c, rules) != ERROR_SUCCESS)
     throw std::runtime_error("libyara: cannot build the compiled rule set");
   return failed;
+}
+
+// Removes the entries at `idx` (ascending) from `files`.
+void drop_indexes(std::vector<std::string>& files, const std::vector<std::size_t>& idx) {
+  for (auto it = idx.rbegin(); it != idx.rend(); ++it)
+    files.erase(files.begin() + static_cast<std::ptrdiff_t>(*it));
 }
 
 void define_text(YR_SCANNER* s, const char* id, const std::string& v) {
@@ -217,25 +235,39 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   std::vector<std::string> problems;
   auto files = collect_files(settings.paths, problems);
 
-  // Fast path: the whole set compiles at once. Only when it does not do we
-  // pay for compiling each file alone to find the broken ones.
+  // The whole set compiles at once, or stops at the first broken file, which
+  // libyara names: drop it and compile the rest again. Never one compiler per
+  // file: each new libyara compiler zero-fills megabytes of fresh arena
+  // buffers before it parses anything, so a per-file pass over a large
+  // folder costs many times the whole set (bench/yara_load_repro.cpp).
   CompileLog log;
   YR_RULES* rules = nullptr;
   std::vector<std::string> good = files;
-  if (compile_files(files, log, &rules) > 0) {
-    log = CompileLog{};
-    good.clear();
-    for (const auto& f : files) {
-      CompileLog one;
-      if (compile_files({f}, one, nullptr) == 0) good.push_back(f);
-      log.errors.insert(log.errors.end(), one.errors.begin(), one.errors.end());
-      log.warnings.insert(log.warnings.end(), one.warnings.begin(), one.warnings.end());
+  std::vector<std::size_t> failed = compile_files(good, log, &rules);
+  for (int round = 1; !failed.empty() && round < kMaxCompileRounds; ++round) {
+    drop_indexes(good, failed);
+    failed = compile_files(good, log, &rules);
+  }
+  if (!failed.empty()) {
+    // Many broken files: find the rest in one pass, a fresh compiler
+    // starting after each failure (the files before it compiled together),
+    // then build the good ones together.
+    std::size_t start = failed.back();
+    drop_indexes(good, failed);
+    while (start < good.size()) {
+      std::vector<std::string> rest(good.begin() + static_cast<std::ptrdiff_t>(start), good.end());
+      auto bad = compile_files(rest, log, nullptr);
+      if (bad.empty()) {
+        log.warnings.clear();  // the compile below gives them again
+        break;
+      }
+      for (auto& i : bad) i += start;
+      start = bad.back();
+      drop_indexes(good, bad);
     }
-    CompileLog final_log;
-    if (compile_files(good, final_log, &rules) > 0) {
-      // Files that compile alone but not together (should not happen with
+    if (!compile_files(good, log, &rules).empty()) {
+      // Files that compile in turn but not together (should not happen with
       // one namespace per file): report rather than guess.
-      log.errors.insert(log.errors.end(), final_log.errors.begin(), final_log.errors.end());
       good.clear();
       CompileLog empty;
       compile_files({}, empty, &rules);
