@@ -14,11 +14,20 @@
 #                                          in-process scans against worker
 #                                          processes, alternating, per round
 #                                          (shared harness); medians at the end
+#   RULES=generated VARIANTS="none clamav under_test" ROUNDS=3 SESSIONS=4 bench/milter_load.sh
+#                                          "realistic rules": bench/make_rules.py's
+#                                          5,900-rule set (build/bench-rules, made
+#                                          when absent) loaded next to the bench's
+#                                          rules; RULE_SET=dir loads another folder
+#                                          (a third-party set) instead
 #
 # Env: EMOGATE_BIN (build/emogate), SESSIONS ("1 4"), COUNT (200), BIG_MB (0),
 #      DEADLINE_S (300), WORKERS (0 = cores), SHARED_BENCH (../shared/bench),
 #      ROUNDS (1, shared mode), ISOLATION (shared mode), LOAD_DIR (/tmp/emogate-load),
-#      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536).
+#      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536),
+#      RULES (bench: the shipped bench rules only; generated: plus the big set),
+#      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
+#      own [[rules.set]] with scope "files" instead of in [rules] paths).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
@@ -32,6 +41,16 @@ MODE=${MODE:-auto}
 log() { printf '[milter_load] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { log "run as root"; exit 77; }
 [ -x "$EMOGATE_BIN" ] || { log "no emogate binary at $EMOGATE_BIN (build first)"; exit 1; }
+# RULES=generated: the "realistic rules" variant, a signature-base-sized set.
+GEN_RULES=
+if [ "${RULES:-bench}" = generated ]; then
+    GEN_RULES=${RULE_SET:-$SRC/build/bench-rules}
+    if [ ! -d "$GEN_RULES" ]; then
+        python3 "$SRC/bench/make_rules.py" --out "$GEN_RULES" >&2
+        chmod -R a+rX "$GEN_RULES"  # a reload runs as the daemon's unprivileged user
+    fi
+    log "extra rule set: $GEN_RULES"
+fi
 if [ "$MODE" = auto ]; then
     if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ]; then MODE=shared; else MODE=self; fi
 fi
@@ -48,9 +67,17 @@ stop_milter() {
 start_milter() {
     local dir=$1 sock=$2
     mkdir -p "$dir"; chmod 755 "$dir"
+    local paths=${3:-} extra_set=
+    if [ -n "$GEN_RULES" ] && [ "${RULES_AS_SET:-0}" = 1 ]; then
+        # For the per-set configuration: a third-party set scoped to files.
+        extra_set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "files"\n' "$GEN_RULES")
+    elif [ -n "$GEN_RULES" ]; then
+        paths="${paths:+$paths, }\"$GEN_RULES\""
+    fi
     cat >"$dir/emogate.toml" <<CFG
 [rules]
-paths = [${3:-}]
+paths = [$paths]
+$extra_set
 [actions]
 clean = "tag"
 suspicious = "hold"
@@ -71,7 +98,8 @@ facility = "mail"
 CFG
     "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
     MILTER_PID=$!
-    for _ in $(seq 1 100); do [ -S "$sock" ] && return 0; sleep 0.1; done
+    # A large rule set takes seconds to compile on a busy machine.
+    for _ in $(seq 1 600); do [ -S "$sock" ] && return 0; sleep 0.1; done
     cat "$dir/emogate.log" >&2
     return 1
 }
