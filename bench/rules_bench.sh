@@ -12,9 +12,11 @@
 #   3. the shared corpus (../shared/corpus, skipped when absent), every file
 #      in one `emogate scan` process: engine MB/s without and with the big set,
 #      and how many of its objects the big set flagged (it must be none).
-# Usage: [ROUNDS=3] [RULE_SET=dir] bench/rules_bench.sh [BUILD_DIR]
+# Usage: [ROUNDS=3] [RULE_SET=dir] [RULES_AS_SET=1] bench/rules_bench.sh [BUILD_DIR]
 #   RULE_SET: another folder of rules instead of the generated one (e.g. a
 #   third-party set you have), loaded the same way.
+#   RULES_AS_SET=1: load the folder as its own [[rules.set]], scope "files"
+#   (for the per-set configuration), instead of through [rules] paths.
 # Reads only files it generates, the shipped rules and the shared corpus.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,11 +40,16 @@ else
 fi
 
 # The milter user need not exist here; only [rules] differs between configs.
-write_cfg() {  # write_cfg NAME PATHS...
-  local name=$1; shift
-  local list="\"$root/rules\""
-  for p in "$@"; do list="$list, \"$p\""; done
-  printf '[rules]\npaths = [%s]\n[milter]\nuser = "nobody"\n' "$list" >"$work/$name.toml"
+# RULES_AS_SET=1 (once [[rules.set]] exists): the extra folder becomes its own
+# set with scope "files", as a third-party set is meant to be loaded.
+write_cfg() {  # write_cfg NAME [EXTRA_FOLDER]
+  local name=$1 extra=${2:-} list="\"$root/rules\"" set=""
+  if [[ -n "$extra" && "${RULES_AS_SET:-0}" == 1 ]]; then
+    set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "files"\n' "$extra")
+  elif [[ -n "$extra" ]]; then
+    list="$list, \"$extra\""
+  fi
+  printf '[rules]\npaths = [%s]\n%s\n[milter]\nuser = "nobody"\n' "$list" "$set" >"$work/$name.toml"
 }
 write_cfg shipped
 write_cfg big "$set_dir"
