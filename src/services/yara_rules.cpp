@@ -5,7 +5,6 @@
 // hostile and only ever handed to libyara as a read-only view.
 #include "services/yara_rules.h"
 
-#include "engine/services.h"
 #include "common/text.h"
 
 #include <yara.h>
@@ -14,6 +13,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -90,6 +90,8 @@ int define_externals(YR_COMPILER* c) {
   for (const char* s : {"filename", "extension", "path", "type", "mime", "parent_type", "filepath",
                         "filetype", "owner"})
     rc |= yr_compiler_define_string_variable(c, s, "");
+  // Each name also in kYaraExternals (cache keys), checked here at compile time.
+  static_assert(std::size(kYaraExternals) == 12);
   rc |= yr_compiler_define_integer_variable(c, "depth", 0);
   rc |= yr_compiler_define_boolean_variable(c, "from_encrypted", 0);
   rc |= yr_compiler_define_boolean_variable(c, "truncated", 0);
@@ -105,7 +107,8 @@ struct CompilerGuard {
 
 // Adds `files` to a fresh compiler; returns the number of files that failed.
 // With `rules` non-null, also produces the compiled set.
-int compile_files(const std::vector<std::string>& files, CompileLog& log, YR_RULES** rules) {
+int compile_files(const std::vector<std::string>& files, CompileLog& log, YR_RULES** rules,
+                  const std::string& one_namespace = {}) {
   CompilerGuard g;
   if (yr_compiler_create(&g.c) != ERROR_SUCCESS || define_externals(g.c) != ERROR_SUCCESS)
     throw std::runtime_error("libyara: cannot create a rule compiler");
@@ -119,8 +122,9 @@ int compile_files(const std::vector<std::string>& files, CompileLog& log, YR_RUL
       ++failed;
       continue;
     }
-    // Namespace = file path: rule names only need to be unique per file.
-    int errs = yr_compiler_add_file(g.c, fp, f.c_str(), f.c_str());
+    // Namespace = file path: rule names only need to be unique per file
+    // (or the set's one namespace when it asks for that).
+    int errs = yr_compiler_add_file(g.c, fp, one_namespace.empty() ? f.c_str() : one_namespace.c_str(), f.c_str());
     std::fclose(fp);
     if (errs > 0) {
       ++failed;
@@ -162,6 +166,24 @@ int on_scan_message(YR_SCAN_CONTEXT*, int message, void* data, void* user) {
 }
 
 }  // namespace
+
+std::string YaraVars::value(std::size_t i) const {
+  switch (i) {
+    case 0: return filename;
+    case 1: return filepath;
+    case 2: return extension;
+    case 3: return filetype;
+    case 4: return {};  // owner
+    case 5: return path;
+    case 6: return type;
+    case 7: return mime;
+    case 8: return std::to_string(depth);
+    case 9: return parent_type;
+    case 10: return from_encrypted ? "1" : "0";
+    case 11: return truncated ? "1" : "0";
+  }
+  return {};
+}
 
 std::string YaraMatch::meta_value(std::string_view key) const {
   for (const auto& [k, v] : meta)
@@ -212,7 +234,8 @@ YaraRuleSet::YaraRuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 YaraRuleSet::~YaraRuleSet() = default;
 
 std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& settings,
-                                                        std::vector<std::string>& warnings) {
+                                                        std::vector<std::string>& warnings,
+                                                        const std::string& one_namespace) {
   init_libyara();
   std::vector<std::string> problems;
   auto files = collect_files(settings.paths, problems);
@@ -222,7 +245,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   CompileLog log;
   YR_RULES* rules = nullptr;
   std::vector<std::string> good = files;
-  if (compile_files(files, log, &rules) > 0) {
+  if (compile_files(files, log, &rules, one_namespace) > 0) {
     log = CompileLog{};
     good.clear();
     for (const auto& f : files) {
@@ -232,7 +255,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
       log.warnings.insert(log.warnings.end(), one.warnings.begin(), one.warnings.end());
     }
     CompileLog final_log;
-    if (compile_files(good, final_log, &rules) > 0) {
+    if (compile_files(good, final_log, &rules, one_namespace) > 0) {
       // Files that compile alone but not together (should not happen with
       // one namespace per file): report rather than guess.
       log.errors.insert(log.errors.end(), final_log.errors.begin(), final_log.errors.end());
@@ -272,9 +295,9 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   define_text(s, "filename", vars.filename);
   define_text(s, "extension", vars.extension);
   define_text(s, "path", vars.path);
-  define_text(s, "filepath", vars.path);
+  define_text(s, "filepath", vars.filepath);
   define_text(s, "type", vars.type);
-  define_text(s, "filetype", ascii_upper(vars.type));
+  define_text(s, "filetype", vars.filetype);
   define_text(s, "mime", vars.mime);
   define_text(s, "parent_type", vars.parent_type);
   yr_scanner_define_integer_variable(s, "depth", vars.depth);
@@ -309,13 +332,9 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
 std::size_t YaraRuleSet::rule_count() const { return impl_->rule_count; }
 const std::vector<std::string>& YaraRuleSet::files() const { return impl_->files; }
 
-}  // namespace emogate
-
-namespace emogate {
-
-// Registry hook: compiled once per configuration; a reload compiles aside.
-void build_yara_rules(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
-  out.put<YaraRuleSet>(YaraRuleSet::compile(cfg.rules, warnings));
+std::vector<std::string> collect_rule_files(const std::vector<std::string>& paths,
+                                            std::vector<std::string>& problems) {
+  return collect_files(paths, problems);
 }
 
 }  // namespace emogate
