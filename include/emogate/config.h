@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,10 +70,49 @@ struct MacroSettings {
   std::vector<std::string> allow_sender_domains;  // senders whose macros are expected
 };
 
+enum class Action;
+
+// Which objects a rule set sees: `files` = what a user would save (the
+// attachments, archive members, decrypted documents, embedded files);
+// `all` = every object, including OLE streams, package parts and the text
+// emogate derives (VBA source, XLM formulas, HTML reduced to text).
+enum class RuleScope { files, all };
+
+// One [[rules.set]]: rule files loaded and judged together.
+struct RuleSetSettings {
+  std::string name;
+  std::vector<std::string> paths;  // files or folders
+  bool strict = false;             // default: [rules] strict
+  RuleScope scope = RuleScope::files;
+  // A hit whose rule has neither a `verdict` nor a `score` meta; unset:
+  // the [verdicts] yara baseline.
+  std::optional<Verdict> verdict;
+  // The strongest action a finding of this set alone may cause; unset: no cap.
+  std::optional<Action> max_action;
+  // false: one namespace per file; true: the whole set in one namespace
+  // (sets whose files use private rules defined in another file).
+  bool one_namespace = false;
+  // Summed `score` metas of one object's hits in this set: at or above
+  // score_suspicious the scored hits are suspicious, at or above
+  // score_malicious malicious, below clean (default: [rules] values).
+  std::uint32_t score_suspicious = 60;
+  std::uint32_t score_malicious = 100;
+};
+
 struct RuleSettings {
   std::vector<std::string> paths = {"/etc/emogate/rules"};  // files or folders
   bool strict = false;  // a broken file or a compiler warning fails the whole set
   std::uint32_t timeout_ms = 5000;  // per object
+  std::uint32_t score_suspicious = 60;  // LOKI's "warning" level
+  std::uint32_t score_malicious = 100;  // LOKI's "alert" level
+  // Memory for remembered scan results of each rule set part (keyed by the
+  // scanned bytes' SHA-256); 0 = no cache.
+  std::uint64_t cache_bytes = 8ull << 20;
+  std::vector<RuleSetSettings> sets;  // [[rules.set]], in file order
+
+  // Every set to load: "default" from `paths` (scope all, no cap; absent
+  // when paths is empty), then `sets`.
+  std::vector<RuleSetSettings> all_sets() const;
 };
 
 struct IntelSettings {
@@ -94,6 +134,8 @@ struct ActionSettings {
   std::string subject_prefix_suspicious;  // e.g. "[SUSPICIOUS]"
   std::string subject_prefix_malicious;
   bool add_headers = true;  // X-Emogate-Verdict / X-Emogate-Findings on tag
+  // Rule set name -> its max_action, from [[rules.set]] (filled by the loader).
+  std::map<std::string, Action> rule_set_caps;
 };
 
 struct MilterSettings {

@@ -21,6 +21,11 @@ struct Finding {
   // setting ("biff_records", "overlapping_entries"), or the resource a scan
   // could not use ("temp_dir", "memory", "worker_memory", "worker_crash").
   std::string limit = {};
+  // yara only (empty / 0 otherwise): the rule set that matched ("default"
+  // for [rules] paths, else its [[rules.set]] name; the policy applies its
+  // max_action) and the object's summed `score` meta in that set.
+  std::string rule_set = {};
+  int score = 0;
 
   bool operator==(const Finding&) const = default;
 };

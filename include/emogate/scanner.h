@@ -3,6 +3,7 @@
 // threads, and turns a raw message or a file into a Report.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,22 @@ struct ScanOptions {
   bool hash_all_objects = true;
 };
 
+// One loaded YARA rule set: what `emogate check` prints, and the counters
+// of its verdict cache since the configuration was loaded.
+struct RuleSetInfo {
+  std::string name;
+  std::string scope;       // "files" or "all"
+  std::string max_action;  // "" without a cap
+  std::size_t files = 0;
+  std::size_t rules = 0;
+  std::vector<std::string> skipped;   // "file:line: message"
+  std::vector<std::string> warnings;  // "file:line: message"
+  double compile_ms = 0;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t scans = 0;  // YARA scans run (a cache hit runs none)
+};
+
 struct ScannerState;  // private: config, rule set, lists, registry
 
 class Scanner {
@@ -53,6 +70,8 @@ class Scanner {
   const Config& config() const;
   // Problems that did not stop loading (e.g. a skipped broken rule file).
   std::vector<std::string> warnings() const;
+  // The YARA rule sets of the current configuration, in load order.
+  std::vector<RuleSetInfo> rule_sets() const;
 
  private:
   std::shared_ptr<const ScannerState> state() const;

@@ -247,6 +247,19 @@ int cmd_scan(std::vector<std::string> args) {
   return status;
 }
 
+// Per rule set: what loaded, what was left out and why, how long it took.
+void print_rule_sets(const std::vector<RuleSetInfo>& sets, std::ostream& out) {
+  for (const RuleSetInfo& s : sets) {
+    out << "rule set \"" << s.name << "\": " << s.files << " file" << (s.files == 1 ? "" : "s") << ", " << s.rules
+        << " rule" << (s.rules == 1 ? "" : "s") << ", " << s.skipped.size() << " skipped, " << s.warnings.size()
+        << " warning" << (s.warnings.size() == 1 ? "" : "s") << ", compiled in "
+        << static_cast<long long>(s.compile_ms + 0.5) << " ms (scope " << s.scope
+        << (s.max_action.empty() ? "" : ", max_action " + s.max_action) << ")\n";
+    for (const std::string& k : s.skipped) out << "  skipped: " << k << '\n';
+    for (const std::string& w : s.warnings) out << "  warning: " << w << '\n';
+  }
+}
+
 int cmd_check(std::vector<std::string> args) {
   std::string config_path = kDefaultConfig;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -271,6 +284,7 @@ int cmd_check(std::vector<std::string> args) {
       std::cerr << w << '\n';
       if (!w.starts_with(kYaraWarningPrefix)) ++problems;
     }
+    print_rule_sets(scanner.rule_sets(), std::cout);
     if (problems > 0) {
       std::cerr << "emogate check: " << config_path << ": " << problems << " problem(s)\n";
       return 1;

@@ -40,6 +40,22 @@ Verdict default_baseline(FindingType t) {
   }
 }
 
+std::vector<RuleSetSettings> RuleSettings::all_sets() const {
+  std::vector<RuleSetSettings> out;
+  if (!paths.empty()) {
+    RuleSetSettings d;
+    d.name = "default";
+    d.paths = paths;
+    d.strict = strict;
+    d.scope = RuleScope::all;
+    d.score_suspicious = score_suspicious;
+    d.score_malicious = score_malicious;
+    out.push_back(std::move(d));
+  }
+  out.insert(out.end(), sets.begin(), sets.end());
+  return out;
+}
+
 Verdict Config::baseline(FindingType t) const {
   auto it = verdicts.find(t);
   return it == verdicts.end() ? default_baseline(t) : it->second;
@@ -71,6 +87,14 @@ class Section {
       if (!v.is_table()) throw ConfigError(file_, line_of(v), "[" + name_ + "] must be a table");
       tbl_ = &v;
     }
+  }
+
+  // A table inside another (an entry of [[rules.set]]), named `name` in messages.
+  Section(const toml::value& tbl, std::string name, const std::string& file, const fs::path& base,
+          std::map<std::string, int>& lines, bool)
+      : name_(std::move(name)), file_(file), base_(base), lines_(lines) {
+    if (!tbl.is_table()) throw ConfigError(file_, line_of(tbl), name_ + " must be a table");
+    tbl_ = &tbl;
   }
 
   const toml::value* raw(const std::string& key) {
@@ -255,6 +279,83 @@ std::string socket_problem(const std::string& spec) {
   return "unknown socket type '" + proto + "' (unix, local, inet or inet6)";
 }
 
+// One [[rules.set]] entry; `defaults` carries the [rules] values it inherits.
+RuleSetSettings read_rule_set(const toml::value& v, std::size_t index, const RuleSetSettings& defaults,
+                              const std::string& file, const fs::path& base, std::map<std::string, int>& lines) {
+  Section s(v, "rules.set[" + std::to_string(index) + "]", file, base, lines, true);
+  RuleSetSettings r = defaults;
+  auto* name = s.raw("name");
+  if (!name) throw ConfigError(file, line_of(v), "rules.set[" + std::to_string(index) + "]: name is required");
+  s.get("name", r.name);
+  if (r.name.empty() || r.name == "default" || r.name.find_first_of(" \t\r\n,") != std::string::npos)
+    s.fail(*name, "name", "must be a non-empty word other than \"default\" (the [rules] paths set)");
+  auto* paths = s.raw("paths");
+  s.get("paths", r.paths, /*paths=*/true);
+  if (!paths || r.paths.empty()) throw ConfigError(file, paths ? line_of(*paths) : line_of(v),
+                                                   "rules.set[" + std::to_string(index) + "].paths: at least one path is required");
+  s.get("strict", r.strict);
+  if (auto* sc = s.raw("scope")) {
+    std::string scope;
+    s.get("scope", scope);
+    if (scope == "files") r.scope = RuleScope::files;
+    else if (scope == "all") r.scope = RuleScope::all;
+    else s.fail(*sc, "scope", "expected \"files\" or \"all\"");
+  }
+  if (s.raw("verdict")) {
+    Verdict verdict{};
+    s.get("verdict", verdict);
+    r.verdict = verdict;
+  }
+  if (s.raw("max_action")) {
+    Action a{};
+    s.get("max_action", a);
+    r.max_action = a;
+  }
+  if (auto* ns = s.raw("namespace")) {
+    std::string mode;
+    s.get("namespace", mode);
+    if (mode != "file" && mode != "set") s.fail(*ns, "namespace", "expected \"file\" or \"set\"");
+    r.one_namespace = mode == "set";
+  }
+  s.get_uint("score_suspicious", r.score_suspicious, 1, 1000000);
+  s.get_uint("score_malicious", r.score_malicious, 1, 1000000);
+  if (r.score_suspicious > r.score_malicious)
+    throw ConfigError(file, line_of(v), "rules.set[" + std::to_string(index) + "]: score_suspicious is above score_malicious");
+  s.finish();
+  return r;
+}
+
+void read_rules(const toml::value& root, Config& c, const std::string& file, const fs::path& base) {
+  Section s(root, "rules", file, base, c.lines);
+  s.get("paths", c.rules.paths, /*paths=*/true);
+  s.get("strict", c.rules.strict);
+  s.get_uint("timeout_ms", c.rules.timeout_ms, 1, 600000);
+  s.get_uint("score_suspicious", c.rules.score_suspicious, 1, 1000000);
+  s.get_uint("score_malicious", c.rules.score_malicious, 1, 1000000);
+  if (c.rules.score_suspicious > c.rules.score_malicious)
+  {
+    auto* v = s.raw("score_malicious");
+    s.fail(v ? *v : *s.raw("score_suspicious"), v ? "score_malicious" : "score_suspicious",
+           "score_suspicious must not be above score_malicious");
+  }
+  s.get_uint("cache_bytes", c.rules.cache_bytes, 0, 4ull << 30);
+  if (auto* sets = s.raw("set")) {
+    if (!sets->is_array()) s.fail(*sets, "set", "expected [[rules.set]] tables");
+    RuleSetSettings defaults;
+    defaults.strict = c.rules.strict;
+    defaults.score_suspicious = c.rules.score_suspicious;
+    defaults.score_malicious = c.rules.score_malicious;
+    std::set<std::string> names;
+    for (const auto& e : sets->as_array()) {
+      RuleSetSettings r = read_rule_set(e, c.rules.sets.size() + 1, defaults, file, base, c.lines);
+      if (!names.insert(r.name).second)
+        throw ConfigError(file, line_of(e), "rules.set: a second set named \"" + r.name + "\"");
+      c.rules.sets.push_back(std::move(r));
+    }
+  }
+  s.finish();
+}
+
 void read_verdicts(const toml::value& root, Config& c, const std::string& file, const fs::path& base) {
   Section s(root, "verdicts", file, base, c.lines);
   for (FindingType t : kAllFindingTypes) {
@@ -320,13 +421,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("allow_sender_domains", c.macros.allow_sender_domains);
     s.finish();
   }
-  {
-    Section s(root, "rules", file, base, c.lines);
-    s.get("paths", c.rules.paths, /*paths=*/true);
-    s.get("strict", c.rules.strict);
-    s.get_uint("timeout_ms", c.rules.timeout_ms, 1, 600000);
-    s.finish();
-  }
+  read_rules(root, c, file, base);
   {
     Section s(root, "intel", file, base, c.lines);
     s.get_path("urlhaus_path", c.intel.urlhaus_path);
@@ -397,6 +492,8 @@ Config from_toml(const toml::value& root, const std::string& file) {
     }
     s.finish();
   }
+  for (const RuleSetSettings& r : c.rules.sets)
+    if (r.max_action) c.actions.rule_set_caps[r.name] = *r.max_action;
   if (c.limits.max_object_size > c.limits.max_extracted_bytes)
     c.limits.max_object_size = c.limits.max_extracted_bytes;
   return c;

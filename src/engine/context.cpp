@@ -1,6 +1,7 @@
 // ScanContext: limits, findings and child creation for one scan.
 // Trusted input: the configuration; none in objects.
 #include "engine/context.h"
+#include "engine/types.h"
 
 #include <algorithm>
 
@@ -47,6 +48,13 @@ void ScanContext::add_finding_at(FindingType type, std::string path, std::string
 void ScanContext::add_finding(FindingType type, const Object& obj, std::string detail,
                               std::optional<Verdict> verdict) {
   add_finding_at(type, obj.path, std::move(detail), verdict);
+}
+
+void ScanContext::add_rule_finding(const Object& obj, std::string detail, Verdict verdict, std::string rule_set,
+                                   int score) {
+  add_finding(FindingType::yara, obj, std::move(detail), verdict);
+  report_.findings.back().rule_set = std::move(rule_set);
+  report_.findings.back().score = score;
 }
 
 void ScanContext::limit_hit(const Object& obj, std::string_view limit, std::string detail) {
@@ -211,6 +219,21 @@ std::string ScanContext::unique_path(const Object& parent, const std::string& na
   return base + "~" + std::to_string(uses);
 }
 
+namespace {
+
+// The MIME type of an object whose module set its type (text bodies,
+// derived text, embedded messages), which the engine then does not identify.
+std::string set_type_mime(const std::string& type) {
+  if (const TypeSpec* t = find_type(type); t && !t->mime.empty()) return std::string(t->mime);
+  if (type == tag::html) return "text/html";
+  if (type == tag::email) return "message/rfc822";
+  if (type == tag::text || type == tag::vba_source || type == tag::xlm_formulas) return "text/plain";
+  if (type == tag::binary) return "application/octet-stream";
+  return {};
+}
+
+}  // namespace
+
 std::unique_ptr<Object> ScanContext::make_child(const Object& parent, ChildSpec spec, Blob data,
                                                 bool truncated) {
   auto obj = std::make_unique<Object>();
@@ -221,8 +244,10 @@ std::unique_ptr<Object> ScanContext::make_child(const Object& parent, ChildSpec 
   obj->path = unique_path(parent, obj->name);
   obj->declared_type = std::move(spec.declared_type);
   obj->type = std::move(spec.type);
+  if (!obj->type.empty()) obj->mime = set_type_mime(obj->type);
   obj->provenance = std::move(spec.provenance);
   obj->derived = spec.derived;
+  obj->body = spec.body;
   obj->from_encrypted = spec.from_encrypted || parent.from_encrypted;
   obj->depth = parent.depth + 1;
   obj->truncated = truncated;

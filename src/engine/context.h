@@ -32,6 +32,7 @@ struct ChildSpec {
   std::string provenance;
   bool derived = false;
   bool from_encrypted = false;
+  bool body = false;  // a text body of the message (Object::body)
   std::uint64_t compressed_size = 0;  // for the ratio limit; 0 = not compressed
   std::uint64_t declared_size = 0;    // what the container says (a hint only)
 };
@@ -113,6 +114,9 @@ class ScanContext {
   // limit_exceeded naming the limit (in Finding::limit and at the head of
   // the detail), once per (object, limit).
   void limit_hit(const Object& obj, std::string_view limit, std::string detail = {});
+  // A yara finding of rule set `rule_set` whose hits on `obj` scored
+  // `score` together (Finding::rule_set, Finding::score).
+  void add_rule_finding(const Object& obj, std::string detail, Verdict verdict, std::string rule_set, int score);
   void add_url(std::string url);
   // A vba_macro finding for one VBA project, with the project's SHA-256
   // kept beside it for the engine's [macros] allow-list

@@ -25,6 +25,7 @@ struct Object {
   bool truncated = false;       // cut short by a limit
   bool derived = false;         // produced by analysis, not carried in the mail
   bool from_encrypted = false;  // this or an ancestor was decrypted
+  bool body = false;            // the message's own text (a MIME or TNEF body), not a file it carries
   std::string provenance;
   std::string sha256;  // hex, filled by the engine before dispatch
 

@@ -48,6 +48,7 @@ std::string to_json(const Report& r) {
   for (const Finding& f : r.findings) {
     json j = {{"type", to_string(f.type)}, {"path", f.path}, {"detail", f.detail}, {"verdict", to_string(f.verdict)}};
     if (!f.limit.empty()) j["limit"] = f.limit;
+    if (!f.rule_set.empty()) j["rule_set"] = f.rule_set, j["score"] = f.score;
     findings.push_back(std::move(j));
   }
   json objects = json::array();

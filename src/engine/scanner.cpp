@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "engine/engine.h"
 #include "engine/types.h"
+#include "services/yara_sets.h"
 
 namespace emogate {
 
@@ -48,6 +49,31 @@ void Scanner::reload(Config config) {
 
 const Config& Scanner::config() const { return state()->config; }
 std::vector<std::string> Scanner::warnings() const { return state()->warnings; }
+
+std::vector<RuleSetInfo> Scanner::rule_sets() const {
+  auto st = state();
+  std::vector<RuleSetInfo> out;
+  const auto* all = st->services.get<YaraRules>();
+  if (!all) return out;
+  for (const auto& s : all->sets()) {
+    RuleSetInfo i;
+    i.name = s->settings.name;
+    i.scope = s->settings.scope == RuleScope::files ? "files" : "all";
+    if (s->settings.max_action) i.max_action = std::string(to_string(*s->settings.max_action));
+    i.files = s->files;
+    i.rules = s->rules;
+    i.skipped = s->skipped;
+    i.warnings = s->warnings;
+    i.compile_ms = s->compile_ms;
+    for (const auto& p : s->parts) {
+      i.cache_hits += p->cache.hits();
+      i.cache_misses += p->cache.misses();
+      i.scans += p->scans;
+    }
+    out.push_back(std::move(i));
+  }
+  return out;
+}
 
 Report Scanner::scan_message(std::string_view raw, const Envelope& env, const ScanOptions& opts) const {
   auto st = state();

@@ -83,6 +83,7 @@ std::string format_json_line(const MessageLog& m, double unix_time) {
                         {"detail", x.detail},
                         {"verdict", std::string(to_string(x.verdict))}};
     if (!x.limit.empty()) f["limit"] = x.limit;
+    if (!x.rule_set.empty()) f["rule_set"] = x.rule_set, f["score"] = x.score;
     fa.push_back(std::move(f));
   }
   // Sender-controlled strings may be invalid UTF-8: replace, never throw.

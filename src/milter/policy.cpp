@@ -93,17 +93,43 @@ Action quarantine_after_or_discard(Action a) {
   return a == Action::hold ? Action::hold : Action::discard;
 }
 
+// The [[rules.set]] max_action that caps what `f` may cause, or null.
+const Action* cap_of(const Finding& f, const ActionSettings& s) {
+  if (f.rule_set.empty()) return nullptr;
+  auto it = s.rule_set_caps.find(f.rule_set);
+  return it == s.rule_set_caps.end() ? nullptr : &it->second;
+}
+
+Action capped(Action a, const Action* cap) { return cap && rank(*cap) < rank(a) ? *cap : a; }
+
 }  // namespace
 
 Decision decide(const Report& report, const ActionSettings& s, Action quarantine_after) {
   Decision d;
   d.after_quarantine = quarantine_after_or_discard(quarantine_after);
-  d.action = for_verdict(report.verdict, s);
-  d.why = "verdict=" + std::string(to_string(report.verdict));
+  // A finding from a capped rule set acts at most as its cap says; the
+  // verdict of the others acts as always.
+  Verdict uncapped = Verdict::clean;
+  bool any_capped = false;
   for (const Finding& f : report.findings) {
+    if (cap_of(f, s)) any_capped = true;
+    else uncapped = std::max(uncapped, f.verdict);
+  }
+  const Verdict acting = any_capped ? uncapped : report.verdict;
+  d.action = for_verdict(acting, s);
+  d.why = "verdict=" + std::string(to_string(acting));
+  for (const Finding& f : report.findings) {
+    const Action* cap = cap_of(f, s);
+    if (cap) {
+      Action a = capped(for_verdict(f.verdict, s), cap);
+      if (rank(a) > rank(d.action)) {
+        d.action = a;
+        d.why = "finding=yara rule_set=" + escape_with(f.rule_set, " ") + " max_action=" + std::string(to_string(*cap));
+      }
+    }
     auto it = s.findings.find(f.type);
-    if (it != s.findings.end() && rank(it->second) > rank(d.action)) {
-      d.action = it->second;
+    if (it != s.findings.end() && rank(capped(it->second, cap)) > rank(d.action)) {
+      d.action = capped(it->second, cap);
       d.why = "finding=" + std::string(to_string(f.type));
     }
   }

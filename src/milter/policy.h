@@ -38,6 +38,8 @@ struct Decision {
 // The decision for a scan that ran to its end. When the report says it is
 // incomplete (Report::incomplete: temp storage or an analyser failed),
 // [actions] on_error applies if it is stronger than the verdict's action.
+// A yara finding whose rule set has a max_action (ActionSettings::
+// rule_set_caps) causes at most that action; other findings act as usual.
 Decision decide(const Report& report, const ActionSettings& actions,
                 Action quarantine_after = Action::discard);
 // The decision when no usable scan result exists (error, deadline, queue

@@ -58,6 +58,7 @@ void handle_text_body(GMimePart* part, const std::string& mime_type, Walk& w) {
   spec.name = "body-" + std::to_string(no) + (html ? ".html" : ".txt");
   spec.type = html ? tag::html : tag::text;
   spec.provenance = where + " decoded to UTF-8";
+  spec.body = true;
   ctx.add_text(TextPart{where, html ? body.html_text : body.utf8, html});
   ctx.add_child(w.msg, spec, body.utf8);
   if (html) {

@@ -52,6 +52,7 @@ class TnefExtractor : public Module {
       if (tnef::decompress_rtf(*m.rtf_compressed, ctx.limits().max_object_size, body) && !body.empty()) {
         ChildSpec spec;
         spec.name = "body.rtf";
+        spec.body = true;
         spec.compressed_size = m.rtf_compressed->size();
         ctx.add_child(obj, std::move(spec), body);
       }
@@ -59,6 +60,7 @@ class TnefExtractor : public Module {
     if (m.html && !m.html->empty() && ctx.can_add_child(obj)) {
       ChildSpec spec;
       spec.name = "body.html";
+      spec.body = true;
       ctx.add_child(obj, std::move(spec), *m.html);
     }
   }

@@ -5,7 +5,6 @@
 // hostile and only ever handed to libyara as a read-only view.
 #include "services/yara_rules.h"
 
-#include "engine/services.h"
 #include "common/text.h"
 
 #include <yara.h>
@@ -14,6 +13,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -93,6 +93,8 @@ int define_externals(YR_COMPILER* c) {
   for (const char* s : {"filename", "extension", "path", "type", "mime", "parent_type", "filepath",
                         "filetype", "owner"})
     rc |= yr_compiler_define_string_variable(c, s, "");
+  // Each name also in kYaraExternals (cache keys), checked here at compile time.
+  static_assert(std::size(kYaraExternals) == 12);
   rc |= yr_compiler_define_integer_variable(c, "depth", 0);
   rc |= yr_compiler_define_boolean_variable(c, "from_encrypted", 0);
   rc |= yr_compiler_define_boolean_variable(c, "truncated", 0);
@@ -114,7 +116,7 @@ struct CompilerGuard {
 // nothing failed: the good files are compiled again, and warn again, in the
 // compile that loads them, and a skipped file's warnings do not matter.
 std::vector<std::size_t> compile_files(const std::vector<std::string>& files, CompileLog& log,
-                                       YR_RULES** rules) {
+                                       YR_RULES** rules, const std::string& one_namespace = {}) {
   CompilerGuard g;
   if (yr_compiler_create(&g.c) != ERROR_SUCCESS || define_externals(g.c) != ERROR_SUCCESS)
     throw std::runtime_error("libyara: cannot create a rule compiler");
@@ -130,8 +132,9 @@ std::vector<std::size_t> compile_files(const std::vector<std::string>& files, Co
       failed.push_back(i);
       continue;
     }
-    // Namespace = file path: rule names only need to be unique per file.
-    int errs = yr_compiler_add_file(g.c, fp, f.c_str(), f.c_str());
+    // Namespace = file path: rule names only need to be unique per file
+    // (or the set's one namespace when it asks for that).
+    int errs = yr_compiler_add_file(g.c, fp, one_namespace.empty() ? f.c_str() : one_namespace.c_str(), f.c_str());
     std::fclose(fp);
     if (errs > 0) {
       failed.push_back(i);
@@ -180,6 +183,24 @@ int on_scan_message(YR_SCAN_CONTEXT*, int message, void* data, void* user) {
 }
 
 }  // namespace
+
+std::string YaraVars::value(std::size_t i) const {
+  switch (i) {
+    case 0: return filename;
+    case 1: return filepath;
+    case 2: return extension;
+    case 3: return filetype;
+    case 4: return {};  // owner
+    case 5: return path;
+    case 6: return type;
+    case 7: return mime;
+    case 8: return std::to_string(depth);
+    case 9: return parent_type;
+    case 10: return from_encrypted ? "1" : "0";
+    case 11: return truncated ? "1" : "0";
+  }
+  return {};
+}
 
 std::string YaraMatch::meta_value(std::string_view key) const {
   for (const auto& [k, v] : meta)
@@ -230,7 +251,8 @@ YaraRuleSet::YaraRuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 YaraRuleSet::~YaraRuleSet() = default;
 
 std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& settings,
-                                                        std::vector<std::string>& warnings) {
+                                                        std::vector<std::string>& warnings,
+                                                        const std::string& one_namespace) {
   init_libyara();
   std::vector<std::string> problems;
   auto files = collect_files(settings.paths, problems);
@@ -243,10 +265,10 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   CompileLog log;
   YR_RULES* rules = nullptr;
   std::vector<std::string> good = files;
-  std::vector<std::size_t> failed = compile_files(good, log, &rules);
+  std::vector<std::size_t> failed = compile_files(good, log, &rules, one_namespace);
   for (int round = 1; !failed.empty() && round < kMaxCompileRounds; ++round) {
     drop_indexes(good, failed);
-    failed = compile_files(good, log, &rules);
+    failed = compile_files(good, log, &rules, one_namespace);
   }
   if (!failed.empty()) {
     // Many broken files: find the rest in one pass, a fresh compiler
@@ -256,7 +278,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
     drop_indexes(good, failed);
     while (start < good.size()) {
       std::vector<std::string> rest(good.begin() + static_cast<std::ptrdiff_t>(start), good.end());
-      auto bad = compile_files(rest, log, nullptr);
+      auto bad = compile_files(rest, log, nullptr, one_namespace);
       if (bad.empty()) {
         log.warnings.clear();  // the compile below gives them again
         break;
@@ -265,7 +287,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
       start = bad.back();
       drop_indexes(good, bad);
     }
-    if (!compile_files(good, log, &rules).empty()) {
+    if (!compile_files(good, log, &rules, one_namespace).empty()) {
       // Files that compile in turn but not together (should not happen with
       // one namespace per file): report rather than guess.
       good.clear();
@@ -304,9 +326,9 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
   define_text(s, "filename", vars.filename);
   define_text(s, "extension", vars.extension);
   define_text(s, "path", vars.path);
-  define_text(s, "filepath", vars.path);
+  define_text(s, "filepath", vars.filepath);
   define_text(s, "type", vars.type);
-  define_text(s, "filetype", ascii_upper(vars.type));
+  define_text(s, "filetype", vars.filetype);
   define_text(s, "mime", vars.mime);
   define_text(s, "parent_type", vars.parent_type);
   yr_scanner_define_integer_variable(s, "depth", vars.depth);
@@ -341,13 +363,9 @@ YaraScanResult YaraRuleSet::scan(std::string_view data, const YaraVars& vars,
 std::size_t YaraRuleSet::rule_count() const { return impl_->rule_count; }
 const std::vector<std::string>& YaraRuleSet::files() const { return impl_->files; }
 
-}  // namespace emogate
-
-namespace emogate {
-
-// Registry hook: compiled once per configuration; a reload compiles aside.
-void build_yara_rules(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
-  out.put<YaraRuleSet>(YaraRuleSet::compile(cfg.rules, warnings));
+std::vector<std::string> collect_rule_files(const std::vector<std::string>& paths,
+                                            std::vector<std::string>& problems) {
+  return collect_files(paths, problems);
 }
 
 }  // namespace emogate

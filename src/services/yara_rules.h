@@ -23,18 +23,32 @@
 
 namespace emogate {
 
-// Context handed to rules as external variables.
+// Context handed to rules as external variables (the table in
+// rules/README.md says what each one holds for which object). The LOKI
+// names carry the values LOKI gives them; emogate's own names keep theirs.
 struct YaraVars {
-  std::string filename;     // declared name of the object
-  std::string extension;    // lower-case, without dot
+  std::string filename;     // LOKI: base name of the object's declared name
+  std::string extension;    // LOKI: lower-case, with the dot (".exe"); "" without one
   std::string path;         // path inside the message
   std::int64_t depth = 0;
   std::string type;         // emogate's true type tag
-  std::string mime;         // libmagic MIME type
+  std::string mime;         // MIME type
   std::string parent_type;  // empty for the root
   bool from_encrypted = false;
   bool truncated = false;  // content cut short by a limit
+  std::string filepath;    // LOKI: folder part of the declared name ("" for none)
+  std::string filetype;    // LOKI: magic table name ("EXE", "OLE", "UNKNOWN")
+  // LOKI's `owner` (the file's owner account) is always "": nothing in a
+  // message owns its attachments.
+
+  // External `i` of kYaraExternals as text (a cache key part).
+  std::string value(std::size_t i) const;
 };
+
+// Every external a rule may name, in one fixed order.
+inline constexpr std::string_view kYaraExternals[] = {
+    "filename", "filepath", "extension", "filetype",       "owner",    "path",
+    "type",     "mime",     "depth",     "parent_type", "from_encrypted", "truncated"};
 
 struct YaraMatch {
   std::string rule;
@@ -57,14 +71,24 @@ struct YaraScanResult {
 // [rules] strict makes every warning fatal.
 inline constexpr std::string_view kYaraWarningPrefix = "yara: warning: ";
 
+// Every rule file under `paths`, as compile() finds them (folders walked
+// recursively for *.yar / *.yara, sorted; files named explicitly taken as
+// they are). Paths that do not exist or cannot be listed go to `problems`
+// as "path:0: why".
+std::vector<std::string> collect_rule_files(const std::vector<std::string>& paths,
+                                            std::vector<std::string>& problems);
+
 class YaraRuleSet {
  public:
   // Compiles every *.yar / *.yara file under settings.paths (folders are
   // walked recursively, in sorted order). Throws std::runtime_error when
   // strict and anything fails or warns, or when libyara cannot initialise.
   // Non-fatal problems go to `warnings` as "file:line: message".
+  // A non-empty `one_namespace` puts every file into that one namespace
+  // (rules of one file may then use private rules of another).
   static std::shared_ptr<const YaraRuleSet> compile(const RuleSettings& settings,
-                                                    std::vector<std::string>& warnings);
+                                                    std::vector<std::string>& warnings,
+                                                    const std::string& one_namespace = {});
   ~YaraRuleSet();
   YaraRuleSet(const YaraRuleSet&) = delete;
   YaraRuleSet& operator=(const YaraRuleSet&) = delete;

@@ -123,12 +123,14 @@ constexpr int kLastFinding = static_cast<int>(std::size(kAllFindingTypes)) - 1;
 // a member added to the struct but not here does not compile.
 template <class Io, class F>
 void finding_fields(Io& io, F& f) {
-  auto& [type, path, detail, verdict, limit] = f;
+  auto& [type, path, detail, verdict, limit, rule_set, score] = f;
   io.field(type, kLastFinding);
   io.field(path);
   io.field(detail);
   io.field(verdict, kLastVerdict);
   io.field(limit);
+  io.field(rule_set);
+  io.field(score);
 }
 
 template <class Io, class O>

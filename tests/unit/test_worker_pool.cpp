@@ -88,12 +88,14 @@ namespace {
 // the wire carries it.
 Finding every_finding_field() {
   Finding f{};
-  auto& [type, path, detail, verdict, limit] = f;
+  auto& [type, path, detail, verdict, limit, rule_set, score] = f;
   type = FindingType::limit_exceeded;
   path = "a.zip/b.doc";
   detail = "scan_timeout_ms: rule X";
   verdict = Verdict::malicious;
   limit = "scan_timeout_ms";
+  rule_set = "signature-base";
+  score = -75;
   return f;
 }
 

@@ -151,7 +151,7 @@ TEST(YaraEngine, ReloadPicksUpNewRulesAndKeepsOldSetOnFailure) {
 TEST(YaraEngine, RuleSeesExternalVariablesOfZipMembers) {
   TempDir d;
   d.write("rules/ctx.yar",
-          "rule Member_Context { condition: parent_type == \"zip\" and depth == 1 and extension == \"txt\""
+          "rule Member_Context { condition: parent_type == \"zip\" and depth == 1 and extension == \".txt\""
           " and filename == \"note.txt\" and path == \"m.zip/note.txt\" and not from_encrypted }\n");
   Config c;
   c.rules.paths = {(d.path / "rules").string()};

@@ -101,14 +101,14 @@ TEST(YaraRuleSet, MatchCarriesNamespaceTagsAndMeta) {
 TEST(YaraRuleSet, ExternalVariablesDescribeTheObject) {
   TempDir d;
   d.write("ext.yar",
-          "rule Ctx { condition: filename == \"a.xls\" and extension == \"xls\" and path == \"m.zip/a.xls\""
+          "rule Ctx { condition: filename == \"a.xls\" and extension == \".xls\" and path == \"m.zip/d/a.xls\""
           " and depth == 2 and type == \"ole2\" and mime == \"application/vnd.ms-excel\""
-          " and parent_type == \"zip\" and from_encrypted and filepath == path and filetype == \"OLE2\""
-          " and truncated }\n"
+          " and parent_type == \"zip\" and from_encrypted and filepath == \"d\" and filetype == \"OLE\""
+          " and owner == \"\" and truncated }\n"
           "rule NotEncrypted { condition: not from_encrypted }\n");
   std::vector<std::string> w;
   auto set = compile_dir(d, w, true);
-  YaraVars v{"a.xls", "xls", "m.zip/a.xls", 2, "ole2", "application/vnd.ms-excel", "zip", true, true};
+  YaraVars v{"a.xls", ".xls", "m.zip/d/a.xls", 2, "ole2", "application/vnd.ms-excel", "zip", true, true, "d", "OLE"};
   EXPECT_EQ(names(set->scan("x", v, 1000)), std::vector<std::string>{"Ctx"});
   v.from_encrypted = false;
   EXPECT_EQ(names(set->scan("x", v, 1000)), std::vector<std::string>{"NotEncrypted"});

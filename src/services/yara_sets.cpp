@@ -1,0 +1,123 @@
+// Loads the configured rule sets; see yara_sets.h.
+// Trusted input: the configuration and the rule files.
+#include "services/yara_sets.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "engine/services.h"
+
+namespace emogate {
+
+namespace {
+
+bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+
+constexpr std::string_view kSkippedPrefix = "yara: rule file skipped: ";
+
+}  // namespace
+
+std::uint32_t externals_named(std::string_view t) {
+  // Every word counts, in comments, strings and regexes too: telling those
+  // apart (a '"' inside a regex, "//" inside a string) risks missing a
+  // name, which would let a cached result stand for different externals;
+  // an extra name only makes keys more specific.
+  constexpr std::uint32_t all = (1u << std::size(kYaraExternals)) - 1;
+  std::uint32_t used = 0;
+  std::size_t i = 0;
+  bool line_start = true;
+  while (i < t.size()) {
+    char c = t[i];
+    if (!ident_start(c)) {
+      if (c == '\n') line_start = true;
+      else if (c != ' ' && c != '\t' && c != '\r') line_start = false;
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < t.size() && ident_char(t[end])) ++end;
+    std::string_view word = t.substr(i, end - i);
+    if (line_start && word == "include") return all;
+    for (std::size_t k = 0; k < std::size(kYaraExternals); ++k)
+      if (word == kYaraExternals[k]) used |= 1u << k;
+    line_start = false;
+    i = end;
+  }
+  return used;
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Compiles `files` as one part of `set`, adding its counts and messages.
+void add_part(LoadedRuleSet& set, const RuleSettings& settings, std::vector<std::string> files,
+              std::uint32_t externals, std::vector<std::string>& warnings) {
+  if (files.empty()) return;
+  RuleSettings one = settings;
+  one.paths = std::move(files);
+  one.strict = set.settings.strict;
+  std::vector<std::string> own;
+  auto part = std::make_unique<RuleSetPart>(settings.cache_bytes);
+  part->rules = YaraRuleSet::compile(one, own, set.settings.one_namespace ? set.settings.name : std::string());
+  part->externals = externals;
+  for (const std::string& w : own) {
+    if (w.starts_with(kSkippedPrefix)) set.skipped.push_back(w.substr(kSkippedPrefix.size()));
+    else if (w.starts_with(kYaraWarningPrefix)) set.warnings.push_back(w.substr(kYaraWarningPrefix.size()));
+    else set.skipped.push_back(w.substr(w.starts_with("yara: ") ? 6 : 0));
+    warnings.push_back(w);
+  }
+  set.files += part->rules->files().size();
+  set.rules += part->rules->rule_count();
+  if (part->rules->rule_count() > 0) set.parts.push_back(std::move(part));
+}
+
+}  // namespace
+
+std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, std::vector<std::string>& warnings) {
+  auto out = std::make_shared<YaraRules>();
+  for (const RuleSetSettings& rs : settings.all_sets()) {
+    auto set = std::make_unique<LoadedRuleSet>();
+    set->settings = rs;
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::string> problems;
+    std::vector<std::string> files = collect_rule_files(rs.paths, problems);
+    if (rs.strict && !problems.empty()) {
+      std::string all = "YARA rules failed to load (strict):";
+      for (const auto& p : problems) all += "\n  " + p;
+      throw std::runtime_error(all);
+    }
+    for (const std::string& p : problems) {
+      set->skipped.push_back(p);
+      warnings.push_back("yara: " + p);
+    }
+    // Each file's externals decide its part; one namespace keeps one part.
+    std::vector<std::string> pure, named;
+    std::uint32_t named_mask = 0;
+    for (const std::string& f : files) {
+      std::uint32_t m = externals_named(read_text(f));
+      (m == 0 && !rs.one_namespace ? pure : named).push_back(f);
+      named_mask |= m;
+    }
+    add_part(*set, settings, std::move(pure), 0, warnings);
+    add_part(*set, settings, std::move(named), named_mask, warnings);
+    set->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    out->sets_.push_back(std::move(set));
+  }
+  return out;
+}
+
+// Registry hook: compiled once per configuration; a reload compiles aside.
+void build_yara_rules(const Config& cfg, ServiceSet& out, std::vector<std::string>& warnings) {
+  out.put<YaraRules>(YaraRules::load(cfg.rules, warnings));
+}
+
+}  // namespace emogate
