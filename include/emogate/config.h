@@ -160,6 +160,19 @@ struct QuarantineSettings {
   std::string sendmail = "/usr/sbin/sendmail";
 };
 
+// The shared state store (mail held for its password, locks): SQLite on one
+// host, Redis shared by several. Unreachable = [actions] on_error.
+struct StateSettings {
+  std::string backend = "sqlite";                 // "sqlite" or "redis"
+  std::string path = "/var/lib/emogate/state.db";  // sqlite: the database file (0600)
+  std::uint32_t busy_timeout_ms = 2000;           // sqlite: wait for another writer
+  std::string redis = "127.0.0.1:6379";           // redis: HOST:PORT or unix:/path
+  std::string redis_prefix = "emogate:";          // redis: every key starts with it
+  std::string redis_password_file;                // redis: AUTH password, read at start
+  std::uint32_t connect_timeout_ms = 1000;        // redis: connecting
+  std::uint32_t command_timeout_ms = 1000;        // redis: each command's round trip
+};
+
 struct LogSettings {
   std::string facility = "mail";
   bool to_stderr = false;
@@ -182,6 +195,7 @@ struct Config {
   ActionSettings actions;
   MilterSettings milter;
   QuarantineSettings quarantine;
+  StateSettings state;
   LogSettings log;
   MetricsSettings metrics;
 

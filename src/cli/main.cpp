@@ -21,6 +21,7 @@
 #include "emogate/config.h"
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
+#include "state/store.h"
 #include "cli/quarantine.h"
 #include "milter/milter.h"
 #include "worker/spool.h"
@@ -277,6 +278,14 @@ int cmd_check(std::vector<std::string> args) {
     std::size_t problems = 0;
     for (const ConfigError& e : check_environment(cfg)) {
       std::cerr << e.what() << '\n';
+      ++problems;
+    }
+    // The state store opens (an existing SQLite file read-only; Redis: PING).
+    const std::string state_key = cfg.state.backend == "redis" ? "state.redis" : "state.path";
+    for (const std::string& why : state::check_state_store(cfg.state)) {
+      auto line = cfg.lines.find(state_key);
+      std::cerr << ConfigError(cfg.source, line == cfg.lines.end() ? 0 : line->second, state_key + ": " + why).what()
+                << '\n';
       ++problems;
     }
     Scanner scanner(cfg);

@@ -356,6 +356,19 @@ void read_rules(const toml::value& root, Config& c, const std::string& file, con
   s.finish();
 }
 
+// Why a [state] redis address will not work ("" when it will):
+// HOST:PORT, [IPv6]:PORT or unix:/path.
+std::string redis_problem(const std::string& addr) {
+  if (addr.starts_with("unix:")) {
+    if (addr.size() < 6 || addr[5] != '/') return "a unix socket needs an absolute path (unix:/path)";
+    return {};
+  }
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT or unix:/path";
+  if (!valid_port(std::string_view(addr).substr(colon + 1))) return "port must be a number from 1 to 65535";
+  return {};
+}
+
 void read_verdicts(const toml::value& root, Config& c, const std::string& file, const fs::path& base) {
   Section s(root, "verdicts", file, base, c.lines);
   for (FindingType t : kAllFindingTypes) {
@@ -371,7 +384,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
   fs::path base = file.empty() ? fs::current_path() : fs::absolute(file).parent_path();
   static const std::set<std::string> sections = {"limits", "verdicts", "passwords", "macros",
                                                  "rules",  "intel",    "actions",   "milter",
-                                                 "quarantine", "log",  "metrics"};
+                                                 "quarantine", "state", "log",  "metrics"};
   for (const auto& [k, v] : root.as_table())
     if (!sections.count(k)) throw ConfigError(file, line_of(v), "unknown section or key '" + k + "'");
 
@@ -474,6 +487,28 @@ Config from_toml(const toml::value& root, const std::string& file) {
       if (!fs::path(c.quarantine.sendmail).is_absolute())
         s.fail(*v, "sendmail", "must be an absolute path (release runs it without a shell or PATH)");
     }
+    s.finish();
+  }
+  {
+    Section s(root, "state", file, base, c.lines);
+    StateSettings& st = c.state;
+    s.get("backend", st.backend);
+    if (st.backend != "sqlite" && st.backend != "redis")
+      s.fail(*s.raw("backend"), "backend", "must be \"sqlite\" or \"redis\"");
+    s.get_path("path", st.path);
+    if (auto* v = s.raw("path"); v && st.path.empty()) s.fail(*v, "path", "must not be empty");
+    s.get_uint("busy_timeout_ms", st.busy_timeout_ms, 1, 600000);
+    s.get("redis", st.redis);
+    if (auto* v = s.raw("redis")) {
+      std::string why = redis_problem(st.redis);
+      if (!why.empty()) s.fail(*v, "redis", why);
+    }
+    s.get("redis_prefix", st.redis_prefix);
+    if (auto* v = s.raw("redis_prefix"); v && st.redis_prefix.empty())
+      s.fail(*v, "redis_prefix", "must not be empty (it keeps emogate's keys apart from others')");
+    s.get_path("redis_password_file", st.redis_password_file);
+    s.get_uint("connect_timeout_ms", st.connect_timeout_ms, 1, 600000);
+    s.get_uint("command_timeout_ms", st.command_timeout_ms, 1, 600000);
     s.finish();
   }
   {

@@ -58,6 +58,17 @@ done
 sed "s|^user = .*|user = \"no-such-user-emogate\"|" <(base) >"$tmp/c.toml"
 expect_error "missing user" "[0-9]+: milter.user: no user"
 
+# [state]: a bad value, a file that is not a state store, a Redis that
+# does not answer; a fresh SQLite path passes and is not created by check.
+case_state() { { base; printf '[state]\n%s\n' "$1"; } >"$tmp/c.toml"; }
+case_state 'backend = "memcached"'; expect_error "state backend" "[0-9]+: state.backend"
+case_state "path = \"$tmp/file\""; expect_error "state file not a store" "[0-9]+: state.path: .*not an emogate state store"
+case_state "backend = \"redis\"
+redis = \"unix:$tmp/no-redis.sock\""; expect_error "redis unreachable" "[0-9]+: state.redis: redis unix:"
+case_state "path = \"$tmp/new/state.db\""
+if "$bin" check --config "$tmp/c.toml" >"$tmp/out" 2>"$tmp/err" && [[ ! -e "$tmp/new" ]]; then echo "ok: fresh state path"
+else echo "FAIL: fresh state path"; cat "$tmp/err"; fail=1; fi
+
 # 10,000 nested arrays: an error with a line, not a crash.
 { base; printf '[limits]\nx = '; head -c 10000 /dev/zero | tr '\0' '['; echo; } >"$tmp/c.toml"
 expect_error "deep nesting" "[0-9]+: arrays or tables nested deeper"

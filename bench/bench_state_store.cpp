@@ -1,0 +1,107 @@
+// What the state store costs an ordinary message: find() for a sender with
+// no pending records while 10,000 records of other senders are pending, in
+// SQLite (a file in a temp folder) and in Redis (a private redis-server on a
+// unix socket and on loopback TCP, started here). Also find() for a sender
+// with one record, for scale. Redis rows are skipped when redis-server is
+// not installed.
+// Run: build/bench_state_store --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "state/store.h"
+#include "unit/redis_server.h"
+#include "unit/test_files.h"
+
+namespace {
+
+using namespace emogate;
+
+constexpr int kPending = 10000;
+constexpr std::int64_t kNow = 1'000'000;
+
+struct Fixture {
+  test::TempDir dir;
+  test::RedisServer redis;
+  std::unique_ptr<state::StateStore> store;
+  std::string error;
+
+  explicit Fixture(const std::string& backend) {
+    StateSettings s;
+    s.backend = backend == "sqlite" ? "sqlite" : "redis";
+    s.path = (dir.path / "state.db").string();
+    if (s.backend == "redis") {
+      if (!redis.start(backend == "redis-tcp")) {
+        error = "redis-server is not installed or did not start";
+        return;
+      }
+      s.redis = redis.address();
+    }
+    auto r = state::open_state_store(s);
+    if (!r.ok()) {
+      error = r.status().message();
+      return;
+    }
+    store = std::move(*r);
+    const std::string msg(2048, 'm');
+    for (int i = 0; i < kPending; ++i) {
+      state::PendingRecord rec;
+      rec.id = "q" + std::to_string(i);
+      rec.sender_key = "sender" + std::to_string(i) + "@example.jp";
+      rec.recipients = {"user" + std::to_string(i % 50) + "@example.com"};
+      rec.created_at = kNow;
+      rec.expires_at = kNow + 1800;
+      rec.purge_at = kNow + 90000;
+      rec.blob = std::string(200, 'b');
+      if (state::Status st = store->pending().put(rec, msg, {}); !st.ok()) {
+        error = st.message();
+        return;
+      }
+    }
+  }
+};
+
+Fixture& fixture(const std::string& backend) {
+  static std::map<std::string, std::unique_ptr<Fixture>> all;
+  auto& f = all[backend];
+  if (!f) f = std::make_unique<Fixture>(backend);
+  return *f;
+}
+
+void find(benchmark::State& st, const std::string& backend, const std::string& sender) {
+  Fixture& f = fixture(backend);
+  if (!f.error.empty()) {
+    st.SkipWithError(f.error.c_str());
+    return;
+  }
+  const std::vector<std::string> rcpts = {"user7@example.com", "other@example.com"};
+  std::size_t found = 0;
+  for (auto _ : st) {
+    auto r = f.store->pending().find(sender, rcpts, kNow + 60);
+    if (!r.ok()) {
+      st.SkipWithError(r.status().message().c_str());
+      return;
+    }
+    found += r->size();
+    benchmark::DoNotOptimize(found);
+  }
+  st.SetLabel(std::to_string(kPending) + " pending, " + std::to_string(found / std::max<std::size_t>(1, st.iterations())) +
+              " found");
+}
+
+void BM_FindNoneSqlite(benchmark::State& st) { find(st, "sqlite", "nobody@example.org"); }
+void BM_FindNoneRedisUnix(benchmark::State& st) { find(st, "redis-unix", "nobody@example.org"); }
+void BM_FindNoneRedisTcp(benchmark::State& st) { find(st, "redis-tcp", "nobody@example.org"); }
+void BM_FindOneSqlite(benchmark::State& st) { find(st, "sqlite", "sender7@example.jp"); }
+void BM_FindOneRedisUnix(benchmark::State& st) { find(st, "redis-unix", "sender7@example.jp"); }
+BENCHMARK(BM_FindNoneSqlite)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FindNoneRedisUnix)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FindNoneRedisTcp)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FindOneSqlite)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FindOneRedisUnix)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

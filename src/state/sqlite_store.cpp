@@ -1,0 +1,588 @@
+// The SQLite backend of the state store. One connection per StateStore,
+// used under a mutex (statements are prepared once and shared), WAL mode so
+// readers never wait for the writer and a killed process loses no committed
+// write, synchronous=FULL because a held message exists nowhere else once
+// the MTA has been told it was accepted. Each section keeps its tables and
+// its schema version in `sections`, so a section added later creates its
+// own tables without touching these.
+// Trusted input: the settings; every record value is a bound parameter.
+#include "state/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+namespace emogate::state {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kPendingVersion = 1;
+constexpr int kLocksVersion = 1;
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS sections(name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending(
+  id TEXT PRIMARY KEY,
+  sender_key BLOB NOT NULL,
+  recipients BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  purge_at INTEGER NOT NULL,
+  blob BLOB NOT NULL,
+  state INTEGER NOT NULL,
+  state_at INTEGER NOT NULL,
+  match_queue_id TEXT NOT NULL DEFAULT '',
+  claimed_by TEXT NOT NULL DEFAULT '',
+  claim_until INTEGER NOT NULL DEFAULT 0,
+  held_bytes INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_by_sender ON pending(sender_key, state, expires_at);
+CREATE INDEX IF NOT EXISTS pending_by_state ON pending(state, expires_at);
+CREATE INDEX IF NOT EXISTS pending_by_purge ON pending(purge_at);
+CREATE TABLE IF NOT EXISTS pending_message(
+  id TEXT PRIMARY KEY REFERENCES pending(id) ON DELETE CASCADE,
+  bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kColumns =
+    "id, sender_key, recipients, created_at, expires_at, purge_at, blob, state, state_at, match_queue_id, "
+    "claimed_by, claim_until, held_bytes";
+
+Code code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return Code::exists;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FORMAT: return Code::corrupt;
+    case SQLITE_TOOBIG: return Code::limit;
+    default: return Code::unavailable;  // busy, locked, I/O, full, cannot open, ...
+  }
+}
+
+// The parent directories of `path` that are missing, made 0700.
+Status make_parents(const fs::path& path) {
+  fs::path dir = path.parent_path();
+  if (dir.empty()) return {};
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (fs::path d = dir; !d.empty() && !fs::exists(d, ec); d = d.parent_path()) {
+    missing.push_back(d);
+    if (d == d.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST)
+      return {Code::unavailable, "cannot create " + it->string() + ": " + std::strerror(errno)};
+  return {};
+}
+
+// Creates the database file 0600 (or makes an existing one 0600), refusing
+// a symbolic link or anything but a regular file.
+Status prepare_file(const std::string& path) {
+  if (Status s = make_parents(path); !s.ok()) return s;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return {Code::unavailable, "cannot open " + path + ": " + std::strerror(errno)};
+  struct stat st{};
+  Status out;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) out = {Code::invalid, path + " is not a regular file"};
+  else if ((st.st_mode & 0777) != 0600 && ::fchmod(fd, 0600) != 0)
+    out = {Code::unavailable, "cannot make " + path + " 0600: " + std::strerror(errno)};
+  ::close(fd);
+  return out;
+}
+
+class SqliteStore final : public StateStore, PendingStore, LockStore {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  ~SqliteStore() override {
+    for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+
+  Status open(const StateSettings& s) {
+    if (Status st = prepare_file(path_); !st.ok()) return st;
+    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return fail(rc, "open");
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(s.busy_timeout_ms));
+    // journal_mode answers with the mode in force: anything but "wal" means
+    // the file cannot be shared safely (a network file system, say).
+    Result<std::string> mode = text_of("PRAGMA journal_mode=WAL");
+    if (!mode.ok()) return mode.status();
+    if (*mode != "wal") return {Code::unavailable, path_ + ": WAL mode refused (journal_mode is " + *mode + ")"};
+    for (const char* sql : {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+      if (Status st = exec(sql); !st.ok()) return st;
+    return create_sections();
+  }
+
+  std::string_view backend() const override { return "sqlite"; }
+  PendingStore& pending() override { return *this; }
+  LockStore& locks() override { return *this; }
+
+  Status ping() override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "SELECT count(*) FROM sections");
+    if (!q.ok()) return q.status;
+    return q.step() == SQLITE_ROW ? Status{} : q.error("ping");
+  }
+
+  // ---- pending ----
+
+  Status put(const PendingRecord& r, std::string_view message, const PutBounds& b) override {
+    if (Status s = check_record(r, message, b); !s.ok()) return s;
+    std::lock_guard lk(mu_);
+    Tx tx(this);
+    if (!tx.status.ok()) return tx.status;
+    auto over = [&](const char* sql, std::string_view key, std::uint64_t add, std::uint64_t bound,
+                    const char* what) -> Status {
+      if (bound == 0) return {};
+      Stmt q(this, sql);
+      if (!q.ok()) return q.status;
+      if (!key.empty()) q.bind_blob(1, key);
+      if (q.step() != SQLITE_ROW) return q.error("count");
+      std::uint64_t have = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
+      if (have + add > bound)
+        return {Code::limit, std::string(what) + " bound of " + std::to_string(bound) + " reached (" +
+                                 std::to_string(have) + " held)"};
+      return {};
+    };
+    if (Status s = over("SELECT count(*) FROM pending WHERE sender_key=?1 AND state=0", r.sender_key, 1,
+                        b.max_per_sender, "per-sender");
+        !s.ok())
+      return s;
+    if (Status s = over("SELECT count(*) FROM pending WHERE state=0", {}, 1, b.max_total, "total"); !s.ok())
+      return s;
+    if (Status s = over("SELECT coalesce(sum(held_bytes),0) FROM pending", {}, message.size(), b.max_bytes_held,
+                        "bytes-held");
+        !s.ok())
+      return s;
+    {
+      Stmt q(this, "INSERT INTO pending(id, sender_key, recipients, created_at, expires_at, purge_at, blob, state, "
+                   "state_at, held_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,0,?4,?8)");
+      if (!q.ok()) return q.status;
+      q.bind_text(1, r.id);
+      q.bind_blob(2, r.sender_key);
+      q.bind_blob(3, join_recipients(r.recipients));
+      q.bind_int(4, r.created_at);
+      q.bind_int(5, r.expires_at);
+      q.bind_int(6, r.purge_at);
+      q.bind_blob(7, r.blob);
+      q.bind_int(8, static_cast<std::int64_t>(message.size()));
+      if (q.step() != SQLITE_DONE) return q.error("insert " + r.id);
+    }
+    {
+      Stmt q(this, "INSERT INTO pending_message(id, bytes) VALUES(?1,?2)");
+      if (!q.ok()) return q.status;
+      q.bind_text(1, r.id);
+      q.bind_blob(2, message);
+      if (q.step() != SQLITE_DONE) return q.error("insert message " + r.id);
+    }
+    return tx.commit();
+  }
+
+  Result<std::vector<PendingRecord>> find(std::string_view sender_key, const std::vector<std::string>& recipients,
+                                          std::int64_t now) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, select("WHERE sender_key=?1 AND state=0 AND expires_at>?2 ORDER BY created_at, id"));
+    if (!q.ok()) return q.status;
+    q.bind_blob(1, sender_key);
+    q.bind_int(2, now);
+    Result<std::vector<PendingRecord>> all = rows(q, 0);
+    if (!all.ok()) return all;
+    std::vector<PendingRecord> out;
+    for (PendingRecord& r : *all)
+      if (shares_recipient(r.recipients, recipients)) out.push_back(std::move(r));
+    return out;
+  }
+
+  Result<PendingRecord> get(std::string_view id) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, select("WHERE id=?1"));
+    if (!q.ok()) return q.status;
+    q.bind_text(1, id);
+    Result<std::vector<PendingRecord>> r = rows(q, 1);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return Status{Code::not_found, "no record " + std::string(id)};
+    return std::move(r->front());
+  }
+
+  Result<std::string> message(std::string_view id) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "SELECT bytes FROM pending_message WHERE id=?1");
+    if (!q.ok()) return q.status;
+    q.bind_text(1, id);
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return Status{Code::not_found, "no held message for " + std::string(id)};
+    if (rc != SQLITE_ROW) return q.error("read message");
+    return column_bytes(q.st, 0);
+  }
+
+  Result<bool> claim(std::string_view id, std::string_view host, std::int64_t now, std::int64_t ttl_s) override {
+    if (!valid_name(host) || ttl_s <= 0) return Status{Code::invalid, "bad host id or claim ttl"};
+    std::lock_guard lk(mu_);
+    if (Status s = take("UPDATE pending SET claimed_by=?2, claim_until=?3 WHERE id=?1 AND state IN (0,1) AND "
+                        "(claimed_by='' OR claimed_by=?2 OR claim_until<=?4)",
+                        id, host, now, ttl_s);
+        !s.ok())
+      return s;
+    return changed_or_missing(id);
+  }
+
+  Result<bool> unclaim(std::string_view id, std::string_view host) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "UPDATE pending SET claimed_by='', claim_until=0 WHERE id=?1 AND claimed_by=?2");
+    if (!q.ok()) return q.status;
+    q.bind_text(1, id);
+    q.bind_text(2, host);
+    if (q.step() != SQLITE_DONE) return q.error("unclaim");
+    return changed_or_missing(id);
+  }
+
+  Result<bool> transition(std::string_view id, const Transition& t) override {
+    std::lock_guard lk(mu_);
+    Tx tx(this);
+    if (!tx.status.ok()) return tx.status;
+    {
+      Stmt q(this, "UPDATE pending SET state=?3, state_at=?4, "
+                   "match_queue_id=CASE WHEN ?5='' THEN match_queue_id ELSE ?5 END, "
+                   "purge_at=CASE WHEN ?6=0 THEN purge_at ELSE ?6 END, "
+                   "held_bytes=CASE WHEN ?7 THEN 0 ELSE held_bytes END WHERE id=?1 AND state=?2");
+      if (!q.ok()) return q.status;
+      q.bind_text(1, id);
+      q.bind_int(2, static_cast<int>(t.from));
+      q.bind_int(3, static_cast<int>(t.to));
+      q.bind_int(4, t.now);
+      q.bind_text(5, t.match_queue_id);
+      q.bind_int(6, t.purge_at);
+      q.bind_int(7, t.drop_message ? 1 : 0);
+      if (q.step() != SQLITE_DONE) return q.error("transition");
+    }
+    Result<bool> changed = changed_or_missing(id);
+    if (!changed.ok() || !*changed) return changed;
+    if (t.drop_message) {
+      Stmt q(this, "DELETE FROM pending_message WHERE id=?1");
+      if (!q.ok()) return q.status;
+      q.bind_text(1, id);
+      if (q.step() != SQLITE_DONE) return q.error("drop message");
+    }
+    if (Status s = tx.commit(); !s.ok()) return s;
+    return true;
+  }
+
+  Result<std::vector<PendingRecord>> list(PendingState state, std::size_t limit) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, select("WHERE state=?1 ORDER BY created_at, id LIMIT ?2"));
+    if (!q.ok()) return q.status;
+    q.bind_int(1, static_cast<int>(state));
+    q.bind_int(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    return rows(q, 0);
+  }
+
+  Result<std::vector<PendingRecord>> expired(std::int64_t now, std::size_t limit) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, select("WHERE state=0 AND expires_at<=?1 ORDER BY expires_at, id LIMIT ?2"));
+    if (!q.ok()) return q.status;
+    q.bind_int(1, now);
+    q.bind_int(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    return rows(q, 0);
+  }
+
+  Result<std::uint64_t> count_for_sender(std::string_view sender_key) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "SELECT count(*) FROM pending WHERE sender_key=?1 AND state=0");
+    if (!q.ok()) return q.status;
+    q.bind_blob(1, sender_key);
+    if (q.step() != SQLITE_ROW) return q.error("count");
+    return static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
+  }
+
+  Result<PendingCounts> counts() override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "SELECT state, count(*), coalesce(sum(held_bytes),0) FROM pending GROUP BY state");
+    if (!q.ok()) return q.status;
+    PendingCounts c;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      std::uint64_t n = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 1));
+      switch (sqlite3_column_int(q.st, 0)) {
+        case 0: c.awaiting = n; break;
+        case 1: c.matched = n; break;
+        case 2: c.released = n; break;
+        case 3: c.timed_out = n; break;
+        default: return Status{Code::corrupt, "a record has an unknown state"};
+      }
+      c.bytes_held += static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 2));
+    }
+    if (rc != SQLITE_DONE) return q.error("counts");
+    return c;
+  }
+
+  Result<bool> remove(std::string_view id) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "DELETE FROM pending WHERE id=?1");
+    if (!q.ok()) return q.status;
+    q.bind_text(1, id);
+    if (q.step() != SQLITE_DONE) return q.error("remove");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<std::uint64_t> purge(std::int64_t now) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "DELETE FROM pending WHERE purge_at<=?1");
+    if (!q.ok()) return q.status;
+    q.bind_int(1, now);
+    if (q.step() != SQLITE_DONE) return q.error("purge");
+    return static_cast<std::uint64_t>(sqlite3_changes(db_));
+  }
+
+  // ---- locks ----
+
+  Result<bool> try_lock(std::string_view name, std::string_view owner, std::int64_t now, std::int64_t ttl_s) override {
+    if (!valid_name(name) || !valid_name(owner) || ttl_s <= 0) return Status{Code::invalid, "bad lock name, owner or ttl"};
+    std::lock_guard lk(mu_);
+    if (Status s = take("INSERT INTO locks(name, owner, expires_at) VALUES(?1,?2,?3) ON CONFLICT(name) DO UPDATE "
+                        "SET owner=excluded.owner, expires_at=excluded.expires_at "
+                        "WHERE owner=excluded.owner OR expires_at<=?4",
+                        name, owner, now, ttl_s);
+        !s.ok())
+      return s;
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<bool> unlock(std::string_view name, std::string_view owner) override {
+    std::lock_guard lk(mu_);
+    Stmt q(this, "DELETE FROM locks WHERE name=?1 AND owner=?2");
+    if (!q.ok()) return q.status;
+    q.bind_text(1, name);
+    q.bind_text(2, owner);
+    if (q.step() != SQLITE_DONE) return q.error("unlock");
+    return sqlite3_changes(db_) > 0;
+  }
+
+ private:
+  // A cached prepared statement, reset and unbound when it goes out of scope.
+  struct Stmt {
+    Stmt(SqliteStore* s, const std::string& sql) : store(s) {
+      auto it = s->stmts_.find(sql);
+      if (it == s->stmts_.end()) {
+        int rc = sqlite3_prepare_v3(s->db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+        if (rc != SQLITE_OK) {
+          status = s->fail(rc, "prepare");
+          st = nullptr;
+          return;
+        }
+        s->stmts_.emplace(sql, st);
+      } else {
+        st = it->second;
+      }
+    }
+    ~Stmt() {
+      if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+    }
+    bool ok() const { return st != nullptr; }
+    void bind_text(int i, std::string_view v) {
+      sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void bind_blob(int i, std::string_view v) {
+      // A zero-length blob, not NULL, for "".
+      sqlite3_bind_blob64(st, i, v.empty() ? "" : v.data(), v.size(), SQLITE_TRANSIENT);
+    }
+    void bind_int(int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
+    int step() { return last = sqlite3_step(st); }
+    Status error(const std::string& what) { return store->fail(last, what); }
+
+    SqliteStore* store;
+    sqlite3_stmt* st = nullptr;
+    Status status;
+    int last = SQLITE_OK;
+  };
+
+  // BEGIN IMMEDIATE (the write lock now, so two writers never deadlock on
+  // an upgrade); rolled back unless commit() succeeded.
+  struct Tx {
+    explicit Tx(SqliteStore* s) : store(s) { status = s->exec("BEGIN IMMEDIATE"); }
+    ~Tx() {
+      if (status.ok() && !done) (void)store->exec("ROLLBACK");
+    }
+    Status commit() {
+      done = true;
+      Status s = store->exec("COMMIT");
+      if (!s.ok()) (void)store->exec("ROLLBACK");
+      return s;
+    }
+    SqliteStore* store;
+    Status status;
+    bool done = false;
+  };
+
+  Status fail(int rc, const std::string& what) const {
+    const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    return {code_of(rc), "state store " + path_ + ": " + what + ": " + msg};
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return {};
+    Status s{code_of(rc), "state store " + path_ + ": " + (err ? err : sqlite3_errstr(rc))};
+    sqlite3_free(err);
+    return s;
+  }
+
+  Result<std::string> text_of(const char* sql) {
+    Stmt q(this, sql);
+    if (!q.ok()) return q.status;
+    if (q.step() != SQLITE_ROW) return q.error(sql);
+    return column_bytes(q.st, 0);
+  }
+
+  Status create_sections() {
+    std::lock_guard lk(mu_);
+    Tx tx(this);
+    if (!tx.status.ok()) return tx.status;
+    if (Status s = exec(kSchema); !s.ok()) return s;
+    for (auto [name, version] : {std::pair{"pending", kPendingVersion}, std::pair{"locks", kLocksVersion}}) {
+      Stmt ins(this, "INSERT INTO sections(name, version) VALUES(?1,?2) ON CONFLICT(name) DO NOTHING");
+      if (!ins.ok()) return ins.status;
+      ins.bind_text(1, name);
+      ins.bind_int(2, version);
+      if (ins.step() != SQLITE_DONE) return ins.error("sections");
+      Stmt q(this, "SELECT version FROM sections WHERE name=?1");
+      if (!q.ok()) return q.status;
+      q.bind_text(1, name);
+      if (q.step() != SQLITE_ROW) return q.error("sections");
+      if (sqlite3_column_int(q.st, 0) != version)
+        return {Code::corrupt, path_ + ": section " + name + " has schema version " +
+                                   std::to_string(sqlite3_column_int(q.st, 0)) + ", this emogate knows " +
+                                   std::to_string(version)};
+    }
+    return tx.commit();
+  }
+
+  // A claim or a lock: ?1 what, ?2 who, ?3 until, ?4 now. One statement,
+  // so one write transaction: of several connections racing, the first to
+  // take the write lock changes the row and the others then see it taken.
+  Status take(const char* sql, std::string_view what, std::string_view who, std::int64_t now, std::int64_t ttl_s) {
+    Stmt q(this, sql);
+    if (!q.ok()) return q.status;
+    q.bind_text(1, what);
+    q.bind_text(2, who);
+    q.bind_int(3, now + ttl_s);
+    q.bind_int(4, now);
+    if (q.step() != SQLITE_DONE) return q.error("claim or lock");
+    return {};
+  }
+
+  Result<bool> changed_or_missing(std::string_view id) {
+    if (sqlite3_changes(db_) > 0) return true;
+    Stmt q(this, "SELECT 1 FROM pending WHERE id=?1");
+    if (!q.ok()) return q.status;
+    q.bind_text(1, id);
+    int rc = q.step();
+    if (rc == SQLITE_ROW) return false;
+    if (rc == SQLITE_DONE) return Status{Code::not_found, "no record " + std::string(id)};
+    return q.error("lookup");
+  }
+
+  static std::string select(const char* where) {
+    return std::string("SELECT ") + kColumns + " FROM pending " + where;
+  }
+
+  static std::string column_bytes(sqlite3_stmt* st, int i) {
+    const void* p = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  }
+
+  Result<std::vector<PendingRecord>> rows(Stmt& q, std::size_t max) {
+    std::vector<PendingRecord> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      sqlite3_stmt* st = q.st;
+      PendingRecord r;
+      r.id = column_bytes(st, 0);
+      r.sender_key = column_bytes(st, 1);
+      r.recipients = split_recipients(column_bytes(st, 2));
+      r.created_at = sqlite3_column_int64(st, 3);
+      r.expires_at = sqlite3_column_int64(st, 4);
+      r.purge_at = sqlite3_column_int64(st, 5);
+      r.blob = column_bytes(st, 6);
+      int state = sqlite3_column_int(st, 7);
+      if (state < 0 || state > static_cast<int>(PendingState::timed_out))
+        return Status{Code::corrupt, "record " + r.id + " has an unknown state"};
+      r.state = static_cast<PendingState>(state);
+      r.state_at = sqlite3_column_int64(st, 8);
+      r.match_queue_id = column_bytes(st, 9);
+      r.claimed_by = column_bytes(st, 10);
+      r.claim_until = sqlite3_column_int64(st, 11);
+      r.held_bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, 12));
+      out.push_back(std::move(r));
+      if (max && out.size() >= max) return out;
+    }
+    if (rc != SQLITE_DONE) return q.error("read");
+    return out;
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, sqlite3_stmt*> stmts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> open_sqlite_store(const StateSettings& settings) {
+  if (settings.path.empty()) return Status{Code::invalid, "[state] path is empty"};
+  auto store = std::make_unique<SqliteStore>(settings.path);
+  if (Status s = store->open(settings); !s.ok()) return s;
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+std::vector<std::string> check_sqlite_store(const StateSettings& settings) {
+  const std::string& p = settings.path;
+  struct stat st{};
+  if (::lstat(p.c_str(), &st) != 0) {
+    // The daemon creates it (and missing parents): the nearest existing
+    // ancestor must let this user do so.
+    std::error_code ec;
+    fs::path up = fs::path(p).parent_path();
+    while (!up.empty() && !fs::exists(up, ec) && up != up.parent_path()) up = up.parent_path();
+    if (up.empty() || !fs::is_directory(up, ec))
+      return {"'" + p + "' cannot be created ('" + up.string() + "' is not a directory)"};
+    if (::access(up.c_str(), W_OK | X_OK) != 0)
+      return {"'" + p + "' does not exist and this user cannot create it in '" + up.string() + "'"};
+    return {};
+  }
+  if (S_ISLNK(st.st_mode)) return {"'" + p + "' is a symbolic link"};
+  if (!S_ISREG(st.st_mode)) return {"'" + p + "' is not a regular file"};
+  std::vector<std::string> out;
+  if (st.st_mode & 077) out.push_back("'" + p + "' is readable by others (the daemon makes it 0600)");
+  if (::access(p.c_str(), R_OK | W_OK) != 0) out.push_back("'" + p + "' is not readable and writable by this user");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    out.push_back("'" + p + "' does not open: " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  } else {
+    sqlite3_busy_timeout(db, static_cast<int>(settings.busy_timeout_ms));
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT name, version FROM sections", -1, &q, nullptr) != SQLITE_OK)
+      out.push_back("'" + p + "' is not an emogate state store: " + sqlite3_errmsg(db));
+    else if (int rc = sqlite3_step(q); rc != SQLITE_ROW && rc != SQLITE_DONE)
+      out.push_back("'" + p + "' does not read: " + sqlite3_errmsg(db));
+    sqlite3_finalize(q);
+  }
+  sqlite3_close_v2(db);
+  return out;
+}
+
+}  // namespace emogate::state

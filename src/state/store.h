@@ -1,0 +1,210 @@
+// The shared state store: records that must outlive one message and be seen
+// by every mail host (mail held until its password arrives, named locks), in
+// SQLite on one host or in Redis for several. One StateStore is one
+// connection and one configuration; each kind of record is a section of it
+// with its own interface (pending(), locks(); further sections are added
+// beside them without touching these). Every call returns its problem as a
+// Status: nothing throws, nothing is ignored. A caller turns Code::unavailable
+// into [actions] on_error (tempfail) and Code::limit into the normal action
+// of what it would have held.
+// Time is integer seconds passed in by the caller, never read from a clock
+// here, so tests control it; hosts sharing a store need synchronised clocks.
+// Trusted input: none of the values (ids, sender keys, recipients, blobs and
+// held messages come from mail; they are bound as parameters, never spliced
+// into SQL or Redis commands). The configuration is trusted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "emogate/config.h"
+
+namespace emogate::state {
+
+// ---- results --------------------------------------------------------------
+
+enum class Code {
+  ok,
+  unavailable,  // store unreachable, timed out, I/O error, database locked: fail closed
+  limit,        // a bound passed in was reached; nothing was written
+  invalid,      // an argument the store refuses (empty id, newline in a recipient, ...)
+  exists,       // put: a record with this id is already there
+  not_found,    // no record with this id
+  corrupt,      // a stored value this code cannot read (never guessed at)
+};
+std::string_view to_string(Code c);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  bool ok() const { return code_ == Code::ok; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }  // "" when ok
+
+ private:
+  Code code_ = Code::ok;
+  std::string message_;
+};
+
+// A value or the Status that explains why there is none.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}
+  Result(Status s) : status_(std::move(s)) {}
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  // Only when ok(); the value of a failed Result is a default T.
+  T& value() { return value_; }
+  const T& value() const { return value_; }
+  T* operator->() { return &value_; }
+  T& operator*() { return value_; }
+
+ private:
+  T value_{};
+  Status status_;
+};
+
+// ---- the pending section: mail held until its password arrives ------------
+
+enum class PendingState { awaiting, matched, released, timed_out };
+std::string_view to_string(PendingState s);
+std::optional<PendingState> parse_pending_state(std::string_view s);
+
+struct PendingRecord {
+  std::string id;          // 1..128 bytes of [A-Za-z0-9._:@+-], unique in the store
+  std::string sender_key;  // envelope sender or From, normalised by the caller (any bytes)
+  std::vector<std::string> recipients;  // normalised by the caller; none empty or with '\n'
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;  // end of the window: find() stops returning it then
+  std::int64_t purge_at = 0;    // purge() deletes it (and Redis expires it) after this
+  std::string blob;             // opaque bytes owned by the caller; binary-safe
+  // Kept by the store:
+  PendingState state = PendingState::awaiting;
+  std::int64_t state_at = 0;       // when the state last changed
+  std::string match_queue_id;      // queue id of the mail that matched it
+  std::string claimed_by;          // host id holding the claim ("" = none)
+  std::int64_t claim_until = 0;    // the claim lapses at this time
+  std::uint64_t held_bytes = 0;    // size of the held message (0 once dropped)
+};
+
+// Bounds a put() enforces atomically with the write (0 = no bound).
+struct PutBounds {
+  std::uint64_t max_message_bytes = 0;  // the held message
+  std::uint64_t max_per_sender = 0;     // records awaiting for this sender_key
+  std::uint64_t max_total = 0;          // records awaiting in the store
+  std::uint64_t max_bytes_held = 0;     // held message bytes, all records
+};
+
+// A state change. `from` must be the current state or nothing changes.
+struct Transition {
+  PendingState from = PendingState::awaiting;
+  PendingState to = PendingState::matched;
+  std::int64_t now = 0;
+  std::string match_queue_id;  // kept when empty
+  std::int64_t purge_at = 0;   // new purge time; 0 keeps the current one
+  bool drop_message = false;   // free the held bytes (after release, say)
+};
+
+struct PendingCounts {
+  std::uint64_t awaiting = 0, matched = 0, released = 0, timed_out = 0;
+  std::uint64_t bytes_held = 0;
+};
+
+class PendingStore {
+ public:
+  virtual ~PendingStore() = default;
+
+  // Stores the record (state awaiting) and the held message together, or
+  // nothing: Code::limit when a bound would be passed, Code::exists when the
+  // id is taken. The store fills in state, state_at and held_bytes.
+  virtual Status put(const PendingRecord& record, std::string_view message, const PutBounds& bounds) = 0;
+
+  // The hot path, run for every message: records of `sender_key` in state
+  // awaiting with expires_at > now that list at least one of `recipients`
+  // (exact byte comparison). A sender with none costs one indexed lookup
+  // (SQLite) or one round trip (Redis). Oldest first.
+  virtual Result<std::vector<PendingRecord>> find(std::string_view sender_key,
+                                                   const std::vector<std::string>& recipients,
+                                                   std::int64_t now) = 0;
+
+  virtual Result<PendingRecord> get(std::string_view id) = 0;
+  virtual Result<std::string> message(std::string_view id) = 0;  // not_found once dropped
+
+  // Exactly one of several hosts racing gets true. The claim holds until
+  // now + ttl_s; after that (its host died, say) another host may claim.
+  // The holder may claim again to extend it. False, not an error, when
+  // another host holds it or the record is released or timed out.
+  virtual Result<bool> claim(std::string_view id, std::string_view host, std::int64_t now,
+                             std::int64_t ttl_s) = 0;
+  // Gives up a claim this host holds (false when it holds none).
+  virtual Result<bool> unclaim(std::string_view id, std::string_view host) = 0;
+
+  // False, not an error, when the record is not in t.from.
+  virtual Result<bool> transition(std::string_view id, const Transition& t) = 0;
+
+  // For `emogate quarantine list`: records in `state`, oldest first, at most `limit`.
+  virtual Result<std::vector<PendingRecord>> list(PendingState state, std::size_t limit) = 0;
+  // For the sweeper: awaiting records with expires_at <= now, oldest first.
+  virtual Result<std::vector<PendingRecord>> expired(std::int64_t now, std::size_t limit) = 0;
+
+  virtual Result<std::uint64_t> count_for_sender(std::string_view sender_key) = 0;  // awaiting
+  virtual Result<PendingCounts> counts() = 0;
+
+  virtual Result<bool> remove(std::string_view id) = 0;  // false when absent
+  // Deletes records whose purge_at <= now; returns how many.
+  virtual Result<std::uint64_t> purge(std::int64_t now) = 0;
+};
+
+// ---- the locks section: named locks with expiry --------------------------
+
+class LockStore {
+ public:
+  virtual ~LockStore() = default;
+  // True when `owner` now holds `name` until now + ttl_s: it was free, had
+  // lapsed, or `owner` held it already (extended). False when another owner
+  // holds it.
+  virtual Result<bool> try_lock(std::string_view name, std::string_view owner, std::int64_t now,
+                                std::int64_t ttl_s) = 0;
+  virtual Result<bool> unlock(std::string_view name, std::string_view owner) = 0;  // false: not held by owner
+};
+
+// ---- the store -------------------------------------------------------------
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  virtual std::string_view backend() const = 0;  // "sqlite" or "redis"
+  virtual Status ping() = 0;  // reachable and usable now
+  virtual PendingStore& pending() = 0;
+  virtual LockStore& locks() = 0;
+};
+
+// Opens the store [state] names. SQLite: creates the file (0600, parent
+// directory 0700 when missing) and its tables. Redis: connects and loads the
+// scripts; when that fails the store is still returned, reports
+// Code::unavailable on each call and tries to reconnect on the next one, so a
+// Redis restart heals without restarting emogate. Errors: a bad setting, or
+// a SQLite file that cannot be opened.
+Result<std::unique_ptr<StateStore>> open_state_store(const StateSettings& settings);
+
+// What `emogate check` says about [state], without creating anything: the
+// SQLite file's directory can hold it and an existing file opens as a store;
+// Redis answers PING. Empty when fine.
+std::vector<std::string> check_state_store(const StateSettings& settings);
+
+// Shared by the backends: the checks put() makes before writing.
+Status check_record(const PendingRecord& r, std::string_view message, const PutBounds& b);
+bool valid_record_id(std::string_view id);
+bool valid_name(std::string_view name);  // lock names, host ids, owners: same alphabet as ids
+bool shares_recipient(const std::vector<std::string>& a, const std::vector<std::string>& b);
+std::string join_recipients(const std::vector<std::string>& r);  // '\n'-separated
+std::vector<std::string> split_recipients(std::string_view joined);
+
+}  // namespace emogate::state
