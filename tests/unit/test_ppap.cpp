@@ -15,6 +15,7 @@
 #include "ppap/ppap.h"
 #include "unit/findings.h"
 #include "unit/ppap_fixtures.h"
+#include "unit/test_files.h"
 
 using namespace emogate;
 using namespace emogate::test;
@@ -500,4 +501,22 @@ TEST(PpapRescan, ZipCryptoFalsePositiveOfTheCheapCheckStaysLocked) {
   u.passwords = {{impostor, "password mail Q9: test"}};
   Report again = s.scan_message(mail1, kEnv, ppap::rescan_options(u));
   EXPECT_EQ(ppap::outcome(again, s.config().ppap), ppap::Outcome::still_locked) << dump(again);
+}
+
+TEST(PpapBlob, VersionOneLayoutOfTheFuzzSeedStillParses) {
+  // Written by hand from the layout in ppap_blob.h: records stored by an
+  // earlier emogate must keep parsing, and their checks keep working.
+  const std::string seed = slurp(std::string(EMOGATE_SOURCE_DIR) + "/fuzz/seeds/ppap_blob/two_archives.bin");
+  ASSERT_FALSE(seed.empty());
+  std::string error;
+  auto b = ez::parse_ppap_blob(seed, &error);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(b->subject, "お見積書の送付");
+  EXPECT_EQ(b->recipients, (std::vector<std::string>{"user@example.jp", "boss@example.jp"}));
+  ASSERT_EQ(b->archives.size(), 2u);
+  EXPECT_EQ(b->archives[0].members[0].check.aes_strength, 3);
+  EXPECT_EQ(b->archives[0].members[1].check.crc, 0xdeadbeefu);
+  EXPECT_EQ(b->archives[0].members[1].check.flags, 9);
+  EXPECT_EQ(b->archives[1].path, "outer.zip/inner.zip");
+  EXPECT_EQ(ez::encode_ppap_blob(*b), seed);
 }
