@@ -52,7 +52,7 @@ const Envelope kEnv{"Q1", "sender@example.co.jp", {"user@example.jp", "boss@exam
 
 struct Held {
   Report report;
-  zip::PpapBlob blob;
+  ez::PpapBlob blob;
 };
 
 Held hold(const Scanner& s, const std::string& mail) {
@@ -73,7 +73,7 @@ ppap::FollowUp follow_up(const Scanner& s, const std::string& mail, std::int64_t
   return {"sender@example.co.jp", r.ppap.from, {"user@example.jp"}, "Q2", r.ppap.passwords, now};
 }
 
-std::vector<ppap::PendingEntry> pending(const zip::PpapBlob& b) { return {{"entry-1", b, 900, 900 + 1800}}; }
+std::vector<ppap::PendingEntry> pending(const ez::PpapBlob& b) { return {{"entry-1", b, 900, 900 + 1800}}; }
 
 std::vector<ppap::Unlock> run_match(const std::vector<ppap::PendingEntry>& e, const ppap::FollowUp& f,
                                     const PpapSettings& s = {}) {
