@@ -1,5 +1,6 @@
 // Fuzz target: the password miner over arbitrary (not necessarily UTF-8)
-// text, split into a Subject and a body, plus the encoders and the mask.
+// text, split into a Subject and a body, plus the follow-up-mail shapes,
+// the encoders and the mask.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     emogate::password_encodings(c.password);
     emogate::mask_password(c.password);
   }
+  // The follow-up-mail shapes (PPAP): bounded, and only plausible values.
+  auto follow = emogate::mine_follow_up_passwords(parts, 20);
+  if (follow.size() > 20) __builtin_trap();
+  for (const auto& c : follow)
+    if (c.password.size() < 4 || c.password.size() > 64) __builtin_trap();
   emogate::fold_width(in);
   return 0;
 }

@@ -65,6 +65,24 @@ struct PasswordSettings {
   std::uint32_t max_document_candidates = 5;
 };
 
+// Password sent in a second mail (PPAP): a message whose encrypted archive
+// no candidate opened, and that nothing else flags, waits for the password
+// mail from the same sender to a shared recipient (see README, PPAP).
+enum class PpapMatch { envelope, from };
+enum class PpapHoldIn { emogate, postfix };
+enum class PpapTimeout { keep, deliver, return_to_sender };
+struct PpapSettings {
+  bool enabled = true;
+  std::uint32_t window_s = 30 * 60;            // how long a message waits
+  PpapMatch match = PpapMatch::envelope;       // who may send the password
+  PpapHoldIn hold_in = PpapHoldIn::emogate;    // emogate's store: any host can release
+  PpapTimeout on_timeout = PpapTimeout::keep;  // keep in quarantine for the admin
+  std::uint32_t max_pending_per_sender = 20;
+  std::uint32_t max_pending = 10000;
+  std::uint32_t max_candidates_per_entry = 20;  // mined candidates tried per pending message
+  std::uint64_t max_held_bytes = 4ull << 30;    // all held messages together
+};
+
 struct MacroSettings {
   std::vector<std::string> allow_project_sha256;  // known-good VBA projects
   std::vector<std::string> allow_sender_domains;  // senders whose macros are expected
@@ -189,6 +207,7 @@ struct Config {
   Limits limits;
   std::map<FindingType, Verdict> verdicts;  // baseline verdict per finding type
   PasswordSettings passwords;
+  PpapSettings ppap;
   MacroSettings macros;
   RuleSettings rules;
   IntelSettings intel;
@@ -210,6 +229,9 @@ struct ConfigError : std::runtime_error {
   std::string file;
   int line;  // 0 when unknown
 };
+
+// "90", "90s", "30m", "2h", "1d" -> seconds; none when malformed.
+std::optional<std::uint64_t> parse_duration_s(std::string_view s);
 
 // Throws ConfigError. An empty path gives the built-in defaults.
 Config load_config(const std::string& path);

@@ -46,6 +46,41 @@ struct ObjectSummary {
   bool operator==(const ObjectSummary&) const = default;
 };
 
+// An encrypted archive member no password candidate opened, with its cheap
+// password-check data so that a password arriving in a later mail can be
+// tried without the message (PPAP; src/ppap).
+struct LockedMember {
+  std::string archive;  // the archive's path in the message, as in findings
+  std::string member;   // the member's name
+  // Encoded check data (formats/zip/check_data.h); empty when no password
+  // could open the member here (unsupported cipher or compression).
+  std::string check;
+
+  bool operator==(const LockedMember&) const = default;
+};
+
+// A password and where it was found (or where it came from).
+struct SourcedPassword {
+  std::string password;  // UTF-8
+  std::string source;    // e.g. `text/plain part 1, line 3, after "パスワード"`
+
+  bool operator==(const SourcedPassword&) const = default;
+};
+
+// What correlating a message with an earlier or later one needs (PPAP).
+struct PpapFacts {
+  std::string from;                // the message's From address, lower-cased
+  std::string subject;             // its decoded Subject
+  std::vector<std::string> to;     // its To and Cc addresses, lower-cased
+  std::int64_t date = 0;           // its Date header, Unix seconds; 0 = none
+  std::vector<LockedMember> locked;  // at most a few per archive
+  // Passwords in the shapes of a follow-up mail, mined only when
+  // ScanOptions::mine_follow_up_passwords asks; never written by to_json.
+  std::vector<SourcedPassword> passwords;
+
+  bool operator==(const PpapFacts&) const = default;
+};
+
 struct Report {
   std::string input;  // file name or queue id
   Verdict verdict = Verdict::clean;
@@ -59,6 +94,7 @@ struct Report {
   std::vector<std::string> incomplete;
   double scan_ms = 0;
   std::uint64_t size = 0;
+  PpapFacts ppap;
 
   bool flagged() const { return verdict != Verdict::clean; }
   bool complete() const { return incomplete.empty(); }

@@ -29,6 +29,14 @@ struct ScanOptions {
   // with a finding and archives get one: a milter whose reports are read
   // only for the few messages it stops saves about an eighth of its CPU.
   bool hash_all_objects = true;
+  // Passwords from outside the message, tried first on its encrypted
+  // archives as if they were in it (PPAP: the password mail's, with a source
+  // naming that mail's queue id).
+  std::vector<SourcedPassword> extra_passwords;
+  // Fill Report::ppap.passwords with the follow-up-mail shapes (bounded by
+  // [ppap] max_candidates_per_entry); set when the sender has messages
+  // waiting for a password.
+  bool mine_follow_up_passwords = false;
 };
 
 // One loaded YARA rule set: what `emogate check` prints, and the counters

@@ -22,7 +22,9 @@
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
 #include "state/store.h"
+#include "cli/ppap_scan.h"
 #include "cli/quarantine.h"
+#include "cli/report_text.h"
 #include "milter/milter.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -36,8 +38,10 @@ const char* kDefaultConfig = "/etc/emogate/emogate.toml";
 
 void usage(std::ostream& out) {
   out << "usage: emogate <command> [options]\n"
-         "  scan [--json] [--config FILE] [--message|--file] PATH...\n"
+         "  scan [--json] [--config FILE] [--message|--file] [--ppap-window 30m] PATH...\n"
          "                      scan .eml messages (or any file as one attachment);\n"
+         "                      --ppap-window: correlate password mails with earlier\n"
+         "                      encrypted archives, in the order given;\n"
          "                      '-' reads a message from standard input;\n"
          "                      exit 0 clean, 1 flagged, 2 error\n"
          "  check [--config FILE]   validate the config, rules and lists\n"
@@ -98,16 +102,6 @@ bool is_message_name(const std::string& path) {
   return path == "-" || ext == ".eml" || ext == ".mbx" || ext == ".mail";
 }
 
-void print_human(const Report& r, std::ostream& out) {
-  out << r.input << ": " << to_string(r.verdict);
-  if (!r.findings.empty()) out << " (" << r.findings.size() << " finding" << (r.findings.size() > 1 ? "s" : "") << ")";
-  out << '\n';
-  for (const Finding& f : r.findings)
-    out << "    " << to_string(f.type) << " [" << to_string(f.verdict) << "] " << f.path << ": " << f.detail
-        << '\n';
-  for (const std::string& e : r.errors) out << "    error: " << e << '\n';
-}
-
 Config load_or_default(const std::string& path, bool explicit_path) {
   if (!explicit_path && !fs::exists(path)) return Config{};
   return load_config(path);
@@ -119,6 +113,7 @@ int cmd_scan(std::vector<std::string> args) {
   std::string config_path = kDefaultConfig;
   bool explicit_config = false;
   std::vector<std::string> paths;
+  std::optional<std::uint64_t> ppap_window;  // offline PPAP correlation (cli/ppap_scan.h)
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--json") json = true;
@@ -126,7 +121,14 @@ int cmd_scan(std::vector<std::string> args) {
     else if (a == "--file") force = 2;
     else if (a == "--config" && i + 1 < args.size()) config_path = args[++i], explicit_config = true;
     else if (a.starts_with("--config=")) config_path = a.substr(9), explicit_config = true;
-    else if (a.size() > 1 && a[0] == '-' && a != "-") {
+    else if ((a == "--ppap-window" && i + 1 < args.size()) || a.starts_with("--ppap-window=")) {
+      const std::string v = a == "--ppap-window" ? args[++i] : a.substr(14);
+      ppap_window = parse_duration_s(v);
+      if (!ppap_window || *ppap_window == 0 || *ppap_window > 7 * 86400) {
+        std::cerr << "emogate scan: --ppap-window wants a duration like 30m (up to 7d), got '" << v << "'\n";
+        return 2;
+      }
+    } else if (a.size() > 1 && a[0] == '-' && a != "-") {
       std::cerr << "emogate scan: unknown option " << a << '\n';
       return 2;
     } else paths.push_back(a);
@@ -140,7 +142,12 @@ int cmd_scan(std::vector<std::string> args) {
   // worker process, so one poisonous file costs that file an error line.
   std::unique_ptr<WorkerPool> pool;
   try {
-    scanner = std::make_unique<Scanner>(load_or_default(config_path, explicit_config));
+    Config loaded = load_or_default(config_path, explicit_config);
+    if (ppap_window) {
+      loaded.ppap.enabled = true;
+      loaded.ppap.window_s = static_cast<std::uint32_t>(*ppap_window);
+    }
+    scanner = std::make_unique<Scanner>(std::move(loaded));
     const Config& cfg = scanner->config();
     if (cfg.limits.isolation == "process") {
       pool = std::make_unique<WorkerPool>(*scanner, worker_pool_settings(cfg, 1), [](const WorkerEvent& ev) {
@@ -179,8 +186,8 @@ int cmd_scan(std::vector<std::string> args) {
     }
   }
 
-  int status = 0;
-  for (const std::string& path : inputs) {
+  // One input scanned (in a worker, or here); none after an error line.
+  auto scan_one = [&](const std::string& path, const ScanOptions& opts) -> std::optional<Report> {
     const bool message = force == 1 || (force == 0 && is_message_name(path));
     if (pool) {
       // The file's own descriptor (or stdin copied to a sealed memfd) goes
@@ -203,12 +210,12 @@ int cmd_scan(std::vector<std::string> args) {
       }
       if (fd < 0) {
         error_line(path, err, nullptr);
-        status = 2;
-        continue;
+        return std::nullopt;
       }
       wire::Request req;
       req.message = message;
       req.name = path;
+      req.opts = opts;
       const auto& lim = scanner->config().limits;
       auto o = pool->scan(req, fd, WorkerPool::Clock::now() + std::chrono::milliseconds(lim.scan_timeout_ms));
       if (path != "-") ::close(fd);
@@ -218,32 +225,37 @@ int cmd_scan(std::vector<std::string> args) {
                        ? "load failure (" + o.cause + "): " + o.error
                        : "content failure (" + o.cause + "): the scan worker " + o.error + ", twice",
                    &o);
-        status = 2;
         std::cout.flush();
-        continue;
+        return std::nullopt;
       }
       Report r = std::move(o.report);
       r.input = path;
-      if (json) std::cout << to_json(r) << '\n';
-      else print_human(r, std::cout);
-      std::cout.flush();
-      if (r.flagged() && status == 0) status = 1;
-      continue;
+      return r;
     }
     InputFile in;
     std::string err;
     if (!in.open(path, err)) {
       if (json) std::cout << nlohmann::json{{"input", path}, {"error", err}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       else std::cout << path << ": ERROR " << err << '\n';
+      return std::nullopt;
+    }
+    Report r = message ? scanner->scan_message(in.view(), {}, opts) : scanner->scan_file(in.view(), path, opts);
+    r.input = path;
+    return r;
+  };
+
+  if (ppap_window) return ppap_correlate(inputs, scanner->config(), json, scan_one, std::cout);
+  int status = 0;
+  for (const std::string& path : inputs) {
+    std::optional<Report> r = scan_one(path, {});
+    if (!r) {
       status = 2;
       continue;
     }
-    Report r = message ? scanner->scan_message(in.view()) : scanner->scan_file(in.view(), path);
-    r.input = path;
-    if (json) std::cout << to_json(r) << '\n';
-    else print_human(r, std::cout);
+    if (json) std::cout << to_json(*r) << '\n';
+    else print_report_text(*r, std::cout);
     std::cout.flush();
-    if (r.flagged() && status == 0) status = 1;
+    if (r->flagged() && status == 0) status = 1;
   }
   return status;
 }

@@ -67,6 +67,20 @@ std::string_view to_string(Action a) {
   return names[static_cast<int>(a)];
 }
 
+std::optional<std::uint64_t> parse_duration_s(std::string_view s) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || s[0] < '0' || s[0] > '9' || ec != std::errc()) return std::nullopt;
+  const std::string_view suffix(end, static_cast<std::size_t>(s.data() + s.size() - end));
+  std::uint64_t unit = 0;
+  if (suffix.empty() || suffix == "s") unit = 1;
+  else if (suffix == "m") unit = 60;
+  else if (suffix == "h") unit = 3600;
+  else if (suffix == "d") unit = 86400;
+  if (unit == 0 || n > UINT64_MAX / 86400) return std::nullopt;
+  return n * unit;
+}
+
 namespace {
 
 std::optional<Action> parse_action(std::string_view s) {
@@ -168,6 +182,36 @@ class Section {
     if (n < min || n > max)
       fail(*v, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     out = static_cast<T>(n);
+  }
+  // A duration: whole seconds, or a string with an s/m/h/d suffix ("30m").
+  void get_seconds(const std::string& key, std::uint32_t& out, std::uint64_t min, std::uint64_t max) {
+    auto* v = raw(key);
+    if (!v) return;
+    std::uint64_t n = 0;
+    if (v->is_integer() && v->as_integer() >= 0) {
+      n = static_cast<std::uint64_t>(v->as_integer());
+    } else if (v->is_string()) {
+      auto d = parse_duration_s(v->as_string().str);
+      if (!d) fail(*v, key, "expected seconds or a duration like \"30m\" (s, m, h, d)");
+      n = *d;
+    } else {
+      fail(*v, key, "expected seconds or a duration like \"30m\"");
+    }
+    if (n < min || n > max)
+      fail(*v, key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " seconds");
+    out = static_cast<std::uint32_t>(n);
+  }
+  // One of a few names, mapped to its value.
+  template <class E>
+  void get_choice(const std::string& key, E& out, std::initializer_list<std::pair<const char*, E>> choices) {
+    auto* v = raw(key);
+    if (!v) return;
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (v->is_string() && v->as_string().str == name) return void(out = value);
+      names += (names.empty() ? "\"" : ", \"") + std::string(name) + "\"";
+    }
+    fail(*v, key, "expected one of " + names);
   }
   void get(const std::string& key, std::vector<std::string>& out, bool paths = false) {
     if (auto* v = raw(key)) {
@@ -382,7 +426,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
   Config c;
   c.source = file;
   fs::path base = file.empty() ? fs::current_path() : fs::absolute(file).parent_path();
-  static const std::set<std::string> sections = {"limits", "verdicts", "passwords", "macros",
+  static const std::set<std::string> sections = {"limits", "verdicts", "passwords", "ppap", "macros",
                                                  "rules",  "intel",    "actions",   "milter",
                                                  "quarantine", "state", "log",  "metrics"};
   for (const auto& [k, v] : root.as_table())
@@ -426,6 +470,21 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("show_in_reports", c.passwords.show_in_reports);
     s.get("opened_archive_verdict", c.passwords.opened_archive_verdict);
     s.get_uint("max_document_candidates", c.passwords.max_document_candidates, 0, 100);
+    s.finish();
+  }
+  {
+    Section s(root, "ppap", file, base, c.lines);
+    PpapSettings& p = c.ppap;
+    s.get("enabled", p.enabled);
+    s.get_seconds("window", p.window_s, 60, 7 * 86400);
+    s.get_choice("match", p.match, {{"envelope", PpapMatch::envelope}, {"from", PpapMatch::from}});
+    s.get_choice("hold_in", p.hold_in, {{"emogate", PpapHoldIn::emogate}, {"postfix", PpapHoldIn::postfix}});
+    s.get_choice("on_timeout", p.on_timeout,
+                 {{"keep", PpapTimeout::keep}, {"deliver", PpapTimeout::deliver}, {"return", PpapTimeout::return_to_sender}});
+    s.get_uint("max_pending_per_sender", p.max_pending_per_sender, 1, 100000);
+    s.get_uint("max_pending", p.max_pending, 1, 10000000);
+    s.get_uint("max_candidates_per_entry", p.max_candidates_per_entry, 1, 1000);
+    s.get_uint("max_held_bytes", p.max_held_bytes, 1 << 20, 1ull << 40);
     s.finish();
   }
   {

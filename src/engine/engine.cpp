@@ -10,6 +10,7 @@
 #include "engine/allow_list.h"
 #include "engine/context.h"
 #include "engine/hash.h"
+#include "engine/passwords.h"
 #include "engine/types.h"
 #include "engine/typing.h"
 
@@ -62,6 +63,7 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
 
   // Objects stay alive to the end (children point at parents); their bytes
   // are released as soon as they have been processed.
+  set_external_passwords(ctx, opts.extra_passwords);
   std::vector<std::unique_ptr<Object>> all;
   std::deque<Object*> queue;
   ctx.count_root();
@@ -121,6 +123,10 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
                   "scan time ran out after " + std::to_string(cfg.limits.scan_timeout_ms) +
                       " ms; the last objects were not fully analysed");
   apply_macro_allow_list(cfg.macros, env, ctx.macro_projects(), report.findings);
+  // A password for a message of this sender that waits for one (PPAP).
+  if (opts.mine_follow_up_passwords)
+    for (PasswordCandidate& c : mine_follow_up_passwords(ctx.text(), cfg.ppap.max_candidates_per_entry))
+      report.ppap.passwords.push_back({std::move(c.password), std::move(c.source)});
   for (const Finding& f : report.findings)
     if (f.verdict > report.verdict) report.verdict = f.verdict;
   // Most severe first, tree order within a verdict: headers, log lines and

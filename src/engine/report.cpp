@@ -62,6 +62,9 @@ std::string to_json(const Report& r) {
     if (!o.provenance.empty()) j["provenance"] = o.provenance;
     objects.push_back(std::move(j));
   }
+  json locked = json::array();
+  for (const LockedMember& m : r.ppap.locked)
+    locked.push_back({{"archive", m.archive}, {"member", m.member}, {"checkable", !m.check.empty()}});
   json j = {{"input", r.input},
             {"verdict", to_string(r.verdict)},
             {"findings", std::move(findings)},
@@ -71,6 +74,7 @@ std::string to_json(const Report& r) {
             {"incomplete", r.incomplete},
             {"size", r.size},
             {"scan_ms", static_cast<double>(static_cast<long long>(r.scan_ms * 1000)) / 1000}};
+  if (!locked.empty()) j["locked"] = std::move(locked);
   // Mail carries arbitrary bytes in names: never let bad UTF-8 abort output.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -15,6 +15,7 @@
 #include "common/text.h"
 #include "engine/context.h"
 #include "engine/module.h"
+#include "formats/mime/correlation_headers.h"
 #include "formats/mime/gmime_message.h"
 #include "formats/mime/header_guard.h"
 #include "formats/mime/text_body.h"
@@ -129,6 +130,19 @@ void walk(GMimeObject* obj, int depth, Walk& w) {
   }
 }
 
+// The root message's From, Subject, To/Cc and Date, for correlating it
+// with a later mail of the same sender (PPAP).
+void record_correlation_headers(GMimeMessage* message, ScanContext& ctx) {
+  CorrelationHeaders h = correlation_headers(message, ctx.limits().max_headers);
+  PpapFacts& p = ctx.report().ppap;
+  p.from = std::move(h.from);
+  p.to = std::move(h.to);
+  p.date = h.date;
+  p.subject = message_subject(message).value_or("");
+  const std::size_t lead = p.subject.find_first_not_of(" \t");
+  p.subject.erase(0, lead == std::string::npos ? p.subject.size() : lead);
+}
+
 // When the parse was large enough that freeing it is worth a malloc_trim
 // (which walks the heap: about a millisecond for a few hundred MB).
 constexpr std::uint64_t kTrimAfterObjects = 20000;
@@ -153,6 +167,7 @@ class MimeExtractor : public Module {
       ParsedMessage parsed(raw, w.problems);
       if (parsed.message()) {
         if (auto subject = message_subject(parsed.message())) ctx.add_text(TextPart{"Subject", *subject, false});
+        if (msg.depth == 0) record_correlation_headers(parsed.message(), ctx);
         if (GMimeObject* body = parsed.body()) walk(body, 0, w);
       }
     }

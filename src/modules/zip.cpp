@@ -25,9 +25,11 @@
 #include "formats/archive/member_name.h"
 #include "engine/passwords.h"
 #include "common/text.h"
+#include "formats/zip/check_data.h"
 #include "formats/zip/directory.h"
 #include "formats/zip/members.h"
 #include "formats/zip/password_search.h"
+#include "formats/zip/ppap_blob.h"
 
 namespace emogate {
 
@@ -103,7 +105,7 @@ class ZipExtractor : public Module {
       return;
     }
     zip_error_fini(&err);
-    Walk walk{obj, ctx, za.get(), bytes, dir, {}, {}};
+    Walk walk{obj, ctx, za.get(), bytes, dir, {}, {}, 0, 0};
     walk.run();
   }
 
@@ -116,6 +118,7 @@ class ZipExtractor : public Module {
     const zip::Directory& dir;
     std::vector<std::string> locked;  // "name (size bytes, cipher)"
     zip::PasswordSearch passwords;
+    std::size_t checkable_recorded = 0, uncheckable_recorded = 0;
 
     void run() {
       std::uint64_t n = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max<zip_int64_t>(
@@ -172,9 +175,11 @@ class ZipExtractor : public Module {
         // Encrypted with a method we cannot decompress (WinZip AES over
         // LZMA, PPMd, XZ, Zstandard): its content stays locked to us, which
         // is what encrypted_archive says.
-        if (e.encrypted())
+        if (e.encrypted()) {
           locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + zip::cipher_name(e) +
                            ", compression method " + std::to_string(e.real_method()) + " not supported)");
+          record_locked(name, nullptr);
+        }
         else
           ctx.add_finding(FindingType::malformed, obj,
                           "member \"" + name + "\": unsupported compression method " + std::to_string(e.real_method()));
@@ -184,12 +189,14 @@ class ZipExtractor : public Module {
       ZipFile f;
       if (e.encrypted() && !zip::libzip_can_decrypt(e, st)) {
         locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, unsupported encryption)");
+        record_locked(name, nullptr);
         return true;
       }
       if (e.encrypted()) {
         zip::Unlock u = find_password(e);
         if (!u.candidate) {
           locked.push_back(name + " (" + std::to_string(e.uncompressed_size) + " bytes, " + zip::cipher_name(e) + ")");
+          record_locked(name, &e);
           return true;
         }
         f.reset(zip_fopen_index_encrypted(za, i, 0, u.bytes.c_str()));
@@ -236,6 +243,18 @@ class ZipExtractor : public Module {
       if (!in.crc_ok && r == StreamResult::complete)
         ctx.add_finding(FindingType::malformed, obj, "member \"" + name + "\": CRC error");
       return true;
+    }
+
+    // A member that stays locked, for a password that may come later (PPAP,
+    // Report::ppap.locked): its check data while the archive has fewer than
+    // the blob keeps, and one entry without check data for the first member
+    // no password could open here (`e` null, or no check data).
+    void record_locked(const std::string& name, const zip::Entry* e) {
+      std::optional<zip::MemberCheck> check = e ? zip::member_check(*e, bytes) : std::nullopt;
+      if (check ? checkable_recorded >= zip::PpapBlobBounds::max_members : uncheckable_recorded) return;
+      ++(check ? checkable_recorded : uncheckable_recorded);
+      ctx.report().ppap.locked.push_back(
+          {obj.path.empty() ? "(message)" : obj.path, name, check ? zip::encode_check(*check) : std::string()});
     }
 
     zip::Unlock find_password(const zip::Entry& e) {

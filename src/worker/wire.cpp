@@ -35,6 +35,7 @@ class Out {
   void field(const std::string& v) { str(v); }
   void field(const std::vector<std::string>& v) { strs(v); }
   void field(std::uint64_t v) { u64(v); }
+  void field(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
   void field(double v) { f64(v); }
   void field(int v) { u32(static_cast<std::uint32_t>(v)); }
   void field(bool v) { u8(v ? 1 : 0); }
@@ -96,6 +97,7 @@ class In {
   void field(std::string& v) { v = str(); }
   void field(std::vector<std::string>& v) { v = strs(); }
   void field(std::uint64_t& v) { v = u64(); }
+  void field(std::int64_t& v) { v = static_cast<std::int64_t>(u64()); }
   void field(double& v) { v = f64(); }
   void field(int& v) { v = static_cast<int>(u32()); }
   void field(bool& v) { v = flag(); }
@@ -149,9 +151,32 @@ void object_fields(Io& io, O& o) {
   io.field(provenance);
 }
 
+template <class Io, class P>
+void sourced_password_fields(Io& io, P& p) {
+  auto& [password, source] = p;
+  io.field(password);
+  io.field(source);
+}
+
+template <class Io, class P>
+void ppap_fields(Io& io, P& p) {
+  auto& [from, subject, to, date, locked, passwords] = p;
+  io.field(from);
+  io.field(subject);
+  io.field(to);
+  io.field(date);
+  io.list(locked, [](auto& i, auto& m) {
+    auto& [archive, member, check] = m;
+    i.field(archive);
+    i.field(member);
+    i.field(check);
+  });
+  io.list(passwords, [](auto& i, auto& x) { sourced_password_fields(i, x); });
+}
+
 template <class Io, class R>
 void report_fields(Io& io, R& r) {
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap] = r;
   io.field(input);
   io.field(verdict, kLastVerdict);
   io.list(findings, [](auto& i, auto& f) { finding_fields(i, f); });
@@ -161,15 +186,18 @@ void report_fields(Io& io, R& r) {
   io.field(incomplete);
   io.field(scan_ms);
   io.field(size);
+  ppap_fields(io, ppap);
 }
 
 template <class Io, class Q>
 void request_fields(Io& io, Q& q) {
   auto& [message, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
-  auto& [hash_all_objects] = opts;
+  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords] = opts;
   io.field(message);
   io.field(hash_all_objects);
+  io.list(extra_passwords, [](auto& i, auto& x) { sourced_password_fields(i, x); });
+  io.field(mine_follow_up_passwords);
   io.field(name);
   io.field(queue_id);
   io.field(sender);

@@ -118,7 +118,7 @@ ObjectSummary every_object_field() {
 
 Report every_report_field() {
   Report r;
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap] = r;
   input = "q1";
   verdict = Verdict::malicious;
   findings = {every_finding_field(), {FindingType::yara, "a.zip", "rule Y", Verdict::suspicious}};
@@ -128,6 +128,13 @@ Report every_report_field() {
   incomplete = {"temp_dir full"};
   scan_ms = 1.5;
   size = 99;
+  auto& [from, subject, to, date, locked, passwords] = ppap;
+  from = "a@example.org";
+  subject = "件名";
+  to = {"b@example.org"};
+  date = -5;
+  locked = {{"a.zip", "x.doc", std::string("\x02\x03", 2) + std::string(18, 's')}, {"a.zip", "y", ""}};
+  passwords = {{"Ab3dEf9", "text/plain part 1, line 2"}};
   return r;
 }
 
@@ -137,7 +144,7 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   wire::Request q;
   auto& [message, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
-  auto& [hash_all_objects] = opts;
+  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords] = opts;
   message = false;
   name = "a.doc";
   queue_id = "Q1";
@@ -146,6 +153,8 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   client_addr = "192.0.2.1";
   auth_user = "u";
   hash_all_objects = false;
+  extra_passwords = {{"Ab3dEf9", "password mail Q2: line 3"}};
+  mine_follow_up_passwords = true;
   wire::Request back;
   ASSERT_TRUE(wire::decode(wire::encode(q), back));
   EXPECT_EQ(back.message, message);
@@ -156,6 +165,8 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   EXPECT_EQ(back.env.client_addr, client_addr);
   EXPECT_EQ(back.env.auth_user, auth_user);
   EXPECT_EQ(back.opts.hash_all_objects, hash_all_objects);
+  EXPECT_EQ(back.opts.extra_passwords, extra_passwords);
+  EXPECT_EQ(back.opts.mine_follow_up_passwords, mine_follow_up_passwords);
 }
 
 TEST(WorkerWire, ReportRoundTripsAndTruncationsAreRejected) {

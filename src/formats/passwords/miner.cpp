@@ -280,22 +280,9 @@ std::string where(const TextPart& part, std::size_t line) {
   return part.label + ", line " + std::to_string(line + 1);
 }
 
-}  // namespace
-
-std::string fold_width(std::string_view utf8) { return encode_utf8(fold(decode_utf8(utf8))); }
-
-std::vector<PasswordCandidate> mine_passwords(const std::vector<TextPart>& parts,
-                                              const std::vector<std::string>& static_list,
-                                              std::size_t max_candidates) {
-  Collector c;
-  c.max = max_candidates;
-  std::vector<U32> folded;
-  // Passwords sit near the top of a mail; a bounded prefix keeps a huge
-  // text part from costing more than the archives it could open.
-  constexpr std::size_t kMaxTextBytes = 1u << 20;
-  for (const auto& part : parts) folded.push_back(fold(decode_utf8(std::string_view(part.text).substr(0, kMaxTextBytes))));
-
-  // Rank 0: keyword values, on the keyword's line and the next line.
+// Rank 0: the value after each keyword, on the keyword's line or, when
+// that has none, on the next non-blank line (at most two blank lines between).
+void keyword_values(Collector& c, const std::vector<TextPart>& parts, const std::vector<U32>& folded) {
   for (std::size_t pi = 0; pi < parts.size() && !c.full(); ++pi) {
     auto lines = split_lines(folded[pi]);
     for (std::size_t li = 0; li < lines.size() && !c.full(); ++li) {
@@ -316,6 +303,147 @@ std::vector<PasswordCandidate> mine_passwords(const std::vector<TextPart>& parts
       }
     }
   }
+}
+
+// The parts folded, each cut to a bounded prefix: passwords sit near the
+// top of a mail, and a huge text part must not cost more than the archives
+// it could open.
+std::vector<U32> fold_parts(const std::vector<TextPart>& parts) {
+  constexpr std::size_t kMaxTextBytes = 1u << 20;
+  std::vector<U32> folded;
+  for (const auto& part : parts) folded.push_back(fold(decode_utf8(std::string_view(part.text).substr(0, kMaxTextBytes))));
+  return folded;
+}
+
+// Whether a value looks like a password a person or a PPAP gateway
+// generated, rather than a word of the surrounding prose: printable ASCII
+// without spaces, 4 to 64 characters, at least two of lower case, upper
+// case, digits and symbols (or digits alone, a PIN), and not an address,
+// a URL or a "TEL:"-style label.
+bool plausible_password(std::string_view v, bool alone_on_line) {
+  if (v.size() < 4 || v.size() > 64) return false;
+  bool lower = false, upper = false, digit = false, symbol = false;
+  for (char ch : v) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u >= 0x7F) return false;
+    if (u >= 'a' && u <= 'z') lower = true;
+    else if (u >= 'A' && u <= 'Z') upper = true;
+    else if (u >= '0' && u <= '9') digit = true;
+    else symbol = true;
+  }
+  if (v.find("://") != std::string_view::npos || v.starts_with("www.")) return false;
+  if (v.find('@') != std::string_view::npos && v.find('.', v.find('@')) != std::string_view::npos) return false;
+  const std::size_t colon = v.find(':');
+  if (colon != std::string_view::npos && colon > 0 &&
+      std::all_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(colon),
+                  [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }))
+    return false;
+  // A line of its own is weaker evidence than a keyword: it needs letters
+  // and digits, so that dates, phone numbers and rules (-----) stay out.
+  if (alone_on_line) return (lower || upper) && digit;
+  const int classes = lower + upper + digit + symbol;
+  return classes >= 2 || (digit && !symbol);
+}
+
+bool archive_name_end(U32View line, std::size_t at, std::size_t& end) {
+  static const std::vector<U32> exts = {U".zip", U".7z", U".lzh", U".rar"};
+  for (const U32& x : exts)
+    if (at > 0 && starts_with_ci(line, at, x) &&
+        (at + x.size() == line.size() || !latin_letter(line[at + x.size()]))) {
+      end = at + x.size();
+      return true;
+    }
+  return false;
+}
+
+// "見積書.zip：Ab3dEf9", "【見積書.zip】 Ab3dEf9", or the archive name on a
+// line with the value on the next: the value after an archive's file name.
+void archive_name_values(Collector& c, const std::vector<TextPart>& parts, const std::vector<U32>& folded) {
+  for (std::size_t pi = 0; pi < parts.size() && !c.full(); ++pi) {
+    auto lines = split_lines(folded[pi]);
+    for (std::size_t li = 0; li < lines.size() && !c.full(); ++li) {
+      U32View line = lines[li];
+      for (std::size_t at = 0, end = 0; at < line.size(); ++at) {
+        if (!archive_name_end(line, at, end)) continue;
+        std::size_t start = at;
+        while (start > 0 && !space(line[start - 1]) && kOpen.find(line[start - 1]) == U32View::npos) --start;
+        const std::string label = "after the archive name \"" + encode_utf8(line.substr(start, end - start)) + "\"";
+        if (!add_value(c, line, end, where(parts[pi], li) + ", " + label) && li + 1 < lines.size())
+          add_value(c, lines[li + 1], 0, where(parts[pi], li + 1) + ", line after the archive name");
+        at = end - 1;
+      }
+    }
+  }
+}
+
+// A short mail (a password notice is a few lines) whose Subject or text
+// names a password: every line that holds one token and nothing else.
+void lone_line_values(Collector& c, const std::vector<TextPart>& parts, const std::vector<U32>& folded) {
+  constexpr std::size_t kShortLines = 40, kShortChars = 4000;
+  bool notice = false;
+  for (const U32& text : folded)
+    for (std::size_t at = 0; at < text.size() && text.size() <= kShortChars && !notice; ++at)
+      for (const U32& kw : keywords())
+        if (keyword_at(text, at, kw)) { notice = true; break; }
+  if (!notice) return;
+  for (std::size_t pi = 0; pi < parts.size() && !c.full(); ++pi) {
+    if (parts[pi].label == "Subject" || folded[pi].size() > kShortChars) continue;
+    auto lines = split_lines(folded[pi]);
+    std::size_t used = 0;
+    for (U32View l : lines) used += skip_spaces(l, 0) < l.size();
+    if (used > kShortLines) continue;
+    for (std::size_t li = 0; li < lines.size() && !c.full(); ++li) {
+      U32View line = lines[li];
+      std::size_t p = skip_spaces(line, 0), e = p;
+      while (e < line.size() && !space(line[e])) ++e;
+      if (e == p || skip_spaces(line, e) != line.size()) continue;
+      c.add(line.substr(p, e - p), 1, where(parts[pi], li) + ", alone on its line in a password notice");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<PasswordCandidate> mine_follow_up_passwords(const std::vector<TextPart>& parts,
+                                                        std::size_t max_candidates) {
+  // The shapes are gathered generously, then only plausible values are
+  // kept, up to the caller's bound.
+  Collector c;
+  c.max = 1024;
+  const std::vector<U32> folded = fold_parts(parts);
+  keyword_values(c, parts, folded);
+  archive_name_values(c, parts, folded);
+  const std::size_t strong = c.out.size();
+  for (std::size_t pi = 0; pi < parts.size() && !c.full(); ++pi) {
+    auto lines = split_lines(folded[pi]);
+    for (std::size_t li = 0; li < lines.size() && !c.full(); ++li)
+      add_quoted(c, lines[li], where(parts[pi], li) + ", quoted");
+  }
+  const std::size_t quoted = c.out.size();
+  lone_line_values(c, parts, folded);
+  std::vector<PasswordCandidate> out;
+  for (std::size_t i = 0; i < c.out.size() && out.size() < max_candidates; ++i)
+    if (plausible_password(c.out[i].password, i >= quoted)) {
+      out.push_back(std::move(c.out[i]));
+      out.back().rank = i < strong ? 0 : 1;
+    }
+  return out;
+}
+
+namespace {
+}  // namespace
+
+std::string fold_width(std::string_view utf8) { return encode_utf8(fold(decode_utf8(utf8))); }
+
+std::vector<PasswordCandidate> mine_passwords(const std::vector<TextPart>& parts,
+                                              const std::vector<std::string>& static_list,
+                                              std::size_t max_candidates) {
+  Collector c;
+  c.max = max_candidates;
+  const std::vector<U32> folded = fold_parts(parts);
+
+  // Rank 0: keyword values, on the keyword's line and the next line.
+  keyword_values(c, parts, folded);
   // Rank 1: quoted values anywhere, then tokens near an attachment mention.
   for (std::size_t pi = 0; pi < parts.size() && !c.full(); ++pi) {
     auto lines = split_lines(folded[pi]);

@@ -30,6 +30,17 @@ std::vector<PasswordCandidate> mine_passwords(const std::vector<TextPart>& parts
                                               const std::vector<std::string>& static_list,
                                               std::size_t max_candidates);
 
+// The passwords a follow-up mail gives for an archive sent in an earlier
+// mail (PPAP: 「パスワード通知」, 「解凍パスワードのお知らせ」): keyword
+// values, the value after an archive's file name ("見積書.zip：Ab3dEf9"),
+// quoted values, and in a short notice a token alone on its line. Only
+// values that look like a generated password are kept (printable ASCII,
+// 4-64 characters, two character classes or a PIN; an address, a URL,
+// a date or a prose word is not one), so a reply that merely mentions
+// パスワード gives none. At most `max_candidates`, strongest shapes first.
+std::vector<PasswordCandidate> mine_follow_up_passwords(const std::vector<TextPart>& parts,
+                                                        std::size_t max_candidates);
+
 // Byte strings to try for one candidate: UTF-8, plus CP932 when it has
 // non-ASCII characters (Japanese Windows archivers use the ANSI code page).
 std::vector<std::string> password_encodings(std::string_view utf8);

@@ -28,6 +28,12 @@ class ZipCryptoKeys {
     update(p);
     return p;
   }
+  // The writer's direction (test fixtures build archives with it).
+  std::uint8_t encrypt(std::uint8_t p) {
+    std::uint8_t c = p ^ stream();
+    update(p);
+    return c;
+  }
 
  private:
   std::uint8_t stream() const {
