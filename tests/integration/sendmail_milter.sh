@@ -116,6 +116,9 @@ check "hold: emogate logged action=hold for $qid" grep -q "^emogate: $qid: verdi
 hf=$(sm_queue_file hf "$qid")
 check "hold: queue file hf$qid exists" [ -n "$hf" ]
 check "hold: hf$qid carries the reason" grep -q "^qemogate: .*dangerous_type@invoice.exe" "${hf:-/dev/null}"
+q=$(sm -bp -qQ 2>&1)
+check "hold: mailq -qQ lists $qid" grep -q "^$qid " <<<"$q"
+check "hold: mailq -qQ shows the reason" grep -q "QUARANTINE: emogate: .*dangerous_type@invoice.exe" <<<"$q"
 check "hold: not delivered" bash -c "sleep 1; ! grep -l -s 'X-Test-Id: hold1' '$SINK_DIR'/* >/dev/null"
 # Release: -qQ -Q with no reason clears the quarantine, then run that entry.
 sm -qQ -Q -qI"$qid" >/dev/null 2>&1
