@@ -204,49 +204,53 @@ std::string rules_fingerprint(const std::vector<std::string>& paths) {
   return fp;
 }
 
-// A copy of each rule path taken before the update command, to restore.
+// A copy of each rule path taken before the update command, in a private
+// (0700) temp dir, so read-only paths (the packaged rules) need no write
+// access next to them. Only paths the command changed are put back.
 struct RulesBackup {
   struct Entry {
-    fs::path original, holder;  // holder/<name> is the copy; none when the path did not exist
+    fs::path original, copy;  // copy: holder/<index>; absent when the path did not exist
     bool existed = false;
+    std::string fingerprint;
   };
+  fs::path holder;
   std::vector<Entry> entries;
 
   std::string take(const std::vector<std::string>& paths) {
+    std::string tmpl = (fs::temp_directory_path() / "emogate-rules-rollback.XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) return std::string("cannot create a rollback dir: ") + std::strerror(errno);
+    holder = tmpl;
     for (const std::string& p : paths) {
       Entry e;
-      e.original = fs::path(p).lexically_normal();
-      if (e.original.has_filename() == false) e.original = e.original.parent_path();
+      e.original = fs::path(p);
+      e.copy = holder / std::to_string(entries.size());
       std::error_code ec;
       e.existed = fs::exists(fs::symlink_status(e.original, ec));
-      std::string tmpl = (e.original.parent_path() / ("." + e.original.filename().string() + ".rollback.XXXXXX")).string();
-      if (!::mkdtemp(tmpl.data())) return "cannot create a rollback copy next to " + p + ": " + std::strerror(errno);
-      e.holder = tmpl;
-      entries.push_back(e);
+      e.fingerprint = rules_fingerprint({p});
       if (e.existed) {
-        fs::copy(e.original, e.holder / e.original.filename(),
-                 fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+        fs::copy(e.original, e.copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
         if (ec) return "cannot copy " + p + " for rollback: " + ec.message();
       }
+      entries.push_back(std::move(e));
     }
     return {};
   }
-  // Puts every path back as it was; returns "" or what could not be restored.
+  // Puts back every path the command changed; returns "" or what could not be restored.
   std::string restore() {
     std::string problems;
     for (const Entry& e : entries) {
+      if (rules_fingerprint({e.original.string()}) == e.fingerprint) continue;
       std::error_code ec;
       fs::remove_all(e.original, ec);
-      if (e.existed) fs::rename(e.holder / e.original.filename(), e.original, ec);
+      if (!ec && e.existed)
+        fs::copy(e.copy, e.original, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
       if (ec) problems += (problems.empty() ? "" : "; ") + e.original.string() + ": " + ec.message();
     }
     return problems;
   }
   ~RulesBackup() {
-    for (const Entry& e : entries) {
-      std::error_code ec;
-      fs::remove_all(e.holder, ec);
-    }
+    std::error_code ec;
+    if (!holder.empty()) fs::remove_all(holder, ec);
   }
 };
 
@@ -289,7 +293,10 @@ Outcome update_rules(const Config& cfg, const std::string& config_path, std::ost
         << (lost.empty() ? "restored the rule paths as they were" : "RESTORE FAILED: " + lost) << '\n';
     return Outcome::failed;
   };
-  if (std::string e = backup.take(r.paths); !e.empty()) return fail(e);
+  if (std::string e = backup.take(r.paths); !e.empty()) {  // the command has not run: nothing to put back
+    err << "emogate update-intel: rules: " << e << "; did not run update_command\n";
+    return Outcome::failed;
+  }
   const std::string before = rules_fingerprint(r.paths);
   out.flush();
   if (std::string e = run_command(r.update_command, r.update_timeout_s); !e.empty())

@@ -21,7 +21,11 @@ ok() { echo "ok   - $*"; }
 bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-mkdir -p "$T/www" "$T/intel" "$T/rules"
+mkdir -p "$T/www" "$T/intel" "$T/rules" "$T/shipped"
+# A second rule folder no command touches (as the packaged rules): never rewritten.
+printf 'rule Shipped { strings: $s = "SHIPPED-MARKER" condition: $s }\n' >"$T/shipped/s.yar"
+touch -d '1 day ago' "$T/shipped/s.yar"
+shipped_stamp=$(stat -c '%i %Y' "$T/shipped/s.yar")
 # URLhaus CSV export lines (comment header, then id,dateadded,url,...).
 urlhaus_csv() {  # urlhaus_csv FIRST LAST
     echo '# abuse.ch URLhaus Database Dump (CSV - recent URLs)'
@@ -51,7 +55,7 @@ trap 'kill "$HTTP_PID" 2>/dev/null; if [ -n "$PID" ]; then kill "$PID" 2>/dev/nu
 wait_port "$HTTP_PORT" || { echo "FAIL: http server did not start"; exit 1; }
 
 config() {  # config URLHAUS_FILE [UPDATE_COMMAND]
-    local_milter_config "\"$T/rules\"" "[intel]
+    local_milter_config "\"$T/rules\", \"$T/shipped\"" "[intel]
 urlhaus_path = \"$T/intel/urlhaus.csv\"
 feodo_path = \"$T/intel/feodo.csv\"
 urlhaus_url = \"http://127.0.0.1:$HTTP_PORT/$1\"
@@ -70,7 +74,7 @@ wait_reloads() {  # wait_reloads N: until the log has N reload lines (5 s)
 }
 metrics() { python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())"; }
 age() { metrics | awk -v l="emogate_intel_age_seconds{list=\"$1\"}" '$1 == l {print $2}'; }
-update() { "$EMOGATE_BIN" update-intel --config "$T/emogate.toml" >"$T/out" 2>"$T/err"; echo $?; }
+update() { TMPDIR="$T" "$EMOGATE_BIN" update-intel --config "$T/emogate.toml" >"$T/out" 2>"$T/err"; echo $?; }
 
 config good.csv
 "$EMOGATE_BIN" milter --config "$T/emogate.toml" --foreground >"$T/log" 2>&1 &
@@ -153,7 +157,8 @@ r=$(update)
 check "rules failing: exit 1 ($r)" [ "$r" = 1 ]
 check "rules failing: exit status reported" grep -q "update_command .* failed: exit status 3; restored" "$T/err"
 check "rules failing: a.yar restored" cmp -s "$T/a.yar.orig" "$T/rules/a.yar"
-check "no rollback copies left" [ -z "$(ls -A "$T" | grep rollback)" ]
+check "rollbacks left the untouched rule folder alone" [ "$(stat -c '%i %Y' "$T/shipped/s.yar")" = "$shipped_stamp" ]
+check "no rollback copies left in TMPDIR" [ -z "$(ls -A "$T" | grep emogate-rules-rollback)" ]
 
 # --- no pid file configured: the update happens, the missing reload is an error
 config good.csv
