@@ -3,8 +3,9 @@
 # a private sendmail.cf built with the unpacked m4 and cf files, and the
 # daemon in the foreground on loopback, relaying everything to the
 # smtp-sink of postfix_env.sh.
-# Source it with T (an absolute temp dir), SM_SMTP_PORT, PF_SINK_PORT and
-# MILTER_PORT set. Nothing here touches /etc/mail or installs a package.
+# Source it after postfix_env.sh (wait_port) with T (an absolute temp dir),
+# SM_SMTP_PORT and PF_SINK_PORT set. Nothing here touches /etc/mail or
+# installs a package; the .debs are cached in $SM_DEB_CACHE.
 #
 # The traps this works around, on Debian 12 test machines:
 # - the unpacked sendmail is setgid smmsp, so glibc ignores LD_LIBRARY_PATH
