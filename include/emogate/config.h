@@ -131,11 +131,22 @@ struct RuleSettings {
   // Every set to load: "default" from `paths` (scope all, no cap; absent
   // when paths is empty), then `sets`.
   std::vector<RuleSetSettings> all_sets() const;
+  // `emogate update-intel`: a command refreshing the rule folders (e.g. a
+  // git pull), run through /bin/sh; empty = rules are not updated.
+  std::string update_command;
+  std::uint32_t update_timeout_s = 300;  // the command is killed past this
 };
 
 struct IntelSettings {
   std::string urlhaus_path;  // URLhaus CSV export; empty = off
   std::string feodo_path;    // Feodo Tracker IP blocklist; empty = off
+  // `emogate update-intel` downloads each list whose path and URL are set.
+  std::string urlhaus_url = "https://urlhaus.abuse.ch/downloads/csv_recent/";
+  std::string feodo_url = "https://feodotracker.abuse.ch/downloads/ipblocklist.csv";
+  std::uint64_t min_entries = 1;            // a download with fewer entries is refused
+  double min_ratio = 0.5;                   // ...and one with fewer than this times the current list's
+  std::uint64_t max_download_size = 64ull << 20;
+  std::uint32_t download_timeout_s = 300;   // whole transfer
 };
 
 enum class Action { accept, tag, hold, quarantine, reject, tempfail, discard };

@@ -1,6 +1,7 @@
-// emogate command line: scan, check, milter, quarantine. Dispatches to the
-// subcommands and implements scan and check here; the milter daemon is
-// src/milter, the quarantine command quarantine.cpp.
+// emogate command line: scan, check, milter, quarantine, update-intel.
+// Dispatches to the subcommands and implements scan and check here; the
+// milter daemon is src/milter, the quarantine command quarantine.cpp,
+// update-intel update_intel.cpp.
 // Exit status of scan: 0 clean, 1 flagged, 2 error.
 // Trusted input: the command line and the configuration.
 #include <fcntl.h>
@@ -21,10 +22,11 @@
 #include "emogate/config.h"
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
-#include "state/store.h"
+#include "cli/check.h"
 #include "cli/ppap_scan.h"
 #include "cli/quarantine.h"
 #include "cli/report_text.h"
+#include "cli/update_intel.h"
 #include "milter/milter.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -48,6 +50,10 @@ void usage(std::ostream& out) {
          "  milter [--config FILE] [--foreground] [--socket SPEC] [--user NAME] [--group NAME]\n"
          "                      run the milter daemon (the flags override [milter])\n"
          "  quarantine [--config FILE] list|show ID|release ID|delete ID\n"
+         "  update-intel [--config FILE] [--no-reload]\n"
+         "                      download the [intel] lists and run [rules] update_command,\n"
+         "                      keep the current ones unless the new ones pass the checks,\n"
+         "                      then SIGHUP the daemon ([milter] pid_file); exit 0 ok, 1 kept/failed\n"
          "  version\n";
 }
 
@@ -260,19 +266,6 @@ int cmd_scan(std::vector<std::string> args) {
   return status;
 }
 
-// Per rule set: what loaded, what was left out and why, how long it took.
-void print_rule_sets(const std::vector<RuleSetInfo>& sets, std::ostream& out) {
-  for (const RuleSetInfo& s : sets) {
-    out << "rule set \"" << s.name << "\": " << s.files << " file" << (s.files == 1 ? "" : "s") << ", " << s.rules
-        << " rule" << (s.rules == 1 ? "" : "s") << ", " << s.skipped.size() << " skipped, " << s.warnings.size()
-        << " warning" << (s.warnings.size() == 1 ? "" : "s") << ", compiled in "
-        << static_cast<long long>(s.compile_ms + 0.5) << " ms (scope " << s.scope
-        << (s.max_action.empty() ? "" : ", max_action " + s.max_action) << ")\n";
-    for (const std::string& k : s.skipped) out << "  skipped: " << k << '\n';
-    for (const std::string& w : s.warnings) out << "  warning: " << w << '\n';
-  }
-}
-
 int cmd_check(std::vector<std::string> args) {
   std::string config_path = kDefaultConfig;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -285,40 +278,15 @@ int cmd_check(std::vector<std::string> args) {
   }
   // Every problem the daemon would stop at (or work badly with) is an
   // error; YARA compiler warnings are printed and fail only a strict set.
-  try {
-    Config cfg = load_config(config_path);
-    std::size_t problems = 0;
-    for (const ConfigError& e : check_environment(cfg)) {
-      std::cerr << e.what() << '\n';
-      ++problems;
-    }
-    // The state store opens (an existing SQLite file read-only; Redis: PING).
-    const std::string state_key = cfg.state.backend == "redis" ? "state.redis" : "state.path";
-    for (const std::string& why : state::check_state_store(cfg.state)) {
-      auto line = cfg.lines.find(state_key);
-      std::cerr << ConfigError(cfg.source, line == cfg.lines.end() ? 0 : line->second, state_key + ": " + why).what()
-                << '\n';
-      ++problems;
-    }
-    Scanner scanner(cfg);
-    for (const std::string& w : scanner.warnings()) {
-      std::cerr << w << '\n';
-      if (!w.starts_with(kYaraWarningPrefix)) ++problems;
-    }
-    print_rule_sets(scanner.rule_sets(), std::cout);
-    if (problems > 0) {
-      std::cerr << "emogate check: " << config_path << ": " << problems << " problem(s)\n";
-      return 1;
-    }
-    std::cout << "emogate check: " << config_path << ": OK\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << '\n';
+  if (std::size_t problems = check_config_problems(config_path, std::cerr, &std::cout)) {
+    std::cerr << "emogate check: " << config_path << ": " << problems << " problem(s)\n";
     return 1;
   }
+  std::cout << "emogate check: " << config_path << ": OK\n";
+  return 0;
 }
 
-// ---- milter + quarantine subcommands (src/milter, quarantine.cpp) ----
+// ---- milter, quarantine, update-intel (src/milter, quarantine.cpp, update_intel.cpp) ----
 // Both take [--config FILE] anywhere before their own arguments.
 int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> args) {
   std::string config_path = kDefaultConfig;
@@ -351,6 +319,7 @@ int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> ar
     else cfg.milter.group = value;
   }
   if (cmd == "milter") return run_milter(cfg, config_path, foreground);
+  if (cmd == "update-intel") return update_intel_main(cfg, config_path, rest, std::cout, std::cerr);
   return quarantine_main(cfg, rest, std::cout, std::cerr);
 }
 // ---- end milter + quarantine ----
@@ -366,7 +335,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "scan") return cmd_scan(args);
   if (cmd == "check") return cmd_check(args);
-  if (cmd == "milter" || cmd == "quarantine") return cmd_milter_or_quarantine(cmd, args);
+  if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel") return cmd_milter_or_quarantine(cmd, args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "emogate " << EMOGATE_VERSION << '\n';
     return 0;

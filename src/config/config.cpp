@@ -383,6 +383,8 @@ void read_rules(const toml::value& root, Config& c, const std::string& file, con
            "score_suspicious must not be above score_malicious");
   }
   s.get_uint("cache_bytes", c.rules.cache_bytes, 0, 4ull << 30);
+  s.get("update_command", c.rules.update_command);
+  s.get_uint("update_timeout_s", c.rules.update_timeout_s, 1, 86400);
   if (auto* sets = s.raw("set")) {
     if (!sets->is_array()) s.fail(*sets, "set", "expected [[rules.set]] tables");
     RuleSetSettings defaults;
@@ -498,6 +500,13 @@ Config from_toml(const toml::value& root, const std::string& file) {
     Section s(root, "intel", file, base, c.lines);
     s.get_path("urlhaus_path", c.intel.urlhaus_path);
     s.get_path("feodo_path", c.intel.feodo_path);
+    s.get("urlhaus_url", c.intel.urlhaus_url);
+    s.get("feodo_url", c.intel.feodo_url);
+    s.get_uint("min_entries", c.intel.min_entries, 0, 1ull << 32);
+    s.get("min_ratio", c.intel.min_ratio);
+    s.get_uint("max_download_size", c.intel.max_download_size, 1024, 4ull << 30);
+    s.get_uint("download_timeout_s", c.intel.download_timeout_s, 1, 86400);
+    if (c.intel.min_ratio > 1) throw ConfigError(file, c.lines["intel.min_ratio"], "min_ratio must be at most 1 in [intel]");
     s.finish();
   }
   {

@@ -214,6 +214,7 @@ void start(Daemon& d, const Config& config, bool foreground) {
   Ids ids = resolve_ids(config.milter);
   d.scanner = std::make_unique<Scanner>(config);
   d.metrics.rules_loaded_now();
+  d.metrics.intel_loaded(config.intel);
   for (const auto& w : d.scanner->warnings()) d.log.warning("", w);
   hand_over_files(config, ids);
   open_socket(d, config.milter, ids);
@@ -270,6 +271,7 @@ void reload() {
     if (d.workers) d.workers->reload();
     std::atomic_store(&d.config, std::shared_ptr<const Config>(std::make_shared<Config>(std::move(c))));
     d.metrics.rules_loaded_now();
+    d.metrics.intel_loaded(d.cfg()->intel);
     for (const auto& w : d.scanner->warnings()) d.log.warning("", "reload: " + w);
     d.log.info("", "reloaded configuration and rules from " + d.config_path);
   } catch (const std::exception& e) {

@@ -6,6 +6,8 @@
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
 #include <boost/asio.hpp>
 #include <chrono>
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -35,6 +37,19 @@ void Metrics::message(const std::string& verdict, Action action, double scan_ms)
 void Metrics::finding(FindingType t) {
   std::lock_guard lk(mu_);
   ++findings_[std::string(to_string(t))];
+}
+
+void Metrics::intel_loaded(const IntelSettings& intel) {
+  std::map<std::string, double> m;
+  auto add = [&m](const char* list, const std::string& path) {
+    struct stat st;
+    if (!path.empty() && ::stat(path.c_str(), &st) == 0)
+      m[list] = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
+  };
+  add("urlhaus", intel.urlhaus_path);
+  add("feodo", intel.feodo_path);
+  std::lock_guard<std::mutex> lk(mu_);
+  intel_mtime_ = std::move(m);
 }
 
 void Metrics::rules_loaded_now() {
@@ -136,6 +151,14 @@ std::string Metrics::render() const {
                 "# TYPE emogate_ruleset_age_seconds gauge\nemogate_ruleset_age_seconds %.0f\n",
                 loaded > 0 ? now - loaded : 0.0);
   o += buf;
+  if (!intel_mtime_.empty()) {
+    o += "# HELP emogate_intel_age_seconds Seconds since the loaded intel list's file was written.\n"
+         "# TYPE emogate_intel_age_seconds gauge\n";
+    for (const auto& [list, mtime] : intel_mtime_) {
+      std::snprintf(buf, sizeof buf, "emogate_intel_age_seconds{list=\"%s\"} %.0f\n", list.c_str(), now - mtime);
+      o += buf;
+    }
+  }
   return o;
 }
 

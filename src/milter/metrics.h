@@ -27,6 +27,10 @@ class Metrics {
   void message(const std::string& verdict, Action action, double scan_ms);
   void finding(FindingType t);
   void rules_loaded_now();
+  // The intel lists just loaded: each configured list's file mtime, so
+  // emogate_intel_age_seconds{list} says how old the data is (a list that
+  // update-intel keeps refusing grows old even across reloads).
+  void intel_loaded(const IntelSettings& intel);
   void set_queue_depth(std::function<unsigned()> fn);
   // Scan workers: a worker ended (cause: worker_crash, worker_memory,
   // scan_timeout_ms, max_scans, max_rss, reload, start_failed, shutdown),
@@ -54,6 +58,7 @@ class Metrics {
   std::uint64_t scan_count_ = 0;
   double scan_sum_ms_ = 0;
   std::atomic<double> rules_loaded_{0};
+  std::map<std::string, double> intel_mtime_;  // list -> file mtime (epoch s)
   std::function<unsigned()> depth_;
   std::map<std::string, std::uint64_t> worker_restarts_, worker_kills_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> scan_failures_;

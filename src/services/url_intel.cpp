@@ -32,15 +32,16 @@ void for_each_line(std::string_view text, Fn fn) {
   }
 }
 
-std::string read_file(const std::string& path) {
+}  // namespace
+
+std::string read_intel_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot read intel list");
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(path + ": cannot read intel list");
   return ss.str();
 }
-
-}  // namespace
 
 std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> out;
@@ -147,12 +148,12 @@ std::shared_ptr<const UrlIntel> UrlIntel::load(const IntelSettings& s,
                                                std::vector<std::string>& warnings) {
   auto intel = std::make_shared<UrlIntel>();
   if (!s.urlhaus_path.empty()) {
-    std::size_t bad = intel->add_urlhaus(read_file(s.urlhaus_path));
+    std::size_t bad = intel->add_urlhaus(read_intel_file(s.urlhaus_path));
     if (bad) warnings.push_back(s.urlhaus_path + ":0: " + std::to_string(bad) + " unparsable URLhaus lines skipped");
     if (intel->url_count() == 0) warnings.push_back(s.urlhaus_path + ":0: no URLs in URLhaus list");
   }
   if (!s.feodo_path.empty()) {
-    std::size_t bad = intel->add_feodo(read_file(s.feodo_path));
+    std::size_t bad = intel->add_feodo(read_intel_file(s.feodo_path));
     if (bad) warnings.push_back(s.feodo_path + ":0: " + std::to_string(bad) + " unparsable Feodo Tracker lines skipped");
     if (intel->ip_count() == 0) warnings.push_back(s.feodo_path + ":0: no IPs in Feodo Tracker list");
   }

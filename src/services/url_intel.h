@@ -48,6 +48,10 @@ class UrlIntel {
   std::unordered_map<std::string, IntelEntry> urls_, hosts_, ips_;
 };
 
+// A list file's bytes (the daemon's loader and `emogate update-intel`).
+// Throws std::runtime_error when it cannot be read.
+std::string read_intel_file(const std::string& path);
+
 // One CSV line, RFC 4180 quoting ("" inside quotes). Public for tests.
 std::vector<std::string> split_csv_line(std::string_view line);
 

@@ -4,7 +4,11 @@
 #include <utility>  // Boost 1.74 asio needs it first under C++20
 #include <boost/asio.hpp>
 
+#include <chrono>
+#include <filesystem>
+
 #include "milter/metrics.h"
+#include "unit/test_files.h"
 
 using namespace emogate;
 
@@ -57,4 +61,28 @@ TEST(Metrics, ServesOverHttpOnLoopback) {
   EXPECT_EQ(resp.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << resp;
   EXPECT_NE(resp.find("emogate_messages_total{verdict=\"malicious\",action=\"reject\"} 1"), std::string::npos);
   m.stop();
+}
+
+TEST(Metrics, IntelAgeComesFromTheListFilesMtime) {
+  emogate::test::TempDir d;
+  IntelSettings intel;
+  intel.urlhaus_path = d.write("urlhaus.csv", "http://203.0.113.1/x\n");
+  intel.feodo_path = d.write("feodo.txt", "198.51.100.1\n");
+  const auto two_hours_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(2);
+  std::filesystem::last_write_time(intel.urlhaus_path, two_hours_ago);
+  Metrics m;
+  EXPECT_EQ(m.render().find("emogate_intel_age_seconds"), std::string::npos);  // no list loaded yet
+  m.intel_loaded(intel);
+  std::string t = m.render();
+  auto at = t.find("emogate_intel_age_seconds{list=\"urlhaus\"} ");
+  ASSERT_NE(at, std::string::npos) << t;
+  double age = std::stod(t.substr(at + std::string("emogate_intel_age_seconds{list=\"urlhaus\"} ").size()));
+  EXPECT_NEAR(age, 7200, 60);
+  at = t.find("emogate_intel_age_seconds{list=\"feodo\"} ");
+  ASSERT_NE(at, std::string::npos) << t;
+  EXPECT_LT(std::stod(t.substr(at + std::string("emogate_intel_age_seconds{list=\"feodo\"} ").size())), 60);
+  // A list switched off is no longer reported.
+  intel.feodo_path.clear();
+  m.intel_loaded(intel);
+  EXPECT_EQ(m.render().find("list=\"feodo\""), std::string::npos);
 }

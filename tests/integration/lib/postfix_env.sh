@@ -110,13 +110,19 @@ wait_port() {  # wait_port PORT: up to 10 s
     return 1
 }
 
-pf_start() {
+# sink_start: Postfix's smtp-sink on $PF_SINK_PORT, one file per message
+# under $SINK_DIR (also the relay target of the Sendmail test).
+sink_start() {
     mkdir -p "$SINK_DIR"
     chown postfix "$SINK_DIR"
     /usr/sbin/smtp-sink -4 -u postfix -h sink.emogate.test -m 200 -d "$SINK_DIR/%H%M%S." \
         "inet:127.0.0.1:$PF_SINK_PORT" 256 >"$T/smtp-sink.log" 2>&1 </dev/null &
     echo $! >"$T/smtp-sink.pid"
-    wait_port "$PF_SINK_PORT" || return 1
+    wait_port "$PF_SINK_PORT"
+}
+
+pf_start() {
+    sink_start || return 1
     postfix -c "$PF_CONF" start >/dev/null 2>&1 || { tail -20 "$PF_LOG" >&2; return 1; }
     wait_port "$PF_SMTP_PORT"
 }
@@ -126,7 +132,7 @@ pf_reload() { postfix -c "$PF_CONF" reload >/dev/null 2>&1; }
 pf_stop() {
     postfix -c "$PF_CONF" stop >/dev/null 2>&1 || true
     local p mp
-    mp=$(tr -d ' \n' <"$PF_QUEUE/pid/master.pid" 2>/dev/null || true)
+    mp=$(tr -d ' \n' 2>/dev/null <"$PF_QUEUE/pid/master.pid" || true)
     for p in $(seq 1 50); do [ -n "$mp" ] && [ -d "/proc/$mp" ] || break; sleep 0.1; done
     [ -n "$mp" ] && [ -d "/proc/$mp" ] && postfix -c "$PF_CONF" abort >/dev/null 2>&1
     if [ -f "$T/smtp-sink.pid" ]; then
