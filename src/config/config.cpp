@@ -13,6 +13,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <cstring>
@@ -61,6 +62,36 @@ std::optional<Action> parse_action(std::string_view s) {
 
 int line_of(const toml::value& v) { return static_cast<int>(v.location().line()); }
 
+// Set while describe_config() runs the loader on an empty file: every typed
+// read below then records its key, type, default and range here (first read
+// wins), so the key table `emogate config-keys` prints is the loader itself.
+thread_local std::vector<ConfigKey>* g_describe = nullptr;
+
+// "512M" for whole multiples of 1K, else the plain number.
+std::string size_text(std::uint64_t n) {
+  static constexpr const char* kSuffix[] = {"G", "M", "K"};
+  for (int i = 0; i < 3; ++i) {
+    const int shift = 30 - 10 * i;
+    if (n > 0 && n % (std::uint64_t{1} << shift) == 0) return std::to_string(n >> shift) + kSuffix[i];
+  }
+  return std::to_string(n);
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string toml_strings(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_string(v[i]);
+  return out + "]";
+}
+
 class Section {
  public:
   Section(const toml::value& root, std::string name, const std::string& file, const fs::path& base,
@@ -72,6 +103,33 @@ class Section {
       tbl_ = &v;
     }
   }
+
+  // An array of tables ([[name.key]]): each(Section&) runs once per element,
+  // and each element is checked for unknown keys. Its keys are named
+  // "name.key[I].k" in messages; in describe mode each() runs once on an
+  // empty element so they are recorded as "name.key[].k".
+  template <class Each>
+  void tables(const std::string& key, Each each) {
+    note(key, "array of tables", "[]");
+    if (g_describe) {
+      Section element(nullptr, name_ + "." + key + "[]", file_, base_, lines_);
+      each(element);
+      element.finish();
+      return;
+    }
+    auto* v = raw(key);
+    if (!v) return;
+    if (!v->is_array()) fail(*v, key, "expected [[" + name_ + "." + key + "]] tables");
+    std::size_t i = 0;
+    for (const auto& e : v->as_array()) {
+      if (!e.is_table()) fail(e, key, "expected [[" + name_ + "." + key + "]] tables");
+      Section element(&e, name_ + "." + key + "[" + std::to_string(i++) + "]", file_, base_, lines_);
+      each(element);
+      element.finish();
+    }
+  }
+
+  const std::string& name() const { return name_; }
 
   const toml::value* raw(const std::string& key) {
     if (!tbl_ || !tbl_->contains(key)) return nullptr;
@@ -86,18 +144,21 @@ class Section {
   }
 
   void get(const std::string& key, bool& out) {
+    note(key, "boolean", out ? "true" : "false");
     if (auto* v = raw(key)) {
       if (!v->is_boolean()) fail(*v, key, "expected true or false");
       out = v->as_boolean();
     }
   }
   void get(const std::string& key, std::string& out) {
+    note(key, "string", toml_string(out));
     if (auto* v = raw(key)) {
       if (!v->is_string()) fail(*v, key, "expected a string");
       out = v->as_string().str;
     }
   }
   void get_path(const std::string& key, std::string& out) {
+    note(key, "path", toml_string(out));
     get(key, out);
     out = resolve(out);
   }
@@ -106,6 +167,11 @@ class Section {
     return (base_ / p).lexically_normal().string();
   }
   void get(const std::string& key, double& out) {
+    {
+      std::ostringstream d;
+      d << out;
+      note(key, "number", d.str(), "> 0");
+    }
     if (auto* v = raw(key)) {
       if (v->is_floating()) out = v->as_floating();
       else if (v->is_integer()) out = static_cast<double>(v->as_integer());
@@ -117,6 +183,8 @@ class Section {
   template <class T>
   void get_uint(const std::string& key, T& out, std::uint64_t min = 0,
                 std::uint64_t max = UINT64_MAX) {
+    note(key, "integer", size_text(static_cast<std::uint64_t>(out)),
+         max == UINT64_MAX ? ">= " + size_text(min) : size_text(min) + " to " + size_text(max));
     auto* v = raw(key);
     if (!v) return;
     std::uint64_t n = 0;
@@ -146,6 +214,7 @@ class Section {
     out = static_cast<T>(n);
   }
   void get(const std::string& key, std::vector<std::string>& out, bool paths = false) {
+    note(key, paths ? "array of paths" : "array of strings", toml_strings(out));
     if (auto* v = raw(key)) {
       if (!v->is_array()) fail(*v, key, "expected an array of strings");
       out.clear();
@@ -156,6 +225,7 @@ class Section {
     }
   }
   void get(const std::string& key, Action& out) {
+    note(key, "action", toml_string(std::string(to_string(out))));
     if (auto* v = raw(key)) {
       if (!v->is_string()) fail(*v, key, "expected an action name");
       auto a = parse_action(v->as_string().str);
@@ -167,6 +237,7 @@ class Section {
     }
   }
   void get(const std::string& key, Verdict& out) {
+    note(key, "verdict", toml_string(std::string(to_string(out))));
     if (auto* v = raw(key)) {
       auto parsed = v->is_string() ? parse_verdict(v->as_string().str) : std::nullopt;
       if (!parsed) fail(*v, key, "expected \"clean\", \"suspicious\" or \"malicious\"");
@@ -177,6 +248,7 @@ class Section {
   template <class T, class Parse>
   void get_finding_map(const std::string& key, std::map<FindingType, T>& out, Parse parse,
                        const char* what) {
+    note(key, std::string("table: finding type = ") + what, "{}");
     auto* v = raw(key);
     if (!v) return;
     if (!v->is_table()) fail(*v, key, "must be a table");
@@ -190,6 +262,14 @@ class Section {
     }
   }
 
+  // A file mode: an integer, shown in octal.
+  void get_mode(const std::string& key, std::uint32_t& out) {
+    char octal[16];
+    std::snprintf(octal, sizeof octal, "0o%o", static_cast<unsigned>(out));
+    note(key, "file mode", octal, "0o0 to 0o777");
+    get_uint(key, out, 0, 0777);
+  }
+
   // Any key not consumed is a typo or a setting this version does not know.
   void finish() {
     if (!tbl_) return;
@@ -198,6 +278,18 @@ class Section {
   }
 
  private:
+  Section(const toml::value* table, std::string name, const std::string& file, const fs::path& base,
+          std::map<std::string, int>& lines)
+      : name_(std::move(name)), file_(file), base_(base), lines_(lines), tbl_(table) {}
+
+  void note(const std::string& key, std::string type, std::string def, std::string range = {}) {
+    if (!g_describe) return;
+    std::string full = name_ + "." + key;
+    for (const ConfigKey& k : *g_describe)
+      if (k.key == full) return;
+    g_describe->push_back({std::move(full), std::move(type), std::move(def), std::move(range)});
+  }
+
   std::string name_;
   const std::string& file_;
   fs::path base_;
@@ -259,7 +351,9 @@ void read_verdicts(const toml::value& root, Config& c, const std::string& file, 
   Section s(root, "verdicts", file, base, c.lines);
   for (FindingType t : kAllFindingTypes) {
     std::string key(to_string(t));
-    if (s.raw(key)) s.get(key, c.verdicts[t]);
+    Verdict v = default_baseline(t);
+    s.get(key, v);
+    if (s.raw(key)) c.verdicts[t] = v;
   }
   s.finish();
 }
@@ -358,7 +452,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     }
     s.get("user", m.user);
     s.get("group", m.group);
-    s.get_uint("socket_mode", m.socket_mode, 0, 0777);
+    s.get_mode("socket_mode", m.socket_mode);
     s.get_uint("max_message_size", m.max_message_size, 1 << 10, 4ull << 30);
     s.get_uint("memory_buffer", m.memory_buffer, 0, 4ull << 30);
     s.get_uint("workers", m.workers, 0, 256);
@@ -374,8 +468,8 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("after", c.quarantine.after);
     if (c.quarantine.after != Action::discard && c.quarantine.after != Action::hold)
       s.fail(*s.raw("after"), "after", "must be \"discard\" or \"hold\"");
+    s.get("sendmail", c.quarantine.sendmail);
     if (auto* v = s.raw("sendmail")) {
-      s.get("sendmail", c.quarantine.sendmail);
       if (!fs::path(c.quarantine.sendmail).is_absolute())
         s.fail(*v, "sendmail", "must be an absolute path (release runs it without a shell or PATH)");
     }
@@ -480,6 +574,19 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   } catch (const std::exception& e) {
     throw ConfigError(source_name, 0, e.what());
   }
+}
+
+std::vector<ConfigKey> describe_config() {
+  std::vector<ConfigKey> keys;
+  g_describe = &keys;
+  try {
+    from_toml(toml::value(toml::table{}), "");
+  } catch (...) {
+    g_describe = nullptr;
+    throw;
+  }
+  g_describe = nullptr;
+  return keys;
 }
 
 Config load_config(const std::string& path) {
