@@ -130,6 +130,9 @@ class Section {
   }
 
   const std::string& name() const { return name_; }
+  // True while describe_config() runs: checks that need a value the file
+  // sets (a required key of a [[table]]) must let an empty element pass.
+  bool describing() const { return g_describe != nullptr; }
 
   const toml::value* raw(const std::string& key) {
     if (!tbl_ || !tbl_->contains(key)) return nullptr;
