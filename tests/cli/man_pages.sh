@@ -35,6 +35,16 @@ elif grep -q "limits.not_documented_anywhere: read by the loader" "$T/extra.err"
 else
     bad "generator --check failed without naming the key"; cat "$T/extra.err"
 fi
+# An array of tables ([[rules.set]] style): described by its header's comment
+# and its keys' comments, rendered under a [[...]] heading.
+printf 'rules.set\tarray of tables\t[]\t\nrules.set[].name\tstring\t""\t\n' >"$T/aot.keys"
+printf '# One named rule set per table.\n[[rules.set]]\n# The set'"'"'s name.\nname = "core"\n' >"$T/aot.toml"
+if $GEN --keys "$T/aot.keys" --example "$T/aot.toml" --check -o "$T/aot.5" 2>"$T/aot.err" &&
+   MANWIDTH=250 man -l "$T/aot.5" 2>/dev/null | sed -n '/^   \[\[rules.set\]\]/,/^[A-Z]/p' | grep -q 'name = "" (string)'; then
+    ok "an array of tables gets a [[...]] section with its keys"
+else
+    bad "array of tables not documented"; cat "$T/aot.err"
+fi
 # The page the build made is the page the loader gives now.
 $GEN --emogate "$EMOGATE_BIN" --example "$SRC/config/emogate.toml" --version "$("$EMOGATE_BIN" version | cut -d' ' -f2)" \
     -o "$T/fresh.5" 2>/dev/null
