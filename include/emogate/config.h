@@ -243,6 +243,15 @@ struct ConfigError : std::runtime_error {
 
 // "90", "90s", "30m", "2h", "1d" -> seconds; none when malformed.
 std::optional<std::uint64_t> parse_duration_s(std::string_view s);
+// One key the loader reads, as recorded by running it on an empty file:
+// what `emogate config-keys` prints and emogate.toml(5) is generated from.
+struct ConfigKey {
+  std::string key;            // "limits.max_depth"; "rules.set[].name" inside [[rules.set]]
+  std::string type;           // "integer", "string", "path", "action", ...
+  std::string default_value;  // as TOML ("512M", "\"tag\"", [])
+  std::string range;          // accepted values ("1 to 64"), empty when any value of the type
+};
+std::vector<ConfigKey> describe_config();
 
 // Throws ConfigError. An empty path gives the built-in defaults.
 Config load_config(const std::string& path);

@@ -1,4 +1,5 @@
-// emogate command line: scan, check, milter, quarantine, update-intel.
+// emogate command line: scan, check, milter, quarantine, update-intel (and
+// config-keys, the loader's key table for the man page generator).
 // Dispatches to the subcommands and implements scan and check here; the
 // milter daemon is src/milter, the quarantine command quarantine.cpp,
 // update-intel update_intel.cpp.
@@ -336,6 +337,13 @@ int main(int argc, char** argv) {
   if (cmd == "scan") return cmd_scan(args);
   if (cmd == "check") return cmd_check(args);
   if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel") return cmd_milter_or_quarantine(cmd, args);
+  if (cmd == "config-keys") {
+    // Not in the usage text: for the emogate.toml(5) generator. One line a
+    // key: section.key, type, default (TOML), accepted range, tab-separated.
+    for (const ConfigKey& k : describe_config())
+      std::cout << k.key << '\t' << k.type << '\t' << k.default_value << '\t' << k.range << '\n';
+    return 0;
+  }
   if (cmd == "version" || cmd == "--version") {
     std::cout << "emogate " << EMOGATE_VERSION << '\n';
     return 0;

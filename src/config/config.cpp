@@ -13,6 +13,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <cstring>
@@ -91,6 +92,36 @@ std::optional<Action> parse_action(std::string_view s) {
 
 int line_of(const toml::value& v) { return static_cast<int>(v.location().line()); }
 
+// Set while describe_config() runs the loader on an empty file: every typed
+// read below then records its key, type, default and range here (first read
+// wins), so the key table `emogate config-keys` prints is the loader itself.
+thread_local std::vector<ConfigKey>* g_describe = nullptr;
+
+// "512M" for whole multiples of 1K, else the plain number.
+std::string size_text(std::uint64_t n) {
+  static constexpr const char* kSuffix[] = {"G", "M", "K"};
+  for (int i = 0; i < 3; ++i) {
+    const int shift = 30 - 10 * i;
+    if (n > 0 && n % (std::uint64_t{1} << shift) == 0) return std::to_string(n >> shift) + kSuffix[i];
+  }
+  return std::to_string(n);
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string toml_strings(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_string(v[i]);
+  return out + "]";
+}
+
 class Section {
  public:
   Section(const toml::value& root, std::string name, const std::string& file, const fs::path& base,
@@ -103,13 +134,35 @@ class Section {
     }
   }
 
-  // A table inside another (an entry of [[rules.set]]), named `name` in messages.
-  Section(const toml::value& tbl, std::string name, const std::string& file, const fs::path& base,
-          std::map<std::string, int>& lines, bool)
-      : name_(std::move(name)), file_(file), base_(base), lines_(lines) {
-    if (!tbl.is_table()) throw ConfigError(file_, line_of(tbl), name_ + " must be a table");
-    tbl_ = &tbl;
+  // An array of tables ([[name.key]]): each(Section&) runs once per element,
+  // and each element is checked for unknown keys. Its keys are named
+  // "name.key[I].k" in messages; in describe mode each() runs once on an
+  // empty element so they are recorded as "name.key[].k".
+  template <class Each>
+  void tables(const std::string& key, Each each) {
+    note(key, "array of tables", "[]");
+    if (g_describe) {
+      Section element(nullptr, name_ + "." + key + "[]", file_, base_, lines_);
+      each(element);
+      element.finish();
+      return;
+    }
+    auto* v = raw(key);
+    if (!v) return;
+    if (!v->is_array()) fail(*v, key, "expected [[" + name_ + "." + key + "]] tables");
+    std::size_t i = 0;
+    for (const auto& e : v->as_array()) {
+      if (!e.is_table()) fail(e, key, "expected [[" + name_ + "." + key + "]] tables");
+      Section element(&e, name_ + "." + key + "[" + std::to_string(++i) + "]", file_, base_, lines_);
+      each(element);
+      element.finish();
+    }
   }
+
+  const std::string& name() const { return name_; }
+  // True while describe_config() runs: checks that need a value the file
+  // sets (a required key of a [[table]]) must let an empty element pass.
+  bool describing() const { return g_describe != nullptr; }
 
   const toml::value* raw(const std::string& key) {
     if (!tbl_ || !tbl_->contains(key)) return nullptr;
@@ -124,18 +177,21 @@ class Section {
   }
 
   void get(const std::string& key, bool& out) {
+    note(key, "boolean", out ? "true" : "false");
     if (auto* v = raw(key)) {
       if (!v->is_boolean()) fail(*v, key, "expected true or false");
       out = v->as_boolean();
     }
   }
   void get(const std::string& key, std::string& out) {
+    note(key, "string", toml_string(out));
     if (auto* v = raw(key)) {
       if (!v->is_string()) fail(*v, key, "expected a string");
       out = v->as_string().str;
     }
   }
   void get_path(const std::string& key, std::string& out) {
+    note(key, "path", toml_string(out));
     get(key, out);
     out = resolve(out);
   }
@@ -144,6 +200,11 @@ class Section {
     return (base_ / p).lexically_normal().string();
   }
   void get(const std::string& key, double& out) {
+    {
+      std::ostringstream d;
+      d << out;
+      note(key, "number", d.str(), "> 0");
+    }
     if (auto* v = raw(key)) {
       if (v->is_floating()) out = v->as_floating();
       else if (v->is_integer()) out = static_cast<double>(v->as_integer());
@@ -155,6 +216,8 @@ class Section {
   template <class T>
   void get_uint(const std::string& key, T& out, std::uint64_t min = 0,
                 std::uint64_t max = UINT64_MAX) {
+    note(key, "integer", size_text(static_cast<std::uint64_t>(out)),
+         max == UINT64_MAX ? ">= " + size_text(min) : size_text(min) + " to " + size_text(max));
     auto* v = raw(key);
     if (!v) return;
     std::uint64_t n = 0;
@@ -185,6 +248,7 @@ class Section {
   }
   // A duration: whole seconds, or a string with an s/m/h/d suffix ("30m").
   void get_seconds(const std::string& key, std::uint32_t& out, std::uint64_t min, std::uint64_t max) {
+    note(key, "duration", std::to_string(out), std::to_string(min) + " to " + std::to_string(max) + " seconds");
     auto* v = raw(key);
     if (!v) return;
     std::uint64_t n = 0;
@@ -204,6 +268,14 @@ class Section {
   // One of a few names, mapped to its value.
   template <class E>
   void get_choice(const std::string& key, E& out, std::initializer_list<std::pair<const char*, E>> choices) {
+    if (g_describe) {
+      std::string def, names;
+      for (const auto& [name, value] : choices) {
+        if (value == out) def = toml_string(name);
+        names += (names.empty() ? "" : ", ") + toml_string(name);
+      }
+      note(key, "string", def, names);
+    }
     auto* v = raw(key);
     if (!v) return;
     std::string names;
@@ -214,6 +286,7 @@ class Section {
     fail(*v, key, "expected one of " + names);
   }
   void get(const std::string& key, std::vector<std::string>& out, bool paths = false) {
+    note(key, paths ? "array of paths" : "array of strings", toml_strings(out));
     if (auto* v = raw(key)) {
       if (!v->is_array()) fail(*v, key, "expected an array of strings");
       out.clear();
@@ -224,6 +297,7 @@ class Section {
     }
   }
   void get(const std::string& key, Action& out) {
+    note(key, "action", toml_string(std::string(to_string(out))));
     if (auto* v = raw(key)) {
       if (!v->is_string()) fail(*v, key, "expected an action name");
       auto a = parse_action(v->as_string().str);
@@ -235,6 +309,7 @@ class Section {
     }
   }
   void get(const std::string& key, Verdict& out) {
+    note(key, "verdict", toml_string(std::string(to_string(out))));
     if (auto* v = raw(key)) {
       auto parsed = v->is_string() ? parse_verdict(v->as_string().str) : std::nullopt;
       if (!parsed) fail(*v, key, "expected \"clean\", \"suspicious\" or \"malicious\"");
@@ -245,6 +320,7 @@ class Section {
   template <class T, class Parse>
   void get_finding_map(const std::string& key, std::map<FindingType, T>& out, Parse parse,
                        const char* what) {
+    note(key, std::string("table: finding type = ") + what, "{}");
     auto* v = raw(key);
     if (!v) return;
     if (!v->is_table()) fail(*v, key, "must be a table");
@@ -258,6 +334,14 @@ class Section {
     }
   }
 
+  // A file mode: an integer, shown in octal.
+  void get_mode(const std::string& key, std::uint32_t& out) {
+    char octal[16];
+    std::snprintf(octal, sizeof octal, "0o%o", static_cast<unsigned>(out));
+    note(key, "file mode", octal, "0o0 to 0o777");
+    get_uint(key, out, 0, 0777);
+  }
+
   // Any key not consumed is a typo or a setting this version does not know.
   void finish() {
     if (!tbl_) return;
@@ -265,7 +349,24 @@ class Section {
       if (!used_.count(k)) throw ConfigError(file_, line_of(v), "unknown key '" + k + "' in [" + name_ + "]");
   }
 
+ // The line of this table (0 when it is absent), for a missing required key.
+  int line() const { return tbl_ ? line_of(*tbl_) : 0; }
+
+  // Records a key for describe_config() without reading it: for a key whose
+  // default is not a value of its type (an optional that is "none").
+  void note(const std::string& key, std::string type, std::string def, std::string range = {}) {
+    if (!g_describe) return;
+    std::string full = name_ + "." + key;
+    for (const ConfigKey& k : *g_describe)
+      if (k.key == full) return;
+    g_describe->push_back({std::move(full), std::move(type), std::move(def), std::move(range)});
+  }
+
  private:
+  Section(const toml::value* table, std::string name, const std::string& file, const fs::path& base,
+          std::map<std::string, int>& lines)
+      : name_(std::move(name)), file_(file), base_(base), lines_(lines), tbl_(table) {}
+
   std::string name_;
   const std::string& file_;
   fs::path base_;
@@ -324,48 +425,47 @@ std::string socket_problem(const std::string& spec) {
 }
 
 // One [[rules.set]] entry; `defaults` carries the [rules] values it inherits.
-RuleSetSettings read_rule_set(const toml::value& v, std::size_t index, const RuleSetSettings& defaults,
-                              const std::string& file, const fs::path& base, std::map<std::string, int>& lines) {
-  Section s(v, "rules.set[" + std::to_string(index) + "]", file, base, lines, true);
+// One [[rules.set]] entry; `defaults` carries the [rules] values it inherits.
+RuleSetSettings read_rule_set(Section& s, const RuleSetSettings& defaults, const std::string& file) {
   RuleSetSettings r = defaults;
+  const bool describing = s.describing();
   auto* name = s.raw("name");
-  if (!name) throw ConfigError(file, line_of(v), "rules.set[" + std::to_string(index) + "]: name is required");
+  if (!name && !describing) throw ConfigError(file, s.line(), s.name() + ": name is required");
   s.get("name", r.name);
-  if (r.name.empty() || r.name == "default" || r.name.find_first_of(" \t\r\n,") != std::string::npos)
+  if (name && (r.name.empty() || r.name == "default" || r.name.find_first_of(" \t\r\n,") != std::string::npos))
     s.fail(*name, "name", "must be a non-empty word other than \"default\" (the [rules] paths set)");
   auto* paths = s.raw("paths");
   s.get("paths", r.paths, /*paths=*/true);
-  if (!paths || r.paths.empty()) throw ConfigError(file, paths ? line_of(*paths) : line_of(v),
-                                                   "rules.set[" + std::to_string(index) + "].paths: at least one path is required");
+  if (!describing && (!paths || r.paths.empty()))
+    throw ConfigError(file, paths ? line_of(*paths) : s.line(), s.name() + ".paths: at least one path is required");
   s.get("strict", r.strict);
-  if (auto* sc = s.raw("scope")) {
-    std::string scope;
-    s.get("scope", scope);
-    if (scope == "files") r.scope = RuleScope::files;
-    else if (scope == "all") r.scope = RuleScope::all;
-    else s.fail(*sc, "scope", "expected \"files\" or \"all\"");
-  }
+  std::string scope = "files";
+  auto* sc = s.raw("scope");
+  s.get("scope", scope);
+  if (scope == "files") r.scope = RuleScope::files;
+  else if (scope == "all") r.scope = RuleScope::all;
+  else s.fail(*sc, "scope", "expected \"files\" or \"all\"");
+  s.note("verdict", "verdict", "(the [verdicts] yara baseline)");
   if (s.raw("verdict")) {
     Verdict verdict{};
     s.get("verdict", verdict);
     r.verdict = verdict;
   }
+  s.note("max_action", "action", "(none: no cap)");
   if (s.raw("max_action")) {
     Action a{};
     s.get("max_action", a);
     r.max_action = a;
   }
-  if (auto* ns = s.raw("namespace")) {
-    std::string mode;
-    s.get("namespace", mode);
-    if (mode != "file" && mode != "set") s.fail(*ns, "namespace", "expected \"file\" or \"set\"");
-    r.one_namespace = mode == "set";
-  }
+  std::string mode = "file";
+  auto* ns = s.raw("namespace");
+  s.get("namespace", mode);
+  if (mode != "file" && mode != "set") s.fail(*ns, "namespace", "expected \"file\" or \"set\"");
+  r.one_namespace = mode == "set";
   s.get_uint("score_suspicious", r.score_suspicious, 1, 1000000);
   s.get_uint("score_malicious", r.score_malicious, 1, 1000000);
   if (r.score_suspicious > r.score_malicious)
-    throw ConfigError(file, line_of(v), "rules.set[" + std::to_string(index) + "]: score_suspicious is above score_malicious");
-  s.finish();
+    throw ConfigError(file, s.line(), s.name() + ": score_suspicious is above score_malicious");
   return r;
 }
 
@@ -385,20 +485,18 @@ void read_rules(const toml::value& root, Config& c, const std::string& file, con
   s.get_uint("cache_bytes", c.rules.cache_bytes, 0, 4ull << 30);
   s.get("update_command", c.rules.update_command);
   s.get_uint("update_timeout_s", c.rules.update_timeout_s, 1, 86400);
-  if (auto* sets = s.raw("set")) {
-    if (!sets->is_array()) s.fail(*sets, "set", "expected [[rules.set]] tables");
-    RuleSetSettings defaults;
-    defaults.strict = c.rules.strict;
-    defaults.score_suspicious = c.rules.score_suspicious;
-    defaults.score_malicious = c.rules.score_malicious;
-    std::set<std::string> names;
-    for (const auto& e : sets->as_array()) {
-      RuleSetSettings r = read_rule_set(e, c.rules.sets.size() + 1, defaults, file, base, c.lines);
-      if (!names.insert(r.name).second)
-        throw ConfigError(file, line_of(e), "rules.set: a second set named \"" + r.name + "\"");
-      c.rules.sets.push_back(std::move(r));
-    }
-  }
+  RuleSetSettings defaults;
+  defaults.strict = c.rules.strict;
+  defaults.score_suspicious = c.rules.score_suspicious;
+  defaults.score_malicious = c.rules.score_malicious;
+  std::set<std::string> names;
+  s.tables("set", [&](Section& e) {
+    RuleSetSettings r = read_rule_set(e, defaults, file);
+    if (e.describing()) return;
+    if (!names.insert(r.name).second)
+      throw ConfigError(file, e.line(), "rules.set: a second set named \"" + r.name + "\"");
+    c.rules.sets.push_back(std::move(r));
+  });
   s.finish();
 }
 
@@ -419,7 +517,9 @@ void read_verdicts(const toml::value& root, Config& c, const std::string& file, 
   Section s(root, "verdicts", file, base, c.lines);
   for (FindingType t : kAllFindingTypes) {
     std::string key(to_string(t));
-    if (s.raw(key)) s.get(key, c.verdicts[t]);
+    Verdict v = default_baseline(t);
+    s.get(key, v);
+    if (s.raw(key)) c.verdicts[t] = v;
   }
   s.finish();
 }
@@ -534,7 +634,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     }
     s.get("user", m.user);
     s.get("group", m.group);
-    s.get_uint("socket_mode", m.socket_mode, 0, 0777);
+    s.get_mode("socket_mode", m.socket_mode);
     s.get_uint("max_message_size", m.max_message_size, 1 << 10, 4ull << 30);
     s.get_uint("memory_buffer", m.memory_buffer, 0, 4ull << 30);
     s.get_uint("workers", m.workers, 0, 256);
@@ -550,8 +650,8 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("after", c.quarantine.after);
     if (c.quarantine.after != Action::discard && c.quarantine.after != Action::hold)
       s.fail(*s.raw("after"), "after", "must be \"discard\" or \"hold\"");
+    s.get("sendmail", c.quarantine.sendmail);
     if (auto* v = s.raw("sendmail")) {
-      s.get("sendmail", c.quarantine.sendmail);
       if (!fs::path(c.quarantine.sendmail).is_absolute())
         s.fail(*v, "sendmail", "must be an absolute path (release runs it without a shell or PATH)");
     }
@@ -680,6 +780,19 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   } catch (const std::exception& e) {
     throw ConfigError(source_name, 0, e.what());
   }
+}
+
+std::vector<ConfigKey> describe_config() {
+  std::vector<ConfigKey> keys;
+  g_describe = &keys;
+  try {
+    from_toml(toml::value(toml::table{}), "");
+  } catch (...) {
+    g_describe = nullptr;
+    throw;
+  }
+  g_describe = nullptr;
+  return keys;
 }
 
 Config load_config(const std::string& path) {
