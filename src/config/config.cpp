@@ -425,7 +425,6 @@ std::string socket_problem(const std::string& spec) {
 }
 
 // One [[rules.set]] entry; `defaults` carries the [rules] values it inherits.
-// One [[rules.set]] entry; `defaults` carries the [rules] values it inherits.
 RuleSetSettings read_rule_set(Section& s, const RuleSetSettings& defaults, const std::string& file) {
   RuleSetSettings r = defaults;
   const bool describing = s.describing();
@@ -476,8 +475,7 @@ void read_rules(const toml::value& root, Config& c, const std::string& file, con
   s.get_uint("timeout_ms", c.rules.timeout_ms, 1, 600000);
   s.get_uint("score_suspicious", c.rules.score_suspicious, 1, 1000000);
   s.get_uint("score_malicious", c.rules.score_malicious, 1, 1000000);
-  if (c.rules.score_suspicious > c.rules.score_malicious)
-  {
+  if (c.rules.score_suspicious > c.rules.score_malicious) {
     auto* v = s.raw("score_malicious");
     s.fail(v ? *v : *s.raw("score_suspicious"), v ? "score_malicious" : "score_suspicious",
            "score_suspicious must not be above score_malicious");
