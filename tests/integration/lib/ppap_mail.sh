@@ -12,7 +12,7 @@
 # $EMOGATE_BIN's milter does not hold PPAP mail (no PPAP metrics in it).
 ppap_require() {
     command -v 7z >/dev/null || { echo "SKIP: 7z (p7zip-full) not installed, needed to make AES ZIPs"; exit 77; }
-    grep -q -a emogate_ppap_held_total "$EMOGATE_BIN" ||
+    grep -q -a emogate_ppap_pending "$EMOGATE_BIN" ||
         { echo "SKIP: this emogate binary does not hold PPAP mail in its milter"; exit 77; }
 }
 
