@@ -71,6 +71,18 @@ std::int64_t claim_ttl_s(const Config& c) {
   return 60 + 2 * static_cast<std::int64_t>(c.limits.scan_timeout_ms / 1000);
 }
 
+std::string from_header_address(std::string_view v) {
+  const auto open = v.rfind('<');
+  if (open != std::string_view::npos) {
+    const auto close = v.find('>', open);
+    if (close != std::string_view::npos) return ascii_lower(v.substr(open + 1, close - open - 1));
+  }
+  std::string out;
+  for (char c : v)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += ascii_lower(c);
+  return out;
+}
+
 std::string new_record_id(std::string_view queue_id) {
   std::string id;
   for (char c : queue_id.substr(0, 64))

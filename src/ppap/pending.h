@@ -135,6 +135,12 @@ class Desk {
   Effects& fx_;
 };
 
+// The lookup key of [ppap] match = "from" from a raw From header value,
+// lower-cased: the address inside its last <...>, else the whole value
+// without blanks. Only for the cheap lookup before the scan: the matcher
+// then compares the From address the scan parsed.
+std::string from_header_address(std::string_view value);
+
 // A fresh record id: the queue id (its safe characters) and random hex.
 std::string new_record_id(std::string_view queue_id);
 
