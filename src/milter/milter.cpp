@@ -406,6 +406,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       g_daemon->metrics.scan_failure(ml.failure, ml.failure_cause);
     }
   }
+  std::string held_id;  // the PPAP record of a message that now waits
   if (gate && report && ppap_error.empty()) {
     // The password mail: its passwords against the entries waiting for its
     // sender; the unlocked ones are rescanned and released off this thread.
@@ -433,6 +434,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       if (h.result == ppap::Desk::Hold::Result::held) {
         d = waiting_decision(cfg->ppap, h.id);
         ml.why = d.why;
+        held_id = h.id;
       } else if (h.result == ppap::Desk::Hold::Result::failed) {
         d = policy::decide_error(cfg->actions, h.why);
         ml.why = h.why;
@@ -450,6 +452,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
     }
   }
   sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
+  // The MTA did not take the hold (smfi_quarantine failed: the client retries):
+  // the record must not wait beside the retried copy.
+  if (!held_id.empty() && rc == SMFIS_TEMPFAIL && !gate->desk().forget(held_id))
+    g_daemon->log.error(s->env.queue_id, "ppap: could not remove record " + held_id + " after a tempfail");
   ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   g_daemon->log.message(ml);
   g_daemon->metrics.message(ml.verdict, ml.action, ml.scan_ms);

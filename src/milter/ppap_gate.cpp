@@ -127,9 +127,9 @@ std::int64_t PpapGate::now() {
       .count();
 }
 
-void PpapGate::start() {
+void PpapGate::start(unsigned scan_threads) {
   refresh_pending();
-  releaser_ = std::thread([this] { release_loop(); });
+  for (unsigned i = 0; i < std::clamp(scan_threads, 1u, 4u); ++i) releasers_.emplace_back([this] { release_loop(); });
   sweeper_ = std::thread([this] { sweep_loop(); });
 }
 
@@ -140,7 +140,8 @@ void PpapGate::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (releaser_.joinable()) releaser_.join();
+  for (std::thread& t : releasers_) t.join();
+  releasers_.clear();
   if (sweeper_.joinable()) sweeper_.join();
   for (const Job& j : jobs_) (void)store_->pending().unclaim(j.claimed.unlock.id, desk_->host());
   jobs_.clear();

@@ -32,8 +32,9 @@ class PpapGate {
   PpapGate(const PpapGate&) = delete;
   PpapGate& operator=(const PpapGate&) = delete;
 
-  // Starts the release and sweeper threads.
-  void start();
+  // Starts the release threads (rescans run in parallel up to the scan
+  // workers' number, at most 4) and the sweeper thread.
+  void start(unsigned scan_threads);
   // Stops them: a running rescan finishes; queued ones give their claims up
   // (the entries keep waiting, for this or another host).
   void stop();
@@ -63,7 +64,8 @@ class PpapGate {
   std::condition_variable cv_;
   std::deque<Job> jobs_;
   bool stopping_ = false;
-  std::thread releaser_, sweeper_;
+  std::vector<std::thread> releasers_;
+  std::thread sweeper_;
 };
 
 }  // namespace emogate

@@ -198,10 +198,7 @@ state::Result<std::vector<Claimed>> Desk::unlock(const std::vector<PendingEntry>
     auto won = store_.pending().claim(u.id, host_, f.now, claim_ttl_s(c));
     if (!won.ok()) return won.status();
     const std::string held_qid = entries[u.entry].blob.queue_id;
-    if (!*won) {
-      fx_.event({Event::Kind::matched, held_qid, u.id, f.queue_id, "another host holds the claim"});
-      continue;
-    }
+    if (!*won) continue;  // another host holds the claim and logs the match
     fx_.event({Event::Kind::matched, held_qid, u.id, f.queue_id,
                std::to_string(u.passwords.size()) + " password(s) pass the checks; rescanning"});
     out.push_back({std::move(u), held_qid});
@@ -374,6 +371,11 @@ state::Status Desk::sweep(const Config& c, std::int64_t now, std::int64_t lock_t
   }
   auto purged = store_.pending().purge(now);
   return purged.ok() ? state::Status{} : purged.status();
+}
+
+bool Desk::forget(std::string_view id) {
+  auto gone = store_.pending().remove(id);
+  return gone.ok() && *gone;
 }
 
 std::optional<std::uint64_t> Desk::awaiting() {

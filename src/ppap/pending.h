@@ -124,6 +124,10 @@ class Desk {
   // status (not ok: nothing is lost, the next round tries again).
   state::Status sweep(const Config& c, std::int64_t now, std::int64_t lock_ttl_s);
 
+  // Removes a record whose hold the MTA did not take after all (the
+  // client was told to retry); false when it could not be removed.
+  bool forget(std::string_view id);
+
   // The entries waiting now (for the pending gauge); none when the store failed.
   std::optional<std::uint64_t> awaiting();
 

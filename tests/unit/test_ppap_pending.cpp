@@ -232,6 +232,17 @@ TEST(PpapDesk, WrongPasswordOrFailedSendKeepsItWaiting) {
   EXPECT_EQ(desk.settle(claimed[0], "QPW2", fx.cfg, 1103), ppap::Outcome::released);
 }
 
+TEST(PpapDesk, ForgottenHoldLeavesNothingToRelease) {
+  Fixture fx;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  const std::string id = hold(fx, desk, archive_mail(false), 1000);
+  EXPECT_TRUE(desk.forget(id));
+  EXPECT_FALSE(desk.forget(id));
+  EXPECT_TRUE(follow_up(fx, desk, "tanaka@sender.example.jp", 1100).empty());
+  EXPECT_EQ(desk.awaiting(), 0u);
+}
+
 TEST(PpapDesk, BoundsRefuseTheHoldWithAReason) {
   Fixture fx;
   fx.cfg.ppap.max_pending_per_sender = 1;
