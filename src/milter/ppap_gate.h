@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +64,9 @@ class PpapGate {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;
+  // Records being settled here: a job for one of them waits its turn (two
+  // password mails for one record are settled one after the other).
+  std::set<std::string> active_;
   bool stopping_ = false;
   std::vector<std::thread> releasers_;
   std::thread sweeper_;

@@ -295,13 +295,13 @@ std::optional<Outcome> Desk::settle(const Claimed& cl, const std::string& passwo
   return o;
 }
 
-void Desk::time_out(const state::PendingRecord& rec, const Config& c, std::int64_t now) {
+void Desk::time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now) {
   std::string error;
   std::optional<zip::PpapBlob> blob = zip::parse_ppap_blob(rec.blob, &error);
   auto raw = store_.pending().message(rec.id);
   std::string qid_of_held = blob ? blob->queue_id : std::string();
   auto fail = [&](const std::string& why) {
-    (void)store_.pending().unclaim(rec.id, host_);
+    (void)store_.pending().unclaim(rec.id, owner);
     fx_.event({Event::Kind::error, qid_of_held, rec.id, "", "timeout: " + why + "; tried again next round"});
   };
   if (!raw.ok() && raw.status().code() != state::Code::not_found) return fail(raw.status().message());
@@ -349,7 +349,7 @@ void Desk::time_out(const state::PendingRecord& rec, const Config& c, std::int64
   t.purge_at = now + kKeepSettledS;
   t.drop_message = true;
   auto moved = store_.pending().transition(rec.id, t);
-  (void)store_.pending().unclaim(rec.id, host_);
+  (void)store_.pending().unclaim(rec.id, owner);
   if (!moved.ok()) {
     fx_.event({Event::Kind::error, qid_of_held, rec.id, "",
                "timed out but the state store was not updated: " + moved.status().message()});
@@ -364,10 +364,13 @@ state::Status Desk::sweep(const Config& c, std::int64_t now, std::int64_t lock_t
   if (!*locked) return {};
   auto due = store_.pending().expired(now, kSweepBatch);
   if (!due.ok()) return due.status();
+  // Its own claim owner: a release this host is running holds the claim
+  // under host_, and the sweeper must not take it over.
+  const std::string owner = host_ + ".sweep";
   for (const state::PendingRecord& rec : *due) {
-    auto won = store_.pending().claim(rec.id, host_, now, claim_ttl_s(c));
+    auto won = store_.pending().claim(rec.id, owner, now, claim_ttl_s(c));
     if (!won.ok()) return won.status();
-    if (*won) time_out(rec, c, now);
+    if (*won) time_out(rec, owner, c, now);
   }
   auto purged = store_.pending().purge(now);
   return purged.ok() ? state::Status{} : purged.status();

@@ -133,7 +133,7 @@ class Desk {
 
  private:
   bool send_copy(const zip::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error);
-  void time_out(const state::PendingRecord& rec, const Config& c, std::int64_t now);
+  void time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now);
   state::StateStore& store_;
   std::string host_;
   Effects& fx_;

@@ -306,6 +306,21 @@ TEST(PpapDesk, SweeperAppliesEachTimeoutChoiceOnlyUnderItsLock) {
   }
 }
 
+TEST(PpapDesk, SweeperLeavesAnEntryThisHostIsReleasing) {
+  Fixture fx;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  const std::string id = hold(fx, desk, archive_mail(false), 1000);
+  // The password mail came in the last second; its rescan is still running.
+  auto claimed = follow_up(fx, desk, "tanaka@sender.example.jp", 2799);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_TRUE(desk.sweep(fx.cfg, 2801, 60).ok());
+  EXPECT_EQ(rec.count(ppap::Event::Kind::timed_out), 0);
+  EXPECT_TRUE(rec.kept.empty());
+  EXPECT_EQ(desk.settle(claimed[0], "QPW2", fx.cfg, 2802), ppap::Outcome::released);
+  EXPECT_EQ(fx.store->pending().get(id)->state, state::PendingState::released);
+}
+
 TEST(PpapDesk, FailedTimeoutActionIsRetriedNextRound) {
   Fixture fx;
   fx.cfg.ppap.on_timeout = PpapTimeout::deliver;
