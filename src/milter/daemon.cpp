@@ -234,7 +234,7 @@ void start(Daemon& d, const Config& config, bool foreground) {
   if (config.ppap.enabled) {
     try {
       d.ppap = std::make_unique<PpapGate>(config);
-      d.ppap->start();
+      d.ppap->start(scan_threads(config.milter));
     } catch (const std::exception& e) {
       d.ppap.reset();
       d.log.error("", std::string("PPAP is off: cannot open the state store: ") + e.what());

@@ -96,21 +96,6 @@ std::uint64_t esmtp_size(char** argv) {
   }
   return 0;
 }
-// The address of a From header value, lower-cased: inside its last <...>,
-// else the whole value without blanks. Only the PPAP lookup key: the
-// matcher compares the scan's parsed From address.
-std::string from_address(std::string_view v) {
-  const auto open = v.rfind('<');
-  if (open != std::string_view::npos) {
-    const auto close = v.find('>', open);
-    if (close != std::string_view::npos) return ascii_lower(v.substr(open + 1, close - open - 1));
-  }
-  std::string out;
-  for (char c : v)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += ascii_lower(c);
-  return out;
-}
-
 // What the MTA is told about a message that now waits for its password
 // mail: accepted and dropped from the queue (emogate's store keeps it), or
 // put in Postfix's hold queue ([ppap] hold_in = "postfix").
@@ -323,7 +308,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   std::string ppap_error;
   if (gate && have_buf && !s->too_big) {
     const std::string key =
-        cfg->ppap.match == PpapMatch::from ? from_address(s->from.value_or("")) : ascii_lower(s->env.sender);
+        cfg->ppap.match == PpapMatch::from ? ppap::from_header_address(s->from.value_or("")) : ascii_lower(s->env.sender);
     auto w = gate->desk().waiting(key, s->env.recipients, now);
     if (w.ok()) waiting = std::move(*w);
     else ppap_error = "state store: " + w.status().message();
@@ -421,6 +406,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       g_daemon->metrics.scan_failure(ml.failure, ml.failure_cause);
     }
   }
+  std::string held_id;  // the PPAP record of a message that now waits
   if (gate && report && ppap_error.empty()) {
     // The password mail: its passwords against the entries waiting for its
     // sender; the unlocked ones are rescanned and released off this thread.
@@ -448,6 +434,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       if (h.result == ppap::Desk::Hold::Result::held) {
         d = waiting_decision(cfg->ppap, h.id);
         ml.why = d.why;
+        held_id = h.id;
       } else if (h.result == ppap::Desk::Hold::Result::failed) {
         d = policy::decide_error(cfg->actions, h.why);
         ml.why = h.why;
@@ -465,6 +452,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
     }
   }
   sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
+  // The MTA did not take the hold (smfi_quarantine failed: the client retries):
+  // the record must not wait beside the retried copy.
+  if (!held_id.empty() && rc == SMFIS_TEMPFAIL && !gate->desk().forget(held_id))
+    g_daemon->log.error(s->env.queue_id, "ppap: could not remove record " + held_id + " after a tempfail");
   ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   g_daemon->log.message(ml);
   g_daemon->metrics.message(ml.verdict, ml.action, ml.scan_ms);

@@ -127,9 +127,9 @@ std::int64_t PpapGate::now() {
       .count();
 }
 
-void PpapGate::start() {
+void PpapGate::start(unsigned scan_threads) {
   refresh_pending();
-  releaser_ = std::thread([this] { release_loop(); });
+  for (unsigned i = 0; i < std::clamp(scan_threads, 1u, 4u); ++i) releasers_.emplace_back([this] { release_loop(); });
   sweeper_ = std::thread([this] { sweep_loop(); });
 }
 
@@ -140,10 +140,12 @@ void PpapGate::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (releaser_.joinable()) releaser_.join();
+  for (std::thread& t : releasers_) t.join();
+  releasers_.clear();
   if (sweeper_.joinable()) sweeper_.join();
   for (const Job& j : jobs_) (void)store_->pending().unclaim(j.claimed.unlock.id, desk_->host());
   jobs_.clear();
+  active_.clear();
 }
 
 void PpapGate::submit(std::vector<ppap::Claimed> claimed, const std::string& password_mail) {
@@ -170,13 +172,24 @@ void PpapGate::release_loop() {
     Job job;
     {
       std::unique_lock lk(mu_);
-      cv_.wait(lk, [this] { return stopping_ || !jobs_.empty(); });
+      auto next = jobs_.end();
+      cv_.wait(lk, [&] {
+        next = std::find_if(jobs_.begin(), jobs_.end(),
+                            [this](const Job& j) { return !active_.count(j.claimed.unlock.id); });
+        return stopping_ || next != jobs_.end();
+      });
       if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      job = std::move(*next);
+      jobs_.erase(next);
+      active_.insert(job.claimed.unlock.id);
     }
     auto cfg = g_daemon->cfg();
     desk_->settle(job.claimed, job.password_mail, *cfg, now());
+    {
+      std::lock_guard lk(mu_);
+      active_.erase(job.claimed.unlock.id);
+    }
+    cv_.notify_all();  // a job for the same record may wait for this one
     refresh_pending();
   }
 }

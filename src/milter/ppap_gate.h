@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,8 +33,9 @@ class PpapGate {
   PpapGate(const PpapGate&) = delete;
   PpapGate& operator=(const PpapGate&) = delete;
 
-  // Starts the release and sweeper threads.
-  void start();
+  // Starts the release threads (rescans run in parallel up to the scan
+  // workers' number, at most 4) and the sweeper thread.
+  void start(unsigned scan_threads);
   // Stops them: a running rescan finishes; queued ones give their claims up
   // (the entries keep waiting, for this or another host).
   void stop();
@@ -62,8 +64,12 @@ class PpapGate {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;
+  // Records being settled here: a job for one of them waits its turn (two
+  // password mails for one record are settled one after the other).
+  std::set<std::string> active_;
   bool stopping_ = false;
-  std::thread releaser_, sweeper_;
+  std::vector<std::thread> releasers_;
+  std::thread sweeper_;
 };
 
 }  // namespace emogate

@@ -71,6 +71,18 @@ std::int64_t claim_ttl_s(const Config& c) {
   return 60 + 2 * static_cast<std::int64_t>(c.limits.scan_timeout_ms / 1000);
 }
 
+std::string from_header_address(std::string_view v) {
+  const auto open = v.rfind('<');
+  if (open != std::string_view::npos) {
+    const auto close = v.find('>', open);
+    if (close != std::string_view::npos) return ascii_lower(v.substr(open + 1, close - open - 1));
+  }
+  std::string out;
+  for (char c : v)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += ascii_lower(c);
+  return out;
+}
+
 std::string new_record_id(std::string_view queue_id) {
   std::string id;
   for (char c : queue_id.substr(0, 64))
@@ -186,10 +198,7 @@ state::Result<std::vector<Claimed>> Desk::unlock(const std::vector<PendingEntry>
     auto won = store_.pending().claim(u.id, host_, f.now, claim_ttl_s(c));
     if (!won.ok()) return won.status();
     const std::string held_qid = entries[u.entry].blob.queue_id;
-    if (!*won) {
-      fx_.event({Event::Kind::matched, held_qid, u.id, f.queue_id, "another host holds the claim"});
-      continue;
-    }
+    if (!*won) continue;  // another host holds the claim and logs the match
     fx_.event({Event::Kind::matched, held_qid, u.id, f.queue_id,
                std::to_string(u.passwords.size()) + " password(s) pass the checks; rescanning"});
     out.push_back({std::move(u), held_qid});
@@ -286,13 +295,13 @@ std::optional<Outcome> Desk::settle(const Claimed& cl, const std::string& passwo
   return o;
 }
 
-void Desk::time_out(const state::PendingRecord& rec, const Config& c, std::int64_t now) {
+void Desk::time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now) {
   std::string error;
   std::optional<zip::PpapBlob> blob = zip::parse_ppap_blob(rec.blob, &error);
   auto raw = store_.pending().message(rec.id);
   std::string qid_of_held = blob ? blob->queue_id : std::string();
   auto fail = [&](const std::string& why) {
-    (void)store_.pending().unclaim(rec.id, host_);
+    (void)store_.pending().unclaim(rec.id, owner);
     fx_.event({Event::Kind::error, qid_of_held, rec.id, "", "timeout: " + why + "; tried again next round"});
   };
   if (!raw.ok() && raw.status().code() != state::Code::not_found) return fail(raw.status().message());
@@ -340,7 +349,7 @@ void Desk::time_out(const state::PendingRecord& rec, const Config& c, std::int64
   t.purge_at = now + kKeepSettledS;
   t.drop_message = true;
   auto moved = store_.pending().transition(rec.id, t);
-  (void)store_.pending().unclaim(rec.id, host_);
+  (void)store_.pending().unclaim(rec.id, owner);
   if (!moved.ok()) {
     fx_.event({Event::Kind::error, qid_of_held, rec.id, "",
                "timed out but the state store was not updated: " + moved.status().message()});
@@ -355,13 +364,21 @@ state::Status Desk::sweep(const Config& c, std::int64_t now, std::int64_t lock_t
   if (!*locked) return {};
   auto due = store_.pending().expired(now, kSweepBatch);
   if (!due.ok()) return due.status();
+  // Its own claim owner: a release this host is running holds the claim
+  // under host_, and the sweeper must not take it over.
+  const std::string owner = host_ + ".sweep";
   for (const state::PendingRecord& rec : *due) {
-    auto won = store_.pending().claim(rec.id, host_, now, claim_ttl_s(c));
+    auto won = store_.pending().claim(rec.id, owner, now, claim_ttl_s(c));
     if (!won.ok()) return won.status();
-    if (*won) time_out(rec, c, now);
+    if (*won) time_out(rec, owner, c, now);
   }
   auto purged = store_.pending().purge(now);
   return purged.ok() ? state::Status{} : purged.status();
+}
+
+bool Desk::forget(std::string_view id) {
+  auto gone = store_.pending().remove(id);
+  return gone.ok() && *gone;
 }
 
 std::optional<std::uint64_t> Desk::awaiting() {

@@ -124,16 +124,26 @@ class Desk {
   // status (not ok: nothing is lost, the next round tries again).
   state::Status sweep(const Config& c, std::int64_t now, std::int64_t lock_ttl_s);
 
+  // Removes a record whose hold the MTA did not take after all (the
+  // client was told to retry); false when it could not be removed.
+  bool forget(std::string_view id);
+
   // The entries waiting now (for the pending gauge); none when the store failed.
   std::optional<std::uint64_t> awaiting();
 
  private:
   bool send_copy(const zip::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error);
-  void time_out(const state::PendingRecord& rec, const Config& c, std::int64_t now);
+  void time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now);
   state::StateStore& store_;
   std::string host_;
   Effects& fx_;
 };
+
+// The lookup key of [ppap] match = "from" from a raw From header value,
+// lower-cased: the address inside its last <...>, else the whole value
+// without blanks. Only for the cheap lookup before the scan: the matcher
+// then compares the From address the scan parsed.
+std::string from_header_address(std::string_view value);
 
 // A fresh record id: the queue id (its safe characters) and random hex.
 std::string new_record_id(std::string_view queue_id);

@@ -12,6 +12,8 @@
 #    and mail 1 reaches the sink once, with one X-Emogate-PPAP header naming
 #    the password mail's queue id (the password itself never shown);
 #  - the dropper ZIP, unlocked the same way, stays quarantined (malicious);
+#  - with [ppap] hold_in = "postfix" the message also sits in Postfix's hold
+#    queue, and the store's copy is the one released;
 #  - a message whose password mail never comes gets on_timeout (keep: in
 #    quarantine, listed as timed out) from the sweeper, with no mail arriving;
 #  - log lines per event with both queue ids, and the PPAP metrics.
@@ -33,7 +35,8 @@ SOCK=$T/run/emogate.sock
 mkdir -p "$T/run" "$T/state" "$T/fx"
 chmod 755 "$T"
 chown nobody "$T/state"; chmod 700 "$T/state"
-cat >"$T/emogate.toml" <<CFG
+write_config() {  # write_config HOLD_IN
+    cat >"$T/emogate.toml.new" <<CFG
 [limits]
 temp_dir = "/tmp"
 [rules]
@@ -55,6 +58,7 @@ sendmail = "$T/sendmail"
 [ppap]
 window = "60s"
 on_timeout = "keep"
+hold_in = "$1"
 [state]
 backend = "sqlite"
 path = "$T/state/state.db"
@@ -64,6 +68,9 @@ json_path = "$T/emogate.jsonl"
 [metrics]
 listen = "127.0.0.1:$METRICS_PORT"
 CFG
+    mv "$T/emogate.toml.new" "$T/emogate.toml"
+}
+write_config emogate
 # Releases re-inject as `emogate quarantine release` does, through
 # [quarantine] sendmail: here a sendmail stand-in that hands the message by
 # SMTP to a second smtpd of this Postfix without milters (Postfix's own
@@ -131,6 +138,8 @@ archive_mail ppapbad "$TANAKA" "$T/fx/bad.zip" >"$T/fx/ppapbad.eml"
 password_mail pwother attacker@evil.example >"$T/fx/pwother.eml"
 password_mail pw1 "$TANAKA" >"$T/fx/pw1.eml"
 password_mail pw2 "$TANAKA" >"$T/fx/pw2.eml"
+archive_mail ppaphold "$TANAKA" "$T/fx/good.zip" >"$T/fx/ppaphold.eml"
+password_mail pw3 "$TANAKA" >"$T/fx/pw3.eml"
 
 start_milter() {
     "$EMOGATE_BIN" milter --config "$T/emogate.toml" --foreground >>"$T/emogate.log" 2>&1 &
@@ -219,6 +228,25 @@ check "dropper: record says password-matched" grep -q "password-matched  queue_i
 sleep 2
 check "dropper: not delivered" not_delivered ppapbad
 
+# --- hold_in = "postfix" (SIGHUP): Postfix's hold queue keeps a copy, the
+# store the one that is released
+reloads() { grep -c "reloaded configuration" "$T/emogate.log" 2>/dev/null || true; }
+before=$(reloads)
+write_config postfix
+kill -HUP "$MILTER_PID"
+for i in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; done
+check "reload to hold_in = postfix" [ "$(reloads)" -gt "$before" ]
+r=$(send "$TANAKA" "$T/fx/ppaphold.eml")
+check "hold_in postfix: 250 at client ($r)" [ "$(code_of "$r")" = 250 ]
+Q5=$(last_qid)
+sleep 0.5
+check "hold_in postfix: $Q5 in Postfix's hold queue" bash -c "postqueue -c '$PF_CONF' -j | grep '\"queue_id\": *\"$Q5\"' | grep -q '\"queue_name\": *\"hold\"'"
+check "hold_in postfix: awaiting in the store" grep -q "awaiting-password  queue_id=$Q5" <<<"$(qlist)"
+r=$(send "$TANAKA" "$T/fx/pw3.eml")
+Q6=$(last_qid)
+f=$(sink_file ppaphold) && check "hold_in postfix: released from the store by $Q6" grep -q "^X-Emogate-PPAP: released by password mail $Q6" "$f" ||
+    bad "hold_in postfix: not released"
+
 # --- timeout: the sweeper applies on_timeout = keep with no mail arriving
 now_s=$(date +%s)
 tries=$(( (LATE_SENT + 60 + 15 - now_s) * 2 ))
@@ -230,8 +258,8 @@ check "timeout: in quarantine, marked ($list)" grep -q "<late@sender.example.jp>
 check "timeout: record timed-out" grep -q "timed-out  queue_id=$LATE_QID" <<<"$list"
 check "timeout: not delivered" not_delivered late1
 m=$(metrics)
-check "metrics: released counted" grep -q '^emogate_ppap_released_total 1$' <<<"$m"
-check "metrics: matched counted" grep -q '^emogate_ppap_matched_total 2$' <<<"$m"
+check "metrics: released counted" grep -q '^emogate_ppap_released_total 2$' <<<"$m"
+check "metrics: matched counted" grep -q '^emogate_ppap_matched_total 3$' <<<"$m"
 check "metrics: timed out counted" grep -q '^emogate_ppap_timed_out_total 1$' <<<"$m"
 check "metrics: none pending" grep -q '^emogate_ppap_pending 0$' <<<"$m"
 check "state store 0600, owned by nobody" [ "$(stat -c '%U %a' "$T/state/state.db")" = "nobody 600" ]

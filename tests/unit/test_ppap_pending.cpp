@@ -2,15 +2,20 @@
 // bounds, the cheap lookup, the match and claim (one host wins), the rescan
 // through the real scanner and what each outcome does (release with the
 // X-Emogate-PPAP header, quarantine for a dropper, unclaim when still
-// locked), the sweeper's on_timeout choices under its lock, and the event
-// lines. Effects are recorded here instead of reaching an MTA.
+// locked), the sweeper's on_timeout choices under its lock, the event
+// lines, match = "from", the PPAP metrics and `emogate quarantine list`.
+// Effects are recorded here instead of reaching an MTA.
 #include <gtest/gtest.h>
 
 #include <map>
 
+#include <sstream>
+
+#include "cli/quarantine.h"
 #include "common/text.h"
 #include "emogate/scanner.h"
 #include "formats/zip/ppap_blob.h"
+#include "milter/metrics.h"
 #include "ppap/pending.h"
 #include "unit/findings.h"
 #include "unit/ppap_fixtures.h"
@@ -227,6 +232,17 @@ TEST(PpapDesk, WrongPasswordOrFailedSendKeepsItWaiting) {
   EXPECT_EQ(desk.settle(claimed[0], "QPW2", fx.cfg, 1103), ppap::Outcome::released);
 }
 
+TEST(PpapDesk, ForgottenHoldLeavesNothingToRelease) {
+  Fixture fx;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  const std::string id = hold(fx, desk, archive_mail(false), 1000);
+  EXPECT_TRUE(desk.forget(id));
+  EXPECT_FALSE(desk.forget(id));
+  EXPECT_TRUE(follow_up(fx, desk, "tanaka@sender.example.jp", 1100).empty());
+  EXPECT_EQ(desk.awaiting(), 0u);
+}
+
 TEST(PpapDesk, BoundsRefuseTheHoldWithAReason) {
   Fixture fx;
   fx.cfg.ppap.max_pending_per_sender = 1;
@@ -290,6 +306,21 @@ TEST(PpapDesk, SweeperAppliesEachTimeoutChoiceOnlyUnderItsLock) {
   }
 }
 
+TEST(PpapDesk, SweeperLeavesAnEntryThisHostIsReleasing) {
+  Fixture fx;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  const std::string id = hold(fx, desk, archive_mail(false), 1000);
+  // The password mail came in the last second; its rescan is still running.
+  auto claimed = follow_up(fx, desk, "tanaka@sender.example.jp", 2799);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_TRUE(desk.sweep(fx.cfg, 2801, 60).ok());
+  EXPECT_EQ(rec.count(ppap::Event::Kind::timed_out), 0);
+  EXPECT_TRUE(rec.kept.empty());
+  EXPECT_EQ(desk.settle(claimed[0], "QPW2", fx.cfg, 2802), ppap::Outcome::released);
+  EXPECT_EQ(fx.store->pending().get(id)->state, state::PendingState::released);
+}
+
 TEST(PpapDesk, FailedTimeoutActionIsRetriedNextRound) {
   Fixture fx;
   fx.cfg.ppap.on_timeout = PpapTimeout::deliver;
@@ -338,4 +369,88 @@ TEST(PpapDesk, RecordIdsAreValidAndUnique) {
   EXPECT_NE(a, b);
   EXPECT_EQ(a.rfind("4Xyz-", 0), 0u) << a;
   EXPECT_EQ(ppap::new_record_id("").rfind("noqueue-", 0), 0u);
+}
+
+TEST(PpapDesk, FromHeaderKeyForMatchFrom) {
+  EXPECT_EQ(ppap::from_header_address("Tanaka <Tanaka@Sender.Example.JP>"), "tanaka@sender.example.jp");
+  EXPECT_EQ(ppap::from_header_address("\"a <b@c>\" <real@x.example>"), "real@x.example");
+  EXPECT_EQ(ppap::from_header_address(" plain@x.example\r\n"), "plain@x.example");
+  EXPECT_EQ(ppap::from_header_address(""), "");
+}
+
+TEST(PpapDesk, MatchFromUnlocksAcrossEnvelopeSendersButNotOtherFroms) {
+  Fixture fx;
+  fx.cfg.ppap.match = PpapMatch::from;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  Envelope bounce = kEnv;
+  bounce.sender = "bounce-1234@lists.example.jp";  // a per-mail bounce address
+  hold(fx, desk, archive_mail(false), 1000, bounce);
+  // The mails' From (mail_fixtures.h) is sender@example.co.jp.
+  const std::string key = ppap::from_header_address("Sender <Sender@example.co.jp>");
+  auto waiting = desk.waiting(key, {"suzuki@rcpt.example.jp"}, 1100);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_TRUE(desk.waiting("bounce-1234@lists.example.jp", {"suzuki@rcpt.example.jp"}, 1100)->empty());
+  ScanOptions o;
+  o.mine_follow_up_passwords = true;
+  Envelope env{"QPW2", "bounce-9999@lists.example.jp", {"suzuki@rcpt.example.jp"}, {}, {}};
+  Report r = fx.scanner.scan_message(ppap_password_mail("パスワード：" + kPw + "\n"), env, o);
+  ppap::FollowUp f{env.sender, r.ppap.from, env.recipients, "QPW2", r.ppap.passwords, 1100};
+  auto claimed = desk.unlock(*waiting, f, fx.cfg);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(claimed->size(), 1u);
+  f.from = "other@example.co.jp";  // the same mail from another From address
+  (void)fx.store->pending().unclaim(claimed->at(0).unlock.id, "host-a");
+  EXPECT_TRUE(desk.unlock(*waiting, f, fx.cfg)->empty());
+}
+
+TEST(PpapMetrics, CountersAndPendingGauge) {
+  Metrics m;
+  std::string t = m.render();
+  for (const char* k : {"held", "matched", "released", "timed_out"})
+    EXPECT_NE(t.find("emogate_ppap_" + std::string(k) + "_total 0\n"), std::string::npos) << k << "\n" << t;
+  m.ppap_event("held");
+  m.ppap_event("held");
+  m.ppap_event("released");
+  m.ppap_event("still_locked");  // not a counted event
+  m.set_ppap_pending(3);
+  t = m.render();
+  EXPECT_NE(t.find("# TYPE emogate_ppap_held_total counter\nemogate_ppap_held_total 2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_ppap_released_total 1\n"), std::string::npos);
+  EXPECT_NE(t.find("emogate_ppap_matched_total 0\n"), std::string::npos);
+  EXPECT_NE(t.find("# TYPE emogate_ppap_pending gauge\nemogate_ppap_pending 3\n"), std::string::npos);
+  EXPECT_EQ(t.find("still_locked"), std::string::npos);
+}
+
+TEST(PpapQuarantineList, ShowsTheStoresRecordsWithTheirState) {
+  Fixture fx;
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  const std::string waiting_id = hold(fx, desk, archive_mail(false), 1000);
+  Envelope second = kEnv;
+  second.queue_id = "QHELD2";
+  hold(fx, desk, archive_mail(false), 1001, second);
+  auto claimed = follow_up(fx, desk, "tanaka@sender.example.jp", 1100);
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_EQ(desk.settle(claimed[1], "QPW2", fx.cfg, 1101), ppap::Outcome::released);
+  (void)fx.store->pending().unclaim(claimed[0].unlock.id, "host-a");
+  Config c = fx.cfg;
+  c.quarantine.dir = (fx.dir.path / "quarantine").string();
+  QuarantineStore(c.quarantine.dir).ensure_dir();
+  c.state.path = (fx.dir.path / "state.db").string();
+  std::ostringstream out, err;
+  ASSERT_EQ(quarantine_main(c, {"list"}, out, err), 0) << err.str();
+  const std::string o = out.str();
+  EXPECT_NE(o.find("ppap:" + waiting_id + "  1970-01-01T00:16:40Z  <tanaka@sender.example.jp>  suzuki@rcpt.example.jp  "
+                   "awaiting-password  queue_id=QHELD1  expires=1970-01-01T00:46:40Z\n"),
+            std::string::npos)
+      << o;
+  EXPECT_NE(o.find("released-by-ppap  queue_id=QHELD2  password_mail=QPW2\n"), std::string::npos) << o;
+  // No store file yet: nothing listed, nothing created.
+  c.state.path = (fx.dir.path / "none" / "state.db").string();
+  std::ostringstream out2;
+  EXPECT_EQ(quarantine_main(c, {"list"}, out2, err), 0);
+  EXPECT_EQ(out2.str(), "");
+  EXPECT_FALSE(std::filesystem::exists(fx.dir.path / "none"));
 }
