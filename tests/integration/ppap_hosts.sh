@@ -14,7 +14,7 @@
 #    nothing is delivered or queued; Redis back (its append-only file keeps
 #    the waiting entry) and the sending MTA's retry: handled, once.
 # Needs root (Postfix's master starts as root), 7z and redis-server:
-# exits 77 otherwise, and when the binary has no PPAP in its milter.
+# exits 77 otherwise.
 set -uo pipefail
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to start private Postfix instances"; exit 77; }

@@ -6,8 +6,7 @@
 # again: the entry is still listed as waiting, and the password mail
 # (「パスワード：…」, ISO-2022-JP) releases mail 1 exactly once. A second
 # crash just after the release: the restarted daemon releases nothing again.
-# Needs root (Postfix's master starts as root) and 7z: exits 77 otherwise,
-# and when the binary has no PPAP in its milter.
+# Needs root (Postfix's master starts as root) and 7z: exits 77 otherwise.
 set -uo pipefail
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to start a private Postfix instance"; exit 77; }
