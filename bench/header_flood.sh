@@ -27,6 +27,8 @@ group = ""
 max_message_size = "64M"
 [quarantine]
 dir = "$T/quarantine"
+[state]
+path = "$T/state.db"
 [actions]
 suspicious = "tag"
 CFG

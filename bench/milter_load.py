@@ -9,6 +9,11 @@ Mix (by message index): 55% plain text (2-20 KB, some with HTML
 alternative), 15% PDF-like attachment (50-500 KB), 15% zip of 3-6 text/csv
 members, 10% .docx-like zip, 5% executable attachment (flagged).
 --big-mb N replaces the mix with N-MB attachments (memory bound test).
+--ppap-pairs FILE --ppap-every N: every N-th message of the mix becomes a
+PPAP pair sent in one session slot, one after the other: an encrypted ZIP
+with no password, then its password mail (FILE: tab-separated zip mail,
+password mail, envelope sender, recipient; one line per pair, made by
+tests/integration/lib/ppap_mail.sh); both count as messages.
 """
 import argparse, io, json, random, smtplib, sys, threading, time, zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -65,13 +70,13 @@ def make(i, big_mb):
     return m.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def send(host, port, timeout, msg, i):
+def send(host, port, timeout, msg, sender, rcpt):
     t0 = time.monotonic()
     try:
         s = smtplib.SMTP(host, port, local_hostname="load.emogate.test", timeout=timeout)
         s.ehlo()
-        s.mail("sender%d@partner.example" % (i % 17))
-        s.rcpt("user%d@corp.example" % (i % 23))
+        s.mail(sender)
+        s.rcpt(rcpt)
         try:
             code, _ = s.data(msg)
         except smtplib.SMTPDataError as e:
@@ -101,19 +106,37 @@ def main():
     ap.add_argument("--deadline", type=float, default=300.0, help="start no message after this many seconds")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--big-mb", type=int, default=0)
+    ap.add_argument("--ppap-pairs")
+    ap.add_argument("--ppap-every", type=int, default=0)
     a = ap.parse_args()
     sessions = max(1, min(a.sessions, 200))
     msgs = [make(i, a.big_mb) for i in range(a.count)] if not a.big_mb else None
+    pairs = []
+    if a.ppap_pairs and a.ppap_every > 0:
+        for line in open(a.ppap_pairs):
+            zip_eml, pw_eml, sender, rcpt = line.rstrip("\n").split("\t")
+            crlf = lambda path: open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            pairs.append((crlf(zip_eml), crlf(pw_eml), sender, rcpt))
     results, lock = [], threading.Lock()
+    sent_pairs = [0]
     start = time.monotonic()
 
     def job(i):
         if time.monotonic() - start > a.deadline:
             return
+        k = i // a.ppap_every if pairs else 0
+        if pairs and i % a.ppap_every == a.ppap_every // 2 and k < len(pairs):
+            zip_msg, pw_msg, sender, rcpt = pairs[k]
+            r1 = send(a.host, a.port, a.timeout, zip_msg, sender, rcpt)
+            r2 = send(a.host, a.port, a.timeout, pw_msg, sender, rcpt)
+            with lock:
+                results.extend([(r1[0], r1[1], len(zip_msg), True), (r2[0], r2[1], len(pw_msg), True)])
+                sent_pairs[0] += 1
+            return
         msg = msgs[i] if msgs else make(i, a.big_mb)
-        r = send(a.host, a.port, a.timeout, msg, i)
+        r = send(a.host, a.port, a.timeout, msg, "sender%d@partner.example" % (i % 17), "user%d@corp.example" % (i % 23))
         with lock:
-            results.append((r[0], r[1], len(msg)))
+            results.append((r[0], r[1], len(msg), False))
 
     with ThreadPoolExecutor(max_workers=sessions) as ex:
         list(ex.map(job, range(a.count)))
@@ -121,7 +144,7 @@ def main():
     ok = [r for r in results if r[0] == 250]
     lat = [r[1] for r in ok]
     out = {
-        "sessions": sessions, "sent": len(results), "accepted": len(ok),
+        "sessions": sessions, "sent": len(results), "accepted": len(ok), "ppap_pairs": sent_pairs[0],
         "tempfail": sum(1 for r in results if 400 <= r[0] < 500),
         "rejected": sum(1 for r in results if 500 <= r[0] < 600),
         "errors": sum(1 for r in results if r[0] == 0),
@@ -129,6 +152,9 @@ def main():
         "MB": round(sum(r[2] for r in results) / 1e6, 1),
         "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99),
         "max_ms": round(max(lat), 1) if lat else None,
+        # The mix's own messages alone, without the PPAP pairs' (null when none).
+        "mix_p50_ms": pct([r[1] for r in ok if not r[3]], 50),
+        "pair_p50_ms": pct([r[1] for r in ok if r[3]], 50),
     }
     json.dump(out, sys.stdout)
     print()

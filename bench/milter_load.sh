@@ -14,6 +14,14 @@
 #                                          in-process scans against worker
 #                                          processes, alternating, per round
 #                                          (shared harness); medians at the end
+#   PPAP_EVERY=10 ROUNDS=3 SESSIONS=4 bench/milter_load.sh
+#                                          PPAP pair mix (self mode): every 10th
+#                                          message becomes an encrypted ZIP plus
+#                                          its password mail; passes per round:
+#                                          Postfix alone, emogate on today's mix,
+#                                          then the pair mix with [state] sqlite
+#                                          and redis (a private redis-server);
+#                                          medians at the end
 #   RULES=generated VARIANTS="none clamav under_test" ROUNDS=3 SESSIONS=4 bench/milter_load.sh
 #                                          "realistic rules": bench/make_rules.py's
 #                                          5,900-rule set (build/bench-rules, made
@@ -27,7 +35,8 @@
 #      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536),
 #      RULES (bench: the shipped bench rules only; generated: plus the big set),
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
-#      own [[rules.set]] with scope "files" instead of in [rules] paths).
+#      own [[rules.set]] with scope "files" instead of in [rules] paths),
+#      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis").
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
@@ -51,8 +60,9 @@ if [ "${RULES:-bench}" = generated ]; then
     fi
     log "extra rule set: $GEN_RULES"
 fi
+PPAP_EVERY=${PPAP_EVERY:-0}
 if [ "$MODE" = auto ]; then
-    if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ]; then MODE=shared; else MODE=self; fi
+    if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ] && [ "$PPAP_EVERY" = 0 ]; then MODE=shared; else MODE=self; fi
 fi
 
 MILTER_PID=
@@ -92,9 +102,11 @@ workers = $WORKERS
 pid_file = "$dir/emogate.pid"
 [quarantine]
 dir = "$dir/quarantine"
+${QUARANTINE_EXTRA:-}
 [log]
 # The default logging (syslog); --foreground adds stderr for emogate.log.
 facility = "mail"
+${MILTER_EXTRA:-}
 CFG
     "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
     MILTER_PID=$!
@@ -204,11 +216,16 @@ drain() {  # wait until nothing is left in incoming/active/deferred (max 120 s)
     done
 }
 
-printf '%-8s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s\n' \
+printf '%-12s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s\n' \
     variant sessions msgs/s p50_ms p95_ms p99_ms max_ms cpu_ms/msg peak_rssMB accepted tmpf rej err lost
 declare -A FLOOR
-run_pass() {  # run_pass VARIANT SESSIONS
+# run_pass VARIANT SESSIONS: one pass of the mix; with PASS_PAIRS set, the
+# PPAP pair mix from that pairs file (waits up to 60 s for the releases);
+# with ROWS set, appends a tab-separated line for the medians.
+run_pass() {
     local variant=$1 n=$2
+    local ppap_args=()
+    [ -n "${PASS_PAIRS:-}" ] && ppap_args=(--ppap-pairs "$PASS_PAIRS" --ppap-every "$PPAP_EVERY")
     local pid=${MILTER_PID:-} rss_file=$T/rss.$1.$2 sampler=
     rm -rf "$SINK_DIR"/*; postsuper -c "$PF_CONF" -d ALL hold >/dev/null 2>&1 || true
     local c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
@@ -219,30 +236,132 @@ run_pass() {  # run_pass VARIANT SESSIONS
               sleep 0.1; done ) & sampler=$!
     fi
     local out; out=$(python3 "$SRC/bench/milter_load.py" --port "$PF_SMTP_PORT" --count "$COUNT" \
-        --sessions "$n" --deadline "$DEADLINE_S" --big-mb "$BIG_MB")
+        --sessions "$n" --deadline "$DEADLINE_S" --big-mb "$BIG_MB" "${ppap_args[@]}")
     local c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
     drain
-    local delivered held
+    local delivered held pairs released=0
+    pairs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ppap_pairs'])" "$out")
+    for _ in $(seq 1 120); do  # mail 1 of each pair, released and re-injected
+        released=$( (grep -l -s -E '^X-Test-Id: ppap[0-9]+-zip' "$SINK_DIR"/* || true) | wc -l)
+        [ "$released" -ge "$pairs" ] && break
+        sleep 0.5
+    done
+    drain
     delivered=$(ls "$SINK_DIR" 2>/dev/null | wc -l)
     held=$(pf_queue_json | grep -c '"queue_name": *"hold"' || true)
     python3 - "$variant" "$n" "$out" "$c0" "$c1" "$CLK" "$(cat "$rss_file" 2>/dev/null || echo 0)" \
-        "$delivered" "$held" "${FLOOR[$n]:-}" <<'PY'
+        "$delivered" "$held" "${FLOOR[$n]:-}" "$released" "${ROWS:-}" "${ROUND:-1}" <<'PY'
 import json, sys
-v, n, out, c0, c1, clk, rss, delivered, held, floor = sys.argv[1:]
+v, n, out, c0, c1, clk, rss, delivered, held, floor, released, rows, rnd = sys.argv[1:]
 o = json.loads(out)
 acc = o["accepted"]
 cpu = (int(c1) - int(c0)) * 1000.0 / int(clk) / acc if acc and v != "none" else None
 lost = acc - int(delivered) - int(held)
 fmt = lambda x: "-" if x is None else str(x)
 ratio = " (x%.2f of floor)" % (o["msgs_per_s"] / float(floor)) if floor else ""
-print("%-8s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s%s" % (
+pairs = " ppap pairs %d, released %s" % (o["ppap_pairs"], released) if o["ppap_pairs"] else ""
+print("%-12s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s%s%s" % (
     v, n, o["msgs_per_s"], fmt(o["p50_ms"]), fmt(o["p95_ms"]), fmt(o["p99_ms"]), fmt(o["max_ms"]),
     fmt(None if cpu is None else round(cpu, 2)), fmt(round(int(rss) / 1024.0, 1) if v != "none" else None),
-    acc, o["tempfail"], o["rejected"], o["errors"], lost, ratio))
+    acc, o["tempfail"], o["rejected"], o["errors"], lost, ratio, pairs))
+if rows:
+    with open(rows, "a") as f:
+        f.write("\t".join(str(x) for x in (v, n, rnd, o["msgs_per_s"], o["p50_ms"], o["p95_ms"],
+                                           -1 if cpu is None else round(cpu, 3), acc, o["tempfail"], lost,
+                                           o["ppap_pairs"], released, o["mix_p50_ms"], o["pair_p50_ms"] or -1)) + "\n")
 PY
     if [ "$variant" = none ]; then FLOOR[$n]=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['msgs_per_s'])" "$out"); fi
 }
+
+if [ "$PPAP_EVERY" -gt 0 ]; then
+    # The PPAP pair mix against today's mix, per round: Postfix alone,
+    # emogate on today's mix, and on the pair mix with each state store
+    # (fresh each pass). Releases re-inject through a second smtpd without
+    # milters, as `emogate quarantine release` would through sendmail.
+    . "$SRC/tests/integration/lib/mail_hosts.sh"   # redis_start, redis_stop, redis_cli
+    . "$SRC/tests/integration/lib/ppap_mail.sh"
+    trap 'stop_milter; redis_stop; pf_stop' EXIT
+    redis_start || { log "redis-server did not start"; exit 1; }
+    mkdir -p "$T/ppap"
+    : >"$T/ppap/pairs.tsv"
+    for k in $(seq 0 $((COUNT / PPAP_EVERY))); do
+        ppap_pair "$T/ppap" "ppap$k" "ppap$k@partner.example" "user$((k % 23))@corp.example" "Pw${k}xQ7mZ" ||
+            { log "cannot make PPAP pairs (7z)"; exit 1; }
+        printf '%s\t%s\t%s\t%s\n' "$T/ppap/ppap$k-zip.eml" "$T/ppap/ppap$k-pw.eml" "ppap$k@partner.example" \
+            "user$((k % 23))@corp.example" >>"$T/ppap/pairs.tsv"
+    done
+    REINJECT_PORT=$(free_port)
+    # The sendmail a release runs: Postfix's smtp-source (10 ms of CPU), not
+    # the tests' Python stand-in (100-500 ms per start here, which would be
+    # measured instead of emogate). One transaction per recipient; it adds
+    # blank lines at the end, which the bench does not look at.
+    cat >"$T/sendmail" <<SH
+#!/bin/sh
+f=\$(mktemp) || exit 75
+trap 'rm -f "\$f"' EXIT
+cat >"\$f"
+s=
+while [ \$# -gt 0 ]; do case \$1 in -f) s=\$2; shift 2 ;; --) shift; break ;; *) shift ;; esac; done
+for r in "\$@"; do /usr/sbin/smtp-source -F "\$f" -f "\$s" -t "\$r" 127.0.0.1:$REINJECT_PORT || exit 75; done
+SH
+    chmod 755 "$T" "$T/sendmail"
+    QUARANTINE_EXTRA="sendmail = \"$T/sendmail\""
+    ROWS=$T/rows.tsv
+    : >"$ROWS"
+    pf_configure "" tempfail
+    pf_start || { log "postfix did not start"; exit 1; }
+    for ROUND in $(seq 1 "${ROUNDS:-1}"); do
+        for v in ${PPAP_VARIANTS:-none plain ppap-sqlite ppap-redis}; do
+            PASS_PAIRS=
+            case $v in
+                none) pf_configure "" tempfail; FLOOR=() ;;
+                plain | ppap-sqlite | ppap-redis)
+                    rm -rf "$T/emogate"; mkdir -p "$T/emogate/state"; chown nobody "$T/emogate/state"
+                    redis_cli flushall >/dev/null
+                    if [ "$v" = ppap-redis ]; then
+                        MILTER_EXTRA=$(printf '[state]\nbackend = "redis"\nredis = "127.0.0.1:%s"' "$REDIS_PORT")
+                    else
+                        MILTER_EXTRA=$(printf '[state]\nbackend = "sqlite"\npath = "%s"' "$T/emogate/state/state.db")
+                    fi
+                    [ "$v" != plain ] && PASS_PAIRS=$T/ppap/pairs.tsv
+                    start_milter "$T/emogate" "$SOCK" || { log "emogate did not start"; exit 1; }
+                    pf_configure "unix:$SOCK" tempfail ;;
+                *) log "unknown PPAP variant $v"; exit 1 ;;
+            esac
+            echo "127.0.0.1:$REINJECT_PORT inet n - n - - smtpd -o smtpd_milters=" >>"$PF_CONF/master.cf"
+            pf_reload; sleep 1
+            for n in $SESSIONS; do run_pass "$v" "$n"; done
+            stop_milter
+        done
+    done
+    python3 - "$ROWS" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    v, n, rnd, mps, p50, p95, cpu, acc, tmpf, lost, pairs, released, mix_p50, pair_p50 = line.rstrip("\n").split("\t")
+    rows.setdefault((int(n), v), []).append(dict(mps=float(mps), p50=float(p50), p95=float(p95), cpu=float(cpu),
+                                                 acc=int(acc), tmpf=int(tmpf), lost=int(lost), pairs=int(pairs),
+                                                 released=int(released), mix_p50=float(mix_p50),
+                                                 pair_p50=float(pair_p50)))
+order = {"none": 0, "plain": 1, "ppap-sqlite": 2, "ppap-redis": 3}
+med = lambda ds, k: statistics.median(d[k] for d in ds)
+print("\n| variant | sessions | msgs/s per round | msgs/s (median) | x floor | x plain | p50 ms | p50 ms, the mix alone "
+      "| p50 ms, pairs alone | p95 ms | daemon CPU ms/msg | pairs released / sent | lost | tempfail |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for (n, v), ds in sorted(rows.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
+    rel = lambda b: "%.2f" % (med(ds, "mps") / med(rows[(n, b)], "mps")) if (n, b) in rows else "-"
+    pairs = sum(d["pairs"] for d in ds)
+    print("| %s | %d | %s | %.1f | %s | %s | %.1f | %.1f | %s | %.1f | %s | %s | %d | %d |" % (
+        v, n, ", ".join("%.1f" % d["mps"] for d in ds), med(ds, "mps"), rel("none"), rel("plain"),
+        med(ds, "p50"), med(ds, "mix_p50"), "%.1f" % med(ds, "pair_p50") if pairs else "-", med(ds, "p95"),
+        "-" if v == "none" else "%.2f" % med(ds, "cpu"),
+        "%d / %d" % (sum(d["released"] for d in ds), pairs) if pairs else "-",
+        sum(d["lost"] for d in ds), sum(d["tmpf"] for d in ds)))
+PY
+    log "emogate log: $T/emogate/emogate.log; Postfix log: $PF_LOG"
+    exit 0
+fi
 
 pf_configure "" tempfail
 pf_start || { log "postfix did not start"; exit 1; }

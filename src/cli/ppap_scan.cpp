@@ -18,15 +18,6 @@ struct Waiting {
   Report report;  // the first scan, whose verdict stands if no password comes
 };
 
-std::string_view timeout_name(PpapTimeout t) {
-  switch (t) {
-    case PpapTimeout::keep: return "keep";
-    case PpapTimeout::deliver: return "deliver";
-    case PpapTimeout::return_to_sender: return "return";
-  }
-  return "?";
-}
-
 class Printer {
  public:
   Printer(bool json, std::ostream& out) : json_(json), out_(out) {}
@@ -84,8 +75,8 @@ int ppap_correlate(const std::vector<std::string>& inputs, const Config& cfg, bo
     // Messages whose window closed before this one arrived.
     for (std::size_t i = entries.size(); i-- > 0;) {
       if (entries[i].expires_at >= clock) continue;
-      printer.print(waiting[i].report, "timed_out", {{"on_timeout", timeout_name(s.on_timeout)}},
-                    "no password mail within the window; on_timeout = " + std::string(timeout_name(s.on_timeout)));
+      printer.print(waiting[i].report, "timed_out", {{"on_timeout", ppap::to_string(s.on_timeout)}},
+                    "no password mail within the window; on_timeout = " + std::string(ppap::to_string(s.on_timeout)));
       settle(waiting[i].report);
       entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
       waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));

@@ -15,9 +15,11 @@
 #include <ostream>
 
 #include "common/text.h"
+#include "formats/zip/ppap_blob.h"
 #include "milter/policy.h"
 #include "quarantine/release.h"
 #include "quarantine/store.h"
+#include "state/store.h"
 
 namespace emogate {
 
@@ -37,6 +39,47 @@ std::string escaped_list(const std::vector<std::string>& v) {
   std::vector<std::string> e;
   for (const auto& x : v) e.push_back(policy::escape_text(x, " ,"));
   return join(e, ",");
+}
+
+std::string_view pending_label(state::PendingState st) {
+  switch (st) {
+    case state::PendingState::awaiting: return "awaiting-password";
+    case state::PendingState::matched: return "password-matched";  // flagged after its rescan: see the quarantine
+    case state::PendingState::released: return "released-by-ppap";
+    case state::PendingState::timed_out: return "timed-out";
+  }
+  return "?";
+}
+
+// The PPAP records of the state store ([state]), one line each. Nothing
+// when the SQLite file does not exist yet (it is never created here).
+// False, with the reason on `err`, when the store cannot be read.
+bool list_pending(const Config& config, std::ostream& out, std::ostream& err) {
+  if (config.state.backend == "sqlite" && ::access(config.state.path.c_str(), F_OK) != 0) return true;
+  auto store = state::open_state_store(config.state);
+  if (!store.ok()) {
+    err << "emogate: [state]: " << store.status().message() << "\n";
+    return false;
+  }
+  constexpr std::size_t kMaxListed = 10000;
+  for (state::PendingState st : {state::PendingState::awaiting, state::PendingState::matched,
+                                 state::PendingState::released, state::PendingState::timed_out}) {
+    auto recs = (*store)->pending().list(st, kMaxListed);
+    if (!recs.ok()) {
+      err << "emogate: [state]: " << recs.status().message() << "\n";
+      return false;
+    }
+    for (const state::PendingRecord& r : *recs) {
+      auto blob = zip::parse_ppap_blob(r.blob);
+      out << "ppap:" << r.id << "  " << iso_time(r.created_at) << "  <" << policy::escape_text(r.sender_key, " <>")
+          << ">  " << escaped_list(r.recipients) << "  " << pending_label(st)
+          << "  queue_id=" << (blob ? policy::escape_text(blob->queue_id, " ") : std::string("?"));
+      if (st == state::PendingState::awaiting) out << "  expires=" << iso_time(r.expires_at);
+      if (!r.match_queue_id.empty()) out << "  password_mail=" << policy::escape_text(r.match_queue_id, " ");
+      out << "\n";
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -61,9 +104,9 @@ int quarantine_main(const Config& config, const std::vector<std::string>& args, 
             << escaped_list(m.recipients) << "  " << policy::escape_text(m.verdict, " ") << "  "
             << (m.findings.empty() ? "-" : escaped_list(m.findings))
             << (m.released_by.empty() ? "" : "  released-by=" + policy::escape_text(m.released_by, " "))
-            << "\n";
+            << (m.action == "ppap_timeout" ? "  ppap=timed-out" : "") << "\n";
       }
-      return 0;
+      return list_pending(config, out, err) ? 0 : 1;
     }
     if (args.size() < 2) {
       err << usage;

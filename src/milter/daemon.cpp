@@ -1,6 +1,7 @@
 // The milter daemon's lifecycle around the callbacks of milter.cpp: start
 // (log, rules, the socket opened as root, detaching from the terminal, pid
-// file, the drop to [milter] user, the worker processes or scan threads),
+// file, the drop to [milter] user, the worker processes or scan threads,
+// the PPAP state store),
 // then the signal loop (SIGHUP reloads config and rules, SIGTERM/SIGINT
 // stop), then the drain that lets running messages finish.
 // Trusted input: the configuration.
@@ -226,6 +227,19 @@ void start(Daemon& d, const Config& config, bool foreground) {
   // SIGTERM during a reload waits for the main thread's sigwait.
   block_stop_signals();
   if (!config.metrics.listen.empty()) d.metrics.start(config.metrics.listen);
+  // After the drop and the workers' fork: the store's files are the daemon
+  // user's, and no worker inherits its connection.
+  // A store that cannot be opened leaves PPAP off (encrypted archives get
+  // their normal action, as without [ppap]), said loudly in the log.
+  if (config.ppap.enabled) {
+    try {
+      d.ppap = std::make_unique<PpapGate>(config);
+      d.ppap->start(scan_threads(config.milter));
+    } catch (const std::exception& e) {
+      d.ppap.reset();
+      d.log.error("", std::string("PPAP is off: cannot open the state store: ") + e.what());
+    }
+  }
 }
 
 // ---------------------------------------------------------------- signals and reload
@@ -266,6 +280,10 @@ void reload() {
         c.limits.worker_max_scans != old->limits.worker_max_scans ||
         c.limits.worker_max_rss != old->limits.worker_max_rss)
       d.log.warning("", "[limits] isolation/worker_* changes need a restart; kept the running values");
+    if (c.ppap.enabled != old->ppap.enabled || c.state.backend != old->state.backend ||
+        c.state.path != old->state.path || c.state.redis != old->state.redis ||
+        c.state.redis_prefix != old->state.redis_prefix)
+      d.log.warning("", "[ppap] enabled and [state] changes need a restart; kept the running store");
     d.scanner->reload(c);
     // New workers fork from the new rules; old ones finish and are replaced.
     if (d.workers) d.workers->reload();
@@ -315,6 +333,7 @@ int drain_and_stop(Daemon& d, std::thread& milter, const MilterSettings& ms) {
   for (int i = 0; i < 20 && !d.milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (d.milter_done) milter.join();
   else milter.detach();
+  if (d.ppap) d.ppap->stop();  // before the scanners its rescans use
   if (d.pool) d.pool->shutdown();
   if (d.workers) d.workers->shutdown();
   d.metrics.stop();

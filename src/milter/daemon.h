@@ -1,6 +1,6 @@
 // What the two halves of the milter daemon share: the daemon's state (the
 // running configuration, the scanner, the scan pool or worker processes,
-// the mail log and metrics, the count of messages in flight) and the one
+// the PPAP state store, the mail log and metrics, the count of messages in flight) and the one
 // call from the lifecycle (daemon.cpp: privileges, socket, daemonizing,
 // signals, reload, drain) into the libmilter callbacks (milter.cpp).
 // Trusted input: none.
@@ -14,6 +14,7 @@
 #include "emogate/scanner.h"
 #include "milter/log.h"
 #include "milter/metrics.h"
+#include "milter/ppap_gate.h"
 #include "milter/scan_pool.h"
 #include "worker/worker_pool.h"
 
@@ -25,6 +26,7 @@ struct Daemon {
   std::unique_ptr<Scanner> scanner;
   std::unique_ptr<ScanPool> pool;        // [limits] isolation = "inprocess"
   std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
+  std::unique_ptr<PpapGate> ppap;       // [ppap] enabled: the state store and its threads
   MailLog log;
   Metrics metrics;
   std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort

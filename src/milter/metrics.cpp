@@ -79,6 +79,13 @@ void Metrics::set_workers(std::function<unsigned()> fn) {
   workers_ = std::move(fn);
 }
 
+void Metrics::ppap_event(std::string_view kind) {
+  std::lock_guard lk(mu_);
+  if (auto it = ppap_.find(std::string(kind)); it != ppap_.end()) ++it->second;
+}
+
+void Metrics::set_ppap_pending(std::uint64_t n) { ppap_pending_ = n; }
+
 namespace {
 // One counter family with a single label, HELP and TYPE first.
 void render_counter(std::string& o, const char* name, const char* label, const char* help,
@@ -159,6 +166,22 @@ std::string Metrics::render() const {
       o += buf;
     }
   }
+  for (const auto& [kind, n] : ppap_) {
+    std::snprintf(buf, sizeof buf,
+                  "# HELP emogate_ppap_%s_total PPAP: messages %s (password in a second mail).\n"
+                  "# TYPE emogate_ppap_%s_total counter\nemogate_ppap_%s_total %llu\n",
+                  kind.c_str(), kind == "held"        ? "held to wait for their password mail"
+                                : kind == "matched"   ? "whose password mail arrived"
+                                : kind == "released"  ? "released after their password mail"
+                                                      : "whose password mail did not come in time",
+                  kind.c_str(), kind.c_str(), static_cast<unsigned long long>(n));
+    o += buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_ppap_pending PPAP: messages waiting for their password mail.\n"
+                "# TYPE emogate_ppap_pending gauge\nemogate_ppap_pending %llu\n",
+                static_cast<unsigned long long>(ppap_pending_.load()));
+  o += buf;
   return o;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "emogate/config.h"
@@ -39,6 +40,10 @@ class Metrics {
   // A scan that did not complete, by class (load/content) and cause.
   void scan_failure(const std::string& failure_class, const std::string& cause);
   void set_workers(std::function<unsigned()> fn);
+  // PPAP: an event of a waiting message (held, matched, released,
+  // timed_out; others are not counted) and the number waiting now.
+  void ppap_event(std::string_view kind);
+  void set_ppap_pending(std::uint64_t n);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -64,6 +69,8 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, std::uint64_t> scan_failures_;
   std::uint64_t worker_scans_sum_ = 0, workers_ended_ = 0;
   std::function<unsigned()> workers_;
+  std::map<std::string, std::uint64_t> ppap_{{"held", 0}, {"matched", 0}, {"released", 0}, {"timed_out", 0}};
+  std::atomic<std::uint64_t> ppap_pending_{0};
   std::unique_ptr<Server> server_;
 };
 

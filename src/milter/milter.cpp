@@ -21,6 +21,7 @@
 #include "milter/daemon.h"
 #include "milter/log.h"
 #include "milter/policy.h"
+#include "milter/ppap_gate.h"
 #include "quarantine/store.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -43,6 +44,7 @@ struct Session {
   // Incoming X-Emogate-* headers: lower-case name -> (name as sent, count).
   std::map<std::string, std::pair<std::string, int>> forged;
   std::optional<std::string> subject;
+  std::optional<std::string> from;  // the From header's value, for [ppap] match = "from"
 
   void end_message() {
     if (in_msg) g_daemon->busy.fetch_sub(1);
@@ -53,6 +55,7 @@ struct Session {
     body_started = too_big = false;
     forged.clear();
     subject.reset();
+    from.reset();
   }
 };
 
@@ -93,6 +96,21 @@ std::uint64_t esmtp_size(char** argv) {
   }
   return 0;
 }
+// What the MTA is told about a message that now waits for its password
+// mail: accepted and dropped from the queue (emogate's store keeps it), or
+// put in Postfix's hold queue ([ppap] hold_in = "postfix").
+policy::Decision waiting_decision(const PpapSettings& p, const std::string& id) {
+  policy::Decision d;
+  d.why = "ppap: awaiting its password mail, id " + id;
+  if (p.hold_in == PpapHoldIn::postfix) {
+    d.action = Action::hold;
+    d.hold_reason = "emogate: awaiting PPAP password mail, id " + id;
+  } else {
+    d.action = Action::discard;
+  }
+  return d;
+}
+
 // Headers the MTA adds after the client counted SIZE (Received:, ...).
 constexpr std::uint64_t kHeaderSlack = 4096;
 
@@ -175,6 +193,7 @@ sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
     return ok;
   }
   if (ln == "subject" && !s->subject) s->subject = std::string(v);
+  if (ln == "from" && !s->from) s->from = std::string(v.substr(0, 4096));
   std::string line;
   line.reserve(n.size() + v.size() + 4);
   line.append(n).append(": ").append(v).append("\r\n");
@@ -269,7 +288,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   policy::Decision d;
   std::optional<Report> report;
   Blob blob;
-  std::optional<MappedFd> spooled;  // the sealed spool, mapped only to quarantine it
+  std::optional<MappedFd> spooled;  // the sealed spool, mapped only to keep a copy (message_bytes)
   // A finished scan's report -> decision, log fields and metrics.
   auto judge = [&](const Report& r) {
     ml.verdict = std::string(to_string(r.verdict));
@@ -280,6 +299,31 @@ sfsistat cb_eom(SMFICTX* ctx) {
   };
   const bool have_buf = s->spool || s->buf;
   const std::string buf_error = s->spool ? s->spool->error() : s->buf ? s->buf->error() : std::string();
+  // PPAP, the cheap path every message takes: the entries waiting for this
+  // sender (one indexed lookup; none for almost every sender). A store that
+  // cannot answer is an error: the message may be the password mail.
+  PpapGate* gate = cfg->ppap.enabled ? g_daemon->ppap.get() : nullptr;
+  const std::int64_t now = PpapGate::now();
+  std::vector<ppap::PendingEntry> waiting;
+  std::string ppap_error;
+  if (gate && have_buf && !s->too_big) {
+    const std::string key =
+        cfg->ppap.match == PpapMatch::from ? ppap::from_header_address(s->from.value_or("")) : ascii_lower(s->env.sender);
+    auto w = gate->desk().waiting(key, s->env.recipients, now);
+    if (w.ok()) waiting = std::move(*w);
+    else ppap_error = "state store: " + w.status().message();
+  }
+  int spool_fd = -1;
+  // The message's bytes for a quarantine copy or a PPAP hold: the buffer,
+  // or the sealed spool mapped only then (a map and unmap per message costs
+  // every thread of the daemon a TLB flush). None when it cannot be mapped.
+  auto message_bytes = [&]() -> std::optional<std::string_view> {
+    if (!s->spool) return blob.view();
+    if (spool_fd < 0) return std::nullopt;
+    if (!spooled) spooled.emplace(spool_fd, s->spool->size());
+    if (!spooled->ok()) return std::nullopt;  // a copy would be empty: never go on
+    return spooled->view();
+  };
   if (s->too_big || !have_buf) {
     std::string why = !have_buf ? std::string("no message buffer")
                       : !buf_error.empty()
@@ -296,12 +340,18 @@ sfsistat cb_eom(SMFICTX* ctx) {
     }
     ml.verdict = "error";
     ml.why = why;
+  } else if (!ppap_error.empty()) {
+    d = policy::decide_error(cfg->actions, ppap_error);
+    ml.verdict = "error";
+    ml.why = ppap_error;
   } else if (s->spool) {
     // Worker processes: the sealed memfd goes to a worker as a descriptor.
     const int fd = s->spool->seal();
+    spool_fd = fd;
     wire::Request req;
     req.env = s->env;
     req.opts.hash_all_objects = cfg->milter.hash_all_objects;
+    req.opts.mine_follow_up_passwords = !waiting.empty();
     WorkerPool::Outcome o;
     if (fd < 0) {
       o.failure = WorkerPool::Failure::load;
@@ -328,18 +378,6 @@ sfsistat cb_eom(SMFICTX* ctx) {
       ml.failure_cause = o.cause;
       g_daemon->metrics.scan_failure(ml.failure, o.cause);
     }
-    // Only the quarantine copy reads the bytes here: map the sealed spool
-    // for it alone (a map and unmap per message costs every thread of the
-    // daemon a TLB flush).
-    if (d.action == Action::quarantine && fd >= 0) {
-      spooled.emplace(fd, s->spool->size());
-      blob = Blob::borrow(spooled->view());
-      if (!spooled->ok()) {  // the quarantine copy would be empty: never go on
-        d = policy::decide_error(cfg->actions, "cannot map the message spool");
-        if (d.action == Action::quarantine) d = policy::decide_error(ActionSettings{}, "cannot map the message spool");
-        ml.why = "cannot map the message spool";
-      }
-    }
   } else {
     blob = s->buf->finish();
     s->buf.reset();
@@ -347,6 +385,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     const Scanner* scanner = g_daemon->scanner.get();
     ScanOptions opts;
     opts.hash_all_objects = cfg->milter.hash_all_objects;
+    opts.mine_follow_up_passwords = !waiting.empty();
     ScanPool::Result r = g_daemon->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
                                       deadline);
     if (r.status == ScanPool::Status::ok && report_timed_out(r.report)) {
@@ -367,7 +406,56 @@ sfsistat cb_eom(SMFICTX* ctx) {
       g_daemon->metrics.scan_failure(ml.failure, ml.failure_cause);
     }
   }
+  std::string held_id;  // the PPAP record of a message that now waits
+  if (gate && report && ppap_error.empty()) {
+    // The password mail: its passwords against the entries waiting for its
+    // sender; the unlocked ones are rescanned and released off this thread.
+    if (!waiting.empty() && !report->ppap.passwords.empty()) {
+      ppap::FollowUp f{s->env.sender, report->ppap.from, s->env.recipients, s->env.queue_id, report->ppap.passwords,
+                       now};
+      auto claimed = gate->desk().unlock(waiting, f, *cfg);
+      if (!claimed.ok()) {
+        ml.why = "state store: " + claimed.status().message();
+        d = policy::decide_error(cfg->actions, ml.why);
+      } else if (!claimed->empty()) {
+        std::vector<std::string> held;
+        for (const ppap::Claimed& c : *claimed) held.push_back(c.held_queue_id.empty() ? c.unlock.id : c.held_queue_id);
+        d.headers.emplace_back("X-Emogate-PPAP", policy::fold_header("X-Emogate-PPAP", "password for " +
+                                                                          policy::escape_text(join(held, ", "))));
+        gate->submit(std::move(*claimed), s->env.queue_id);
+      }
+    }
+    // The mail that waits for its password mail.
+    if (ml.why.empty() && ppap::hold_decision(*report, cfg->ppap).holdable) {
+      std::optional<std::string_view> raw = message_bytes();
+      ppap::Desk::Hold h;
+      if (!raw) h.why = "cannot map the message spool";
+      else h = gate->desk().hold(*report, s->env, *raw, *cfg, now);
+      if (h.result == ppap::Desk::Hold::Result::held) {
+        d = waiting_decision(cfg->ppap, h.id);
+        ml.why = d.why;
+        held_id = h.id;
+      } else if (h.result == ppap::Desk::Hold::Result::failed) {
+        d = policy::decide_error(cfg->actions, h.why);
+        ml.why = h.why;
+      }
+      gate->refresh_pending();
+    }
+  }
+  if (d.action == Action::quarantine && s->spool) {
+    if (std::optional<std::string_view> raw = message_bytes()) {
+      blob = Blob::borrow(*raw);
+    } else {
+      d = policy::decide_error(cfg->actions, "cannot map the message spool");
+      if (d.action == Action::quarantine) d = policy::decide_error(ActionSettings{}, "cannot map the message spool");
+      ml.why = "cannot map the message spool";
+    }
+  }
   sfsistat rc = apply(ctx, s, std::move(d), *cfg, report ? &*report : nullptr, blob.view(), ml);
+  // The MTA did not take the hold (smfi_quarantine failed: the client retries):
+  // the record must not wait beside the retried copy.
+  if (!held_id.empty() && rc == SMFIS_TEMPFAIL && !gate->desk().forget(held_id))
+    g_daemon->log.error(s->env.queue_id, "ppap: could not remove record " + held_id + " after a tempfail");
   ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   g_daemon->log.message(ml);
   g_daemon->metrics.message(ml.verdict, ml.action, ml.scan_ms);

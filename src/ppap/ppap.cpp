@@ -173,4 +173,13 @@ std::string_view to_string(Outcome o) {
   return "?";
 }
 
+std::string_view to_string(PpapTimeout t) {
+  switch (t) {
+    case PpapTimeout::keep: return "keep";
+    case PpapTimeout::deliver: return "deliver";
+    case PpapTimeout::return_to_sender: return "return";
+  }
+  return "?";
+}
+
 }  // namespace emogate::ppap

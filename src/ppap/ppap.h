@@ -102,4 +102,7 @@ enum class Outcome { released, flagged, still_locked };
 Outcome outcome(const Report& rescan, const PpapSettings& s);
 std::string_view to_string(Outcome o);
 
+// [ppap] on_timeout as the configuration spells it: keep, deliver, return.
+std::string_view to_string(PpapTimeout t);
+
 }  // namespace emogate::ppap

@@ -16,15 +16,28 @@
 
 namespace emogate {
 
+std::string with_headers(std::string_view raw, const std::vector<std::pair<std::string, std::string>>& headers) {
+  const std::string eol = raw.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+  std::string out;
+  for (const auto& [name, value] : headers) {
+    out += name + ": ";
+    for (char c : value) {
+      if (c == '\n') out += eol;
+      else if (c != '\r') out += c;
+    }
+    out += eol;
+  }
+  return out.append(raw);
+}
+
 std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,
                          std::int64_t now) {
   std::string who;
   for (char c : by)  // the header must stay one printable line
     who += (c > 0x20 && c < 0x7f) ? c : '_';
   if (who.empty()) who = "unknown";
-  std::string eol = raw.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
-  return "X-Emogate-Released: by " + who + " at " + iso_time(now) + " from quarantine " +
-         std::string(id) + eol + std::string(raw);
+  return with_headers(raw, {{"X-Emogate-Released",
+                             "by " + who + " at " + iso_time(now) + " from quarantine " + std::string(id)}});
 }
 
 int run_sendmail(const std::string& sendmail, const QuarantineMeta& m, const std::string& msg,

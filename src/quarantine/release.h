@@ -9,10 +9,16 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "quarantine/store.h"
 
 namespace emogate {
+
+// `headers` (name, value; a value may be folded with "\n" + blank, as for
+// libmilter) in front of `raw`, with the message's own line ending.
+std::string with_headers(std::string_view raw, const std::vector<std::pair<std::string, std::string>>& headers);
 
 // Adds the release header in front of the stored message.
 std::string release_copy(std::string_view raw, std::string_view by, std::string_view id,

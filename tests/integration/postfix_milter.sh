@@ -82,7 +82,6 @@ pf_configure "unix:$SOCK" tempfail
 pf_start || { bad "postfix did not start"; exit 1; }
 
 reply() { $SEND --port "$PF_SMTP_PORT" "$@"; }
-code_of() { cut -c1-3 <<<"$1"; }
 
 # --- clean, with a forged verdict header from outside
 r=$(reply --id clean1 --forge)

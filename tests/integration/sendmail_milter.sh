@@ -83,7 +83,6 @@ sink_start || { bad "smtp-sink did not start"; exit 1; }
 sm_start || { cat "$SM_DIR/daemon.log"; bad "sendmail did not start"; exit 1; }
 
 reply() { $SEND --port "$SM_SMTP_PORT" "$@"; }
-code_of() { cut -c1-3 <<<"$1"; }
 # The queue id of the last message in emogate's JSON log.
 last_qid() { tail -1 "$T/emogate.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("queue_id",""))'; }
 

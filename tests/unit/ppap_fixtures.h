@@ -76,12 +76,24 @@ inline std::string word_package(bool macro) {
   return make_zip(parts);
 }
 
+// A Subject as an RFC 2047 UTF-8 encoded word.
+inline std::string utf8_subject(const std::string& utf8) {
+  const std::string b = base64(utf8);
+  return "=?UTF-8?B?" + b.substr(0, b.size() - 2) + "?=";
+}
+
 // Mail 1 of a pair: an encrypted archive, no password in the text.
 inline std::string ppap_archive_mail(const std::string& zip, const std::string& zip_name = "mitsumori.zip") {
-  return make_mail("=?UTF-8?B?" + base64("お見積書の送付").substr(0, base64("お見積書の送付").size() - 2) + "?=",
+  return make_mail(utf8_subject("お見積書の送付"),
                    {{"text/plain; charset=ISO-2022-JP",
                      convert("お見積書を送付いたします。\nパスワードは別途お送りします。\n", "ISO-2022-JP"), ""},
                     {"application/zip", zip, zip_name}});
+}
+
+// Mail 2 of a pair: a password notice, its body in ISO-2022-JP.
+inline std::string ppap_password_mail(const std::string& body_utf8,
+                                      const std::string& subject = "【パスワード通知】お見積書の送付") {
+  return make_mail(utf8_subject(subject), {{"text/plain; charset=ISO-2022-JP", convert(body_utf8, "ISO-2022-JP"), ""}});
 }
 
 }  // namespace emogate::test

@@ -39,15 +39,6 @@ int wrong_passes(const ez::MemberCheck& c, int n) {
   return pass;
 }
 
-std::string subject_header(const std::string& utf8) {
-  const std::string b = base64(utf8);
-  return "=?UTF-8?B?" + b.substr(0, b.size() - 2) + "?=";
-}
-
-std::string password_mail(const std::string& body_utf8, const std::string& subject = "【パスワード通知】お見積書の送付") {
-  return make_mail(subject_header(subject), {{"text/plain; charset=ISO-2022-JP", convert(body_utf8, "ISO-2022-JP"), ""}});
-}
-
 const Envelope kEnv{"Q1", "sender@example.co.jp", {"user@example.jp", "boss@example.jp"}, {}, {}};
 
 struct Held {
@@ -390,7 +381,7 @@ TEST(PpapHold, WhatCannotBeUnlockedLaterIsNotHoldable) {
 TEST(PpapMatch, SameSenderSharedRecipientInWindowUnlocks) {
   Scanner s{Config{}};
   Held h = hold(s, ppap_archive_mail(make_zip({{"見積書.docx", word_package(false), ZIP_EM_AES_256, kPw}})));
-  auto f = follow_up(s, password_mail("下記の通りお知らせします。\n\nパスワード：" + kPw + "\n"));
+  auto f = follow_up(s, ppap_password_mail("下記の通りお知らせします。\n\nパスワード：" + kPw + "\n"));
   ASSERT_FALSE(f.passwords.empty());
   auto u = run_match(pending(h.blob), f);
   ASSERT_EQ(u.size(), 1u);
@@ -406,7 +397,7 @@ TEST(PpapMatch, OtherSenderNoSharedRecipientOrOutsideTheWindowUnlockNothing) {
   Scanner s{Config{}};
   Held h = hold(s, ppap_archive_mail(make_zip({{"見積書.docx", word_package(false), ZIP_EM_AES_256, kPw}})));
   const auto entries = pending(h.blob);
-  const auto good = follow_up(s, password_mail("パスワード：" + kPw + "\n"));
+  const auto good = follow_up(s, ppap_password_mail("パスワード：" + kPw + "\n"));
   ASSERT_EQ(run_match(entries, good).size(), 1u);
 
   auto other = good;
@@ -443,7 +434,7 @@ TEST(PpapMatch, OtherSenderNoSharedRecipientOrOutsideTheWindowUnlockNothing) {
 TEST(PpapMatch, CandidatesTriedPerEntryAreBounded) {
   Scanner s{Config{}};
   Held h = hold(s, ppap_archive_mail(make_zip({{"a.docx", word_package(false), ZIP_EM_AES_128, kPw}})));
-  auto f = follow_up(s, password_mail("パスワード：" + kPw + "\n"));
+  auto f = follow_up(s, ppap_password_mail("パスワード：" + kPw + "\n"));
   std::vector<SourcedPassword> many;
   for (int i = 0; i < 30; ++i) many.push_back({"Decoy" + std::to_string(i) + "x", "decoy"});
   many.push_back(f.passwords.at(0));
@@ -462,7 +453,7 @@ TEST(PpapRescan, FoundPasswordOpensTheHeldMessageAndSaysWhereItCameFrom) {
   Scanner s{Config{}};
   const std::string mail1 = ppap_archive_mail(make_zip({{"見積書.docx", word_package(false), ZIP_EM_AES_256, kPw}}));
   Held h = hold(s, mail1);
-  auto u = run_match(pending(h.blob), follow_up(s, password_mail("パスワード：" + kPw + "\n")));
+  auto u = run_match(pending(h.blob), follow_up(s, ppap_password_mail("パスワード：" + kPw + "\n")));
   ASSERT_EQ(u.size(), 1u);
   Report again = s.scan_message(mail1, kEnv, ppap::rescan_options(u[0]));
   const Finding* dec = find_finding(again, FindingType::archive_decrypted);
@@ -476,7 +467,7 @@ TEST(PpapRescan, MacroDropperInsideStaysFlagged) {
   Scanner s{Config{}};
   const std::string mail1 = ppap_archive_mail(make_zip({{"見積書.docm", word_package(true), ZIP_EM_AES_256, kPw}}));
   Held h = hold(s, mail1);
-  auto u = run_match(pending(h.blob), follow_up(s, password_mail("パスワード：" + kPw + "\n")));
+  auto u = run_match(pending(h.blob), follow_up(s, ppap_password_mail("パスワード：" + kPw + "\n")));
   ASSERT_EQ(u.size(), 1u);
   Report again = s.scan_message(mail1, kEnv, ppap::rescan_options(u[0]));
   EXPECT_TRUE(has_finding(again, FindingType::vba_macro)) << dump(again);

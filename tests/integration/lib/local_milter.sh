@@ -24,6 +24,8 @@ group = ""
 pid_file = "$T/emogate.pid"
 [quarantine]
 dir = "$T/quarantine"
+[state]
+path = "$T/state.db"
 [log]
 to_stderr = true
 ${2:-}

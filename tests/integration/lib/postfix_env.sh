@@ -4,11 +4,20 @@
 # which keeps each delivered message as a file under $T/sink.
 # Source it with T (an absolute temp dir), PF_SMTP_PORT and PF_SINK_PORT set.
 # Nothing here touches /etc/postfix or the system instance.
+# Several instances (mail hosts) can run side by side, each with its own
+# directories, master and SMTP port, all relaying to the one sink:
+# `pf_use NAME PORT` makes NAME the instance the pf_* functions act on
+# (`pf_use "" PORT` is the default instance under $T/pf).
 
-PF_CONF=$T/pf/etc
-PF_QUEUE=$T/pf/spool
-PF_DATA=$T/pf/data
-PF_LOG=$T/pf/maillog
+# pf_use NAME SMTP_PORT
+pf_use() {
+    PF_NAME=$1 PF_SMTP_PORT=$2
+    PF_CONF=$T/pf${1:+-$1}/etc
+    PF_QUEUE=$T/pf${1:+-$1}/spool
+    PF_DATA=$T/pf${1:+-$1}/data
+    PF_LOG=$T/pf${1:+-$1}/maillog
+}
+pf_use "" "${PF_SMTP_PORT:-}"
 SINK_DIR=$T/sink
 
 pf_install() {  # returns 1 when Postfix cannot be installed
@@ -27,7 +36,7 @@ DEB
 pf_configure() {
     local milter=$1 default_action=${2:-tempfail}
     mkdir -p "$PF_CONF" "$PF_QUEUE" "$PF_DATA" "$SINK_DIR"
-    chmod 755 "$T" "$T/pf" "$PF_CONF"
+    chmod 755 "$T" "$(dirname "$PF_CONF")" "$PF_CONF"
     chown root:root "$PF_QUEUE"; chmod 755 "$PF_QUEUE"
     chown postfix:postfix "$PF_DATA"; chmod 700 "$PF_DATA"
     chown postfix "$SINK_DIR"
@@ -38,7 +47,8 @@ queue_directory = $PF_QUEUE
 data_directory = $PF_DATA
 mail_owner = postfix
 setgid_group = postdrop
-myhostname = mx.emogate.test
+myhostname = mx${PF_NAME:+-$PF_NAME}.emogate.test
+syslog_name = postfix${PF_NAME:+-$PF_NAME}
 mydomain = emogate.test
 myorigin = \$myhostname
 inet_interfaces = 127.0.0.1
@@ -110,6 +120,10 @@ wait_port() {  # wait_port PORT: up to 10 s
     return 1
 }
 
+free_port() {  # prints a TCP port on 127.0.0.1 that nothing listens on now
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # sink_start: Postfix's smtp-sink on $PF_SINK_PORT, one file per message
 # under $SINK_DIR (also the relay target of the Sendmail test).
 sink_start() {
@@ -121,26 +135,33 @@ sink_start() {
     wait_port "$PF_SINK_PORT"
 }
 
-pf_start() {
-    sink_start || return 1
+sink_running() { [ -f "$T/smtp-sink.pid" ] && [ -d "/proc/$(cat "$T/smtp-sink.pid")" ]; }
+
+sink_stop() {
+    if [ -f "$T/smtp-sink.pid" ]; then
+        kill "$(cat "$T/smtp-sink.pid")" 2>/dev/null || true
+        rm -f "$T/smtp-sink.pid"
+    fi
+}
+
+pf_start() {  # the current instance, and the sink unless it runs already
+    sink_running || sink_start || return 1
     postfix -c "$PF_CONF" start >/dev/null 2>&1 || { tail -20 "$PF_LOG" >&2; return 1; }
     wait_port "$PF_SMTP_PORT"
 }
 
 pf_reload() { postfix -c "$PF_CONF" reload >/dev/null 2>&1; }
 
-pf_stop() {
+pf_stop_mta() {  # the current instance only
     postfix -c "$PF_CONF" stop >/dev/null 2>&1 || true
-    local p mp
+    local i mp
     mp=$(tr -d ' \n' 2>/dev/null <"$PF_QUEUE/pid/master.pid" || true)
-    for p in $(seq 1 50); do [ -n "$mp" ] && [ -d "/proc/$mp" ] || break; sleep 0.1; done
+    for i in $(seq 1 50); do [ -n "$mp" ] && [ -d "/proc/$mp" ] || break; sleep 0.1; done
     [ -n "$mp" ] && [ -d "/proc/$mp" ] && postfix -c "$PF_CONF" abort >/dev/null 2>&1
-    if [ -f "$T/smtp-sink.pid" ]; then
-        p=$(cat "$T/smtp-sink.pid")
-        kill "$p" 2>/dev/null || true
-        rm -f "$T/smtp-sink.pid"
-    fi
+    return 0
 }
+
+pf_stop() { pf_stop_mta; sink_stop; }
 
 # sink_file ID [TIMEOUT_S]: prints the sink file holding X-Test-Id: ID.
 sink_file() {
@@ -153,5 +174,10 @@ sink_file() {
     done
     return 1
 }
+
+# sink_count ID: how many sink files hold X-Test-Id: ID (a copy delivered twice counts 2).
+sink_count() { grep -l -s "^X-Test-Id: ${1}[[:space:]]*$" "$SINK_DIR"/* 2>/dev/null | wc -l; }
+
+code_of() { cut -c1-3 <<<"$1"; }  # the SMTP code of smtp_send.py's reply line
 
 pf_queue_json() { postqueue -c "$PF_CONF" -j 2>/dev/null; }

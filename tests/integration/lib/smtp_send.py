@@ -11,12 +11,17 @@ Used by tests/integration/*.sh and bench/milter_load.sh. Standard library only.
   --headers N          add N tiny extra headers (a header flood)
   --forge              add a forged 'X-Emogate-Verdict: forged-clean' header
   --kill-pid PID       send half the message, SIGKILL PID, then finish DATA
+  --eml FILE           send FILE as the message instead (line ends made CRLF;
+                       --from and --to give the envelope, --id is not added)
 """
 import argparse, os, random, signal, smtplib, socket, sys, time
 from email.message import EmailMessage
 
 
 def build(a):
+    if a.eml:
+        with open(a.eml, "rb") as f:
+            return f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     m = EmailMessage()
     m["From"] = a.sender
     m["To"] = ", ".join(a.rcpt)
@@ -56,7 +61,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--from", dest="sender", default="alice@sender.emogate.test")
     p.add_argument("--to", dest="rcpt", action="append", default=[])
-    p.add_argument("--id", required=True)
+    p.add_argument("--id")
     p.add_argument("--subject", default="quarterly figures")
     p.add_argument("--attach")
     p.add_argument("--exe", action="store_true")
@@ -66,7 +71,10 @@ def main():
     p.add_argument("--headers", type=int, default=0)
     p.add_argument("--forge", action="store_true")
     p.add_argument("--kill-pid", type=int)
+    p.add_argument("--eml")
     a = p.parse_args()
+    if not a.id and not a.eml:
+        p.error("--id or --eml is required")
     if not a.rcpt:
         a.rcpt = ["bob@rcpt.emogate.test"]
     msg = build(a)
