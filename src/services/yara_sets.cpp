@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
+#include <unordered_set>
 
 #include "engine/services.h"
 
@@ -58,26 +60,24 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// Compiles `files` as one part of `set`, adding its counts and messages.
-void add_part(LoadedRuleSet& set, const RuleSettings& settings, std::vector<std::string> files,
-              std::uint32_t externals, std::vector<std::string>& warnings) {
-  if (files.empty()) return;
+// Compiles `files` for `set`, sorting the compiler's messages into the
+// set's lists (and `warnings`) when `report`.
+std::shared_ptr<const YaraRuleSet> compile_set(LoadedRuleSet& set, const RuleSettings& settings,
+                                               std::vector<std::string> files, bool report,
+                                               std::vector<std::string>& warnings) {
   RuleSettings one = settings;
   one.paths = std::move(files);
   one.strict = set.settings.strict;
   std::vector<std::string> own;
-  auto part = std::make_unique<RuleSetPart>(settings.cache_bytes);
-  part->rules = YaraRuleSet::compile(one, own, set.settings.one_namespace ? set.settings.name : std::string());
-  part->externals = externals;
+  auto rules = YaraRuleSet::compile(one, own, set.settings.one_namespace ? set.settings.name : std::string());
+  if (!report) return rules;
   for (const std::string& w : own) {
     if (w.starts_with(kSkippedPrefix)) set.skipped.push_back(w.substr(kSkippedPrefix.size()));
     else if (w.starts_with(kYaraWarningPrefix)) set.warnings.push_back(w.substr(kYaraWarningPrefix.size()));
     else set.skipped.push_back(w.substr(w.starts_with("yara: ") ? 6 : 0));
     warnings.push_back(w);
   }
-  set.files += part->rules->files().size();
-  set.rules += part->rules->rule_count();
-  if (part->rules->rule_count() > 0) set.parts.push_back(std::move(part));
+  return rules;
 }
 
 }  // namespace
@@ -85,7 +85,7 @@ void add_part(LoadedRuleSet& set, const RuleSettings& settings, std::vector<std:
 std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, std::vector<std::string>& warnings) {
   auto out = std::make_shared<YaraRules>();
   for (const RuleSetSettings& rs : settings.all_sets()) {
-    auto set = std::make_unique<LoadedRuleSet>();
+    auto set = std::make_unique<LoadedRuleSet>(settings.cache_bytes);
     set->settings = rs;
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::string> problems;
@@ -99,16 +99,27 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       set->skipped.push_back(p);
       warnings.push_back("yara: " + p);
     }
-    // Each file's externals decide its part; one namespace keeps one part.
-    std::vector<std::string> pure, named;
-    std::uint32_t named_mask = 0;
+    // Which files name externals decides each match's cache key.
+    std::unordered_set<std::string> named;
     for (const std::string& f : files) {
       std::uint32_t m = externals_named(read_text(f));
-      (m == 0 && !rs.one_namespace ? pure : named).push_back(f);
-      named_mask |= m;
+      if (m != 0 || rs.one_namespace) named.insert(f);
+      set->externals |= m;
     }
-    add_part(*set, settings, std::move(pure), 0, warnings);
-    add_part(*set, settings, std::move(named), named_mask, warnings);
+    if (!files.empty()) {
+      auto rules = compile_set(*set, settings, files, true, warnings);
+      // The files that compiled (a broken one is left out of both).
+      std::vector<std::string> good_named;
+      for (const std::string& f : rules->files())
+        if (named.count(f)) good_named.push_back(f);
+      set->all_named = good_named.size() == rules->files().size();
+      if (!good_named.empty() && !set->all_named && settings.cache_bytes > 0)
+        set->named = compile_set(*set, settings, good_named, false, warnings);
+      set->named_files.insert(good_named.begin(), good_named.end());
+      set->files = rules->files().size();
+      set->rules_count = rules->rule_count();
+      if (rules->rule_count() > 0) set->rules = std::move(rules);
+    }
     set->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     out->sets_.push_back(std::move(set));
   }

@@ -1,15 +1,20 @@
 // YaraRules: every configured rule set ("default" from [rules] paths, then
 // each [[rules.set]]), compiled once per configuration and shared read-only
 // by every scan, each with what `emogate check` prints about its load and
-// its verdict caches and counters.
+// its verdict cache and counters.
 //
-// A set is compiled in two parts: the files whose text names no external
-// variable, whose result depends on the scanned bytes alone (cached by
-// their SHA-256), and the files that name some (cached by the SHA-256 plus
-// the values of those externals). So a signature-base-sized set, of which
-// a few files read `filename`, still scans a campaign's attachment once
-// whatever it is called. A set compiled in one namespace (its files may
-// use each other's private rules) stays one part.
+// A set is compiled whole, so an object it has not seen costs one pass over
+// its bytes whatever the set holds. Its verdict cache keeps two kinds of
+// entries per object: the matches of the files whose text names no external
+// variable (their result depends on the bytes alone; keyed by the SHA-256),
+// and the matches of the files that name some (keyed by the SHA-256 plus the
+// values of those externals). A set with both kinds also compiles the
+// second kind on its own, so that the same bytes under another name are
+// scanned only by the rules that read the name: a signature-base-sized set,
+// of which a few files read `filename`, still scans a campaign's attachment
+// once with all its rules whatever it is called. A set compiled in one
+// namespace (its files may use each other's private rules) counts as all
+// naming externals.
 // Trusted input: the configuration and the rule files (see yara_rules.h).
 #pragma once
 
@@ -17,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "emogate/config.h"
@@ -25,25 +31,30 @@
 
 namespace emogate {
 
-struct RuleSetPart {
-  std::shared_ptr<const YaraRuleSet> rules;
-  // Bit i set: the part's rule text names kYaraExternals[i]; its cache keys
-  // carry the values of exactly these.
-  std::uint32_t externals = 0;
-  mutable VerdictCache cache;
-  mutable std::atomic<std::uint64_t> scans{0};  // YARA scans run (cache hits excluded)
-
-  explicit RuleSetPart(std::uint64_t cache_bytes) : cache(cache_bytes) {}
-};
-
 struct LoadedRuleSet {
   RuleSetSettings settings;
-  std::vector<std::unique_ptr<RuleSetPart>> parts;  // parts with rules only
+  // Every file of the set that compiled; null when the set has no rules.
+  std::shared_ptr<const YaraRuleSet> rules;
+  // Only the files that name externals, compiled again on their own; null
+  // unless the set also has files that name none.
+  std::shared_ptr<const YaraRuleSet> named;
+  // The rule files (namespaces) that name externals, and which externals
+  // (bit i: kYaraExternals[i]) any of them names: the named entries' keys
+  // carry the values of exactly these.
+  std::unordered_set<std::string> named_files;
+  std::uint32_t externals = 0;
+  bool all_named = false;  // every file names some (or one namespace)
+  mutable VerdictCache cache;
+  mutable std::atomic<std::uint64_t> scans{0};  // YARA passes run (cache hits excluded)
   std::size_t files = 0;
-  std::size_t rules = 0;
+  std::size_t rules_count = 0;
   std::vector<std::string> skipped;   // "file:line: message" of files left out
   std::vector<std::string> warnings;  // compiler warnings, "file:line: message"
   double compile_ms = 0;
+
+  explicit LoadedRuleSet(std::uint64_t cache_bytes) : cache(cache_bytes) {}
+  // Whether a match of this set came from a file that names externals.
+  bool is_named(const YaraMatch& m) const { return all_named || named_files.count(m.ns) > 0; }
 };
 
 class YaraRules {
