@@ -103,7 +103,7 @@ class YaraDetector final : public Module {
     std::optional<YaraVars> vars;
     std::string hash;  // of the scanned bytes, once a cache needs it
     for (const auto& set : all->sets()) {
-      if (!set->rules || ctx.expired()) continue;
+      if (set->groups.empty() || ctx.expired()) continue;
       if (set->settings.scope == RuleScope::files && !file) continue;
       if (!vars) vars = vars_for(obj);
       report(*set, obj, run_set(*set, obj, *vars, hash, ctx), ctx);
@@ -111,24 +111,40 @@ class YaraDetector final : public Module {
   }
 
  private:
-  // One YARA pass of `rules` over the object. Returns whether it completed;
-  // a limit or an error is reported here, and what matched before the stop
-  // is still in `out`.
-  static bool scan(const LoadedRuleSet& set, const YaraRuleSet& rules, const Object& obj, const YaraVars& vars,
-                   ScanContext& ctx, std::vector<YaraMatch>& out) {
+  // One YARA pass of `rules` over the object, its matches added to `out`.
+  // Returns whether it completed; a limit or an error is reported here, and
+  // what matched before the stop is still added.
+  static bool scan(const YaraRuleSet& rules, const Object& obj, const YaraVars& vars, ScanContext& ctx,
+                   ScanContext::Clock::time_point until, std::vector<YaraMatch>& out) {
     using namespace std::chrono;
-    auto left = duration_cast<milliseconds>(ctx.deadline() - ScanContext::Clock::now()).count();
-    std::uint32_t budget = ctx.config().rules.timeout_ms;
-    if (budget == 0 || static_cast<long long>(budget) > left)
-      budget = static_cast<std::uint32_t>(std::max<long long>(left, 1));
+    auto left = duration_cast<milliseconds>(until - ScanContext::Clock::now()).count();
+    const std::uint32_t budget = static_cast<std::uint32_t>(std::clamp<long long>(left, 1, UINT32_MAX));
     YaraScanResult res = rules.scan(scan_view(obj), vars, budget);
-    ++set.scans;
-    out = std::move(res.matches);
+    out.insert(out.end(), std::make_move_iterator(res.matches.begin()), std::make_move_iterator(res.matches.end()));
     if (res.timed_out)
       ctx.limit_hit(obj, "rules.timeout_ms", res.error);
     else if (!res.error.empty())
       ctx.scan_incomplete(obj.path, "yara", "rule scan failed: " + res.error);
     return res.error.empty();
+  }
+
+  // The whole set over the object: each group whose rules could match it.
+  static bool scan_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars, ScanContext& ctx,
+                       std::vector<YaraMatch>& out) {
+    ++set.scans;
+    const std::string_view view = scan_view(obj);
+    const auto until = object_deadline(ctx);
+    for (const RuleGroup& g : set.groups)
+      if (g.applies(view) && !scan(*g.rules, obj, vars, ctx, until, out)) return false;
+    return true;
+  }
+
+  // [rules] timeout_ms for the object (all its passes), within what is
+  // left of the message's deadline.
+  static ScanContext::Clock::time_point object_deadline(const ScanContext& ctx) {
+    const std::uint32_t ms = ctx.config().rules.timeout_ms;
+    if (ms == 0) return ctx.deadline();
+    return std::min(ctx.deadline(), ScanContext::Clock::now() + std::chrono::milliseconds(ms));
   }
 
   // The set's matches for the object: from its cache when every kind of
@@ -141,7 +157,7 @@ class YaraDetector final : public Module {
     // A message's header block never comes twice; everything else is
     // looked up by its bytes and the externals the set's rules read.
     if (!set.cache.enabled() || obj.type == tag::email) {
-      scan(set, *set.rules, obj, vars, ctx, got);
+      scan_set(set, obj, vars, ctx, got);
       return got;
     }
     if (hash.empty()) hash = obj.sha256.empty() ? sha256_hex(scan_view(obj)) : obj.sha256;
@@ -160,11 +176,12 @@ class YaraDetector final : public Module {
     }
     if (pure && set.named) {
       // The same bytes under other externals: only the rules reading them.
-      if (scan(set, *set.named, obj, vars, ctx, got)) set.cache.put(named_key, got);
+      ++set.scans;
+      if (scan(*set.named, obj, vars, ctx, object_deadline(ctx), got)) set.cache.put(named_key, got);
       pure->insert(pure->end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
       return std::move(*pure);
     }
-    const bool complete = scan(set, *set.rules, obj, vars, ctx, got);
+    const bool complete = scan_set(set, obj, vars, ctx, got);
     std::vector<YaraMatch> p, n;
     for (YaraMatch& m : got) (set.is_named(m) ? n : p).push_back(std::move(m));
     if (complete) {

@@ -3,8 +3,14 @@
 // by every scan, each with what `emogate check` prints about its load and
 // its verdict cache and counters.
 //
-// A set is compiled whole, so an object it has not seen costs one pass over
-// its bytes whatever the set holds. Its verdict cache keeps two kinds of
+// A set is compiled in a few groups by its rules' gates (yara_gates.h): the
+// rules that need an "MZ" header, and the others by the object size they are
+// bounded to (under 1 MiB, under 8 MiB, any). An object is scanned by every
+// group whose rules could match it, each once; a rule a group leaves out
+// could not have matched the object. A file whose rules fall into several
+// groups is compiled into each with the other groups' rules blanked out
+// (its private and global rules kept in each); a file that cannot be read
+// that way goes whole into the last group. A small set stays one group. Its verdict cache keeps two kinds of
 // entries per object: the matches of the files whose text names no external
 // variable (their result depends on the bytes alone; keyed by the SHA-256),
 // and the matches of the files that name some (keyed by the SHA-256 plus the
@@ -22,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -31,10 +38,21 @@
 
 namespace emogate {
 
+struct RuleGroup {
+  std::shared_ptr<const YaraRuleSet> rules;
+  std::uint64_t below = UINT64_MAX;  // its rules match only objects smaller than this
+  bool mz = false;                   // ... and (when set) starting with "MZ"
+
+  bool applies(std::string_view bytes) const {
+    return bytes.size() < below && (!mz || bytes.starts_with("MZ"));
+  }
+};
+
 struct LoadedRuleSet {
   RuleSetSettings settings;
-  // Every file of the set that compiled; null when the set has no rules.
-  std::shared_ptr<const YaraRuleSet> rules;
+  // Every file of the set that compiled, in groups with rules; empty when
+  // the set has none.
+  std::vector<RuleGroup> groups;
   // Only the files that name externals, compiled again on their own; null
   // unless the set also has files that name none.
   std::shared_ptr<const YaraRuleSet> named;
