@@ -148,7 +148,10 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
       if (!in[i][g]) continue;
       const FilePlan& f = files[i];
       asked.insert(f.path);
-      if (std::count(in[i].begin(), in[i].end(), true) == 1) {
+      // Whole only when nothing would be blanked: a file's import of a
+      // module no rule of the group uses would still load the module (and
+      // build its object tree) at every scan.
+      if (std::count(in[i].begin(), in[i].end(), true) == 1 && (!f.shape.splittable || f.shape.imports.empty())) {
         src.push_back({f.path, nullptr});
         continue;
       }
@@ -204,12 +207,13 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
     }
     if (!files.empty()) {
       plan_groups(files);
-      // Only the files split over several groups need their text again.
+      // Only the files split over several groups, or whose imports may be
+      // blanked, need their text again.
       for (FilePlan& f : files) {
         std::size_t first = kLastGroup + 1, groups = 0;
         for (std::size_t k = 0; k < f.group.size(); ++k)
           if (!f.shape.rules[k].shared && f.group[k] != first) first = f.group[k], ++groups;
-        if (!f.shape.splittable || groups <= 1) f.text.reset();
+        if (!f.shape.splittable || (groups <= 1 && f.shape.imports.empty())) f.text.reset();
       }
       std::vector<std::string> own;
       std::unordered_set<std::string> failed;
