@@ -109,9 +109,13 @@ void atom(const std::vector<Tok>& t, std::size_t b, std::size_t e, RuleGate& g) 
   }
 }
 
+// Parentheses followed into a condition; deeper ones gate nothing.
+constexpr int kMaxNesting = 32;
+
 // Gates of the condition tokens [b, e): only through top-level `and`s.
-void conjunction(const std::vector<Tok>& t, std::size_t b, std::size_t e, RuleGate& g) {
-  while (b < e && is(t[b], "(") && closing(t, b, e) == e - 1) ++b, --e;
+void conjunction(const std::vector<Tok>& t, std::size_t b, std::size_t e, RuleGate& g, int nesting = 0) {
+  for (; b < e && is(t[b], "(") && closing(t, b, e) == e - 1; ++b, --e)
+    if (++nesting > kMaxNesting) return;
   if (b >= e) return;
   std::vector<std::size_t> ands;
   int depth = 0;
@@ -126,7 +130,7 @@ void conjunction(const std::vector<Tok>& t, std::size_t b, std::size_t e, RuleGa
   std::size_t from = b;
   ands.push_back(e);
   for (std::size_t a : ands) {
-    conjunction(t, from, a, g);
+    conjunction(t, from, a, g, nesting);
     from = a + 1;
   }
 }

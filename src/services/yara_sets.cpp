@@ -218,14 +218,17 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       std::vector<std::string> own;
       std::unordered_set<std::string> failed;
       set->groups = compile_groups(*set, files, own, failed);
-      // A file that failed in one group must not half-load through the
-      // others: compile it whole in the last group instead, once more.
+      // A file compiled from edited text that failed must not half-load
+      // through other groups (nor fail for the editing): compile it whole
+      // in the last group instead, once more. A file compiled whole was
+      // already left out as broken, as ever.
       bool again = false;
       for (FilePlan& f : files)
-        if (f.shape.splittable && failed.count(f.path)) f.shape.splittable = false, again = true;
+        if (f.text && failed.count(f.path)) f.shape.splittable = false, again = true;
       if (again) {
         own.clear();
         failed.clear();
+        set->groups.clear();
         set->groups = compile_groups(*set, files, own, failed);
       }
       add_messages(*set, own, warnings);
