@@ -148,10 +148,12 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
       if (!in[i][g]) continue;
       const FilePlan& f = files[i];
       asked.insert(f.path);
-      // Whole only when nothing would be blanked: a file's import of a
-      // module no rule of the group uses would still load the module (and
-      // build its object tree) at every scan.
-      if (std::count(in[i].begin(), in[i].end(), true) == 1 && (!f.shape.splittable || f.shape.imports.empty())) {
+      // From its path only when the file goes whole to the last group: a
+      // gated group compiles the text its gates were read from (the file
+      // may have changed since), and a file's import of a module no rule of
+      // the group uses would still load the module (and build its object
+      // tree) at every scan.
+      if (!f.text) {
         src.push_back({f.path, nullptr});
         continue;
       }
@@ -207,13 +209,13 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
     }
     if (!files.empty()) {
       plan_groups(files);
-      // Only the files split over several groups, or whose imports may be
-      // blanked, need their text again.
+      // Only the files with a rule in a gated group, or whose imports may
+      // be blanked, need their text again.
       for (FilePlan& f : files) {
-        std::size_t first = kLastGroup + 1, groups = 0;
+        bool gated = false;
         for (std::size_t k = 0; k < f.group.size(); ++k)
-          if (!f.shape.rules[k].shared && f.group[k] != first) first = f.group[k], ++groups;
-        if (!f.shape.splittable || (groups <= 1 && f.shape.imports.empty())) f.text.reset();
+          gated |= !f.shape.rules[k].shared && f.group[k] != kLastGroup;
+        if (!f.shape.splittable || (!gated && f.shape.imports.empty())) f.text.reset();
       }
       std::vector<std::string> own;
       std::unordered_set<std::string> failed;
@@ -224,7 +226,11 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       // already left out as broken, as ever.
       bool again = false;
       for (FilePlan& f : files)
-        if (f.text && failed.count(f.path)) f.shape.splittable = false, again = true;
+        if (f.text && failed.count(f.path)) {
+          f.shape.splittable = false;
+          f.text.reset();
+          again = true;
+        }
       if (again) {
         own.clear();
         failed.clear();

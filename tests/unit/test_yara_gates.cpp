@@ -191,4 +191,24 @@ TEST(YaraGroups, ABrokenRuleDropsItsWholeFile) {
   }
 }
 
+TEST(YaraGroups, ABrokenGatedRuleDropsItsWholeFileToo) {
+  TempDir d;
+  write_set(d);
+  // The broken rule is the gated one: its group fails, the other would not.
+  d.write("set/broken.yar",
+          "rule Good { strings: $a = \"alpha\" condition: $a }\n"
+          "rule Bad { strings: $a = \"alpha\" condition: filesize < 100KB and $a and undefined_name }\n");
+  RuleSettings rs;
+  rs.paths = {(d.path / "set").string()};
+  std::vector<std::string> w;
+  auto rules = YaraRules::load(rs, w);
+  const LoadedRuleSet& set = *rules->sets().front();
+  ASSERT_EQ(set.skipped.size(), 1u);
+  EXPECT_NE(set.skipped[0].find("broken.yar:2:"), std::string::npos) << set.skipped[0];
+  for (const RuleGroup& g : set.groups) {
+    auto r = g.rules->scan("xx alpha xx", YaraVars{}, 0);
+    for (const auto& m : r.matches) EXPECT_NE(m.rule, "Good");
+  }
+}
+
 }  // namespace
