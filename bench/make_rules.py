@@ -47,7 +47,10 @@ class Gen:
             body = self.token(4, 7) + " /" + r.choice("cqeks") + " " + self.token(5, 10)
         else:
             body = self.token(3, 6) + "_" + self.token(3, 6) + "::" + self.token(4, 8)
-        mods = r.choice(["ascii", "wide", "ascii wide", "nocase", "ascii wide nocase", "fullword ascii", ""])
+        # As in signature-base's files: mostly "fullword ascii" and "ascii"
+        # (yarGen's output), some wide, nocase rare.
+        mods = r.choices(["fullword ascii", "ascii", "wide", "fullword wide", "ascii wide", "", "nocase",
+                          "ascii wide nocase"], weights=[35, 25, 10, 5, 10, 10, 3, 2])[0]
         return f'"{body}" {mods}'.rstrip()
 
     def hex_bytes(self, n):
@@ -111,7 +114,7 @@ def pe_clause(g):
     ])
 
 
-def rule_text(g, name, uses_pe, private_gate):
+def rule_text(g, name, uses_pe, private_gate, uses_externals):
     r = g.rng
     strings = []
     nx = r.randint(0, 3)
@@ -150,9 +153,10 @@ def rule_text(g, name, uses_pe, private_gate):
         conds.append(f"filesize < {r.choice([100, 200, 500, 800, 1000, 2000, 3000, 5000])}KB")
     if private_gate and r.random() < 0.6:
         conds.append(private_gate)
-    if uses_pe and r.random() < 0.5:
+    # pe fields are only defined for a PE: the real sets check the header too.
+    if uses_pe and header < 0.55 and r.random() < 0.5:
         conds.append(pe_clause(g))
-    if r.random() < 0.12:
+    if uses_externals and r.random() < 0.5:
         conds.append(external_clause(g))
     # The string part always needs at least one of our random strings.
     if nx:
@@ -206,6 +210,9 @@ def main():
                 names.add(fname)
                 break
         uses_pe = rng.random() < 0.35
+        # The LOKI externals appear in a few files (anomaly and renamed-tool
+        # rules), not spread over the whole set.
+        uses_externals = rng.random() < 0.06
         body = []
         if uses_pe:
             body.append('import "pe"\n')
@@ -226,7 +233,7 @@ def main():
                 if rname not in used:
                     used.add(rname)
                     break
-            body.append(rule_text(g, rname, uses_pe, gate) + "\n")
+            body.append(rule_text(g, rname, uses_pe, gate, uses_externals) + "\n")
             stats["rules"] += 1
         with open(os.path.join(out, fname), "w") as f:
             f.write("\n".join(body))

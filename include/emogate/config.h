@@ -123,7 +123,7 @@ struct RuleSettings {
   std::uint32_t timeout_ms = 5000;  // per object
   std::uint32_t score_suspicious = 60;  // LOKI's "warning" level
   std::uint32_t score_malicious = 100;  // LOKI's "alert" level
-  // Memory for remembered scan results of each rule set part (keyed by the
+  // Memory for remembered scan results of each rule set (keyed by the
   // scanned bytes' SHA-256); 0 = no cache.
   std::uint64_t cache_bytes = 8ull << 20;
   std::vector<RuleSetSettings> sets;  // [[rules.set]], in file order

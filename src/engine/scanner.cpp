@@ -61,15 +61,13 @@ std::vector<RuleSetInfo> Scanner::rule_sets() const {
     i.scope = s->settings.scope == RuleScope::files ? "files" : "all";
     if (s->settings.max_action) i.max_action = std::string(to_string(*s->settings.max_action));
     i.files = s->files;
-    i.rules = s->rules;
+    i.rules = s->rules_count;
     i.skipped = s->skipped;
     i.warnings = s->warnings;
     i.compile_ms = s->compile_ms;
-    for (const auto& p : s->parts) {
-      i.cache_hits += p->cache.hits();
-      i.cache_misses += p->cache.misses();
-      i.scans += p->scans;
-    }
+    i.cache_hits = s->cache.hits();
+    i.cache_misses = s->cache.misses();
+    i.scans = s->scans;
     out.push_back(std::move(i));
   }
   return out;

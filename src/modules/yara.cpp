@@ -12,6 +12,8 @@
 #include <charconv>
 #include <chrono>
 #include <climits>
+#include <iterator>
+#include <optional>
 
 #include "common/text.h"
 #include "engine/context.h"
@@ -101,48 +103,93 @@ class YaraDetector final : public Module {
     std::optional<YaraVars> vars;
     std::string hash;  // of the scanned bytes, once a cache needs it
     for (const auto& set : all->sets()) {
-      if (set->parts.empty() || ctx.expired()) continue;
+      if (set->groups.empty() || ctx.expired()) continue;
       if (set->settings.scope == RuleScope::files && !file) continue;
       if (!vars) vars = vars_for(obj);
-      std::vector<YaraMatch> matches;
-      for (const auto& part : set->parts) {
-        if (ctx.expired()) break;
-        auto got = run_part(*part, obj, *vars, hash, ctx);
-        matches.insert(matches.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
-      }
-      report(*set, obj, matches, ctx);
+      report(*set, obj, run_set(*set, obj, *vars, hash, ctx), ctx);
     }
   }
 
  private:
-  static std::vector<YaraMatch> run_part(const RuleSetPart& part, const Object& obj, const YaraVars& vars,
-                                         std::string& hash, ScanContext& ctx) {
+  // One YARA pass of `rules` over the object, its matches added to `out`.
+  // Returns whether it completed; a limit or an error is reported here, and
+  // what matched before the stop is still added.
+  static bool scan(const YaraRuleSet& rules, const Object& obj, const YaraVars& vars, ScanContext& ctx,
+                   ScanContext::Clock::time_point until, std::vector<YaraMatch>& out) {
     using namespace std::chrono;
-    const std::string_view view = scan_view(obj);
-    // A message's header block never comes twice; everything else is
-    // looked up by its bytes and the externals the part's rules read.
-    const bool cacheable = part.cache.enabled() && obj.type != tag::email;
-    std::string key;
-    if (cacheable) {
-      if (hash.empty()) hash = obj.sha256.empty() ? sha256_hex(view) : obj.sha256;
-      key = hash;
-      for (std::size_t i = 0; i < std::size(kYaraExternals); ++i)
-        if (part.externals & (1u << i)) key += '\0' + vars.value(i);
-      if (auto cached = part.cache.find(key)) return std::move(*cached);
-    }
-    auto left = duration_cast<milliseconds>(ctx.deadline() - ScanContext::Clock::now()).count();
-    std::uint32_t budget = ctx.config().rules.timeout_ms;
-    if (budget == 0 || static_cast<long long>(budget) > left)
-      budget = static_cast<std::uint32_t>(std::max<long long>(left, 1));
-    YaraScanResult res = part.rules->scan(view, vars, budget);
-    ++part.scans;
+    auto left = duration_cast<milliseconds>(until - ScanContext::Clock::now()).count();
+    const std::uint32_t budget = static_cast<std::uint32_t>(std::clamp<long long>(left, 1, UINT32_MAX));
+    YaraScanResult res = rules.scan(scan_view(obj), vars, budget);
+    out.insert(out.end(), std::make_move_iterator(res.matches.begin()), std::make_move_iterator(res.matches.end()));
     if (res.timed_out)
       ctx.limit_hit(obj, "rules.timeout_ms", res.error);
     else if (!res.error.empty())
       ctx.scan_incomplete(obj.path, "yara", "rule scan failed: " + res.error);
-    else if (cacheable)
-      part.cache.put(key, res.matches);
-    return std::move(res.matches);
+    return res.error.empty();
+  }
+
+  // The whole set over the object: each group whose rules could match it.
+  static bool scan_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars, ScanContext& ctx,
+                       std::vector<YaraMatch>& out) {
+    ++set.scans;
+    const std::string_view view = scan_view(obj);
+    const auto until = object_deadline(ctx);
+    for (const RuleGroup& g : set.groups)
+      if (g.applies(view) && !scan(*g.rules, obj, vars, ctx, until, out)) return false;
+    return true;
+  }
+
+  // [rules] timeout_ms for the object (all its passes), within what is
+  // left of the message's deadline.
+  static ScanContext::Clock::time_point object_deadline(const ScanContext& ctx) {
+    const std::uint32_t ms = ctx.config().rules.timeout_ms;
+    if (ms == 0) return ctx.deadline();
+    return std::min(ctx.deadline(), ScanContext::Clock::now() + std::chrono::milliseconds(ms));
+  }
+
+  // The set's matches for the object: from its cache when every kind of
+  // entry the set has is there (see yara_sets.h), else by one pass of the
+  // whole set, or of its externals-reading files alone when only their
+  // entry is missing. Matches of files that name no externals come first.
+  static std::vector<YaraMatch> run_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars,
+                                        std::string& hash, ScanContext& ctx) {
+    std::vector<YaraMatch> got;
+    // A message's header block never comes twice; everything else is
+    // looked up by its bytes and the externals the set's rules read.
+    if (!set.cache.enabled() || obj.type == tag::email) {
+      scan_set(set, obj, vars, ctx, got);
+      return got;
+    }
+    if (hash.empty()) hash = obj.sha256.empty() ? sha256_hex(scan_view(obj)) : obj.sha256;
+    const bool has_pure = !set.all_named, has_named = !set.named_files.empty() || set.all_named;
+    const std::string pure_key = "p" + hash;
+    std::string named_key = "n" + hash;
+    for (std::size_t i = 0; i < std::size(kYaraExternals); ++i)
+      if (set.externals & (1u << i)) named_key += '\0' + vars.value(i);
+    std::optional<std::vector<YaraMatch>> pure, named;
+    if (has_pure) pure = set.cache.find(pure_key);
+    if (has_named) named = set.cache.find(named_key);
+    if ((pure || !has_pure) && (named || !has_named)) {
+      got = pure ? std::move(*pure) : std::vector<YaraMatch>();
+      if (named) got.insert(got.end(), std::make_move_iterator(named->begin()), std::make_move_iterator(named->end()));
+      return got;
+    }
+    if (pure && set.named) {
+      // The same bytes under other externals: only the rules reading them.
+      ++set.scans;
+      if (scan(*set.named, obj, vars, ctx, object_deadline(ctx), got)) set.cache.put(named_key, got);
+      pure->insert(pure->end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+      return std::move(*pure);
+    }
+    const bool complete = scan_set(set, obj, vars, ctx, got);
+    std::vector<YaraMatch> p, n;
+    for (YaraMatch& m : got) (set.is_named(m) ? n : p).push_back(std::move(m));
+    if (complete) {
+      if (has_pure) set.cache.put(pure_key, p);
+      if (has_named) set.cache.put(named_key, n);
+    }
+    p.insert(p.end(), std::make_move_iterator(n.begin()), std::make_move_iterator(n.end()));
+    return p;
   }
 
   // LOKI sums the `score` metas of one file's hits; here per object and set.

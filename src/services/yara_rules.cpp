@@ -115,7 +115,7 @@ struct CompilerGuard {
 // also produces the compiled set. Errors go to `log`, warnings only when
 // nothing failed: the good files are compiled again, and warn again, in the
 // compile that loads them, and a skipped file's warnings do not matter.
-std::vector<std::size_t> compile_files(const std::vector<std::string>& files, CompileLog& log,
+std::vector<std::size_t> compile_files(const std::vector<RuleSource>& files, CompileLog& log,
                                        YR_RULES** rules, const std::string& one_namespace = {}) {
   CompilerGuard g;
   if (yr_compiler_create(&g.c) != ERROR_SUCCESS || define_externals(g.c) != ERROR_SUCCESS)
@@ -124,18 +124,24 @@ std::vector<std::size_t> compile_files(const std::vector<std::string>& files, Co
   std::vector<std::size_t> failed;
   const std::size_t warnings_before = log.warnings.size();
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
+    const auto& f = files[i].path;
     log.current = &f;
-    FILE* fp = std::fopen(f.c_str(), "rb");
-    if (!fp) {
-      log.errors.push_back(f + ":0: cannot open rule file");
-      failed.push_back(i);
-      continue;
-    }
     // Namespace = file path: rule names only need to be unique per file
     // (or the set's one namespace when it asks for that).
-    int errs = yr_compiler_add_file(g.c, fp, one_namespace.empty() ? f.c_str() : one_namespace.c_str(), f.c_str());
-    std::fclose(fp);
+    const char* ns = one_namespace.empty() ? f.c_str() : one_namespace.c_str();
+    int errs = 0;
+    if (files[i].text) {
+      errs = yr_compiler_add_string(g.c, files[i].text->c_str(), ns);
+    } else {
+      FILE* fp = std::fopen(f.c_str(), "rb");
+      if (!fp) {
+        log.errors.push_back(f + ":0: cannot open rule file");
+        failed.push_back(i);
+        continue;
+      }
+      errs = yr_compiler_add_file(g.c, fp, ns, f.c_str());
+      std::fclose(fp);
+    }
     if (errs > 0) {
       failed.push_back(i);
       break;
@@ -149,7 +155,7 @@ std::vector<std::size_t> compile_files(const std::vector<std::string>& files, Co
 }
 
 // Removes the entries at `idx` (ascending) from `files`.
-void drop_indexes(std::vector<std::string>& files, const std::vector<std::size_t>& idx) {
+void drop_indexes(std::vector<RuleSource>& files, const std::vector<std::size_t>& idx) {
   for (auto it = idx.rbegin(); it != idx.rend(); ++it)
     files.erase(files.begin() + static_cast<std::ptrdiff_t>(*it));
 }
@@ -253,10 +259,17 @@ YaraRuleSet::~YaraRuleSet() = default;
 std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& settings,
                                                         std::vector<std::string>& warnings,
                                                         const std::string& one_namespace) {
-  init_libyara();
   std::vector<std::string> problems;
-  auto files = collect_files(settings.paths, problems);
+  std::vector<RuleSource> files;
+  for (auto& f : collect_files(settings.paths, problems)) files.push_back({std::move(f), nullptr});
+  return compile_sources(std::move(files), std::move(problems), settings.strict, warnings, one_namespace);
+}
 
+std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile_sources(std::vector<RuleSource> files,
+                                                                std::vector<std::string> problems, bool strict,
+                                                                std::vector<std::string>& warnings,
+                                                                const std::string& one_namespace) {
+  init_libyara();
   // The whole set compiles at once, or stops at the first broken file, which
   // libyara names: drop it and compile the rest again. Never one compiler per
   // file: each new libyara compiler zero-fills megabytes of fresh arena
@@ -264,7 +277,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   // folder costs many times the whole set (bench/yara_load_repro.cpp).
   CompileLog log;
   YR_RULES* rules = nullptr;
-  std::vector<std::string> good = files;
+  std::vector<RuleSource> good = std::move(files);
   std::vector<std::size_t> failed = compile_files(good, log, &rules, one_namespace);
   for (int round = 1; !failed.empty() && round < kMaxCompileRounds; ++round) {
     drop_indexes(good, failed);
@@ -277,7 +290,7 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
     std::size_t start = failed.back();
     drop_indexes(good, failed);
     while (start < good.size()) {
-      std::vector<std::string> rest(good.begin() + static_cast<std::ptrdiff_t>(start), good.end());
+      std::vector<RuleSource> rest(good.begin() + static_cast<std::ptrdiff_t>(start), good.end());
       auto bad = compile_files(rest, log, nullptr, one_namespace);
       if (bad.empty()) {
         log.warnings.clear();  // the compile below gives them again
@@ -297,13 +310,13 @@ std::shared_ptr<const YaraRuleSet> YaraRuleSet::compile(const RuleSettings& sett
   }
   auto impl = std::make_unique<Impl>();
   impl->rules = rules;
-  impl->files = std::move(good);
+  for (auto& f : good) impl->files.push_back(std::move(f.path));
   const YR_RULE* r;
   yr_rules_foreach(rules, r) { ++impl->rule_count; }
   auto set = std::shared_ptr<const YaraRuleSet>(new YaraRuleSet(std::move(impl)));
 
   for (auto& e : log.errors) problems.push_back("rule file skipped: " + e);
-  if (settings.strict && !(problems.empty() && log.warnings.empty())) {
+  if (strict && !(problems.empty() && log.warnings.empty())) {
     std::string all = "YARA rules failed to load (strict):";
     for (const auto& p : problems) all += "\n  " + p;
     for (const auto& w : log.warnings) all += "\n  warning: " + w;

@@ -78,6 +78,13 @@ inline constexpr std::string_view kYaraWarningPrefix = "yara: warning: ";
 std::vector<std::string> collect_rule_files(const std::vector<std::string>& paths,
                                             std::vector<std::string>& problems);
 
+// A rule file to compile: read from `path`, or, when `text` is set, that
+// text under the path's name (a file with some of its rules blanked out).
+struct RuleSource {
+  std::string path;
+  std::shared_ptr<const std::string> text;
+};
+
 class YaraRuleSet {
  public:
   // Compiles every *.yar / *.yara file under settings.paths (folders are
@@ -89,6 +96,12 @@ class YaraRuleSet {
   static std::shared_ptr<const YaraRuleSet> compile(const RuleSettings& settings,
                                                     std::vector<std::string>& warnings,
                                                     const std::string& one_namespace = {});
+  // The same for files already collected (`problems`: what collecting
+  // them found, "path:0: why").
+  static std::shared_ptr<const YaraRuleSet> compile_sources(std::vector<RuleSource> files,
+                                                            std::vector<std::string> problems, bool strict,
+                                                            std::vector<std::string>& warnings,
+                                                            const std::string& one_namespace = {});
   ~YaraRuleSet();
   YaraRuleSet(const YaraRuleSet&) = delete;
   YaraRuleSet& operator=(const YaraRuleSet&) = delete;

@@ -2,12 +2,17 @@
 // Trusted input: the configuration and the rule files.
 #include "services/yara_sets.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
+#include <unordered_set>
 
 #include "engine/services.h"
+#include "services/yara_gates.h"
 
 namespace emogate {
 
@@ -58,26 +63,114 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// Compiles `files` as one part of `set`, adding its counts and messages.
-void add_part(LoadedRuleSet& set, const RuleSettings& settings, std::vector<std::string> files,
-              std::uint32_t externals, std::vector<std::string>& warnings) {
-  if (files.empty()) return;
-  RuleSettings one = settings;
-  one.paths = std::move(files);
-  one.strict = set.settings.strict;
-  std::vector<std::string> own;
-  auto part = std::make_unique<RuleSetPart>(settings.cache_bytes);
-  part->rules = YaraRuleSet::compile(one, own, set.settings.one_namespace ? set.settings.name : std::string());
-  part->externals = externals;
+// Sorts compiler messages into the set's lists (and `warnings`), each once.
+void add_messages(LoadedRuleSet& set, const std::vector<std::string>& own, std::vector<std::string>& warnings) {
+  std::unordered_set<std::string> seen;
   for (const std::string& w : own) {
+    if (!seen.insert(w).second) continue;
     if (w.starts_with(kSkippedPrefix)) set.skipped.push_back(w.substr(kSkippedPrefix.size()));
     else if (w.starts_with(kYaraWarningPrefix)) set.warnings.push_back(w.substr(kYaraWarningPrefix.size()));
     else set.skipped.push_back(w.substr(w.starts_with("yara: ") ? 6 : 0));
     warnings.push_back(w);
   }
-  set.files += part->rules->files().size();
-  set.rules += part->rules->rule_count();
-  if (part->rules->rule_count() > 0) set.parts.push_back(std::move(part));
+}
+
+// The groups, in scan order: "MZ" rules, then by size bound.
+constexpr std::uint64_t kGroupBelow[] = {UINT64_MAX, 1u << 20, 8u << 20, UINT64_MAX};
+constexpr std::size_t kMzGroup = 0, kLastGroup = 3;
+// A group with fewer than this share of the split rules (percent) is not
+// worth a pass of its own: its rules go to the next wider group.
+constexpr std::size_t kMinGroupPercent = 5;
+
+struct FilePlan {
+  std::string path;
+  std::shared_ptr<const std::string> text;
+  RuleFileShape shape;
+  std::vector<std::size_t> group;  // per rule of shape (public rules)
+  std::size_t shared = 0;          // private and global rules
+};
+
+std::size_t size_group(std::uint64_t below) {
+  return below <= kGroupBelow[1] ? 1 : below <= kGroupBelow[2] ? 2 : kLastGroup;
+}
+
+// Assigns each public rule of the splittable files a group, merging groups
+// too small to be worth a pass.
+void plan_groups(std::vector<FilePlan>& files) {
+  std::size_t count[4] = {}, total = 0;
+  auto assign = [&](bool use_mz, const bool* merged) {
+    std::fill(std::begin(count), std::end(count), 0);
+    total = 0;
+    for (FilePlan& f : files) {
+      if (!f.shape.splittable) continue;
+      f.group.assign(f.shape.rules.size(), kLastGroup);
+      for (std::size_t k = 0; k < f.shape.rules.size(); ++k) {
+        const RuleShape& r = f.shape.rules[k];
+        if (r.shared) continue;
+        std::size_t g = use_mz && r.gate.mz ? kMzGroup : size_group(r.gate.below);
+        while (g != kMzGroup && g < kLastGroup && merged[g]) ++g;
+        f.group[k] = g;
+        ++count[g];
+        ++total;
+      }
+    }
+  };
+  auto small = [&](std::size_t g) { return count[g] * 100 < total * kMinGroupPercent; };
+  bool merged[4] = {};
+  assign(true, merged);
+  const bool mz = !small(kMzGroup);
+  for (std::size_t g = 1; g < kLastGroup; ++g) {
+    assign(mz, merged);
+    merged[g] = small(g);
+  }
+  assign(mz, merged);
+}
+
+// Compiles the planned groups, one at a time (each file's text for a
+// group is made just before); files that failed in any group go to `failed`.
+std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vector<FilePlan>& files,
+                                      std::vector<std::string>& own, std::unordered_set<std::string>& failed) {
+  std::vector<std::array<bool, 4>> in(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const FilePlan& f = files[i];
+    in[i].fill(false);
+    if (f.shape.splittable)
+      for (std::size_t k = 0; k < f.group.size(); ++k)
+        if (!f.shape.rules[k].shared) in[i][f.group[k]] = true;
+    if (std::count(in[i].begin(), in[i].end(), true) == 0) in[i][kLastGroup] = true;
+  }
+  std::vector<RuleGroup> out;
+  const std::string ns = set.settings.one_namespace ? set.settings.name : std::string();
+  for (std::size_t g = 0; g < 4; ++g) {
+    std::vector<RuleSource> src;
+    std::unordered_set<std::string> asked;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!in[i][g]) continue;
+      const FilePlan& f = files[i];
+      asked.insert(f.path);
+      // From its path only when the file goes whole to the last group: a
+      // gated group compiles the text its gates were read from (the file
+      // may have changed since), and a file's import of a module no rule of
+      // the group uses would still load the module (and build its object
+      // tree) at every scan.
+      if (!f.text) {
+        src.push_back({f.path, nullptr});
+        continue;
+      }
+      std::vector<bool> keep(f.group.size());
+      for (std::size_t k = 0; k < keep.size(); ++k) keep[k] = f.group[k] == g;
+      src.push_back({f.path, std::make_shared<const std::string>(keep_rules(*f.text, f.shape, keep))});
+    }
+    if (src.empty()) continue;
+    RuleGroup rg;
+    rg.rules = YaraRuleSet::compile_sources(std::move(src), {}, set.settings.strict, own, ns);
+    rg.below = kGroupBelow[g];
+    rg.mz = g == kMzGroup;
+    for (const auto& p : rg.rules->files()) asked.erase(p);
+    failed.insert(asked.begin(), asked.end());
+    out.push_back(std::move(rg));
+  }
+  return out;
 }
 
 }  // namespace
@@ -85,11 +178,11 @@ void add_part(LoadedRuleSet& set, const RuleSettings& settings, std::vector<std:
 std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, std::vector<std::string>& warnings) {
   auto out = std::make_shared<YaraRules>();
   for (const RuleSetSettings& rs : settings.all_sets()) {
-    auto set = std::make_unique<LoadedRuleSet>();
+    auto set = std::make_unique<LoadedRuleSet>(settings.cache_bytes);
     set->settings = rs;
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::string> problems;
-    std::vector<std::string> files = collect_rule_files(rs.paths, problems);
+    std::vector<std::string> paths = collect_rule_files(rs.paths, problems);
     if (rs.strict && !problems.empty()) {
       std::string all = "YARA rules failed to load (strict):";
       for (const auto& p : problems) all += "\n  " + p;
@@ -99,16 +192,80 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       set->skipped.push_back(p);
       warnings.push_back("yara: " + p);
     }
-    // Each file's externals decide its part; one namespace keeps one part.
-    std::vector<std::string> pure, named;
-    std::uint32_t named_mask = 0;
-    for (const std::string& f : files) {
-      std::uint32_t m = externals_named(read_text(f));
-      (m == 0 && !rs.one_namespace ? pure : named).push_back(f);
-      named_mask |= m;
+    // Which files name externals decides each match's cache key; the
+    // rules' gates decide their groups (one namespace: one group).
+    std::unordered_set<std::string> named;
+    std::vector<FilePlan> files;
+    for (std::string& path : paths) {
+      FilePlan f;
+      f.text = std::make_shared<const std::string>(read_text(path));
+      std::uint32_t m = externals_named(*f.text);
+      if (m != 0 || rs.one_namespace) named.insert(path);
+      set->externals |= m;
+      if (!rs.one_namespace) f.shape = analyse_rule_file(*f.text);
+      for (const RuleShape& r : f.shape.rules) f.shared += r.shared;
+      f.path = std::move(path);
+      files.push_back(std::move(f));
     }
-    add_part(*set, settings, std::move(pure), 0, warnings);
-    add_part(*set, settings, std::move(named), named_mask, warnings);
+    if (!files.empty()) {
+      plan_groups(files);
+      // Only the files with a rule in a gated group, or whose imports may
+      // be blanked, need their text again.
+      for (FilePlan& f : files) {
+        bool gated = false;
+        for (std::size_t k = 0; k < f.group.size(); ++k)
+          gated |= !f.shape.rules[k].shared && f.group[k] != kLastGroup;
+        if (!f.shape.splittable || (!gated && f.shape.imports.empty())) f.text.reset();
+      }
+      std::vector<std::string> own;
+      std::unordered_set<std::string> failed;
+      set->groups = compile_groups(*set, files, own, failed);
+      // A file compiled from edited text that failed must not half-load
+      // through other groups (nor fail for the editing): compile it whole
+      // in the last group instead, once more. A file compiled whole was
+      // already left out as broken, as ever.
+      bool again = false;
+      for (FilePlan& f : files)
+        if (f.text && failed.count(f.path)) {
+          f.shape.splittable = false;
+          f.text.reset();
+          again = true;
+        }
+      if (again) {
+        own.clear();
+        failed.clear();
+        set->groups.clear();
+        set->groups = compile_groups(*set, files, own, failed);
+      }
+      add_messages(*set, own, warnings);
+      // The files that compiled (a broken one is left out everywhere).
+      std::unordered_set<std::string> good;
+      for (const RuleGroup& g : set->groups) {
+        set->rules_count += g.rules->rule_count();
+        good.insert(g.rules->files().begin(), g.rules->files().end());
+      }
+      std::vector<std::string> good_named;
+      for (const FilePlan& f : files) {
+        if (!good.count(f.path)) continue;
+        if (named.count(f.path)) good_named.push_back(f.path);
+        // Shared rules compiled into more than one group count once.
+        std::size_t in = 0;
+        for (const RuleGroup& g : set->groups)
+          in += std::count(g.rules->files().begin(), g.rules->files().end(), f.path);
+        if (in > 1) set->rules_count -= f.shared * (in - 1);
+      }
+      set->files = good.size();
+      set->all_named = good_named.size() == good.size();
+      if (!good_named.empty() && !set->all_named && settings.cache_bytes > 0) {
+        std::vector<RuleSource> src;
+        for (auto& p : good_named) src.push_back({p, nullptr});
+        std::vector<std::string> ignored;  // the groups reported them
+        set->named = YaraRuleSet::compile_sources(std::move(src), {}, false, ignored,
+                                                  rs.one_namespace ? rs.name : std::string());
+      }
+      set->named_files.insert(good_named.begin(), good_named.end());
+      std::erase_if(set->groups, [](const RuleGroup& g) { return g.rules->rule_count() == 0; });
+    }
     set->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     out->sets_.push_back(std::move(set));
   }

@@ -342,19 +342,35 @@ TEST(YaraCache, SecondCopyOfAnAttachmentCostsNoScan) {
 }
 
 TEST(YaraCache, RulesReadingFilenameAreKeyedByIt) {
-  // One file reads `filename`, one does not: two parts, two caches.
+  // One file reads `filename`, one does not: one pass of the whole set for
+  // new bytes, two kinds of cache entry.
   OneSet t({{"named.yar", kNamedRule}, {"pure.yar", kMzRule}});
   EXPECT_EQ(t.hits("a.exe", "1"), (Rules{"Mz", "Named"}));
-  EXPECT_EQ(t.sb().scans, 2u);
-  // Same bytes, another name: only the part reading filename scans again,
-  // and its rule does not fire.
+  EXPECT_EQ(t.sb().scans, 1u);
+  EXPECT_EQ(t.sb().cache_misses, 2u);
+  // Same bytes, another name: only the rules reading filename scan again,
+  // and the rule does not fire.
   EXPECT_EQ(t.hits("b.exe", "2"), Rules{"Mz"});
-  EXPECT_EQ(t.sb().scans, 3u);
+  EXPECT_EQ(t.sb().scans, 2u);
   EXPECT_EQ(t.sb().cache_hits, 1u);
   // Same bytes, same name: both from the cache, same result.
   EXPECT_EQ(t.hits("a.exe", "3"), (Rules{"Mz", "Named"}));
-  EXPECT_EQ(t.sb().scans, 3u);
+  EXPECT_EQ(t.sb().scans, 2u);
   EXPECT_EQ(t.sb().cache_hits, 3u);
+  // The other name again: from the cache too.
+  EXPECT_EQ(t.hits("b.exe", "4"), Rules{"Mz"});
+  EXPECT_EQ(t.sb().scans, 2u);
+}
+
+TEST(YaraCache, OnlyNamedFilesAreKeyedByTheirExternals) {
+  // Every file reads `filename`: one kind of entry, keyed by it.
+  OneSet t({{"named.yar", kNamedRule}});
+  EXPECT_EQ(t.hits("a.exe", "1"), Rules{"Named"});
+  EXPECT_EQ(t.hits("b.exe", "2"), Rules{});
+  EXPECT_EQ(t.sb().scans, 2u);
+  EXPECT_EQ(t.hits("a.exe", "3"), Rules{"Named"});
+  EXPECT_EQ(t.sb().scans, 2u);
+  EXPECT_EQ(t.sb().cache_hits, 1u);
 }
 
 TEST(YaraCache, StaysWithinItsBound) {

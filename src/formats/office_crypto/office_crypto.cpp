@@ -87,6 +87,12 @@ struct MdCtx {
 std::string iterate_hash(const EVP_MD* md, const std::string& salt, const std::string& password,
                          std::uint32_t rounds) {
   std::string h = digest(md, salt, password);
+  // Fetched once: OpenSSL 3 looks a plain EVP_sha512() up in its provider
+  // tables at every EVP_DigestInit_ex (locks included), which costs more
+  // than hashing the 68 bytes of a round.
+  std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> fetched(EVP_MD_fetch(nullptr, EVP_MD_get0_name(md), nullptr),
+                                                          EVP_MD_free);
+  if (fetched) md = fetched.get();
   MdCtx ctx;
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
