@@ -26,6 +26,14 @@ struct Finding {
   // max_action) and the object's summed `score` meta in that set.
   std::string rule_set = {};
   int score = 0;
+  // spoofed_sender only (empty otherwise): which sender trick it is
+  // ("display_name_address", "colleague_name", "own_domain_unauthenticated",
+  // "thread_hijack"), the From address, and what the mail claims: the
+  // address in the display name, the colleague's name, our domain, or the
+  // Message-ID of our message it answers.
+  std::string trick = {};
+  std::string sender = {};
+  std::string claimed = {};
 
   bool operator==(const Finding&) const = default;
 };
@@ -42,6 +50,7 @@ struct ObjectSummary {
   bool truncated = false;  // content cut short by a limit
   bool derived = false;    // produced by analysis (VBA source, HTML text)
   std::string provenance;  // e.g. "decrypted with password from body-1.txt"
+  bool body = false;       // a text body of the message, not a file it carries
 
   bool operator==(const ObjectSummary&) const = default;
 };

@@ -37,6 +37,13 @@ struct ScanOptions {
   // [ppap] max_candidates_per_entry); set when the sender has messages
   // waiting for a password.
   bool mine_follow_up_passwords = false;
+  // Sender tricks the message alone shows (the `sender` module): a display
+  // name carrying another address than From, and, with `local_names` and
+  // `local_domains`, a colleague's name on an outside address. Off by
+  // default: the milter turns it on for inbound mail.
+  bool sender_checks = false;
+  std::vector<std::string> local_domains;  // our mail domains (subdomains count)
+  std::vector<std::string> local_names;    // colleagues' display names
 };
 
 // One loaded YARA rule set: what `emogate check` prints, and the counters

@@ -24,6 +24,7 @@ enum class FindingType {
   remote_template,
   embedded_file,
   malformed,
+  spoofed_sender,
 };
 
 inline constexpr FindingType kAllFindingTypes[] = {
@@ -33,6 +34,7 @@ inline constexpr FindingType kAllFindingTypes[] = {
     FindingType::dangerous_type,    FindingType::limit_exceeded,
     FindingType::url_blocklisted,   FindingType::remote_template,
     FindingType::embedded_file,     FindingType::malformed,
+    FindingType::spoofed_sender,
 };
 
 std::string_view to_string(Verdict v);

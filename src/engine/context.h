@@ -95,6 +95,9 @@ class ScanContext {
   const Config& config() const { return cfg_; }
   const Limits& limits() const { return cfg_.limits; }
   const Envelope& envelope() const { return env_; }
+  // The caller's per-scan choices (defaults until the engine sets them).
+  const ScanOptions& options() const { return options_ ? *options_ : kDefaultOptions; }
+  void set_options(const ScanOptions& o) { options_ = &o; }
   template <class T>
   const T* service() const { return services_.get<T>(); }
 
@@ -181,6 +184,8 @@ class ScanContext {
   const Config& cfg_;
   const ServiceSet& services_;
   const Envelope& env_;
+  static inline const ScanOptions kDefaultOptions{};
+  const ScanOptions* options_ = nullptr;
   Report& report_;
   Clock::time_point deadline_;
   std::vector<TextPart> text_;

@@ -31,6 +31,7 @@ ObjectSummary summarize(const Object& o) {
   s.truncated = o.truncated;
   s.derived = o.derived;
   s.provenance = o.provenance;
+  s.body = o.body;
   return s;
 }
 
@@ -64,6 +65,7 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
   // Objects stay alive to the end (children point at parents); their bytes
   // are released as soon as they have been processed.
   set_external_passwords(ctx, opts.extra_passwords);
+  ctx.set_options(opts);
   std::vector<std::unique_ptr<Object>> all;
   std::deque<Object*> queue;
   ctx.count_root();

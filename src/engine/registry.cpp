@@ -34,6 +34,7 @@ const Registry& builtin_registry() {
     EMOGATE_MODULE(equation)
     EMOGATE_MODULE(yara)
     EMOGATE_MODULE(url)
+    EMOGATE_MODULE(sender)
     // Expand: a container -> its parts (and findings about them).
     EMOGATE_MODULE(mime)
     EMOGATE_MODULE(zip)

@@ -12,6 +12,7 @@ constexpr std::string_view kFindingNames[] = {
     "vba_macro",         "xlm_macro",          "yara",           "encrypted_archive",
     "archive_decrypted", "encrypted_document", "dangerous_type", "limit_exceeded",
     "url_blocklisted",   "remote_template",    "embedded_file",  "malformed",
+    "spoofed_sender",
 };
 static_assert(std::size(kFindingNames) == std::size(kAllFindingTypes));
 }  // namespace
@@ -49,6 +50,7 @@ std::string to_json(const Report& r) {
     json j = {{"type", to_string(f.type)}, {"path", f.path}, {"detail", f.detail}, {"verdict", to_string(f.verdict)}};
     if (!f.limit.empty()) j["limit"] = f.limit;
     if (!f.rule_set.empty()) j["rule_set"] = f.rule_set, j["score"] = f.score;
+    if (!f.trick.empty()) j["trick"] = f.trick, j["sender"] = f.sender, j["claimed"] = f.claimed;
     findings.push_back(std::move(j));
   }
   json objects = json::array();
@@ -59,6 +61,7 @@ std::string to_json(const Report& r) {
     if (!o.declared_type.empty()) j["declared_type"] = o.declared_type;
     if (o.truncated) j["truncated"] = true;
     if (o.derived) j["derived"] = true;
+    if (o.body) j["body"] = true;
     if (!o.provenance.empty()) j["provenance"] = o.provenance;
     objects.push_back(std::move(j));
   }

@@ -125,7 +125,7 @@ constexpr int kLastFinding = static_cast<int>(std::size(kAllFindingTypes)) - 1;
 // a member added to the struct but not here does not compile.
 template <class Io, class F>
 void finding_fields(Io& io, F& f) {
-  auto& [type, path, detail, verdict, limit, rule_set, score] = f;
+  auto& [type, path, detail, verdict, limit, rule_set, score, trick, sender, claimed] = f;
   io.field(type, kLastFinding);
   io.field(path);
   io.field(detail);
@@ -133,11 +133,14 @@ void finding_fields(Io& io, F& f) {
   io.field(limit);
   io.field(rule_set);
   io.field(score);
+  io.field(trick);
+  io.field(sender);
+  io.field(claimed);
 }
 
 template <class Io, class O>
 void object_fields(Io& io, O& o) {
-  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance] = o;
+  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance, body] = o;
   io.field(path);
   io.field(name);
   io.field(declared_type);
@@ -149,6 +152,7 @@ void object_fields(Io& io, O& o) {
   io.field(truncated);
   io.field(derived);
   io.field(provenance);
+  io.field(body);
 }
 
 template <class Io, class P>
@@ -193,11 +197,14 @@ template <class Io, class Q>
 void request_fields(Io& io, Q& q) {
   auto& [message, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
-  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords] = opts;
+  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains, local_names] = opts;
   io.field(message);
   io.field(hash_all_objects);
   io.list(extra_passwords, [](auto& i, auto& x) { sourced_password_fields(i, x); });
   io.field(mine_follow_up_passwords);
+  io.field(sender_checks);
+  io.field(local_domains);
+  io.field(local_names);
   io.field(name);
   io.field(queue_id);
   io.field(sender);

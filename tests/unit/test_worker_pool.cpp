@@ -88,7 +88,7 @@ namespace {
 // the wire carries it.
 Finding every_finding_field() {
   Finding f{};
-  auto& [type, path, detail, verdict, limit, rule_set, score] = f;
+  auto& [type, path, detail, verdict, limit, rule_set, score, trick, sender, claimed] = f;
   type = FindingType::limit_exceeded;
   path = "a.zip/b.doc";
   detail = "scan_timeout_ms: rule X";
@@ -96,12 +96,15 @@ Finding every_finding_field() {
   limit = "scan_timeout_ms";
   rule_set = "signature-base";
   score = -75;
+  trick = "thread_hijack";
+  sender = "x@y.example";
+  claimed = "id@example.co.jp";
   return f;
 }
 
 ObjectSummary every_object_field() {
   ObjectSummary o;
-  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance] = o;
+  auto& [path, name, declared_type, type, mime, size, sha256, depth, truncated, derived, provenance, body] = o;
   path = "a.zip";
   name = "a.zip";
   declared_type = "application/zip";
@@ -113,6 +116,7 @@ ObjectSummary every_object_field() {
   truncated = true;
   derived = true;
   provenance = "p";
+  body = true;
   return o;
 }
 
@@ -144,7 +148,7 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   wire::Request q;
   auto& [message, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
-  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords] = opts;
+  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains, local_names] = opts;
   message = false;
   name = "a.doc";
   queue_id = "Q1";
@@ -155,6 +159,9 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   hash_all_objects = false;
   extra_passwords = {{"Ab3dEf9", "password mail Q2: line 3"}};
   mine_follow_up_passwords = true;
+  sender_checks = true;
+  local_domains = {"example.co.jp"};
+  local_names = {"山田 太郎", "Sato"};
   wire::Request back;
   ASSERT_TRUE(wire::decode(wire::encode(q), back));
   EXPECT_EQ(back.message, message);
@@ -167,6 +174,9 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   EXPECT_EQ(back.opts.hash_all_objects, hash_all_objects);
   EXPECT_EQ(back.opts.extra_passwords, extra_passwords);
   EXPECT_EQ(back.opts.mine_follow_up_passwords, mine_follow_up_passwords);
+  EXPECT_EQ(back.opts.sender_checks, sender_checks);
+  EXPECT_EQ(back.opts.local_domains, local_domains);
+  EXPECT_EQ(back.opts.local_names, local_names);
 }
 
 TEST(WorkerWire, ReportRoundTripsAndTruncationsAreRejected) {

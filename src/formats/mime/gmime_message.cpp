@@ -80,15 +80,6 @@ std::string_view memory_window(GMimeStream* st) {
   return std::string_view(reinterpret_cast<const char*>(arr->data) + start, static_cast<std::size_t>(end - start));
 }
 
-std::string header_value(GMimeObject* obj, const char* name) {
-  GMimeHeaderList* list = g_mime_object_get_header_list(obj);
-  if (!list) return {};
-  GMimeHeader* h = g_mime_header_list_get_header(list, name);
-  if (!h) return {};
-  const char* raw = g_mime_header_get_raw_value(h);
-  return raw ? std::string(raw) : std::string();
-}
-
 std::string part_filename(GMimePart* part) {
   const char* fn = g_mime_part_get_filename(part);
   if (!fn || !*fn) return {};
@@ -100,6 +91,15 @@ std::string part_filename(GMimePart* part) {
 }
 
 }  // namespace
+
+std::string header_value(GMimeObject* obj, const char* name) {
+  GMimeHeaderList* list = g_mime_object_get_header_list(obj);
+  if (!list) return {};
+  GMimeHeader* h = g_mime_header_list_get_header(list, name);
+  if (!h) return {};
+  const char* raw = g_mime_header_get_raw_value(h);
+  return raw ? std::string(raw) : std::string();
+}
 
 void gmime_init_once() {
   static std::once_flag once;

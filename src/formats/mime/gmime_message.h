@@ -51,6 +51,10 @@ class ParsedMessage {
   GRef<GMimeMessage> message_;
 };
 
+// A header's raw value as the sender wrote it (folds kept, nothing
+// decoded); empty when the header is absent.
+std::string header_value(GMimeObject* obj, const char* name);
+
 // The Subject with its RFC 2047 words decoded; none when the header is
 // absent or empty.
 std::optional<std::string> message_subject(GMimeMessage* message);
