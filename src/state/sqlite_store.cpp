@@ -603,6 +603,14 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
       const bool truncated = r.recipients.size() > set.max_log_recipients;
       const std::string kept = logged_recipients(r, set);
       std::lock_guard lk(s_.mu_);
+      // A log record is not a held message: its commit does not wait for
+      // the disk (WAL with synchronous=NORMAL; a power cut may lose the
+      // last records, never corrupt the file). FULL again afterwards.
+      if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
+      struct Restore {
+        SqliteStore& s;
+        ~Restore() { (void)s.exec("PRAGMA synchronous=FULL"); }
+      } restore{s_};
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       {

@@ -284,6 +284,9 @@ struct FreezeRecord {
   std::int64_t at = 0;
 };
 
+// Freezes are never dropped for room: the caller freezes only an account
+// whose flag() succeeded, and purge() keeps the incident of a frozen
+// account, so max_incidents bounds them too.
 class FreezeStore {
  public:
   virtual ~FreezeStore() = default;
