@@ -1,8 +1,9 @@
-// emogate command line: scan, check, milter, quarantine, update-intel (and
-// config-keys, the loader's key table for the man page generator).
-// Dispatches to the subcommands and implements scan and check here; the
-// milter daemon is src/milter, the quarantine command quarantine.cpp,
-// update-intel update_intel.cpp.
+// emogate command line: scan, check, milter, quarantine, update-intel,
+// account, incident (and config-keys, the loader's key table for the man
+// page generator). Dispatches to the subcommands and implements scan and
+// check here; the milter daemon is src/milter, the quarantine command
+// quarantine.cpp, update-intel update_intel.cpp, account and incident
+// outbound_admin.cpp.
 // Exit status of scan: 0 clean, 1 flagged, 2 error.
 // Trusted input: the command line and the configuration.
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
