@@ -2,8 +2,10 @@
 // no pending records while 10,000 records of other senders are pending, in
 // SQLite (a file in a temp folder) and in Redis (a private redis-server on a
 // unix socket and on loopback TCP, started here). Also find() for a sender
-// with one record, for scale. Redis rows are skipped when redis-server is
-// not installed.
+// with one record, for scale. Then the outbound bookkeeping every outbound
+// message costs: log it (record) and ask whether its account is frozen
+// (is_frozen), with 20,000 records already in the log and 10 accounts
+// frozen. Redis rows are skipped when redis-server is not installed.
 // Run: build/bench_state_store --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -101,6 +103,59 @@ BENCHMARK(BM_FindNoneRedisUnix)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FindNoneRedisTcp)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FindOneSqlite)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FindOneRedisUnix)->Unit(benchmark::kMicrosecond);
+
+constexpr int kLogged = 20000;
+
+// Fills the outbound log of the backend's store once.
+const std::string& fill_log(Fixture& f) {
+  static std::map<const Fixture*, std::string> done;
+  if (auto it = done.find(&f); it != done.end()) return it->second;
+  std::string& error = done[&f];
+  OutboundSettings set;
+  for (int i = 0; i < kLogged && error.empty(); ++i) {
+    state::OutboundRecord r;
+    r.message_id = "old" + std::to_string(i) + "@example.jp";
+    r.account = "user" + std::to_string(i % 1000) + "@example.jp";
+    r.recipients = {"a" + std::to_string(i) + "@partner.com", "b@partner.com"};
+    r.attachment_hashes = {std::string(64, 'a')};
+    r.sent_at = kNow - kLogged + i;
+    if (auto n = f.store->outbound_log().record(r, set); !n.ok()) error = n.status().message();
+  }
+  for (int i = 0; i < 10 && error.empty(); ++i)
+    if (auto r = f.store->freezes().freeze("user" + std::to_string(i * 7) + "@example.jp", "bench", kNow); !r.ok())
+      error = r.status().message();
+  return error;
+}
+
+void bookkeeping(benchmark::State& st, const std::string& backend) {
+  Fixture& f = fixture(backend);
+  if (!f.error.empty()) return st.SkipWithError(f.error.c_str());
+  if (const std::string& e = fill_log(f); !e.empty()) return st.SkipWithError(e.c_str());
+  OutboundSettings set;
+  state::OutboundRecord r;
+  r.recipients = {"customer@partner.com", "other@partner.com", "third@client.co.jp"};
+  r.attachment_hashes = {std::string(64, 'b')};
+  std::int64_t i = 0;
+  std::size_t frozen = 0;
+  for (auto _ : st) {
+    r.message_id = "new" + std::to_string(i) + "." + backend + "@example.jp";
+    r.account = "user" + std::to_string(i % 1000) + "@example.jp";
+    r.sent_at = kNow + i++;
+    auto fr = f.store->freezes().is_frozen(r.account);
+    auto n = f.store->outbound_log().record(r, set);
+    if (!fr.ok() || !n.ok()) return st.SkipWithError((fr.ok() ? n.status() : fr.status()).message().c_str());
+    frozen += fr->has_value();
+  }
+  benchmark::DoNotOptimize(frozen);
+  st.SetLabel(std::to_string(kLogged) + " logged, record + is_frozen");
+}
+
+void BM_OutboundSqlite(benchmark::State& st) { bookkeeping(st, "sqlite"); }
+void BM_OutboundRedisUnix(benchmark::State& st) { bookkeeping(st, "redis-unix"); }
+void BM_OutboundRedisTcp(benchmark::State& st) { bookkeeping(st, "redis-tcp"); }
+BENCHMARK(BM_OutboundSqlite)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OutboundRedisUnix)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OutboundRedisTcp)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

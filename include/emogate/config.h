@@ -202,6 +202,29 @@ struct StateSettings {
   std::uint32_t command_timeout_ms = 1000;        // redis: each command's round trip
 };
 
+// [outbound]: which mail is ours going out, and what a hijacked account
+// costs it. Every list the outbound state keeps is bounded by a key here.
+struct OutboundSettings {
+  std::vector<std::string> submission_daemons;  // {daemon_name} values of the submission service
+  bool authenticated_is_outbound = true;        // a session with {auth_authen} sends outbound mail
+  std::vector<std::string> client_networks;     // CIDRs whose clients send outbound mail
+  std::vector<std::string> local_domains;       // our domains (lower case): spoofing, backscatter, report
+  std::uint32_t max_recipients_per_hour = 200;  // distinct recipients an account may reach in an hour
+  std::uint32_t freeze_after_malicious = 1;     // malicious outbound messages in freeze_window
+  std::uint32_t freeze_after_suspicious = 3;    // suspicious outbound messages in freeze_window
+  std::uint32_t freeze_window_s = 3600;
+  Action frozen_action = Action::reject;        // for every message of a frozen account
+  std::string frozen_reply =
+      "Your account is blocked from sending mail because it sent malware. Please call the help desk.";
+  std::uint32_t retention_s = 90 * 86400;       // outbound log, incidents and counters
+  std::uint64_t max_log_entries = 1000000;      // outbound log records, oldest dropped first
+  std::uint32_t max_log_recipients = 1000;      // recipients kept per outbound log record
+  std::uint32_t max_incidents = 10000;          // accounts with an incident
+  std::uint32_t max_incident_recipients = 10000;  // distinct recipients (and domains) counted per incident
+  std::uint32_t max_incident_list = 100;        // findings, hashes, queue ids, flagged events per incident
+  std::uint32_t max_counter_addresses = 10000;  // local addresses counted for backscatter / spoofed_sender
+};
+
 struct LogSettings {
   std::string facility = "mail";
   bool to_stderr = false;
@@ -226,6 +249,7 @@ struct Config {
   MilterSettings milter;
   QuarantineSettings quarantine;
   StateSettings state;
+  OutboundSettings outbound;
   LogSettings log;
   MetricsSettings metrics;
 

@@ -1,8 +1,9 @@
-// emogate command line: scan, check, milter, quarantine, update-intel (and
-// config-keys, the loader's key table for the man page generator).
-// Dispatches to the subcommands and implements scan and check here; the
-// milter daemon is src/milter, the quarantine command quarantine.cpp,
-// update-intel update_intel.cpp.
+// emogate command line: scan, check, milter, quarantine, update-intel,
+// account, incident (and config-keys, the loader's key table for the man
+// page generator). Dispatches to the subcommands and implements scan and
+// check here; the milter daemon is src/milter, the quarantine command
+// quarantine.cpp, update-intel update_intel.cpp, account and incident
+// outbound_admin.cpp.
 // Exit status of scan: 0 clean, 1 flagged, 2 error.
 // Trusted input: the command line and the configuration.
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -24,6 +26,7 @@
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
 #include "cli/check.h"
+#include "cli/outbound_admin.h"
 #include "cli/ppap_scan.h"
 #include "cli/quarantine.h"
 #include "cli/report_text.h"
@@ -51,6 +54,11 @@ void usage(std::ostream& out) {
          "  milter [--config FILE] [--foreground] [--socket SPEC] [--user NAME] [--group NAME]\n"
          "                      run the milter daemon (the flags override [milter])\n"
          "  quarantine [--config FILE] list|show ID|release ID|delete ID\n"
+         "  account [--config FILE] list|unfreeze USER [--by NAME]\n"
+         "                      accounts frozen for sending malware; let one send again\n"
+         "  incident [--config FILE] report [--since T] [--account A] [--json] [--lang en|ja]\n"
+         "                      outbound incidents: per account time line, messages,\n"
+         "                      recipients, still sending; mail in our name we did not send\n"
          "  update-intel [--config FILE] [--no-reload]\n"
          "                      download the [intel] lists and run [rules] update_command,\n"
          "                      keep the current ones unless the new ones pass the checks,\n"
@@ -321,6 +329,8 @@ int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> ar
   }
   if (cmd == "milter") return run_milter(cfg, config_path, foreground);
   if (cmd == "update-intel") return update_intel_main(cfg, config_path, rest, std::cout, std::cerr);
+  if (cmd == "account") return account_main(cfg, rest, std::cout, std::cerr, std::time(nullptr));
+  if (cmd == "incident") return incident_main(cfg, rest, std::cout, std::cerr, std::time(nullptr));
   return quarantine_main(cfg, rest, std::cout, std::cerr);
 }
 // ---- end milter + quarantine ----
@@ -336,7 +346,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "scan") return cmd_scan(args);
   if (cmd == "check") return cmd_check(args);
-  if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel") return cmd_milter_or_quarantine(cmd, args);
+  if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel" || cmd == "account" || cmd == "incident")
+    return cmd_milter_or_quarantine(cmd, args);
   if (cmd == "config-keys") {
     // Not in the usage text: for the emogate.toml(5) generator. One line a
     // key: section.key, type, default (TOML), accepted range, tab-separated.

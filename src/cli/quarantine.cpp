@@ -23,15 +23,15 @@
 
 namespace emogate {
 
-namespace {
-
-using nlohmann::json;
-
 std::string current_user() {
   if (const char* s = std::getenv("SUDO_USER"); s && *s) return s;
   if (passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
   return "uid" + std::to_string(::getuid());
 }
+
+namespace {
+
+using nlohmann::json;
 
 // Envelope strings come from the SMTP client: escaped as in the mail log,
 // so a CR or LF in them cannot fake a line of the output.

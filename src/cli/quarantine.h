@@ -16,4 +16,8 @@ namespace emogate {
 int quarantine_main(const Config& config, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err);
 
+// Who runs an admin command, for the records it leaves: SUDO_USER, else
+// the login name of the real uid (shared with `emogate account unfreeze`).
+std::string current_user();
+
 }  // namespace emogate

@@ -21,6 +21,9 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "common/text.h"
+#include "outbound/direction.h"
+
 namespace emogate {
 
 namespace fs = std::filesystem;
@@ -528,7 +531,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
   fs::path base = file.empty() ? fs::current_path() : fs::absolute(file).parent_path();
   static const std::set<std::string> sections = {"limits", "verdicts", "passwords", "ppap", "macros",
                                                  "rules",  "intel",    "actions",   "milter",
-                                                 "quarantine", "state", "log",  "metrics"};
+                                                 "quarantine", "state", "outbound", "log",  "metrics"};
   for (const auto& [k, v] : root.as_table())
     if (!sections.count(k)) throw ConfigError(file, line_of(v), "unknown section or key '" + k + "'");
 
@@ -675,6 +678,39 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_path("redis_password_file", st.redis_password_file);
     s.get_uint("connect_timeout_ms", st.connect_timeout_ms, 1, 600000);
     s.get_uint("command_timeout_ms", st.command_timeout_ms, 1, 600000);
+    s.finish();
+  }
+  {
+    Section s(root, "outbound", file, base, c.lines);
+    OutboundSettings& o = c.outbound;
+    s.get("submission_daemons", o.submission_daemons);
+    s.get("authenticated_is_outbound", o.authenticated_is_outbound);
+    s.get("client_networks", o.client_networks);
+    if (auto* v = s.raw("client_networks"))
+      for (const std::string& n : o.client_networks)
+        if (!outbound::parse_network(n)) s.fail(*v, "client_networks", "'" + n + "' is not an address or CIDR network");
+    s.get("local_domains", o.local_domains);
+    for (std::string& d : o.local_domains) d = ascii_lower(d);
+    s.get_uint("max_recipients_per_hour", o.max_recipients_per_hour, 1, 10000000);
+    s.get_uint("freeze_after_malicious", o.freeze_after_malicious, 0, 10000);
+    s.get_uint("freeze_after_suspicious", o.freeze_after_suspicious, 0, 10000);
+    s.get_seconds("freeze_window", o.freeze_window_s, 60, 30 * 86400);
+    s.get_choice("frozen_action", o.frozen_action,
+                 {{"reject", Action::reject}, {"tempfail", Action::tempfail}, {"quarantine", Action::quarantine},
+                  {"hold", Action::hold}, {"discard", Action::discard}});
+    s.get("frozen_reply", o.frozen_reply);
+    if (o.frozen_reply.find_first_of("\r\n") != std::string::npos || o.frozen_reply.size() > 400)
+      s.fail(*s.raw("frozen_reply"), "frozen_reply", "must be one line of at most 400 characters");
+    s.get_seconds("retention", o.retention_s, 86400, 3650u * 86400);
+    s.get_uint("max_log_entries", o.max_log_entries, 1000, 1000000000);
+    s.get_uint("max_log_recipients", o.max_log_recipients, 1, 100000);
+    s.get_uint("max_incidents", o.max_incidents, 1, 10000000);
+    s.get_uint("max_incident_recipients", o.max_incident_recipients, 1, 10000000);
+    s.get_uint("max_incident_list", o.max_incident_list, 1, 100000);
+    s.get_uint("max_counter_addresses", o.max_counter_addresses, 1, 10000000);
+    if (std::max(o.freeze_after_malicious, o.freeze_after_suspicious) > o.max_incident_list)
+      throw ConfigError(file, s.line(), "outbound.freeze_after_* must not exceed outbound.max_incident_list "
+                                        "(the flagged events counted in the window)");
     s.finish();
   }
   {

@@ -11,6 +11,7 @@
 // Redis TTLs, set a day past purge_at (lock: at its expiry), only reclaim
 // memory when no sweeper runs. The scripts build key names from P, so this
 // needs one Redis server (or a Sentinel-managed pair), not Redis Cluster.
+// The outbound sections' keys are listed above their scripts below.
 // A failed round trip (refused, timed out, reset) drops the connection and
 // returns Code::unavailable; the next call connects again.
 // Trusted input: the settings. Record values are binary-safe arguments.
@@ -26,6 +27,8 @@
 #include <mutex>
 #include <sstream>
 #include <tuple>
+
+#include "outbound/direction.h"
 
 namespace emogate::state {
 
@@ -54,9 +57,254 @@ end
 constexpr const char* kFields = "'s','r','c','e','g','b','st','sa','mq','cb','cu','hb'";
 
 enum Script { kPut, kFind, kGet, kClaim, kUnclaim, kTransition, kList, kExpired, kCounts, kRemove, kPurge, kLock,
-              kUnlock, kScriptCount };
+              kUnlock, kLogRecord, kLogFind, kLogByAccount, kLogPurge, kIncidentFlag, kIncidentGet, kIncidentList,
+              kAddressCount, kAddressCounts, kIncidentPurge, kFreeze, kUnfreeze, kListFrozen, kScriptCount };
+
+// ---- the outbound sections' scripts ------------------------------------------
+// Keys under P: ob:r:SEQ hash (one log record: m message id, a account,
+// t time, r recipients, tr truncated, h hashes, q queue id), ob:m:MID and
+// ob:a:ACCOUNT sorted sets of SEQ by time, ob:t all SEQ by time (bound,
+// purge), ob:seq; in:ACCOUNT hash (the incident), in:ACCOUNT:i:K sets (K 0
+// recipients, 1 domains, 2 findings, 3 hashes, 4 queue ids), in:ACCOUNT:e
+// flagged events in the window by time, incidents (accounts by first_seen),
+// in:seq; fz:ACCOUNT hash (w why, t time), frozen (accounts by time);
+// ac:E, ac:E:f, ac:E:l hashes address -> count, first, last (E 0
+// backscatter, 1 spoofed_sender).
+
+constexpr const char* kLogFns = R"lua(
+local function drop_log(P, seq)
+  local k = P .. 'ob:r:' .. seq
+  local h = redis.call('HMGET', k, 'm', 'a')
+  if h[1] then redis.call('ZREM', P .. 'ob:m:' .. h[1], seq) end
+  if h[2] then redis.call('ZREM', P .. 'ob:a:' .. h[2], seq) end
+  redis.call('ZREM', P .. 'ob:t', seq)
+  redis.call('DEL', k)
+end
+local function fetch_log(P, seqs, index)
+  local out = {}
+  for _, seq in ipairs(seqs) do
+    local h = redis.call('HMGET', P .. 'ob:r:' .. seq, 'm', 'a', 't', 'r', 'tr', 'h', 'q')
+    if h[1] then table.insert(out, h) else redis.call('ZREM', index, seq) end
+  end
+  return out
+end
+)lua";
+
+constexpr const char* kIncidentFns = R"lua(
+local function fetch_incident(P, a)
+  local ik = P .. 'in:' .. a
+  local h = redis.call('HMGET', ik, 'fs', 'ls', 'n', 'mal', 'cap', 'lst', 'ss', 'fa', 'fw', 'ua', 'ub')
+  if not h[1] then return nil end
+  table.insert(h, 1, a)
+  table.insert(h, redis.call('SCARD', ik .. ':i:0'))
+  table.insert(h, redis.call('SCARD', ik .. ':i:1'))
+  for k = 2, 4 do table.insert(h, redis.call('SMEMBERS', ik .. ':i:' .. k)) end
+  return h
+end
+)lua";
+
+std::string outbound_script(Script s) {
+  const std::string head = "local P = ARGV[1]\n";
+  switch (s) {
+    case kLogRecord:  // P mid account t rcpts truncated hashes qid max_entries ttl
+      return head + kLogFns + R"lua(
+local seq = redis.call('INCR', P .. 'ob:seq')
+local k = P .. 'ob:r:' .. seq
+local ttl = tonumber(ARGV[10])
+redis.call('HSET', k, 'm', ARGV[2], 'a', ARGV[3], 't', ARGV[4], 'r', ARGV[5], 'tr', ARGV[6], 'h', ARGV[7], 'q', ARGV[8])
+redis.call('EXPIRE', k, ttl)
+for _, z in ipairs({P .. 'ob:m:' .. ARGV[2], P .. 'ob:a:' .. ARGV[3]}) do
+  redis.call('ZADD', z, ARGV[4], seq)
+  redis.call('EXPIRE', z, ttl)
+end
+redis.call('ZADD', P .. 'ob:t', ARGV[4], seq)
+local dropped = 0
+local over = redis.call('ZCARD', P .. 'ob:t') - tonumber(ARGV[9])
+if over > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', P .. 'ob:t', 0, over - 1)) do
+    drop_log(P, old)
+    dropped = dropped + 1
+  end
+end
+local ik = P .. 'in:' .. ARGV[3]
+local last = redis.call('HGET', ik, 'lst')
+if last then
+  if tonumber(ARGV[4]) > tonumber(last) then redis.call('HSET', ik, 'lst', ARGV[4]) end
+  redis.call('HINCRBY', ik, 'ss', 1)
+end
+return dropped
+)lua";
+    case kLogFind:  // P mid limit
+      return head + kLogFns + R"lua(
+local z = P .. 'ob:m:' .. ARGV[2]
+return fetch_log(P, redis.call('ZREVRANGE', z, 0, tonumber(ARGV[3]) - 1), z)
+)lua";
+    case kLogByAccount:  // P account since limit
+      return head + kLogFns + R"lua(
+local z = P .. 'ob:a:' .. ARGV[2]
+return fetch_log(P, redis.call('ZREVRANGEBYSCORE', z, '+inf', ARGV[3], 'LIMIT', 0, ARGV[4]), z)
+)lua";
+    case kLogPurge:  // P before
+      return head + kLogFns + R"lua(
+local seqs = redis.call('ZRANGEBYSCORE', P .. 'ob:t', '-inf', '(' .. ARGV[2])
+for _, seq in ipairs(seqs) do drop_log(P, seq) end
+return #seqs
+)lua";
+    case kIncidentFlag:  // P account at malicious qid rcpts domains findings hashes max_incidents max_rcpt max_list window
+      return head + R"lua(
+local a, at = ARGV[2], tonumber(ARGV[3])
+local ik = P .. 'in:' .. a
+if redis.call('EXISTS', ik) == 0 then
+  if redis.call('ZCARD', P .. 'incidents') >= tonumber(ARGV[10]) then return {-1, 0} end
+  redis.call('HSET', ik, 'fs', at, 'ls', at, 'n', 0, 'mal', 0, 'cap', 0, 'lst', 0, 'ss', 0, 'fa', 0, 'fw', '',
+             'ua', 0, 'ub', '')
+  redis.call('ZADD', P .. 'incidents', at, a)
+end
+local h = redis.call('HMGET', ik, 'fs', 'ls')
+if at < tonumber(h[1]) then
+  redis.call('HSET', ik, 'fs', at)
+  redis.call('ZADD', P .. 'incidents', at, a)
+end
+if at > tonumber(h[2]) then redis.call('HSET', ik, 'ls', at) end
+redis.call('HINCRBY', ik, 'n', 1)
+if ARGV[4] == '1' then redis.call('HINCRBY', ik, 'mal', 1) end
+local function add(kind, joined, bound)
+  local k = ik .. ':i:' .. kind
+  local full = false
+  for v in string.gmatch(joined, '[^\n]+') do
+    if redis.call('SISMEMBER', k, v) == 0 then
+      if redis.call('SCARD', k) < bound then redis.call('SADD', k, v) else full = true end
+    end
+  end
+  return full
+end
+local rb, lb = tonumber(ARGV[11]), tonumber(ARGV[12])
+local capped = add(0, ARGV[6], rb)
+capped = add(1, ARGV[7], rb) or capped
+add(2, ARGV[8], lb)
+add(3, ARGV[9], lb)
+add(4, ARGV[5], lb)
+if capped then redis.call('HSET', ik, 'cap', 1) end
+local ek = ik .. ':e'
+local edge = at - tonumber(ARGV[13])
+redis.call('ZREMRANGEBYSCORE', ek, '-inf', edge)
+redis.call('ZADD', ek, at, redis.call('INCR', P .. 'in:seq') .. (ARGV[4] == '1' and 'm' or 's'))
+local over = redis.call('ZCARD', ek) - lb
+if over > 0 then redis.call('ZREMRANGEBYRANK', ek, 0, over - 1) end
+local m, s = 0, 0
+for _, e in ipairs(redis.call('ZRANGEBYSCORE', ek, '(' .. edge, at)) do
+  if string.sub(e, -1) == 'm' then m = m + 1 else s = s + 1 end
+end
+return {m, s}
+)lua";
+    case kIncidentGet:  // P account
+      return head + kIncidentFns + R"lua(
+local h = fetch_incident(P, ARGV[2])
+if h then return {h} end
+return {}
+)lua";
+    case kIncidentList:  // P since limit
+      return head + kIncidentFns + R"lua(
+local since, limit, out = tonumber(ARGV[2]), tonumber(ARGV[3]), {}
+for _, a in ipairs(redis.call('ZRANGE', P .. 'incidents', 0, -1)) do
+  if #out >= limit then break end
+  local h = fetch_incident(P, a)
+  if not h then
+    redis.call('ZREM', P .. 'incidents', a)
+  elseif tonumber(h[3]) >= since or tonumber(h[7]) >= since then
+    table.insert(out, h)
+  end
+end
+return out
+)lua";
+    case kAddressCount:  // P event address fold at max
+      return head + R"lua(
+local k = P .. 'ac:' .. ARGV[2]
+local addr, at = ARGV[3], tonumber(ARGV[5])
+if redis.call('HEXISTS', k, addr) == 0 and redis.call('HLEN', k) >= tonumber(ARGV[6]) then addr = ARGV[4] end
+redis.call('HINCRBY', k, addr, 1)
+local f = redis.call('HGET', k .. ':f', addr)
+if not f or at < tonumber(f) then redis.call('HSET', k .. ':f', addr, at) end
+local l = redis.call('HGET', k .. ':l', addr)
+if not l or at > tonumber(l) then redis.call('HSET', k .. ':l', addr, at) end
+return 1
+)lua";
+    case kAddressCounts:  // P since: event, address, count, first, last for each
+      return head + R"lua(
+local out = {}
+for e = 0, 1 do
+  local k = P .. 'ac:' .. e
+  local all = redis.call('HGETALL', k)
+  for i = 1, #all, 2 do
+    local l = tonumber(redis.call('HGET', k .. ':l', all[i]) or '0')
+    if l >= tonumber(ARGV[2]) then
+      table.insert(out, {tostring(e), all[i], all[i + 1], redis.call('HGET', k .. ':f', all[i]) or '0', tostring(l)})
+    end
+  end
+end
+return out
+)lua";
+    case kIncidentPurge:  // P before
+      return head + R"lua(
+local before, n = tonumber(ARGV[2]), 0
+for _, a in ipairs(redis.call('ZRANGE', P .. 'incidents', 0, -1)) do
+  local ik = P .. 'in:' .. a
+  local h = redis.call('HMGET', ik, 'ls', 'lst')
+  if redis.call('EXISTS', P .. 'fz:' .. a) == 0 and tonumber(h[1] or '0') < before and tonumber(h[2] or '0') < before then
+    redis.call('DEL', ik, ik .. ':e', ik .. ':i:0', ik .. ':i:1', ik .. ':i:2', ik .. ':i:3', ik .. ':i:4')
+    redis.call('ZREM', P .. 'incidents', a)
+    n = n + 1
+  end
+end
+for e = 0, 1 do
+  local k = P .. 'ac:' .. e
+  local all = redis.call('HGETALL', k .. ':l')
+  for i = 1, #all, 2 do
+    if tonumber(all[i + 1]) < before then
+      redis.call('HDEL', k, all[i])
+      redis.call('HDEL', k .. ':f', all[i])
+      redis.call('HDEL', k .. ':l', all[i])
+      n = n + 1
+    end
+  end
+end
+return n
+)lua";
+    case kFreeze:  // P account why at
+      return head + R"lua(
+local fk = P .. 'fz:' .. ARGV[2]
+if redis.call('EXISTS', fk) == 1 then return 0 end
+redis.call('HSET', fk, 'w', ARGV[3], 't', ARGV[4])
+redis.call('ZADD', P .. 'frozen', ARGV[4], ARGV[2])
+local ik = P .. 'in:' .. ARGV[2]
+if redis.call('EXISTS', ik) == 1 then redis.call('HSET', ik, 'fa', ARGV[4], 'fw', ARGV[3], 'ua', 0, 'ub', '') end
+return 1
+)lua";
+    case kUnfreeze:  // P account by at
+      return head + R"lua(
+if redis.call('DEL', P .. 'fz:' .. ARGV[2]) == 0 then return 0 end
+redis.call('ZREM', P .. 'frozen', ARGV[2])
+local ik = P .. 'in:' .. ARGV[2]
+if redis.call('EXISTS', ik) == 1 then redis.call('HSET', ik, 'ua', ARGV[4], 'ub', ARGV[3]) end
+return 1
+)lua";
+    case kListFrozen:  // P limit
+      return head + R"lua(
+local out = {}
+for _, a in ipairs(redis.call('ZRANGE', P .. 'frozen', 0, tonumber(ARGV[2]) - 1)) do
+  local h = redis.call('HMGET', P .. 'fz:' .. a, 'w', 't')
+  if h[1] then table.insert(out, {a, h[1], h[2]}) else redis.call('ZREM', P .. 'frozen', a) end
+end
+return out
+)lua";
+    default: break;
+  }
+  return {};
+}
+
 
 std::string script_source(Script s) {
+  if (s >= kLogRecord) return outbound_script(s);
   const std::string fetch = std::string(R"lua(
 local function fetch(P, ids, dangling)
   local out = {}
@@ -204,7 +452,7 @@ if redis.call('HGET', k, 'o') ~= ARGV[3] then return 0 end
 redis.call('DEL', k)
 return 1
 )lua";
-    case kScriptCount: break;
+    default: break;  // kScriptCount; the outbound scripts are outbound_script()'s
   }
   return {};
 }
@@ -302,6 +550,9 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
   std::string_view backend() const override { return "redis"; }
   PendingStore& pending() override { return *this; }
   LockStore& locks() override { return *this; }
+  OutboundLog& outbound_log() override { return outbound_; }
+  IncidentStore& incidents() override { return incidents_; }
+  FreezeStore& freezes() override { return freezes_; }
 
   Status ping() override {
     std::lock_guard lk(mu_);
@@ -601,6 +852,257 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
   std::string sha_[kScriptCount];
+  // ---- the outbound sections (store.h): nested, since their purge/get/
+  // list/find would clash with the pending section's in one class ----
+
+  class Outbound final : public OutboundLog {
+   public:
+    explicit Outbound(RedisStore& s) : s_(s) {}
+
+    Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& set) override {
+      if (Status st = check_outbound(r); !st.ok()) return st;
+      const bool truncated = r.recipients.size() > set.max_log_recipients;
+      const std::string kept = logged_recipients(r, set);
+      std::lock_guard lk(s_.mu_);
+      Result<std::int64_t> n = s_.eval_int(
+          kLogRecord, {r.message_id, r.account, num(r.sent_at), kept, truncated ? "1" : "0",
+                       join_recipients(r.attachment_hashes), r.queue_id,
+                       num(std::min<std::uint64_t>(set.max_log_entries, kMaxList)),
+                       num(std::uint64_t{set.retention_s} + 86400)});
+      if (!n.ok()) return n.status();
+      return static_cast<std::uint64_t>(std::max<std::int64_t>(*n, 0));
+    }
+
+    Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) override {
+      if (limit == 0) return std::vector<OutboundRecord>{};
+      std::lock_guard lk(s_.mu_);
+      return records(s_.eval(kLogFind, {message_id, num(std::min(limit, kMaxList))}));
+    }
+
+    Result<std::vector<OutboundRecord>> by_account(std::string_view account, std::int64_t since,
+                                                   std::size_t limit) override {
+      if (limit == 0) return std::vector<OutboundRecord>{};
+      std::lock_guard lk(s_.mu_);
+      return records(s_.eval(kLogByAccount, {account, num(since), num(std::min(limit, kMaxList))}));
+    }
+
+    Result<std::uint64_t> purge(std::int64_t before) override {
+      std::lock_guard lk(s_.mu_);
+      Result<std::int64_t> n = s_.eval_int(kLogPurge, {num(before)});
+      if (!n.ok()) return n.status();
+      return static_cast<std::uint64_t>(*n);
+    }
+
+   private:
+    Result<std::vector<OutboundRecord>> records(Result<Reply> r) const {
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      if (a->type != REDIS_REPLY_ARRAY) return Status{Code::corrupt, s_.where() + ": log records: not an array"};
+      std::vector<OutboundRecord> out;
+      for (std::size_t i = 0; i < a->elements; ++i) {
+        const redisReply* e = a->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 7)
+          return Status{Code::corrupt, s_.where() + ": bad outbound log record"};
+        OutboundRecord o;
+        o.message_id = str(e->element[0]);
+        o.account = str(e->element[1]);
+        if (!parse_int(e->element[2], o.sent_at)) return Status{Code::corrupt, s_.where() + ": bad outbound log time"};
+        o.recipients = split_recipients(str(e->element[3]));
+        o.recipients_truncated = str(e->element[4]) == "1";
+        o.attachment_hashes = split_recipients(str(e->element[5]));
+        o.queue_id = str(e->element[6]);
+        out.push_back(std::move(o));
+      }
+      return out;
+    }
+
+    RedisStore& s_;
+  };
+
+  class Incidents final : public IncidentStore {
+   public:
+    explicit Incidents(RedisStore& s) : s_(s) {}
+
+    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
+      if (Status st = check_flagged(m); !st.ok()) return st;
+      std::vector<std::string> domains;
+      for (const std::string& r : m.recipients)
+        if (std::string d = outbound::domain_of(r); !d.empty()) domains.push_back(std::move(d));
+      std::lock_guard lk(s_.mu_);
+      Result<Reply> r = s_.eval(
+          kIncidentFlag, {m.account, num(m.at), m.malicious ? "1" : "0", m.queue_id, join_recipients(m.recipients),
+                          join_recipients(domains), join_recipients(m.findings), join_recipients(m.attachment_hashes),
+                          num(set.max_incidents), num(set.max_incident_recipients), num(set.max_incident_list),
+                          num(set.freeze_window_s)});
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      std::int64_t mal = 0, sus = 0;
+      if (a->type != REDIS_REPLY_ARRAY || a->elements != 2 || !parse_int(a->element[0], mal) ||
+          !parse_int(a->element[1], sus))
+        return Status{Code::corrupt, s_.where() + ": flag: bad answer"};
+      if (mal < 0) return Status{Code::limit, "max_incidents of " + std::to_string(set.max_incidents) + " reached"};
+      return FlagCounts{static_cast<std::uint64_t>(mal), static_cast<std::uint64_t>(sus)};
+    }
+
+    Result<Incident> get(std::string_view account) override {
+      std::lock_guard lk(s_.mu_);
+      Result<std::vector<Incident>> r = incidents(s_.eval(kIncidentGet, {account}));
+      if (!r.ok()) return r.status();
+      if (r->empty()) return Status{Code::not_found, "no incident for " + std::string(account)};
+      return std::move(r->front());
+    }
+
+    Result<std::vector<Incident>> list(std::int64_t since, std::size_t limit) override {
+      if (limit == 0) return std::vector<Incident>{};
+      std::lock_guard lk(s_.mu_);
+      return incidents(s_.eval(kIncidentList, {num(since), num(std::min(limit, kMaxList))}));
+    }
+
+    Status count(AddressEvent e, std::string_view address, std::int64_t at, const OutboundSettings& set) override {
+      if (address.empty() || address.find('\n') != std::string_view::npos)
+        return {Code::invalid, "empty address or a newline in it"};
+      std::lock_guard lk(s_.mu_);
+      return s_.eval_int(kAddressCount, {num(static_cast<int>(e)), address, "@" + outbound::domain_of(address),
+                                         num(at), num(set.max_counter_addresses)})
+          .status();
+    }
+
+    Result<std::vector<AddressCount>> counts(std::int64_t since, std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Result<Reply> r = s_.eval(kAddressCounts, {num(since)});
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      if (a->type != REDIS_REPLY_ARRAY) return Status{Code::corrupt, s_.where() + ": counts: not an array"};
+      std::vector<AddressCount> out;
+      for (std::size_t i = 0; i < a->elements; ++i) {
+        const redisReply* e = a->element[i];
+        std::int64_t ev = -1, n = -1;
+        AddressCount c;
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 5 || !parse_int(e->element[0], ev) || ev < 0 || ev > 1 ||
+            !parse_int(e->element[2], n) || n < 0 || !parse_int(e->element[3], c.first_at) ||
+            !parse_int(e->element[4], c.last_at))
+          return Status{Code::corrupt, s_.where() + ": bad address count"};
+        c.event = static_cast<AddressEvent>(ev);
+        c.address = str(e->element[1]);
+        c.count = static_cast<std::uint64_t>(n);
+        out.push_back(std::move(c));
+      }
+      std::sort(out.begin(), out.end(), [](const AddressCount& x, const AddressCount& y) {
+        return std::tuple(y.count, x.event, x.address) < std::tuple(x.count, y.event, y.address);
+      });
+      if (out.size() > limit) out.resize(limit);
+      return out;
+    }
+
+    Result<std::uint64_t> purge(std::int64_t before) override {
+      std::lock_guard lk(s_.mu_);
+      Result<std::int64_t> n = s_.eval_int(kIncidentPurge, {num(before)});
+      if (!n.ok()) return n.status();
+      return static_cast<std::uint64_t>(*n);
+    }
+
+   private:
+    // account, then fs ls n mal cap lst ss fa fw ua ub, SCARD recipients,
+    // SCARD domains, findings, hashes, queue ids.
+    Result<std::vector<Incident>> incidents(Result<Reply> r) const {
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      if (a->type != REDIS_REPLY_ARRAY) return Status{Code::corrupt, s_.where() + ": incidents: not an array"};
+      std::vector<Incident> out;
+      for (std::size_t i = 0; i < a->elements; ++i) {
+        const redisReply* e = a->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 17) return Status{Code::corrupt, s_.where() + ": bad incident"};
+        Incident in;
+        in.account = str(e->element[0]);
+        std::int64_t v[7] = {};
+        bool ok = parse_int(e->element[1], in.first_seen) && parse_int(e->element[2], in.last_seen) &&
+                  parse_int(e->element[3], v[0]) && parse_int(e->element[4], v[1]) && parse_int(e->element[5], v[2]) &&
+                  parse_int(e->element[6], in.last_sent) && parse_int(e->element[7], v[3]) &&
+                  parse_int(e->element[8], in.frozen_at) && parse_int(e->element[10], in.unfrozen_at) &&
+                  parse_int(e->element[12], v[4]) && parse_int(e->element[13], v[5]);
+        if (!ok || v[0] < 0 || v[1] < 0 || v[3] < 0 || v[4] < 0 || v[5] < 0)
+          return Status{Code::corrupt, s_.where() + ": incident " + in.account + " has a bad field"};
+        in.messages = static_cast<std::uint64_t>(v[0]);
+        in.malicious = static_cast<std::uint64_t>(v[1]);
+        in.recipients_capped = v[2] != 0;
+        in.sent_since = static_cast<std::uint64_t>(v[3]);
+        in.frozen_why = str(e->element[9]);
+        in.unfrozen_by = str(e->element[11]);
+        in.recipients = static_cast<std::uint64_t>(v[4]);
+        in.domains = static_cast<std::uint64_t>(v[5]);
+        for (auto [idx, list] : {std::pair{14, &in.findings}, std::pair{15, &in.attachment_hashes},
+                                 std::pair{16, &in.queue_ids}}) {
+          const redisReply* l = e->element[idx];
+          if (l->type != REDIS_REPLY_ARRAY) return Status{Code::corrupt, s_.where() + ": bad incident list"};
+          for (std::size_t j = 0; j < l->elements; ++j) list->push_back(str(l->element[j]));
+          std::sort(list->begin(), list->end());
+        }
+        out.push_back(std::move(in));
+      }
+      return out;
+    }
+
+    RedisStore& s_;
+  };
+
+  class Freezes final : public FreezeStore {
+   public:
+    explicit Freezes(RedisStore& s) : s_(s) {}
+
+    Result<bool> freeze(std::string_view account, std::string_view why, std::int64_t at) override {
+      if (Status st = check_account(account); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      Result<std::int64_t> n = s_.eval_int(kFreeze, {account, why, num(at)});
+      if (!n.ok()) return n.status();
+      return *n == 1;
+    }
+
+    Result<std::optional<FreezeRecord>> is_frozen(std::string_view account) override {
+      std::lock_guard lk(s_.mu_);
+      Result<Reply> r = s_.command({"HMGET", s_.settings_.redis_prefix + "fz:" + std::string(account), "w", "t"});
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      if (a->type != REDIS_REPLY_ARRAY || a->elements != 2) return Status{Code::corrupt, s_.where() + ": is_frozen: bad answer"};
+      if (a->element[0]->type == REDIS_REPLY_NIL) return std::optional<FreezeRecord>();
+      FreezeRecord f{std::string(account), str(a->element[0]), 0};
+      if (!parse_int(a->element[1], f.at)) return Status{Code::corrupt, s_.where() + ": freeze of " + f.account + " has no time"};
+      return std::optional<FreezeRecord>(std::move(f));
+    }
+
+    Result<bool> unfreeze(std::string_view account, std::string_view by, std::int64_t at) override {
+      std::lock_guard lk(s_.mu_);
+      Result<std::int64_t> n = s_.eval_int(kUnfreeze, {account, by, num(at)});
+      if (!n.ok()) return n.status();
+      return *n == 1;
+    }
+
+    Result<std::vector<FreezeRecord>> list_frozen(std::size_t limit) override {
+      if (limit == 0) return std::vector<FreezeRecord>{};
+      std::lock_guard lk(s_.mu_);
+      Result<Reply> r = s_.eval(kListFrozen, {num(std::min(limit, kMaxList))});
+      if (!r.ok()) return r.status();
+      const redisReply* a = r->get();
+      if (a->type != REDIS_REPLY_ARRAY) return Status{Code::corrupt, s_.where() + ": frozen: not an array"};
+      std::vector<FreezeRecord> out;
+      for (std::size_t i = 0; i < a->elements; ++i) {
+        const redisReply* e = a->element[i];
+        FreezeRecord f;
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 3 || !parse_int(e->element[2], f.at))
+          return Status{Code::corrupt, s_.where() + ": bad freeze record"};
+        f.account = str(e->element[0]);
+        f.why = str(e->element[1]);
+        out.push_back(std::move(f));
+      }
+      return out;
+    }
+
+   private:
+    RedisStore& s_;
+  };
+
+  Outbound outbound_{*this};
+  Incidents incidents_{*this};
+  Freezes freezes_{*this};
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include "outbound/direction.h"
 
 namespace emogate::state {
 
@@ -27,6 +28,7 @@ namespace fs = std::filesystem;
 
 constexpr int kPendingVersion = 1;
 constexpr int kLocksVersion = 1;
+constexpr int kOutboundVersion = 1;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS sections(name TEXT PRIMARY KEY, version INTEGER NOT NULL);
@@ -51,6 +53,51 @@ CREATE TABLE IF NOT EXISTS pending_message(
   id TEXT PRIMARY KEY REFERENCES pending(id) ON DELETE CASCADE,
   bytes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
+)sql";
+
+// The outbound section: the outbound log (seq only grows, so the newest
+// max_log_entries are the highest seqs), incidents with their bounded
+// item sets (kind 0 recipient, 1 domain, 2 finding, 3 hash, 4 queue id)
+// and flagged events in the freeze window, freezes, and per-address
+// backscatter / spoofed_sender counts (event 0 / 1).
+const char* const kOutboundSchema = R"sql(
+CREATE TABLE IF NOT EXISTS outbound_log(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id BLOB NOT NULL,
+  account BLOB NOT NULL,
+  sent_at INTEGER NOT NULL,
+  recipients BLOB NOT NULL,
+  truncated INTEGER NOT NULL,
+  hashes BLOB NOT NULL,
+  queue_id BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS outbound_log_by_id ON outbound_log(message_id);
+CREATE INDEX IF NOT EXISTS outbound_log_by_account ON outbound_log(account, sent_at);
+CREATE INDEX IF NOT EXISTS outbound_log_by_time ON outbound_log(sent_at);
+CREATE TABLE IF NOT EXISTS incidents(
+  account BLOB PRIMARY KEY,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  messages INTEGER NOT NULL DEFAULT 0,
+  malicious INTEGER NOT NULL DEFAULT 0,
+  capped INTEGER NOT NULL DEFAULT 0,
+  last_sent INTEGER NOT NULL DEFAULT 0,
+  sent_since INTEGER NOT NULL DEFAULT 0,
+  frozen_at INTEGER NOT NULL DEFAULT 0,
+  frozen_why BLOB NOT NULL DEFAULT '',
+  unfrozen_at INTEGER NOT NULL DEFAULT 0,
+  unfrozen_by BLOB NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS incidents_by_first ON incidents(first_seen);
+CREATE TABLE IF NOT EXISTS incident_items(
+  account BLOB NOT NULL, kind INTEGER NOT NULL, value BLOB NOT NULL,
+  PRIMARY KEY(account, kind, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incident_events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, account BLOB NOT NULL, at INTEGER NOT NULL, malicious INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS incident_events_by_account ON incident_events(account, at);
+CREATE TABLE IF NOT EXISTS frozen(account BLOB PRIMARY KEY, why BLOB NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS address_counts(
+  event INTEGER NOT NULL, address BLOB NOT NULL, count INTEGER NOT NULL,
+  first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
+  PRIMARY KEY(event, address)) WITHOUT ROWID;
 )sql";
 
 constexpr const char* kColumns =
@@ -126,6 +173,9 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   std::string_view backend() const override { return "sqlite"; }
   PendingStore& pending() override { return *this; }
   LockStore& locks() override { return *this; }
+  OutboundLog& outbound_log() override { return outbound_; }
+  IncidentStore& incidents() override { return incidents_; }
+  FreezeStore& freezes() override { return freezes_; }
 
   Status ping() override {
     std::lock_guard lk(mu_);
@@ -452,7 +502,9 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     if (Status s = exec(kSchema); !s.ok()) return s;
-    for (auto [name, version] : {std::pair{"pending", kPendingVersion}, std::pair{"locks", kLocksVersion}}) {
+    if (Status s = exec(kOutboundSchema); !s.ok()) return s;
+    for (auto [name, version] : {std::pair{"pending", kPendingVersion}, std::pair{"locks", kLocksVersion},
+                                 std::pair{"outbound", kOutboundVersion}}) {
       Stmt ins(this, "INSERT INTO sections(name, version) VALUES(?1,?2) ON CONFLICT(name) DO NOTHING");
       if (!ins.ok()) return ins.status;
       ins.bind_text(1, name);
@@ -538,6 +590,476 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   sqlite3* db_ = nullptr;
   std::mutex mu_;
   std::map<std::string, sqlite3_stmt*> stmts_;
+
+  // ---- the outbound sections (store.h): nested, since their purge/get/
+  // list/find would clash with the pending section's in one class ----
+
+  class Outbound final : public OutboundLog {
+   public:
+    explicit Outbound(SqliteStore& s) : s_(s) {}
+
+    Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& set) override {
+      if (Status st = check_outbound(r); !st.ok()) return st;
+      const bool truncated = r.recipients.size() > set.max_log_recipients;
+      const std::string kept = logged_recipients(r, set);
+      std::lock_guard lk(s_.mu_);
+      // A log record is not a held message: its commit does not wait for
+      // the disk (WAL with synchronous=NORMAL; a power cut may lose the
+      // last records, never corrupt the file). FULL again afterwards.
+      if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
+      struct Restore {
+        SqliteStore& s;
+        ~Restore() { (void)s.exec("PRAGMA synchronous=FULL"); }
+      } restore{s_};
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      {
+        Stmt q(&s_, "INSERT INTO outbound_log(message_id, account, sent_at, recipients, truncated, hashes, queue_id) "
+                    "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.message_id);
+        q.bind_blob(2, r.account);
+        q.bind_int(3, r.sent_at);
+        q.bind_blob(4, kept);
+        q.bind_int(5, truncated ? 1 : 0);
+        q.bind_blob(6, join_recipients(r.attachment_hashes));
+        q.bind_blob(7, r.queue_id);
+        if (q.step() != SQLITE_DONE) return q.error("log outbound");
+      }
+      // Sequence numbers only grow: rows older than the last max_log_entries go.
+      const std::int64_t seq = sqlite3_last_insert_rowid(s_.db_);
+      std::uint64_t dropped = 0;
+      {
+        Stmt q(&s_, "DELETE FROM outbound_log WHERE seq<=?1");
+        if (!q.ok()) return q.status;
+        q.bind_int(1, seq - static_cast<std::int64_t>(std::min<std::uint64_t>(set.max_log_entries, INT64_MAX / 2)));
+        if (q.step() != SQLITE_DONE) return q.error("bound outbound log");
+        dropped = static_cast<std::uint64_t>(sqlite3_changes(s_.db_));
+      }
+      {
+        Stmt q(&s_, "UPDATE incidents SET last_sent=max(last_sent,?2), sent_since=sent_since+1 WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_int(2, r.sent_at);
+        if (q.step() != SQLITE_DONE) return q.error("incident last sent");
+      }
+      if (Status st = tx.commit(); !st.ok()) return st;
+      return dropped;
+    }
+
+    Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, std::string(kLogSelect) + "WHERE message_id=?1 ORDER BY sent_at DESC, seq DESC LIMIT ?2");
+      if (!q.ok()) return q.status;
+      q.bind_blob(1, message_id);
+      q.bind_int(2, limit_of(limit));
+      return rows(q);
+    }
+
+    Result<std::vector<OutboundRecord>> by_account(std::string_view account, std::int64_t since,
+                                                   std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, std::string(kLogSelect) + "WHERE account=?1 AND sent_at>=?2 ORDER BY sent_at DESC, seq DESC LIMIT ?3");
+      if (!q.ok()) return q.status;
+      q.bind_blob(1, account);
+      q.bind_int(2, since);
+      q.bind_int(3, limit_of(limit));
+      return rows(q);
+    }
+
+    Result<std::uint64_t> purge(std::int64_t before) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, "DELETE FROM outbound_log WHERE sent_at<?1");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, before);
+      if (q.step() != SQLITE_DONE) return q.error("purge outbound log");
+      return static_cast<std::uint64_t>(sqlite3_changes(s_.db_));
+    }
+
+   private:
+    static constexpr const char* kLogSelect =
+        "SELECT message_id, account, sent_at, recipients, truncated, hashes, queue_id FROM outbound_log ";
+
+    Result<std::vector<OutboundRecord>> rows(Stmt& q) {
+      std::vector<OutboundRecord> out;
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        OutboundRecord r;
+        r.message_id = column_bytes(q.st, 0);
+        r.account = column_bytes(q.st, 1);
+        r.sent_at = sqlite3_column_int64(q.st, 2);
+        r.recipients = split_recipients(column_bytes(q.st, 3));
+        r.recipients_truncated = sqlite3_column_int(q.st, 4) != 0;
+        r.attachment_hashes = split_recipients(column_bytes(q.st, 5));
+        r.queue_id = column_bytes(q.st, 6);
+        out.push_back(std::move(r));
+      }
+      if (rc != SQLITE_DONE) return q.error("read outbound log");
+      return out;
+    }
+
+    SqliteStore& s_;
+  };
+
+  class Incidents final : public IncidentStore {
+   public:
+    explicit Incidents(SqliteStore& s) : s_(s) {}
+
+    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
+      if (Status st = check_flagged(m); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      Result<std::int64_t> have = s_.count_of("SELECT count(*) FROM incidents WHERE account=?1", m.account);
+      if (!have.ok()) return have.status();
+      if (*have == 0) {
+        Result<std::int64_t> all = s_.count_of("SELECT count(*) FROM incidents", {});
+        if (!all.ok()) return all.status();
+        if (static_cast<std::uint64_t>(*all) >= set.max_incidents)
+          return Status{Code::limit, "max_incidents of " + std::to_string(set.max_incidents) + " reached"};
+        Stmt q(&s_, "INSERT INTO incidents(account, first_seen, last_seen) VALUES(?1,?2,?2)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, m.account);
+        q.bind_int(2, m.at);
+        if (q.step() != SQLITE_DONE) return q.error("open incident");
+      }
+      {
+        Stmt q(&s_, "UPDATE incidents SET first_seen=min(first_seen,?2), last_seen=max(last_seen,?2), "
+                    "messages=messages+1, malicious=malicious+?3 WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, m.account);
+        q.bind_int(2, m.at);
+        q.bind_int(3, m.malicious ? 1 : 0);
+        if (q.step() != SQLITE_DONE) return q.error("update incident");
+      }
+      std::vector<std::string> domains;
+      for (const std::string& r : m.recipients)
+        if (std::string d = outbound::domain_of(r); !d.empty()) domains.push_back(std::move(d));
+      std::vector<std::string> queue_id;
+      if (!m.queue_id.empty()) queue_id.push_back(m.queue_id);
+      struct Items {
+        Kind kind;
+        const std::vector<std::string>* values;
+        std::uint64_t bound;
+      };
+      bool capped = false;
+      for (const Items& it : {Items{kRecipient, &m.recipients, set.max_incident_recipients},
+                              Items{kDomain, &domains, set.max_incident_recipients},
+                              Items{kFinding, &m.findings, set.max_incident_list},
+                              Items{kHash, &m.attachment_hashes, set.max_incident_list},
+                              Items{kQueueId, &queue_id, set.max_incident_list}}) {
+        Result<bool> full = add_items(m.account, it.kind, *it.values, it.bound);
+        if (!full.ok()) return full.status();
+        if (*full && (it.kind == kRecipient || it.kind == kDomain)) capped = true;
+      }
+      if (capped) {
+        Stmt q(&s_, "UPDATE incidents SET capped=1 WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, m.account);
+        if (q.step() != SQLITE_DONE) return q.error("incident capped");
+      }
+      // The flagged events in the window: older ones go, at most max_incident_list stay.
+      const std::int64_t edge = m.at - static_cast<std::int64_t>(set.freeze_window_s);
+      for (const char* sql : {"DELETE FROM incident_events WHERE account=?1 AND at<=?2",
+                              "INSERT INTO incident_events(account, at, malicious) VALUES(?1,?3,?4)",
+                              "DELETE FROM incident_events WHERE account=?1 AND seq NOT IN "
+                              "(SELECT seq FROM incident_events WHERE account=?1 ORDER BY at DESC, seq DESC LIMIT ?5)"}) {
+        Stmt q(&s_, sql);
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, m.account);
+        if (sqlite3_bind_parameter_count(q.st) >= 2) q.bind_int(2, edge);
+        if (sqlite3_bind_parameter_count(q.st) >= 3) {
+          q.bind_int(3, m.at);
+          q.bind_int(4, m.malicious ? 1 : 0);
+        }
+        if (sqlite3_bind_parameter_count(q.st) >= 5) q.bind_int(5, set.max_incident_list);
+        if (q.step() != SQLITE_DONE) return q.error("incident events");
+      }
+      FlagCounts c;
+      {
+        Stmt q(&s_, "SELECT coalesce(sum(malicious),0), count(*) FROM incident_events WHERE account=?1 AND at>?2 AND at<=?3");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, m.account);
+        q.bind_int(2, edge);
+        q.bind_int(3, m.at);
+        if (q.step() != SQLITE_ROW) return q.error("count events");
+        c.malicious = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
+        c.suspicious = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 1)) - c.malicious;
+      }
+      if (Status st = tx.commit(); !st.ok()) return st;
+      return c;
+    }
+
+    Result<Incident> get(std::string_view account) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, std::string(kIncidentSelect) + "WHERE account=?1");
+      if (!q.ok()) return q.status;
+      q.bind_blob(1, account);
+      Result<std::vector<Incident>> r = rows(q);
+      if (!r.ok()) return r.status();
+      if (r->empty()) return Status{Code::not_found, "no incident for " + std::string(account)};
+      return std::move(r->front());
+    }
+
+    Result<std::vector<Incident>> list(std::int64_t since, std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, std::string(kIncidentSelect) +
+                      "WHERE last_seen>=?1 OR last_sent>=?1 ORDER BY first_seen, account LIMIT ?2");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, since);
+      q.bind_int(2, limit_of(limit));
+      return rows(q);
+    }
+
+    Status count(AddressEvent e, std::string_view address, std::int64_t at, const OutboundSettings& set) override {
+      if (address.empty() || address.find('\n') != std::string_view::npos)
+        return {Code::invalid, "empty address or a newline in it"};
+      std::lock_guard lk(s_.mu_);
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      std::string key(address);
+      {
+        Stmt q(&s_, "SELECT (SELECT count(*) FROM address_counts WHERE event=?1 AND address=?2), "
+                    "(SELECT count(*) FROM address_counts WHERE event=?1)");
+        if (!q.ok()) return q.status;
+        q.bind_int(1, static_cast<int>(e));
+        q.bind_blob(2, key);
+        if (q.step() != SQLITE_ROW) return q.error("address counts");
+        if (sqlite3_column_int64(q.st, 0) == 0 &&
+            static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 1)) >= set.max_counter_addresses)
+          key = "@" + outbound::domain_of(address);
+      }
+      Stmt q(&s_, "INSERT INTO address_counts(event, address, count, first_at, last_at) VALUES(?1,?2,1,?3,?3) "
+                  "ON CONFLICT(event, address) DO UPDATE SET count=count+1, first_at=min(first_at,?3), "
+                  "last_at=max(last_at,?3)");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, static_cast<int>(e));
+      q.bind_blob(2, key);
+      q.bind_int(3, at);
+      if (q.step() != SQLITE_DONE) return q.error("count address");
+      return tx.commit();
+    }
+
+    Result<std::vector<AddressCount>> counts(std::int64_t since, std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, "SELECT event, address, count, first_at, last_at FROM address_counts WHERE last_at>=?1 "
+                  "ORDER BY count DESC, event, address LIMIT ?2");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, since);
+      q.bind_int(2, limit_of(limit));
+      std::vector<AddressCount> out;
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        int ev = sqlite3_column_int(q.st, 0);
+        if (ev < 0 || ev > static_cast<int>(AddressEvent::spoofed_sender))
+          return Status{Code::corrupt, "an address count has an unknown event"};
+        out.push_back({static_cast<AddressEvent>(ev), column_bytes(q.st, 1),
+                       static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 2)), sqlite3_column_int64(q.st, 3),
+                       sqlite3_column_int64(q.st, 4)});
+      }
+      if (rc != SQLITE_DONE) return q.error("read address counts");
+      return out;
+    }
+
+    Result<std::uint64_t> purge(std::int64_t before) override {
+      std::lock_guard lk(s_.mu_);
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      std::uint64_t n = 0;
+      // Incidents and address counts (counted), then the items and events
+      // of the incidents gone (?1 unused there).
+      for (auto [sql, counted] : {std::pair{"DELETE FROM incidents WHERE last_seen<?1 AND last_sent<?1 AND account NOT "
+                                            "IN (SELECT account FROM frozen)", true},
+                                  std::pair{"DELETE FROM address_counts WHERE last_at<?1", true},
+                                  std::pair{"DELETE FROM incident_items WHERE ?1 IS NOT NULL AND account NOT IN "
+                                            "(SELECT account FROM incidents)", false},
+                                  std::pair{"DELETE FROM incident_events WHERE ?1 IS NOT NULL AND account NOT IN "
+                                            "(SELECT account FROM incidents)", false}}) {
+        Stmt q(&s_, sql);
+        if (!q.ok()) return q.status;
+        q.bind_int(1, before);
+        if (q.step() != SQLITE_DONE) return q.error("purge incidents");
+        if (counted) n += static_cast<std::uint64_t>(sqlite3_changes(s_.db_));
+      }
+      if (Status st = tx.commit(); !st.ok()) return st;
+      return n;
+    }
+
+   private:
+    enum Kind { kRecipient, kDomain, kFinding, kHash, kQueueId };
+    static constexpr const char* kIncidentSelect =
+        "SELECT account, first_seen, last_seen, messages, malicious, capped, last_sent, sent_since, frozen_at, "
+        "frozen_why, unfrozen_at, unfrozen_by FROM incidents ";
+
+    // Adds the values not there yet while the kind holds fewer than
+    // `bound`; true when a new value found it full.
+    Result<bool> add_items(const std::string& account, Kind kind, const std::vector<std::string>& values,
+                           std::uint64_t bound) {
+      bool full = false;
+      for (const std::string& v : values) {
+        Stmt q(&s_, "INSERT INTO incident_items(account, kind, value) SELECT ?1,?2,?3 WHERE "
+                    "(SELECT count(*) FROM incident_items WHERE account=?1 AND kind=?2) < ?4 "
+                    "ON CONFLICT DO NOTHING");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, account);
+        q.bind_int(2, kind);
+        q.bind_blob(3, v);
+        q.bind_int(4, static_cast<std::int64_t>(bound));
+        if (q.step() != SQLITE_DONE) return q.error("incident item");
+        if (sqlite3_changes(s_.db_) > 0) continue;
+        Stmt e(&s_, "SELECT 1 FROM incident_items WHERE account=?1 AND kind=?2 AND value=?3");
+        if (!e.ok()) return e.status;
+        e.bind_blob(1, account);
+        e.bind_int(2, kind);
+        e.bind_blob(3, v);
+        int rc = e.step();
+        if (rc == SQLITE_DONE) full = true;
+        else if (rc != SQLITE_ROW) return e.error("incident item");
+      }
+      return full;
+    }
+
+    Result<std::vector<Incident>> rows(Stmt& q) {
+      std::vector<Incident> out;
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        Incident i;
+        i.account = column_bytes(q.st, 0);
+        i.first_seen = sqlite3_column_int64(q.st, 1);
+        i.last_seen = sqlite3_column_int64(q.st, 2);
+        i.messages = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 3));
+        i.malicious = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 4));
+        i.recipients_capped = sqlite3_column_int(q.st, 5) != 0;
+        i.last_sent = sqlite3_column_int64(q.st, 6);
+        i.sent_since = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 7));
+        i.frozen_at = sqlite3_column_int64(q.st, 8);
+        i.frozen_why = column_bytes(q.st, 9);
+        i.unfrozen_at = sqlite3_column_int64(q.st, 10);
+        i.unfrozen_by = column_bytes(q.st, 11);
+        out.push_back(std::move(i));
+      }
+      if (rc != SQLITE_DONE) return q.error("read incidents");
+      for (Incident& i : out) {
+        Stmt items(&s_, "SELECT kind, value FROM incident_items WHERE account=?1 ORDER BY kind, value");
+        if (!items.ok()) return items.status;
+        items.bind_blob(1, i.account);
+        while ((rc = items.step()) == SQLITE_ROW) {
+          std::string v = column_bytes(items.st, 1);
+          switch (sqlite3_column_int(items.st, 0)) {
+            case kRecipient: ++i.recipients; break;
+            case kDomain: ++i.domains; break;
+            case kFinding: i.findings.push_back(std::move(v)); break;
+            case kHash: i.attachment_hashes.push_back(std::move(v)); break;
+            case kQueueId: i.queue_ids.push_back(std::move(v)); break;
+            default: return Status{Code::corrupt, "an incident item has an unknown kind"};
+          }
+        }
+        if (rc != SQLITE_DONE) return items.error("read incident items");
+      }
+      return out;
+    }
+
+    SqliteStore& s_;
+  };
+
+  class Freezes final : public FreezeStore {
+   public:
+    explicit Freezes(SqliteStore& s) : s_(s) {}
+
+    Result<bool> freeze(std::string_view account, std::string_view why, std::int64_t at) override {
+      if (Status st = check_account(account); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      {
+        Stmt q(&s_, "INSERT INTO frozen(account, why, at) VALUES(?1,?2,?3) ON CONFLICT(account) DO NOTHING");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, account);
+        q.bind_blob(2, why);
+        q.bind_int(3, at);
+        if (q.step() != SQLITE_DONE) return q.error("freeze");
+      }
+      if (sqlite3_changes(s_.db_) == 0) return false;
+      {
+        Stmt q(&s_, "UPDATE incidents SET frozen_at=?2, frozen_why=?3, unfrozen_at=0, unfrozen_by='' WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, account);
+        q.bind_int(2, at);
+        q.bind_blob(3, why);
+        if (q.step() != SQLITE_DONE) return q.error("freeze incident");
+      }
+      if (Status st = tx.commit(); !st.ok()) return st;
+      return true;
+    }
+
+    Result<std::optional<FreezeRecord>> is_frozen(std::string_view account) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, "SELECT why, at FROM frozen WHERE account=?1");
+      if (!q.ok()) return q.status;
+      q.bind_blob(1, account);
+      int rc = q.step();
+      if (rc == SQLITE_DONE) return std::optional<FreezeRecord>();
+      if (rc != SQLITE_ROW) return q.error("is frozen");
+      return std::optional<FreezeRecord>(
+          FreezeRecord{std::string(account), column_bytes(q.st, 0), sqlite3_column_int64(q.st, 1)});
+    }
+
+    Result<bool> unfreeze(std::string_view account, std::string_view by, std::int64_t at) override {
+      std::lock_guard lk(s_.mu_);
+      Tx tx(&s_);
+      if (!tx.status.ok()) return tx.status;
+      {
+        Stmt q(&s_, "DELETE FROM frozen WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, account);
+        if (q.step() != SQLITE_DONE) return q.error("unfreeze");
+      }
+      if (sqlite3_changes(s_.db_) == 0) return false;
+      {
+        Stmt q(&s_, "UPDATE incidents SET unfrozen_at=?2, unfrozen_by=?3 WHERE account=?1");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, account);
+        q.bind_int(2, at);
+        q.bind_blob(3, by);
+        if (q.step() != SQLITE_DONE) return q.error("unfreeze incident");
+      }
+      if (Status st = tx.commit(); !st.ok()) return st;
+      return true;
+    }
+
+    Result<std::vector<FreezeRecord>> list_frozen(std::size_t limit) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, "SELECT account, why, at FROM frozen ORDER BY at, account LIMIT ?1");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, limit_of(limit));
+      std::vector<FreezeRecord> out;
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW)
+        out.push_back({column_bytes(q.st, 0), column_bytes(q.st, 1), sqlite3_column_int64(q.st, 2)});
+      if (rc != SQLITE_DONE) return q.error("list frozen");
+      return out;
+    }
+
+   private:
+    SqliteStore& s_;
+  };
+
+  static std::int64_t limit_of(std::size_t limit) {
+    return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+  }
+
+  // One count(*) with the key bound as ?1 (none when empty).
+  Result<std::int64_t> count_of(const char* sql, std::string_view key) {
+    Stmt q(this, sql);
+    if (!q.ok()) return q.status;
+    if (!key.empty()) q.bind_blob(1, key);
+    if (q.step() != SQLITE_ROW) return q.error("count");
+    return sqlite3_column_int64(q.st, 0);
+  }
+
+  Outbound outbound_{*this};
+  Incidents incidents_{*this};
+  Freezes freezes_{*this};
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // What both state-store backends share: names of codes and states, the
-// checks a record passes before it is written, the recipient list's stored
+// checks a record passes before it is written, the freeze rule, the recipient list's stored
 // form, and the factory that picks the backend [state] names.
 // Trusted input: none (records come from mail); the settings are trusted.
 #include "state/store.h"
@@ -79,6 +79,52 @@ std::vector<std::string> split_recipients(std::string_view joined) {
     joined.remove_prefix(nl + 1);
   }
   return out;
+}
+
+std::string_view to_string(AddressEvent e) { return e == AddressEvent::backscatter ? "backscatter" : "spoofed_sender"; }
+
+FreezeDecision decide_freeze(const FlagCounts& c, const OutboundSettings& s) {
+  const std::string within = " within " + std::to_string(s.freeze_window_s) + "s";
+  if (s.freeze_after_malicious && c.malicious >= s.freeze_after_malicious)
+    return {true, std::to_string(c.malicious) + " malicious outbound message(s)" + within};
+  if (s.freeze_after_suspicious && c.malicious + c.suspicious >= s.freeze_after_suspicious)
+    return {true, std::to_string(c.malicious + c.suspicious) + " flagged outbound message(s)" + within};
+  return {};
+}
+
+namespace {
+bool line_list(const std::vector<std::string>& v, bool allow_empty_list) {
+  if (v.empty()) return allow_empty_list;
+  return std::none_of(v.begin(), v.end(), [](const std::string& x) { return x.empty() || x.find('\n') != std::string::npos; });
+}
+}  // namespace
+
+Status check_account(std::string_view account) {
+  if (account.empty() || account.find('\n') != std::string_view::npos) return {Code::invalid, "empty account or a newline in it"};
+  return {};
+}
+
+Status check_outbound(const OutboundRecord& r) {
+  if (r.message_id.empty() || r.message_id.size() > 998 || r.message_id.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+    return {Code::invalid, "Message-ID must be 1-998 bytes without CR, LF or NUL"};
+  if (Status s = check_account(r.account); !s.ok()) return s;
+  if (!line_list(r.recipients, false)) return {Code::invalid, "no recipients, or one empty or holding a newline"};
+  if (!line_list(r.attachment_hashes, true) || r.queue_id.find('\n') != std::string::npos)
+    return {Code::invalid, "an attachment hash is empty or holds a newline"};
+  return {};
+}
+
+std::string logged_recipients(const OutboundRecord& r, const OutboundSettings& s) {
+  const std::size_t n = std::min<std::size_t>(r.recipients.size(), s.max_log_recipients);
+  return join_recipients(std::vector<std::string>(r.recipients.begin(), r.recipients.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
+Status check_flagged(const FlaggedMessage& m) {
+  if (Status s = check_account(m.account); !s.ok()) return s;
+  if (!line_list(m.recipients, true) || !line_list(m.findings, true) || !line_list(m.attachment_hashes, true) ||
+      m.queue_id.find('\n') != std::string::npos)
+    return {Code::invalid, "a recipient, finding or hash is empty or holds a newline"};
+  return {};
 }
 
 Result<std::unique_ptr<StateStore>> open_state_store(const StateSettings& settings) {

@@ -2,8 +2,9 @@
 // by every mail host (mail held until its password arrives, named locks), in
 // SQLite on one host or in Redis for several. One StateStore is one
 // connection and one configuration; each kind of record is a section of it
-// with its own interface (pending(), locks(); further sections are added
-// beside them without touching these). Every call returns its problem as a
+// with its own interface (pending(), locks(), and for outbound mail
+// outbound_log(), incidents(), freezes(); further sections are added beside
+// them without touching these). Every call returns its problem as a
 // Status: nothing throws, nothing is ignored. A caller turns Code::unavailable
 // into [actions] on_error (tempfail) and Code::limit into the normal action
 // of what it would have held.
@@ -175,6 +176,148 @@ class LockStore {
   virtual Result<bool> unlock(std::string_view name, std::string_view owner) = 0;  // false: not held by owner
 };
 
+// ---- the outbound section: what we sent, hijacked accounts, freezes --------
+// Bounds come from [outbound] (OutboundSettings, passed to each call that
+// grows a list); times are the caller's, as above. Accounts are
+// account_of() values; local addresses lower-cased by the caller.
+
+// One outbound message, as the outbound log keeps it (retention: purge()).
+struct OutboundRecord {
+  std::string message_id;  // Message-ID without <>: 1..998 bytes, no CR, LF or NUL
+  std::string account;     // non-empty, no '\n'
+  std::vector<std::string> recipients;         // none empty or with '\n'
+  std::vector<std::string> attachment_hashes;  // SHA-256 hex of each attachment, no '\n'
+  std::string queue_id;                        // the MTA's, may be ""
+  std::int64_t sent_at = 0;
+  // Kept by the store: more than max_log_recipients were given and only
+  // the first ones were kept (a "was X a recipient" answer is then unsure).
+  bool recipients_truncated = false;
+};
+
+class OutboundLog {
+ public:
+  virtual ~OutboundLog() = default;
+  // Run for every outbound message: logs it (recipients past
+  // max_log_recipients dropped), drops the oldest records beyond
+  // max_log_entries, and when the account has an incident moves its
+  // last_sent and sent_since on. One transaction (SQLite) or one round
+  // trip (Redis). Returns how many old records were dropped for room.
+  virtual Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& s) = 0;
+  // "Did we send it, to whom": the records with this Message-ID, newest first, at most `limit`.
+  virtual Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) = 0;
+  // The account's records with sent_at >= since, newest first, at most `limit`.
+  virtual Result<std::vector<OutboundRecord>> by_account(std::string_view account, std::int64_t since,
+                                                          std::size_t limit) = 0;
+  // Deletes records with sent_at < before; returns how many.
+  virtual Result<std::uint64_t> purge(std::int64_t before) = 0;
+};
+
+// A flagged outbound message, as an incident counts it.
+struct FlaggedMessage {
+  std::string account;
+  std::int64_t at = 0;
+  bool malicious = false;  // else suspicious
+  std::string queue_id;
+  std::vector<std::string> recipients;         // none empty or with '\n'
+  std::vector<std::string> findings;           // finding type names (volume anomalies too), no '\n'
+  std::vector<std::string> attachment_hashes;  // no '\n'
+};
+
+// An account's incident: opened by its first flagged outbound message.
+struct Incident {
+  std::string account;
+  std::int64_t first_seen = 0, last_seen = 0;  // first and last flagged outbound message
+  std::uint64_t messages = 0, malicious = 0;   // flagged messages; malicious ones among them
+  std::uint64_t recipients = 0, domains = 0;   // distinct, over the flagged messages
+  bool recipients_capped = false;              // max_incident_recipients reached: counts are lower bounds
+  std::vector<std::string> findings, attachment_hashes, queue_ids;  // distinct, sorted, max_incident_list each
+  std::int64_t last_sent = 0;      // the account's last outbound message since the incident opened
+  std::uint64_t sent_since = 0;    // its outbound messages (flagged or not) since then
+  std::int64_t frozen_at = 0;      // 0 = never frozen
+  std::string frozen_why;
+  std::int64_t unfrozen_at = 0;    // 0 = not unfrozen since
+  std::string unfrozen_by;
+};
+
+// The flagged messages of an account within the freeze window.
+struct FlagCounts {
+  std::uint64_t malicious = 0;
+  std::uint64_t suspicious = 0;
+};
+
+// Counted for a local address: a bounce for mail we never sent
+// (backscatter) or inbound mail forging one of our addresses.
+enum class AddressEvent { backscatter, spoofed_sender };
+std::string_view to_string(AddressEvent e);
+struct AddressCount {
+  AddressEvent event = AddressEvent::backscatter;
+  std::string address;  // "@domain" for addresses past max_counter_addresses
+  std::uint64_t count = 0;
+  std::int64_t first_at = 0, last_at = 0;
+};
+
+class IncidentStore {
+ public:
+  virtual ~IncidentStore() = default;
+  // Opens or updates the account's incident with one flagged message and
+  // returns its flagged messages in (m.at - freeze_window, m.at], this one
+  // included, for decide_freeze(). Code::limit (nothing written) when
+  // max_incidents accounts have one and this account has none.
+  virtual Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& s) = 0;
+  virtual Result<Incident> get(std::string_view account) = 0;  // not_found when none
+  // Incidents whose last flagged message or last sent message is at or
+  // after `since`, by first_seen, at most `limit`.
+  virtual Result<std::vector<Incident>> list(std::int64_t since, std::size_t limit) = 0;
+  // Counts one event for a local address (past max_counter_addresses
+  // distinct addresses, new ones count under "@domain").
+  virtual Status count(AddressEvent e, std::string_view address, std::int64_t at, const OutboundSettings& s) = 0;
+  // Addresses with an event at or after `since`, most counted first, at most `limit`.
+  virtual Result<std::vector<AddressCount>> counts(std::int64_t since, std::size_t limit) = 0;
+  // Deletes incidents of accounts not frozen whose last flagged and last
+  // sent message are before `before`, and address counts last seen before it.
+  virtual Result<std::uint64_t> purge(std::int64_t before) = 0;
+};
+
+struct FreezeRecord {
+  std::string account;
+  std::string why;
+  std::int64_t at = 0;
+};
+
+// Freezes are never dropped for room: the caller freezes only an account
+// whose flag() succeeded, and purge() keeps the incident of a frozen
+// account, so max_incidents bounds them too.
+class FreezeStore {
+ public:
+  virtual ~FreezeStore() = default;
+  // True when the account is frozen now; false when it was already (the
+  // first reason and time stay). Also notes it on the account's incident.
+  virtual Result<bool> freeze(std::string_view account, std::string_view why, std::int64_t at) = 0;
+  // The hot path, run for every outbound message: one indexed lookup
+  // (SQLite) or one round trip (Redis). Empty when not frozen.
+  virtual Result<std::optional<FreezeRecord>> is_frozen(std::string_view account) = 0;
+  // False when it was not frozen. Notes who and when on the incident.
+  virtual Result<bool> unfreeze(std::string_view account, std::string_view by, std::int64_t at) = 0;
+  virtual Result<std::vector<FreezeRecord>> list_frozen(std::size_t limit) = 0;  // oldest first
+};
+
+// The freeze rule: freeze when the malicious count reaches
+// freeze_after_malicious, or malicious + suspicious reaches
+// freeze_after_suspicious (0 = never on that count). `why` names the rule
+// for the freeze record; "" when no freeze.
+struct FreezeDecision {
+  bool freeze = false;
+  std::string why;
+};
+FreezeDecision decide_freeze(const FlagCounts& in_window, const OutboundSettings& s);
+
+// Shared by the backends: the checks the outbound section makes before writing.
+Status check_account(std::string_view account);  // non-empty, no '\n'
+Status check_outbound(const OutboundRecord& r);
+Status check_flagged(const FlaggedMessage& m);
+// The first max_log_recipients recipients, joined as the log stores them.
+std::string logged_recipients(const OutboundRecord& r, const OutboundSettings& s);
+
 // ---- the store -------------------------------------------------------------
 
 class StateStore {
@@ -184,6 +327,9 @@ class StateStore {
   virtual Status ping() = 0;  // reachable and usable now
   virtual PendingStore& pending() = 0;
   virtual LockStore& locks() = 0;
+  virtual OutboundLog& outbound_log() = 0;
+  virtual IncidentStore& incidents() = 0;
+  virtual FreezeStore& freezes() = 0;
 };
 
 // Opens the store [state] names. SQLite: creates the file (0600, parent

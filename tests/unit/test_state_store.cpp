@@ -14,6 +14,7 @@
 #include "emogate/config.h"
 #include "state/store.h"
 #include "unit/redis_server.h"
+#include "unit/state_backends.h"
 #include "unit/test_files.h"
 
 namespace emogate::test {
@@ -53,84 +54,17 @@ std::string all_bytes() {
   return s + std::string("\0\r\n\0", 4);
 }
 
-// ---- the backends ----------------------------------------------------------
-
-struct SqliteBackend {
-  TempDir dir;
-  bool start(std::string&) { return true; }
-  StateSettings settings() const {
-    StateSettings s;
-    s.backend = "sqlite";
-    s.path = (dir.path / "sub" / "state.db").string();
-    s.busy_timeout_ms = 10000;
-    return s;
-  }
-};
-
-struct RedisBackend {
-  RedisServer server;
-  std::string prefix;
-  bool start(std::string& why) {
-    if (RedisServer::binary().empty()) {
-      why = "redis-server is not installed (scripts/deps.sh installs it)";
-      return false;
-    }
-    if (!server.start()) {
-      why.clear();  // installed but failed: a failure, not a skip
-      return false;
-    }
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix = std::string("t:") + info->name() + ":";
-    return true;
-  }
-  StateSettings settings() const {
-    StateSettings s;
-    s.backend = "redis";
-    s.redis = server.address();
-    s.redis_prefix = prefix;
-    s.command_timeout_ms = 10000;
-    return s;
-  }
-};
-
 template <class Backend>
-class StateStoreTest : public ::testing::Test {
+class StateStoreTest : public BackendTest<Backend> {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!backend_.start(why)) {
-      if (!why.empty()) GTEST_SKIP() << why;
-      FAIL() << "the backend did not start";
-    }
-    store_ = open();
-    ASSERT_TRUE(store_);
-  }
-
-  // Another host: its own connection to the same state.
-  std::unique_ptr<StateStore> open() {
-    auto r = state::open_state_store(backend_.settings());
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? std::move(*r) : nullptr;
-  }
-
-  state::PendingStore& p() { return store_->pending(); }
+  state::PendingStore& p() { return this->store_->pending(); }
 
   void put_ok(const PendingRecord& r, const std::string& msg = "message", const PutBounds& b = {}) {
     state::Status s = p().put(r, msg, b);
     ASSERT_TRUE(s.ok()) << s.message();
   }
-
-  Backend backend_;
-  std::unique_ptr<StateStore> store_;
 };
 
-struct BackendNames {
-  template <class T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, SqliteBackend> ? "sqlite" : "redis";
-  }
-};
-using Backends = ::testing::Types<SqliteBackend, RedisBackend>;
 TYPED_TEST_SUITE(StateStoreTest, Backends, BackendNames);
 
 // ---- the conformance suite -------------------------------------------------
