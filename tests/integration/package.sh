@@ -82,6 +82,9 @@ check "man emogate.toml renders" bash -c 'MANWIDTH=80 man 5 emogate.toml 2>/dev/
 check "man emogate renders" bash -c 'MANWIDTH=80 man 8 emogate 2>/dev/null | grep -q "EXIT STATUS"'
 check "user emogate is a system user" bash -c '[ "$(id -u emogate)" -lt 1000 ]'
 check "user emogate is in group postfix" bash -c 'id -nG emogate | tr " " "\n" | grep -qx postfix'
+# NoNewPrivileges=yes ignores postdrop's set-group-ID bit: re-injection
+# (quarantine release, PPAP) needs the group itself.
+check "user emogate is in group postdrop" bash -c 'id -nG emogate | tr " " "\n" | grep -qx postdrop'
 check "/var/lib/emogate emogate 0700" [ "$(stat -c '%U %a' /var/lib/emogate)" = "emogate 700" ]
 check "/var/lib/emogate/quarantine emogate 0700" [ "$(stat -c '%U %a' /var/lib/emogate/quarantine)" = "emogate 700" ]
 check "/var/log/emogate emogate 0750" [ "$(stat -c '%U %a' /var/log/emogate)" = "emogate 750" ]
@@ -135,6 +138,7 @@ check "daemon up: socket $SOCK" [ -S "$SOCK" ]
 # setpriv and sh both exec: the pid is the daemon's.
 check "daemon runs as $unit_user" [ "$(stat -c %U /proc/$MILTER_PID)" = "$unit_user" ]
 check "daemon has group postfix (SupplementaryGroups)" bash -c "ps -o supgrp= -p $MILTER_PID | tr ',' '\n' | grep -qx postfix"
+check "daemon has group postdrop (for sendmail under NoNewPrivileges)" bash -c "ps -o supgrp= -p $MILTER_PID | tr ',' '\n' | grep -qx postdrop"
 check "socket emogate:postfix 0660" [ "$(stat -c '%U:%G %a' "$SOCK")" = "emogate:postfix 660" ]
 
 # --- mail through Postfix to the packaged daemon
