@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,9 @@ struct Report {
 
 // One JSON object on one line (no trailing newline).
 std::string to_json(const Report& report);
+// One finding as the JSON object that to_json and the milter's JSON log
+// line both write.
+nlohmann::json finding_json(const Finding& f);
 
 // "type@path,type@path" in the order found, for headers and log lines.
 std::string findings_summary(const Report& report);

@@ -43,16 +43,19 @@ std::string findings_summary(const Report& report) {
   return out;
 }
 
+nlohmann::json finding_json(const Finding& f) {
+  nlohmann::json j = {
+      {"type", to_string(f.type)}, {"path", f.path}, {"detail", f.detail}, {"verdict", to_string(f.verdict)}};
+  if (!f.limit.empty()) j["limit"] = f.limit;
+  if (!f.rule_set.empty()) j["rule_set"] = f.rule_set, j["score"] = f.score;
+  if (!f.trick.empty()) j["trick"] = f.trick, j["sender"] = f.sender, j["claimed"] = f.claimed;
+  return j;
+}
+
 std::string to_json(const Report& r) {
   using nlohmann::json;
   json findings = json::array();
-  for (const Finding& f : r.findings) {
-    json j = {{"type", to_string(f.type)}, {"path", f.path}, {"detail", f.detail}, {"verdict", to_string(f.verdict)}};
-    if (!f.limit.empty()) j["limit"] = f.limit;
-    if (!f.rule_set.empty()) j["rule_set"] = f.rule_set, j["score"] = f.score;
-    if (!f.trick.empty()) j["trick"] = f.trick, j["sender"] = f.sender, j["claimed"] = f.claimed;
-    findings.push_back(std::move(j));
-  }
+  for (const Finding& f : r.findings) findings.push_back(finding_json(f));
   json objects = json::array();
   for (const ObjectSummary& o : r.objects) {
     json j = {{"path", o.path}, {"type", o.type}, {"mime", o.mime},

@@ -77,15 +77,7 @@ std::string format_json_line(const MessageLog& m, double unix_time) {
     j["failure_cause"] = m.failure_cause;
   }
   auto& fa = j["findings"] = nlohmann::json::array();
-  for (const Finding& x : m.findings) {
-    nlohmann::json f = {{"type", std::string(to_string(x.type))},
-                        {"path", x.path},
-                        {"detail", x.detail},
-                        {"verdict", std::string(to_string(x.verdict))}};
-    if (!x.limit.empty()) f["limit"] = x.limit;
-    if (!x.rule_set.empty()) f["rule_set"] = x.rule_set, f["score"] = x.score;
-    fa.push_back(std::move(f));
-  }
+  for (const Finding& x : m.findings) fa.push_back(finding_json(x));
   // Sender-controlled strings may be invalid UTF-8: replace, never throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -65,6 +65,24 @@ TEST(MilterLog, JsonLineParsesAndSurvivesBadUtf8) {
   EXPECT_EQ(p["rcpts"][1], "carol@example.com");
 }
 
+// The log line writes a finding as the report's JSON does, structured
+// facts included.
+TEST(MilterLog, JsonLineCarriesTheFindingsStructuredFacts) {
+  MessageLog m = sample();
+  Finding spoof{FindingType::spoofed_sender, "From", "display name carries another address", Verdict::suspicious};
+  spoof.trick = "display_name_address";
+  spoof.sender = "attacker@example.net";
+  spoof.claimed = "taro@example.co.jp";
+  m.findings.push_back(spoof);
+  auto p = nlohmann::json::parse(format_json_line(m, 0));
+  const auto& f = p["findings"][2];
+  EXPECT_EQ(f["type"], "spoofed_sender");
+  EXPECT_EQ(f["trick"], "display_name_address");
+  EXPECT_EQ(f["sender"], "attacker@example.net");
+  EXPECT_EQ(f["claimed"], "taro@example.co.jp");
+  EXPECT_EQ(f, finding_json(spoof));
+}
+
 TEST(MilterLog, Facilities) {
   EXPECT_EQ(syslog_facility("mail"), LOG_MAIL);
   EXPECT_EQ(syslog_facility("local3"), LOG_LOCAL3);
