@@ -209,6 +209,11 @@ struct OutboundSettings {
   bool authenticated_is_outbound = true;        // a session with {auth_authen} sends outbound mail
   std::vector<std::string> client_networks;     // CIDRs whose clients send outbound mail
   std::vector<std::string> local_domains;       // our domains (lower case): spoofing, backscatter, report
+  std::vector<std::string> local_names;         // colleagues' display names, for the inbound colleague_name check
+  std::uint32_t max_thread_lookups = 20;        // inbound: Message-IDs of In-Reply-To/References looked up (and log records read per ID)
+  bool thread_recipient_domain_is_enough = false;  // a reply from a recipient's domain is no thread hijack
+  std::uint32_t max_bounce_recipients = 100;    // recipients a bounce's parse keeps
+  std::uint32_t max_bounce_message_ids = 16;    // original Message-IDs a bounce's parse keeps (and looks up)
   std::uint32_t max_recipients_per_hour = 200;  // distinct recipients an account may reach in an hour
   std::uint32_t freeze_after_malicious = 1;     // malicious outbound messages in freeze_window
   std::uint32_t freeze_after_suspicious = 3;    // suspicious outbound messages in freeze_window

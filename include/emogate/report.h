@@ -91,6 +91,21 @@ struct PpapFacts {
   bool operator==(const PpapFacts&) const = default;
 };
 
+// What the sender module read for the checks the milter makes with the
+// state store (thread hijack, backscatter), filled only when
+// ScanOptions::sender_checks asks; never written by to_json.
+struct SenderFacts {
+  std::string from;                      // the From address, normalised (formats/sender)
+  std::vector<std::string> in_reply_to;  // Message-IDs without <>, the newest [outbound] max_thread_lookups
+  std::vector<std::string> references;   // the same for References, in header order
+  bool bounce = false;                   // a delivery report or bounce (formats/dsn)
+  std::vector<std::string> bounced_ids;  // the original's Message-IDs it names
+  std::string bounced_for;               // the local address it returns mail to; "" when none
+  std::vector<std::string> bounce_problems;  // what the bounce parser could not read
+
+  bool operator==(const SenderFacts&) const = default;
+};
+
 struct Report {
   std::string input;  // file name or queue id
   Verdict verdict = Verdict::clean;
@@ -105,6 +120,7 @@ struct Report {
   double scan_ms = 0;
   std::uint64_t size = 0;
   PpapFacts ppap;
+  SenderFacts sender;
 
   bool flagged() const { return verdict != Verdict::clean; }
   bool complete() const { return incomplete.empty(); }

@@ -691,6 +691,11 @@ Config from_toml(const toml::value& root, const std::string& file) {
         if (!outbound::parse_network(n)) s.fail(*v, "client_networks", "'" + n + "' is not an address or CIDR network");
     s.get("local_domains", o.local_domains);
     for (std::string& d : o.local_domains) d = ascii_lower(d);
+    s.get("local_names", o.local_names);
+    s.get_uint("max_thread_lookups", o.max_thread_lookups, 1, 1000);
+    s.get("thread_recipient_domain_is_enough", o.thread_recipient_domain_is_enough);
+    s.get_uint("max_bounce_recipients", o.max_bounce_recipients, 1, 100000);
+    s.get_uint("max_bounce_message_ids", o.max_bounce_message_ids, 1, 1000);
     s.get_uint("max_recipients_per_hour", o.max_recipients_per_hour, 1, 10000000);
     s.get_uint("freeze_after_malicious", o.freeze_after_malicious, 0, 10000);
     s.get_uint("freeze_after_suspicious", o.freeze_after_suspicious, 0, 10000);

@@ -3,16 +3,23 @@
 // asks for them. A display name that carries another address than From,
 // and, given ScanOptions::local_domains and local_names, a colleague's name
 // on an outside address; each is a `spoofed_sender` finding on the From
-// header. Only the header block is parsed (through the header guard and
-// GMime), so the cost does not grow with the attachments. Off by default:
-// which mail is inbound, and which names are colleagues', is the caller's
+// header. It also reads, for the checks the milter makes with the state
+// store after the scan (Report::sender), the From address, the newest
+// In-Reply-To and References Message-IDs ([outbound] max_thread_lookups),
+// and for a bounce (null sender, multipart/report, or a mailer-daemon
+// From) what formats/dsn reads from it. Only the header block is parsed
+// (through the header guard and GMime), so the cost does not grow with the
+// attachments; a bounce is parsed whole once more. Off by default: which
+// mail is inbound, and which names are colleagues', is the caller's
 // knowledge.
 // Trusted input: none; the headers are the sender's.
 #include <set>
 
+#include "common/text.h"
 #include "engine/context.h"
 #include "engine/module.h"
 #include "engine/sender_findings.h"
+#include "formats/dsn/dsn.h"
 #include "formats/mime/gmime_message.h"
 #include "formats/mime/header_guard.h"
 #include "formats/sender/sender.h"
@@ -29,6 +36,34 @@ std::string_view header_block(std::string_view raw) {
     if (next < raw.size() && raw[next] == '\n') return raw.substr(0, next + 1);
   }
   return raw;
+}
+
+// Worth the bounce parser: a null envelope sender, a multipart/report, or
+// mail from a mailer daemon (the parser decides what it is).
+bool bounce_candidate(GMimeMessage* m, const SenderHeaders& h, const Envelope& env) {
+  if (env.sender.empty()) return true;
+  if (m && ascii_lower(header_value(GMIME_OBJECT(m), "Content-Type")).find("multipart/report") != std::string::npos)
+    return true;
+  const std::string local = h.address.substr(0, h.address.find('@'));
+  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon";
+}
+
+void read_bounce(const Object& msg, ScanContext& ctx, const SenderHeaders& h, GMimeMessage* head) {
+  if (!bounce_candidate(head, h, ctx.envelope())) return;
+  const Limits& lim = ctx.limits();
+  DsnLimits dl;
+  dl.max_parts = lim.max_mime_parts;
+  dl.max_recipients = ctx.config().outbound.max_bounce_recipients;
+  dl.max_message_ids = ctx.config().outbound.max_bounce_message_ids;
+  dl.max_text = lim.max_object_size;
+  dl.guard = HeaderGuardLimits{lim.max_headers, lim.max_header_size, lim.max_mime_parts * 2 + 16};
+  DeliveryReport d = parse_delivery_report(msg.bytes(), dl, ctx.envelope().sender.empty());
+  if (d.kind == BounceKind::none) return;
+  SenderFacts& f = ctx.report().sender;
+  f.bounce = true;
+  f.bounced_ids = std::move(d.message_ids);
+  f.bounced_for = local_sender(d, ctx.options().local_domains).value_or("");
+  f.bounce_problems = std::move(d.problems);
 }
 
 class SenderModule : public Module {
@@ -49,7 +84,12 @@ class SenderModule : public Module {
     text += "\r\n";
     std::set<std::string> problems;  // the MIME module reports the message's problems
     ParsedMessage parsed(text, problems);
-    SenderHeaders h = read_sender_headers(parsed.message(), 0);
+    SenderHeaders h = read_sender_headers(parsed.message(), ctx.config().outbound.max_thread_lookups);
+    SenderFacts& facts = ctx.report().sender;
+    facts.from = h.address;
+    facts.in_reply_to = h.in_reply_to;
+    facts.references = h.references;
+    read_bounce(msg, ctx, h, parsed.message());
     const Verdict v = ctx.config().baseline(FindingType::spoofed_sender);
     if (auto t = display_name_address(h)) ctx.report().findings.push_back(sender_finding(*t, v));
     if (!opts.local_names.empty() && !opts.local_domains.empty())

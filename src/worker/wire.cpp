@@ -178,9 +178,21 @@ void ppap_fields(Io& io, P& p) {
   io.list(passwords, [](auto& i, auto& x) { sourced_password_fields(i, x); });
 }
 
+template <class Io, class S>
+void sender_facts_fields(Io& io, S& s) {
+  auto& [from, in_reply_to, references, bounce, bounced_ids, bounced_for, bounce_problems] = s;
+  io.field(from);
+  io.field(in_reply_to);
+  io.field(references);
+  io.field(bounce);
+  io.field(bounced_ids);
+  io.field(bounced_for);
+  io.field(bounce_problems);
+}
+
 template <class Io, class R>
 void report_fields(Io& io, R& r) {
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender] = r;
   io.field(input);
   io.field(verdict, kLastVerdict);
   io.list(findings, [](auto& i, auto& f) { finding_fields(i, f); });
@@ -191,6 +203,7 @@ void report_fields(Io& io, R& r) {
   io.field(scan_ms);
   io.field(size);
   ppap_fields(io, ppap);
+  sender_facts_fields(io, sender);
 }
 
 template <class Io, class Q>

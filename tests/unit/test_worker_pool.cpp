@@ -122,7 +122,7 @@ ObjectSummary every_object_field() {
 
 Report every_report_field() {
   Report r;
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender_facts] = r;
   input = "q1";
   verdict = Verdict::malicious;
   findings = {every_finding_field(), {FindingType::yara, "a.zip", "rule Y", Verdict::suspicious}};
@@ -139,6 +139,14 @@ Report every_report_field() {
   date = -5;
   locked = {{"a.zip", "x.doc", std::string("\x02\x03", 2) + std::string(18, 's')}, {"a.zip", "y", ""}};
   passwords = {{"Ab3dEf9", "text/plain part 1, line 2"}};
+  auto& [sender, in_reply_to, references, bounce, bounced_ids, bounced_for, bounce_problems] = sender_facts;
+  sender = "x@partner.example";
+  in_reply_to = {"a@example.co.jp"};
+  references = {"b@example.co.jp", "c@example.co.jp"};
+  bounce = true;
+  bounced_ids = {"d@example.co.jp"};
+  bounced_for = "taro@example.co.jp";
+  bounce_problems = {"no original Message-ID in the bounce"};
   return r;
 }
 

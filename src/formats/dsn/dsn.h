@@ -49,9 +49,8 @@ struct DeliveryReport {
 };
 
 // The bounds of one parse. The caller passes its configured [limits]
-// (max_mime_parts, max_headers, max_header_size, max_object_size).
-// XXX max_recipients and max_message_ids have no setting of their own yet:
-// the milter wiring should take them from its [outbound] section.
+// (max_mime_parts, max_headers, max_header_size, max_object_size) and
+// [outbound] max_bounce_recipients and max_bounce_message_ids.
 struct DsnLimits {
   std::size_t max_parts = 64;           // MIME parts walked
   std::size_t max_recipients = 100;     // recipients kept
