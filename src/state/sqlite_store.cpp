@@ -132,18 +132,31 @@ Status make_parents(const fs::path& path) {
 }
 
 // Creates the database file 0600 (or makes an existing one 0600), refusing
-// a symbolic link or anything but a regular file.
+// a symbolic link or anything but a regular file. An existing file is never
+// opened and closed here: closing any descriptor of it drops every POSIX
+// lock this process holds on it, among them the shared lock of a store
+// already open in this process (the milter opens one per gate), and
+// another process closing its connection could then checkpoint and delete
+// the WAL under that store, losing its later writes.
 Status prepare_file(const std::string& path) {
   if (Status s = make_parents(path); !s.ok()) return s;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return {Code::unavailable, "cannot open " + path + ": " + std::strerror(errno)};
   struct stat st{};
-  Status out;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) out = {Code::invalid, path + " is not a regular file"};
-  else if ((st.st_mode & 0777) != 0600 && ::fchmod(fd, 0600) != 0)
-    out = {Code::unavailable, "cannot make " + path + " 0600: " + std::strerror(errno)};
-  ::close(fd);
-  return out;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return {Code::unavailable, "cannot stat " + path + ": " + std::strerror(errno)};
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);  // new: nobody holds a lock on it yet
+      return {};
+    }
+    if (errno != EEXIST) return {Code::unavailable, "cannot create " + path + ": " + std::strerror(errno)};
+    if (::lstat(path.c_str(), &st) != 0)
+      return {Code::unavailable, "cannot stat " + path + ": " + std::strerror(errno)};
+  }
+  if (!S_ISREG(st.st_mode)) return {Code::invalid, path + " is not a regular file"};
+  // AT_SYMLINK_NOFOLLOW: a link swapped in meanwhile is refused, not followed.
+  if ((st.st_mode & 0777) != 0600 && ::fchmodat(AT_FDCWD, path.c_str(), 0600, AT_SYMLINK_NOFOLLOW) != 0)
+    return {Code::unavailable, "cannot make " + path + " 0600: " + std::strerror(errno)};
+  return {};
 }
 
 class SqliteStore final : public StateStore, PendingStore, LockStore {
