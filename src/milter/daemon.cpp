@@ -240,6 +240,7 @@ void start(Daemon& d, const Config& config, bool foreground) {
       d.log.error("", std::string("PPAP is off: cannot open the state store: ") + e.what());
     }
   }
+  if (!config.outbound.local_domains.empty()) d.sender = SenderGate::open(config, &d.log, &d.metrics);
 }
 
 // ---------------------------------------------------------------- signals and reload
@@ -284,6 +285,8 @@ void reload() {
         c.state.path != old->state.path || c.state.redis != old->state.redis ||
         c.state.redis_prefix != old->state.redis_prefix)
       d.log.warning("", "[ppap] enabled and [state] changes need a restart; kept the running store");
+    if (!d.sender && !c.outbound.local_domains.empty())
+      d.log.warning("", "[outbound] local_domains set by a reload: the inbound sender checks start at the next restart");
     d.scanner->reload(c);
     // New workers fork from the new rules; old ones finish and are replaced.
     if (d.workers) d.workers->reload();

@@ -16,6 +16,7 @@
 #include "milter/metrics.h"
 #include "milter/ppap_gate.h"
 #include "milter/scan_pool.h"
+#include "milter/sender_gate.h"
 #include "worker/worker_pool.h"
 
 namespace emogate {
@@ -27,6 +28,7 @@ struct Daemon {
   std::unique_ptr<ScanPool> pool;        // [limits] isolation = "inprocess"
   std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
   std::unique_ptr<PpapGate> ppap;       // [ppap] enabled: the state store and its threads
+  std::unique_ptr<SenderGate> sender;   // [outbound] local_domains: inbound sender checks with the store
   MailLog log;
   Metrics metrics;
   std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort

@@ -86,6 +86,13 @@ void Metrics::ppap_event(std::string_view kind) {
 
 void Metrics::set_ppap_pending(std::uint64_t n) { ppap_pending_ = n; }
 
+void Metrics::backscatter() { ++backscatter_; }
+
+void Metrics::spoofed_sender(std::string_view trick) {
+  std::lock_guard lk(mu_);
+  if (auto it = spoofed_.find(std::string(trick)); it != spoofed_.end()) ++it->second;
+}
+
 namespace {
 // One counter family with a single label, HELP and TYPE first.
 void render_counter(std::string& o, const char* name, const char* label, const char* help,
@@ -182,6 +189,12 @@ std::string Metrics::render() const {
                 "# TYPE emogate_ppap_pending gauge\nemogate_ppap_pending %llu\n",
                 static_cast<unsigned long long>(ppap_pending_.load()));
   o += buf;
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_backscatter_total Inbound bounces for mail we never sent, naming an address of ours.\n"
+                "# TYPE emogate_backscatter_total counter\nemogate_backscatter_total %llu\n",
+                static_cast<unsigned long long>(backscatter_.load()));
+  o += buf;
+  render_counter(o, "emogate_spoofed_sender_total", "trick", "Inbound spoofed_sender findings, by trick.", spoofed_);
   return o;
 }
 

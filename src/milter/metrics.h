@@ -44,6 +44,10 @@ class Metrics {
   // timed_out; others are not counted) and the number waiting now.
   void ppap_event(std::string_view kind);
   void set_ppap_pending(std::uint64_t n);
+  // Inbound sender checks: a bounce for mail we never sent, and a
+  // spoofed_sender finding by its trick (unknown tricks are not counted).
+  void backscatter();
+  void spoofed_sender(std::string_view trick);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -71,6 +75,9 @@ class Metrics {
   std::function<unsigned()> workers_;
   std::map<std::string, std::uint64_t> ppap_{{"held", 0}, {"matched", 0}, {"released", 0}, {"timed_out", 0}};
   std::atomic<std::uint64_t> ppap_pending_{0};
+  std::atomic<std::uint64_t> backscatter_{0};
+  std::map<std::string, std::uint64_t> spoofed_{
+      {"display_name_address", 0}, {"colleague_name", 0}, {"own_domain_unauthenticated", 0}, {"thread_hijack", 0}};
   std::unique_ptr<Server> server_;
 };
 

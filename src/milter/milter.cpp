@@ -289,13 +289,18 @@ sfsistat cb_eom(SMFICTX* ctx) {
   std::optional<Report> report;
   Blob blob;
   std::optional<MappedFd> spooled;  // the sealed spool, mapped only to keep a copy (message_bytes)
+  // Inbound sender checks (sender_gate.h): on in the scan, then the store's checks before the decision.
+  const SenderGate::Message inbound = SenderGate::message(
+      g_daemon->sender.get(), {macro(ctx, "{daemon_name}"), s->env.auth_user, s->env.client_addr}, *cfg, s->env.queue_id);
   // A finished scan's report -> decision, log fields and metrics.
-  auto judge = [&](const Report& r) {
+  auto judge = [&](Report& r) {
+    const std::string sender_error = inbound.check(r, PpapGate::now());
     ml.verdict = std::string(to_string(r.verdict));
     ml.findings = r.findings;
     for (const Finding& f : r.findings) g_daemon->metrics.finding(f.type);
     for (const std::string& e : r.errors) g_daemon->log.warning(s->env.queue_id, "scan error: " + e);
-    return policy::decide(r, cfg->actions, cfg->quarantine.after);
+    policy::Decision rd = policy::decide(r, cfg->actions, cfg->quarantine.after);
+    return sender_error.empty() ? rd : sender_fail_closed(std::move(rd), sender_error, cfg->actions, ml);
   };
   const bool have_buf = s->spool || s->buf;
   const std::string buf_error = s->spool ? s->spool->error() : s->buf ? s->buf->error() : std::string();
@@ -352,6 +357,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     req.env = s->env;
     req.opts.hash_all_objects = cfg->milter.hash_all_objects;
     req.opts.mine_follow_up_passwords = !waiting.empty();
+    inbound.scan_options(req.opts);
     WorkerPool::Outcome o;
     if (fd < 0) {
       o.failure = WorkerPool::Failure::load;
@@ -386,6 +392,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     ScanOptions opts;
     opts.hash_all_objects = cfg->milter.hash_all_objects;
     opts.mine_follow_up_passwords = !waiting.empty();
+    inbound.scan_options(opts);
     ScanPool::Result r = g_daemon->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
                                       deadline);
     if (r.status == ScanPool::Status::ok && report_timed_out(r.report)) {
