@@ -42,6 +42,9 @@ SenderGate::Message SenderGate::message(SenderGate* gate, const outbound::Facts&
   return m;
 }
 
+// XXX local_names travels to the worker with every inbound message and the
+// sender module builds its lookup set each time: fine for a department's
+// names, a cost per message for a whole company directory.
 void SenderGate::Message::scan_options(ScanOptions& o) const {
   if (!gate_) return;
   o.sender_checks = true;
@@ -156,6 +159,7 @@ SenderGate::Outcome SenderGate::check(Report& r, const Message& m, std::int64_t 
     }
   }
 
+  // XXX a message tempfailed for another reason and sent again is counted again.
   for (const auto& [event, address] : counts) {
     state::StateStore* s = store();
     if (!s) break;
