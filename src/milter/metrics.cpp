@@ -86,6 +86,14 @@ void Metrics::ppap_event(std::string_view kind) {
 
 void Metrics::set_ppap_pending(std::uint64_t n) { ppap_pending_ = n; }
 
+void Metrics::outbound_message(bool flagged) {
+  ++outbound_messages_;
+  if (flagged) ++outbound_flagged_;
+}
+void Metrics::outbound_frozen_message() { ++outbound_frozen_messages_; }
+void Metrics::outbound_freeze() { ++outbound_freezes_; }
+void Metrics::set_outbound_frozen(std::uint64_t n) { outbound_frozen_ = n; }
+
 namespace {
 // One counter family with a single label, HELP and TYPE first.
 void render_counter(std::string& o, const char* name, const char* label, const char* help,
@@ -182,6 +190,28 @@ std::string Metrics::render() const {
                 "# TYPE emogate_ppap_pending gauge\nemogate_ppap_pending %llu\n",
                 static_cast<unsigned long long>(ppap_pending_.load()));
   o += buf;
+  const struct {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t n;
+  } outbound[] = {
+      {"emogate_outbound_messages_total", "counter", "Outbound messages (by [outbound] direction).",
+       outbound_messages_.load()},
+      {"emogate_outbound_flagged_total", "counter",
+       "Outbound messages that opened or updated their account's incident (flagged or a volume anomaly).",
+       outbound_flagged_.load()},
+      {"emogate_outbound_frozen_messages_total", "counter",
+       "Outbound messages that got [outbound] frozen_action because their account is frozen.",
+       outbound_frozen_messages_.load()},
+      {"emogate_outbound_freezes_total", "counter", "Accounts this daemon froze.", outbound_freezes_.load()},
+      {"emogate_outbound_frozen_accounts", "gauge", "Frozen accounts in the state store (read at most once a minute).",
+       outbound_frozen_.load()},
+  };
+  for (const auto& m : outbound) {
+    o += std::string("# HELP ") + m.name + " " + m.help + "\n# TYPE " + m.name + " " + m.type + "\n" + m.name + " " +
+         std::to_string(m.n) + "\n";
+  }
   return o;
 }
 

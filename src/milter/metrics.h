@@ -44,6 +44,13 @@ class Metrics {
   // timed_out; others are not counted) and the number waiting now.
   void ppap_event(std::string_view kind);
   void set_ppap_pending(std::uint64_t n);
+  // Outbound watch: an outbound message (flagged: its account's incident
+  // counted it), one refused or diverted because its account is frozen, an
+  // account frozen here, and the frozen accounts in the store now.
+  void outbound_message(bool flagged);
+  void outbound_frozen_message();
+  void outbound_freeze();
+  void set_outbound_frozen(std::uint64_t n);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -71,6 +78,8 @@ class Metrics {
   std::function<unsigned()> workers_;
   std::map<std::string, std::uint64_t> ppap_{{"held", 0}, {"matched", 0}, {"released", 0}, {"timed_out", 0}};
   std::atomic<std::uint64_t> ppap_pending_{0};
+  std::atomic<std::uint64_t> outbound_messages_{0}, outbound_flagged_{0}, outbound_frozen_messages_{0},
+      outbound_freezes_{0}, outbound_frozen_{0};
   std::unique_ptr<Server> server_;
 };
 
