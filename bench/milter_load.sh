@@ -22,6 +22,20 @@
 #                                          then the pair mix with [state] sqlite
 #                                          and redis (a private redis-server);
 #                                          medians at the end
+#   OUTBOUND=1 ISO=inprocess ROUNDS=3 SESSIONS=4 bench/milter_load.sh
+#                                          outbound watch (self mode): the mix
+#                                          sent through Postfix with
+#                                          milter_macro_daemon_name=submission,
+#                                          so every message is outbound; passes
+#                                          per round: Postfix alone, emogate
+#                                          with [outbound] enabled = false, then
+#                                          enabled with [state] sqlite and redis
+#                                          (no freezes: the mix's executables
+#                                          would freeze its senders); medians
+#                                          and the CPU per message against
+#                                          out-off at the end. ISO=inprocess
+#                                          ([limits] isolation) keeps the scans
+#                                          in the daemon, whose CPU is measured
 #   RULES=generated VARIANTS="none clamav under_test" ROUNDS=3 SESSIONS=4 bench/milter_load.sh
 #                                          "realistic rules": bench/make_rules.py's
 #                                          5,900-rule set (build/bench-rules, made
@@ -36,7 +50,8 @@
 #      RULES (bench: the shipped bench rules only; generated: plus the big set),
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
 #      own [[rules.set]] with scope "files" instead of in [rules] paths),
-#      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis").
+#      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis";
+#      with OUTBOUND=1: "none out-off out-sqlite out-redis").
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
@@ -61,8 +76,9 @@ if [ "${RULES:-bench}" = generated ]; then
     log "extra rule set: $GEN_RULES"
 fi
 PPAP_EVERY=${PPAP_EVERY:-0}
+OUTBOUND=${OUTBOUND:-0}
 if [ "$MODE" = auto ]; then
-    if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ] && [ "$PPAP_EVERY" = 0 ]; then MODE=shared; else MODE=self; fi
+    if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ] && [ "$PPAP_EVERY" = 0 ] && [ "$OUTBOUND" = 0 ]; then MODE=shared; else MODE=self; fi
 fi
 
 MILTER_PID=
@@ -274,7 +290,7 @@ PY
     if [ "$variant" = none ]; then FLOOR[$n]=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['msgs_per_s'])" "$out"); fi
 }
 
-if [ "$PPAP_EVERY" -gt 0 ]; then
+if [ "$PPAP_EVERY" -gt 0 ] || [ "$OUTBOUND" = 1 ]; then
     # The PPAP pair mix against today's mix, per round: Postfix alone,
     # emogate on today's mix, and on the pair mix with each state store
     # (fresh each pass). Releases re-inject through a second smtpd without
@@ -285,7 +301,7 @@ if [ "$PPAP_EVERY" -gt 0 ]; then
     redis_start || { log "redis-server did not start"; exit 1; }
     mkdir -p "$T/ppap"
     : >"$T/ppap/pairs.tsv"
-    for k in $(seq 0 $((COUNT / PPAP_EVERY))); do
+    [ "$PPAP_EVERY" -gt 0 ] && for k in $(seq 0 $((COUNT / PPAP_EVERY))); do
         ppap_pair "$T/ppap" "ppap$k" "ppap$k@partner.example" "user$((k % 23))@corp.example" "Pw${k}xQ7mZ" ||
             { log "cannot make PPAP pairs (7z)"; exit 1; }
         printf '%s\t%s\t%s\t%s\n' "$T/ppap/ppap$k-zip.eml" "$T/ppap/ppap$k-pw.eml" "ppap$k@partner.example" \
@@ -312,21 +328,28 @@ SH
     pf_configure "" tempfail
     pf_start || { log "postfix did not start"; exit 1; }
     for ROUND in $(seq 1 "${ROUNDS:-1}"); do
-        for v in ${PPAP_VARIANTS:-none plain ppap-sqlite ppap-redis}; do
+    variants="none plain ppap-sqlite ppap-redis"
+    [ "$OUTBOUND" = 1 ] && variants="none out-off out-sqlite out-redis"
+        for v in ${PPAP_VARIANTS:-$variants}; do
             PASS_PAIRS=
             case $v in
                 none) pf_configure "" tempfail; FLOOR=() ;;
-                plain | ppap-sqlite | ppap-redis)
+                plain | ppap-sqlite | ppap-redis | out-off | out-sqlite | out-redis)
                     rm -rf "$T/emogate"; mkdir -p "$T/emogate/state"; chown nobody "$T/emogate/state"
                     redis_cli flushall >/dev/null
-                    if [ "$v" = ppap-redis ]; then
+                    if [ "$v" = ppap-redis ] || [ "$v" = out-redis ]; then
                         MILTER_EXTRA=$(printf '[state]\nbackend = "redis"\nredis = "127.0.0.1:%s"' "$REDIS_PORT")
                     else
                         MILTER_EXTRA=$(printf '[state]\nbackend = "sqlite"\npath = "%s"' "$T/emogate/state/state.db")
                     fi
-                    [ "$v" != plain ] && PASS_PAIRS=$T/ppap/pairs.tsv
+                    case $v in ppap-*) PASS_PAIRS=$T/ppap/pairs.tsv ;; esac
+                    case $v in out-*)
+                        MILTER_EXTRA+=$(printf '\n[outbound]\nenabled = %s\nsubmission_daemons = ["submission"]\nfreeze_after_malicious = 0\nfreeze_after_suspicious = 0' \
+                            "$([ "$v" = out-off ] && echo false || echo true)") ;;
+                    esac
                     start_milter "$T/emogate" "$SOCK" || { log "emogate did not start"; exit 1; }
-                    pf_configure "unix:$SOCK" tempfail ;;
+                    pf_configure "unix:$SOCK" tempfail
+                    case $v in out-*) echo "milter_macro_daemon_name = submission" >>"$PF_CONF/main.cf" ;; esac ;;
                 *) log "unknown PPAP variant $v"; exit 1 ;;
             esac
             echo "127.0.0.1:$REINJECT_PORT inet n - n - - smtpd -o smtpd_milters=" >>"$PF_CONF/master.cf"
@@ -344,20 +367,27 @@ for line in open(sys.argv[1]):
                                                  acc=int(acc), tmpf=int(tmpf), lost=int(lost), pairs=int(pairs),
                                                  released=int(released), mix_p50=float(mix_p50),
                                                  pair_p50=float(pair_p50)))
-order = {"none": 0, "plain": 1, "ppap-sqlite": 2, "ppap-redis": 3}
+order = {"none": 0, "plain": 1, "ppap-sqlite": 2, "ppap-redis": 3, "out-off": 4, "out-sqlite": 5, "out-redis": 6}
 med = lambda ds, k: statistics.median(d[k] for d in ds)
-print("\n| variant | sessions | msgs/s per round | msgs/s (median) | x floor | x plain | p50 ms | p50 ms, the mix alone "
+print("\n| variant | sessions | msgs/s per round | msgs/s (median) | x floor | x plain (PPAP) or out-off | p50 ms | p50 ms, the mix alone "
       "| p50 ms, pairs alone | p95 ms | daemon CPU ms/msg | pairs released / sent | lost | tempfail |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (n, v), ds in sorted(rows.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
     rel = lambda b: "%.2f" % (med(ds, "mps") / med(rows[(n, b)], "mps")) if (n, b) in rows else "-"
+    base = "out-off" if v.startswith("out-") else "plain"
     pairs = sum(d["pairs"] for d in ds)
     print("| %s | %d | %s | %.1f | %s | %s | %.1f | %.1f | %s | %.1f | %s | %s | %d | %d |" % (
-        v, n, ", ".join("%.1f" % d["mps"] for d in ds), med(ds, "mps"), rel("none"), rel("plain"),
+        v, n, ", ".join("%.1f" % d["mps"] for d in ds), med(ds, "mps"), rel("none"), rel(base),
         med(ds, "p50"), med(ds, "mix_p50"), "%.1f" % med(ds, "pair_p50") if pairs else "-", med(ds, "p95"),
         "-" if v == "none" else "%.2f" % med(ds, "cpu"),
         "%d / %d" % (sum(d["released"] for d in ds), pairs) if pairs else "-",
         sum(d["lost"] for d in ds), sum(d["tmpf"] for d in ds)))
+    if v in ("out-sqlite", "out-redis") and (n, "out-off") in rows:
+        off = [d["cpu"] for d in rows[(n, "out-off")]]
+        on = [d["cpu"] for d in ds]
+        per = ", ".join("%+.1f%%" % (100.0 * (a / b - 1)) for a, b in zip(on, off))
+        print("|  | | CPU per message against out-off: %+.1f%% (medians; per round %s) |" % (
+            100.0 * (statistics.median(on) / statistics.median(off) - 1), per))
 PY
     log "emogate log: $T/emogate/emogate.log; Postfix log: $PF_LOG"
     exit 0

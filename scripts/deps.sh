@@ -10,6 +10,7 @@ EMOGATE_PACKAGES=(
   libyara-dev libsqlite3-dev libhiredis-dev redis-server libboost-dev libtoml11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   miltertest zip unzip p7zip-full libarchive-tools gcab time
+  sasl2-bin libsasl2-modules
   debhelper devscripts lintian man-db
 )
 

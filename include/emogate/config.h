@@ -205,6 +205,7 @@ struct StateSettings {
 // [outbound]: which mail is ours going out, and what a hijacked account
 // costs it. Every list the outbound state keeps is bounded by a key here.
 struct OutboundSettings {
+  bool enabled = false;  // the milter keeps the outbound log, incidents and freezes in [state]
   std::vector<std::string> submission_daemons;  // {daemon_name} values of the submission service
   bool authenticated_is_outbound = true;        // a session with {auth_authen} sends outbound mail
   std::vector<std::string> client_networks;     // CIDRs whose clients send outbound mail
@@ -215,6 +216,7 @@ struct OutboundSettings {
   std::uint32_t max_bounce_recipients = 100;    // recipients a bounce's parse keeps
   std::uint32_t max_bounce_message_ids = 16;    // original Message-IDs a bounce's parse keeps (and looks up)
   std::uint32_t max_recipients_per_hour = 200;  // distinct recipients an account may reach in an hour
+  std::uint32_t max_same_attachment_per_hour = 10;  // messages with one attachment to unrelated recipients in an hour
   std::uint32_t freeze_after_malicious = 1;     // malicious outbound messages in freeze_window
   std::uint32_t freeze_after_suspicious = 3;    // suspicious outbound messages in freeze_window
   std::uint32_t freeze_window_s = 3600;

@@ -29,6 +29,10 @@ struct ScanOptions {
   // with a finding and archives get one: a milter whose reports are read
   // only for the few messages it stops saves about an eighth of its CPU.
   bool hash_all_objects = true;
+  // SHA-256 of the files the message carries (depth 1, not a text body)
+  // even without hash_all_objects: the milter sets it for outbound mail,
+  // whose log keeps them.
+  bool hash_attachments = false;
   // Passwords from outside the message, tried first on its encrypted
   // archives as if they were in it (PPAP: the password mail's, with a source
   // naming that mail's queue id).

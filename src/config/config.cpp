@@ -683,6 +683,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
   {
     Section s(root, "outbound", file, base, c.lines);
     OutboundSettings& o = c.outbound;
+    s.get("enabled", o.enabled);
     s.get("submission_daemons", o.submission_daemons);
     s.get("authenticated_is_outbound", o.authenticated_is_outbound);
     s.get("client_networks", o.client_networks);
@@ -697,6 +698,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("max_bounce_recipients", o.max_bounce_recipients, 1, 100000);
     s.get_uint("max_bounce_message_ids", o.max_bounce_message_ids, 1, 1000);
     s.get_uint("max_recipients_per_hour", o.max_recipients_per_hour, 1, 10000000);
+    s.get_uint("max_same_attachment_per_hour", o.max_same_attachment_per_hour, 1, 100000);
     s.get_uint("freeze_after_malicious", o.freeze_after_malicious, 0, 10000);
     s.get_uint("freeze_after_suspicious", o.freeze_after_suspicious, 0, 10000);
     s.get_seconds("freeze_window", o.freeze_window_s, 60, 30 * 86400);

@@ -94,7 +94,9 @@ Report run_scan(const ScannerState& state, std::unique_ptr<Object> root, const E
     // its ancestors (a ZIP quine); other objects, when not all are wanted,
     // only once a finding makes the hash worth reporting.
     const bool hashable = obj->depth > 0 || obj->type != tag::email;
-    if (hashable && (opts.hash_all_objects || is_archive_type(obj->type))) obj->sha256 = sha256_hex(obj->bytes());
+    const bool attachment = opts.hash_attachments && obj->depth == 1 && !obj->body && !obj->derived;
+    if (hashable && (opts.hash_all_objects || attachment || is_archive_type(obj->type)))
+      obj->sha256 = sha256_hex(obj->bytes());
     const std::size_t findings_before = report.findings.size();
 
     dispatch(reg.modules, Phase::inspect, *obj, ctx);

@@ -241,6 +241,17 @@ void start(Daemon& d, const Config& config, bool foreground) {
     }
   }
   if (!config.outbound.local_domains.empty()) d.sender = SenderGate::open(config, &d.log, &d.metrics);
+  // Without its store the outbound watch fails closed: every outbound
+  // message gets [actions] on_error (milter.cpp).
+  if (config.outbound.enabled) {
+    d.outbound_on = true;
+    try {
+      d.outbound = d.ppap ? std::make_unique<OutboundGate>(d.ppap->store()) : std::make_unique<OutboundGate>(config);
+    } catch (const std::exception& e) {
+      d.log.error("", std::string("outbound watch: cannot open the state store (outbound mail gets [actions] on_error): ") +
+                          e.what());
+    }
+  }
 }
 
 // ---------------------------------------------------------------- signals and reload
@@ -281,10 +292,10 @@ void reload() {
         c.limits.worker_max_scans != old->limits.worker_max_scans ||
         c.limits.worker_max_rss != old->limits.worker_max_rss)
       d.log.warning("", "[limits] isolation/worker_* changes need a restart; kept the running values");
-    if (c.ppap.enabled != old->ppap.enabled || c.state.backend != old->state.backend ||
+    if (c.ppap.enabled != old->ppap.enabled || c.outbound.enabled != old->outbound.enabled || c.state.backend != old->state.backend ||
         c.state.path != old->state.path || c.state.redis != old->state.redis ||
         c.state.redis_prefix != old->state.redis_prefix)
-      d.log.warning("", "[ppap] enabled and [state] changes need a restart; kept the running store");
+      d.log.warning("", "[ppap] enabled, [outbound] enabled and [state] changes need a restart; kept the running store");
     if (!d.sender && !c.outbound.local_domains.empty())
       d.log.warning("", "[outbound] local_domains set by a reload: the inbound sender checks start at the next restart");
     d.scanner->reload(c);

@@ -1,6 +1,6 @@
 // What the two halves of the milter daemon share: the daemon's state (the
 // running configuration, the scanner, the scan pool or worker processes,
-// the PPAP state store, the mail log and metrics, the count of messages in flight) and the one
+// the PPAP and outbound state store connections, the mail log and metrics, the count of messages in flight) and the one
 // call from the lifecycle (daemon.cpp: privileges, socket, daemonizing,
 // signals, reload, drain) into the libmilter callbacks (milter.cpp).
 // Trusted input: none.
@@ -14,6 +14,7 @@
 #include "emogate/scanner.h"
 #include "milter/log.h"
 #include "milter/metrics.h"
+#include "milter/outbound_gate.h"
 #include "milter/ppap_gate.h"
 #include "milter/scan_pool.h"
 #include "milter/sender_gate.h"
@@ -29,6 +30,11 @@ struct Daemon {
   std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
   std::unique_ptr<PpapGate> ppap;       // [ppap] enabled: the state store and its threads
   std::unique_ptr<SenderGate> sender;   // [outbound] local_domains: inbound sender checks with the store
+  // [outbound] enabled at start (a reload cannot change it): the PPAP
+  // gate's connection to the state store, or its own without PPAP; null
+  // with outbound_on when it failed to open.
+  bool outbound_on = false;
+  std::unique_ptr<OutboundGate> outbound;
   MailLog log;
   Metrics metrics;
   std::atomic<int> busy{0};  // messages between MAIL FROM and EOM/abort

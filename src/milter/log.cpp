@@ -50,6 +50,7 @@ std::string format_log_line(const MessageLog& m) {
   line += " nrcpt=" + std::to_string(m.env.recipients.size());
   line += " client=" + (m.env.client_addr.empty() ? std::string("-")
                                                   : policy::escape_text(m.env.client_addr, " "));
+  if (!m.dir.empty()) line += " dir=" + m.dir;
   if (!m.env.auth_user.empty()) line += " sasl_username=" + policy::escape_text(m.env.auth_user, " ");
   if (!m.quarantine_id.empty()) line += " quarantine=" + m.quarantine_id;
   if (!m.failure.empty()) line += " failure=" + m.failure + " cause=" + m.failure_cause;
@@ -71,6 +72,7 @@ std::string format_json_line(const MessageLog& m, double unix_time) {
   j["rcpts"] = m.env.recipients;
   j["client"] = m.env.client_addr;
   j["auth_user"] = m.env.auth_user;
+  if (!m.dir.empty()) j["dir"] = m.dir;
   if (!m.quarantine_id.empty()) j["quarantine_id"] = m.quarantine_id;
   if (!m.failure.empty()) {
     j["failure"] = m.failure;

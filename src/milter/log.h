@@ -31,10 +31,12 @@ struct MessageLog {
   // (the message crashed, exhausted or outran a worker twice); empty when
   // it completed. failure_cause names it (queue_full, worker_crash, ...).
   std::string failure, failure_cause;
+  // "in" or "out" ([outbound] direction); "" leaves the field out.
+  std::string dir;
 };
 
 // "QUEUEID: verdict=... action=... findings=type@path,... size=... scan_ms=...
-//  from=<...> nrcpt=N client=..." (one line, no newline).
+//  from=<...> nrcpt=N client=... dir=in|out" (one line, no newline).
 std::string format_log_line(const MessageLog& m);
 // One JSON object on one line; `unix_time` is the event time.
 std::string format_json_line(const MessageLog& m, double unix_time);

@@ -92,6 +92,13 @@ void Metrics::spoofed_sender(std::string_view trick) {
   std::lock_guard lk(mu_);
   if (auto it = spoofed_.find(std::string(trick)); it != spoofed_.end()) ++it->second;
 }
+void Metrics::outbound_message(bool flagged) {
+  ++outbound_messages_;
+  if (flagged) ++outbound_flagged_;
+}
+void Metrics::outbound_frozen_message() { ++outbound_frozen_messages_; }
+void Metrics::outbound_freeze() { ++outbound_freezes_; }
+void Metrics::set_outbound_frozen(std::uint64_t n) { outbound_frozen_ = n; }
 
 namespace {
 // One counter family with a single label, HELP and TYPE first.
@@ -195,6 +202,28 @@ std::string Metrics::render() const {
                 static_cast<unsigned long long>(backscatter_.load()));
   o += buf;
   render_counter(o, "emogate_spoofed_sender_total", "trick", "Inbound spoofed_sender findings, by trick.", spoofed_);
+  const struct {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t n;
+  } outbound[] = {
+      {"emogate_outbound_messages_total", "counter", "Outbound messages (by [outbound] direction).",
+       outbound_messages_.load()},
+      {"emogate_outbound_flagged_total", "counter",
+       "Outbound messages that opened or updated their account's incident (flagged or a volume anomaly).",
+       outbound_flagged_.load()},
+      {"emogate_outbound_frozen_messages_total", "counter",
+       "Outbound messages that got [outbound] frozen_action because their account is frozen.",
+       outbound_frozen_messages_.load()},
+      {"emogate_outbound_freezes_total", "counter", "Accounts this daemon froze.", outbound_freezes_.load()},
+      {"emogate_outbound_frozen_accounts", "gauge", "Frozen accounts in the state store (read at most once a minute).",
+       outbound_frozen_.load()},
+  };
+  for (const auto& m : outbound) {
+    o += std::string("# HELP ") + m.name + " " + m.help + "\n# TYPE " + m.name + " " + m.type + "\n" + m.name + " " +
+         std::to_string(m.n) + "\n";
+  }
   return o;
 }
 

@@ -48,6 +48,13 @@ class Metrics {
   // spoofed_sender finding by its trick (unknown tricks are not counted).
   void backscatter();
   void spoofed_sender(std::string_view trick);
+  // Outbound watch: an outbound message (flagged: its account's incident
+  // counted it), one refused or diverted because its account is frozen, an
+  // account frozen here, and the frozen accounts in the store now.
+  void outbound_message(bool flagged);
+  void outbound_frozen_message();
+  void outbound_freeze();
+  void set_outbound_frozen(std::uint64_t n);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -78,6 +85,8 @@ class Metrics {
   std::atomic<std::uint64_t> backscatter_{0};
   std::map<std::string, std::uint64_t> spoofed_{
       {"display_name_address", 0}, {"colleague_name", 0}, {"own_domain_unauthenticated", 0}, {"thread_hijack", 0}};
+  std::atomic<std::uint64_t> outbound_messages_{0}, outbound_flagged_{0}, outbound_frozen_messages_{0},
+      outbound_freezes_{0}, outbound_frozen_{0};
   std::unique_ptr<Server> server_;
 };
 

@@ -20,8 +20,10 @@
 #include "engine/blob.h"
 #include "milter/daemon.h"
 #include "milter/log.h"
+#include "milter/outbound_gate.h"
 #include "milter/policy.h"
 #include "milter/ppap_gate.h"
+#include "outbound/direction.h"
 #include "quarantine/store.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -45,6 +47,17 @@ struct Session {
   std::map<std::string, std::pair<std::string, int>> forged;
   std::optional<std::string> subject;
   std::optional<std::string> from;  // the From header's value, for [ppap] match = "from"
+  // [outbound] direction of this message, decided at MAIL FROM from the
+  // session's macros ({daemon_name}, {auth_authen}, {client_addr}); read
+  // by the outbound watch and by the inbound sender checks.
+  outbound::Direction dir = outbound::Direction::in;
+  // Outbound watch: the account (outbound::account_of), the Message-ID
+  // header, and the decision MAIL FROM left for the end of the message (a
+  // frozen account whose frozen_action is not a refusal, or a store error).
+  std::string account;
+  std::optional<std::string> message_id;
+  std::optional<policy::Decision> outbound_override;
+  std::string outbound_error;  // why, when that decision is [actions] on_error
 
   void end_message() {
     if (in_msg) g_daemon->busy.fetch_sub(1);
@@ -56,6 +69,11 @@ struct Session {
     forged.clear();
     subject.reset();
     from.reset();
+    dir = outbound::Direction::in;
+    account.clear();
+    message_id.reset();
+    outbound_override.reset();
+    outbound_error.clear();
   }
 };
 
@@ -111,6 +129,83 @@ policy::Decision waiting_decision(const PpapSettings& p, const std::string& id) 
   return d;
 }
 
+// The outbound watch at MAIL FROM: a frozen account (or a store that
+// cannot say) is refused now when the action is a refusal (logged here, as
+// no end of message comes); any other action waits for the end of the
+// message. True when *rc is the answer to MAIL FROM.
+bool outbound_mail_from(SMFICTX* ctx, Session* s, const Config& cfg, sfsistat* rc) {
+  s->account = outbound::account_of(s->env.auth_user, s->env.sender);
+  std::string error;
+  std::optional<policy::Decision> d;
+  if (!g_daemon->outbound) {
+    error = "outbound watch: the state store is not open";
+    d = policy::decide_error(cfg.actions, error);
+  } else {
+    d = g_daemon->outbound->at_mail_from(s->account, cfg, &error);
+  }
+  if (!d) return false;
+  if (error.empty()) g_daemon->metrics.outbound_frozen_message();
+  else g_daemon->log.error(s->env.queue_id, error);
+  if (d->action != Action::reject && d->action != Action::tempfail) {
+    s->outbound_override = std::move(d);
+    s->outbound_error = error;
+    return false;
+  }
+  MessageLog ml;
+  ml.env = s->env;
+  ml.dir = "out";
+  ml.verdict = error.empty() ? "frozen" : "error";
+  ml.action = d->action;
+  ml.why = error.empty() ? d->why : error;
+  smfi_setreply(ctx, d->rcode.data(), d->xcode.data(), d->text.data());
+  g_daemon->log.message(ml);
+  g_daemon->metrics.message(ml.verdict, ml.action, 0);
+  s->end_message();
+  *rc = d->action == Action::reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+  return true;
+}
+
+// The outbound watch after the scan: the decision MAIL FROM left, the
+// outbound log, incident and freeze (OutboundGate::after_scan); a store
+// error makes the message [actions] on_error when that is stronger.
+void outbound_after_scan(Session* s, const Config& cfg, const Report* report, policy::Decision& d, MessageLog& ml) {
+  if (!g_daemon->outbound_on) return g_daemon->metrics.outbound_message(false);
+  // The stronger one wins: a frozen account's "hold" never lets a message
+  // through that its scan would have rejected.
+  if (s->outbound_override && policy::rank(s->outbound_override->action) >= policy::rank(d.action)) {
+    d = std::move(*s->outbound_override);
+    ml.why = s->outbound_error.empty() ? d.why : s->outbound_error;
+    if (!s->outbound_error.empty()) ml.verdict = "error";
+  }
+  OutboundGate* gate = g_daemon->outbound.get();
+  if (!gate) return g_daemon->metrics.outbound_message(false);
+  const Action a = d.action;
+  OutboundGate::Message m;
+  m.env = s->env;
+  m.account = s->account;
+  m.message_id = message_id_of(s->message_id.value_or(""));
+  m.report = report;
+  m.sent = a == Action::accept || a == Action::tag || a == Action::hold ||
+           (a == Action::quarantine && d.after_quarantine == Action::hold);
+  m.now = OutboundGate::now();
+  OutboundGate::Outcome o = gate->after_scan(m, cfg.outbound);
+  if (!o.error.empty()) {
+    g_daemon->log.error(s->env.queue_id, o.error);
+    policy::Decision e = policy::decide_error(cfg.actions, o.error);
+    if (policy::rank(e.action) > policy::rank(d.action)) d = std::move(e);
+    ml.why = o.error;
+  }
+  if (!o.notice.empty()) g_daemon->log.warning(s->env.queue_id, o.notice);
+  if (!o.anomalies.empty())
+    g_daemon->log.warning(s->env.queue_id, "outbound volume anomaly of account " + s->account + ": " + join(o.anomalies, ","));
+  if (o.froze) {
+    g_daemon->log.warning(s->env.queue_id, "outbound: account " + s->account + " frozen: " + o.freeze_why);
+    g_daemon->metrics.outbound_freeze();
+  }
+  g_daemon->metrics.outbound_message(o.flagged);
+  if (auto n = gate->frozen_accounts_if_due(m.now, cfg.outbound)) g_daemon->metrics.set_outbound_frozen(*n);
+}
+
 // Headers the MTA adds after the client counted SIZE (Received:, ...).
 constexpr std::uint64_t kHeaderSlack = 4096;
 
@@ -161,6 +256,10 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   s->env.queue_id = macro(ctx, "i");
   s->env.client_addr = macro(ctx, "{client_addr}");
   s->env.auth_user = macro(ctx, "{auth_authen}");
+  const std::string daemon_name = macro(ctx, "{daemon_name}");
+  s->dir = outbound::direction({daemon_name, s->env.auth_user, s->env.client_addr}, cfg->outbound);
+  if (sfsistat rc; s->dir == outbound::Direction::out && g_daemon->outbound_on && outbound_mail_from(ctx, s, *cfg, &rc))
+    return rc;
   if (g_daemon->workers) {
     s->spool.emplace(cfg->milter.max_message_size);
     return SMFIS_CONTINUE;
@@ -194,6 +293,7 @@ sfsistat cb_header(SMFICTX* ctx, char* name, char* value) {
   }
   if (ln == "subject" && !s->subject) s->subject = std::string(v);
   if (ln == "from" && !s->from) s->from = std::string(v.substr(0, 4096));
+  if (ln == "message-id" && !s->message_id) s->message_id = std::string(v.substr(0, 4096));
   std::string line;
   line.reserve(n.size() + v.size() + 4);
   line.append(n).append(": ").append(v).append("\r\n");
@@ -284,6 +384,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   const auto t0 = Clock::now();
   MessageLog ml;
   ml.env = s->env;
+  ml.dir = std::string(outbound::to_string(s->dir));
   ml.size = s->spool ? s->spool->size() : s->buf ? s->buf->size() : 0;
   policy::Decision d;
   std::optional<Report> report;
@@ -356,6 +457,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     wire::Request req;
     req.env = s->env;
     req.opts.hash_all_objects = cfg->milter.hash_all_objects;
+    req.opts.hash_attachments = s->dir == outbound::Direction::out && g_daemon->outbound_on;
     req.opts.mine_follow_up_passwords = !waiting.empty();
     inbound.scan_options(req.opts);
     WorkerPool::Outcome o;
@@ -391,6 +493,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
     const Scanner* scanner = g_daemon->scanner.get();
     ScanOptions opts;
     opts.hash_all_objects = cfg->milter.hash_all_objects;
+    opts.hash_attachments = s->dir == outbound::Direction::out && g_daemon->outbound_on;
     opts.mine_follow_up_passwords = !waiting.empty();
     inbound.scan_options(opts);
     ScanPool::Result r = g_daemon->pool->run([scanner, blob, env = s->env, opts] { return scanner->scan_message(blob.view(), env, opts); },
@@ -449,6 +552,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       gate->refresh_pending();
     }
   }
+  if (s->dir == outbound::Direction::out) outbound_after_scan(s, *cfg, report ? &*report : nullptr, d, ml);
   if (d.action == Action::quarantine && s->spool) {
     if (std::optional<std::string_view> raw = message_bytes()) {
       blob = Blob::borrow(*raw);

@@ -41,6 +41,8 @@ class PpapGate {
   void stop();
 
   ppap::Desk& desk() { return *desk_; }
+  // Its state store connection, shared with the outbound gate.
+  state::StateStore& store() { return *store_; }
   // Queues claimed entries for a rescan with the password mail's passwords.
   void submit(std::vector<ppap::Claimed> claimed, const std::string& password_mail);
   // Re-reads the number of waiting messages into the metrics.

@@ -156,7 +156,8 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   wire::Request q;
   auto& [message, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
-  auto& [hash_all_objects, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains, local_names] = opts;
+  auto& [hash_all_objects, hash_attachments, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains,
+         local_names] = opts;
   message = false;
   name = "a.doc";
   queue_id = "Q1";
@@ -165,6 +166,7 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   client_addr = "192.0.2.1";
   auth_user = "u";
   hash_all_objects = false;
+  hash_attachments = true;
   extra_passwords = {{"Ab3dEf9", "password mail Q2: line 3"}};
   mine_follow_up_passwords = true;
   sender_checks = true;
@@ -180,6 +182,7 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   EXPECT_EQ(back.env.client_addr, client_addr);
   EXPECT_EQ(back.env.auth_user, auth_user);
   EXPECT_EQ(back.opts.hash_all_objects, hash_all_objects);
+  EXPECT_EQ(back.opts.hash_attachments, hash_attachments);
   EXPECT_EQ(back.opts.extra_passwords, extra_passwords);
   EXPECT_EQ(back.opts.mine_follow_up_passwords, mine_follow_up_passwords);
   EXPECT_EQ(back.opts.sender_checks, sender_checks);

@@ -13,6 +13,8 @@ Used by tests/integration/*.sh and bench/milter_load.sh. Standard library only.
   --kill-pid PID       send half the message, SIGKILL PID, then finish DATA
   --eml FILE           send FILE as the message instead (line ends made CRLF;
                        --from and --to give the envelope, --id is not added)
+  --auth USER:PASSWORD SMTP AUTH (PLAIN) before MAIL FROM; a refused login
+                       prints its reply
 """
 import argparse, os, random, signal, smtplib, socket, sys, time
 from email.message import EmailMessage
@@ -72,6 +74,7 @@ def main():
     p.add_argument("--forge", action="store_true")
     p.add_argument("--kill-pid", type=int)
     p.add_argument("--eml")
+    p.add_argument("--auth")
     a = p.parse_args()
     if not a.id and not a.eml:
         p.error("--id or --eml is required")
@@ -81,6 +84,12 @@ def main():
     try:
         s = smtplib.SMTP(a.host, a.port, local_hostname="client.emogate.test", timeout=60)
         s.ehlo()
+        if a.auth:
+            user, _, password = a.auth.partition(":")
+            try:
+                s.login(user, password)
+            except smtplib.SMTPAuthenticationError as e:
+                print(e.smtp_code, e.smtp_error.decode(errors="replace")); return 0
         code, text = s.mail(a.sender)
         if code >= 400:
             print(code, text.decode(errors="replace")); return 0
