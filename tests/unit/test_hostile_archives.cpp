@@ -8,6 +8,7 @@
 
 #include "emogate/scanner.h"
 #include "unit/findings.h"
+#include "unit/sanitized.h"
 #include "unit/zip_fixtures.h"
 
 using namespace emogate;
@@ -15,19 +16,8 @@ using namespace emogate::test;
 
 namespace {
 
-// Sanitizer builds run several times slower: a smaller bomb keeps them short.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 constexpr std::uint64_t kMiB = 1u << 20;
+// Sanitizer builds run several times slower: a smaller bomb keeps them short.
 constexpr std::uint64_t kBigZeros = kSanitized ? 256 * kMiB : 2048 * kMiB;
 
 // The padding tests are about how much is read, not how fast: no deadline

@@ -14,24 +14,15 @@
 #include "worker/sandbox.h"
 #include "worker/spool.h"
 #include "worker/wire.h"
+#include "unit/sanitized.h"
 #include "worker/worker_pool.h"
 
 using namespace emogate;
 using namespace std::chrono_literals;
+using emogate::test::kSanitized;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 Config test_config() {
   Config c;
