@@ -2,7 +2,7 @@
 // (log, rules, the socket opened as root, detaching from the terminal, pid
 // file, the drop to [milter] user, the worker processes or scan threads,
 // the PPAP state store),
-// then the signal loop (SIGHUP reloads config and rules, SIGTERM/SIGINT
+// then the signal loop (SIGHUP reopens the JSON log and reloads config and rules, SIGTERM/SIGINT
 // stop), then the drain that lets running messages finish.
 // Trusted input: the configuration.
 #include "milter/milter.h"
@@ -317,6 +317,9 @@ void wait_for_stop(const sigset_t& sigs) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig != SIGHUP) return;
+    // The JSON log first, whatever becomes of the reload: logrotate moved
+    // it away and sent this signal.
+    if (std::string e = g_daemon->log.reopen(); !e.empty()) g_daemon->log.error("", e);
     reload();
   }
 }

@@ -96,12 +96,18 @@ int syslog_facility(std::string_view name) {
   return -1;
 }
 
+namespace {
+int open_json(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+}  // namespace
+
 void MailLog::open(const LogSettings& s) {
   int fac = syslog_facility(s.facility);
   openlog("emogate", LOG_PID | LOG_NDELAY, fac < 0 ? LOG_MAIL : fac);
   int fd = -1;
   if (!s.json_path.empty()) {
-    fd = ::open(s.json_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = open_json(s.json_path);
     if (fd < 0)
       throw std::runtime_error("cannot open [log] json_path " + s.json_path + ": " + std::strerror(errno));
   }
@@ -109,7 +115,23 @@ void MailLog::open(const LogSettings& s) {
   to_stderr_ = s.to_stderr;
   if (json_fd_ >= 0) ::close(json_fd_);
   json_fd_ = fd;
+  json_path_ = s.json_path;
   if (fac < 0) syslog(LOG_WARNING, "unknown [log] facility '%s', using mail", policy::escape_text(s.facility).c_str());
+}
+
+std::string MailLog::reopen() {
+  std::string path;
+  {
+    std::lock_guard lk(mu_);
+    path = json_path_;
+  }
+  if (path.empty()) return {};
+  int fd = open_json(path);
+  if (fd < 0) return "cannot reopen [log] json_path " + path + ": " + std::strerror(errno) + "; still writing to the old file";
+  std::lock_guard lk(mu_);
+  if (json_fd_ >= 0) ::close(json_fd_);
+  json_fd_ = fd;
+  return {};
 }
 
 MailLog::~MailLog() {

@@ -49,6 +49,11 @@ class MailLog {
   // Opens syslog and the JSON file (created 0600). Throws std::runtime_error
   // when the JSON file cannot be opened.
   void open(const LogSettings& s);
+  // Opens the JSON file again by its path (after logrotate moved it away;
+  // created 0600 if absent) and writes to it from then on. On failure the
+  // old file stays in use and the reason is returned; "" when done or when
+  // there is no JSON file.
+  std::string reopen();
   void message(const MessageLog& m);
   // Errors, limits and notices, prefixed with the queue id like Postfix.
   void info(std::string_view queue_id, std::string_view text);
@@ -61,6 +66,7 @@ class MailLog {
   std::mutex mu_;
   bool to_stderr_ = false;
   int json_fd_ = -1;
+  std::string json_path_;
 };
 
 }  // namespace emogate

@@ -30,6 +30,7 @@ PF_SINK_PORT=${PF_SINK_PORT:-2772}
 METRICS_PORT=${METRICS_PORT:-2773}
 . "$HERE/lib/postfix_env.sh"
 . "$HERE/lib/checks.sh"  # skips (77) without Postfix, nobody or group postfix
+. "$HERE/lib/mail_hosts.sh"  # reinject_sendmail
 
 SOCK=$T/run/emogate.sock
 mkdir -p "$T/run" "$T/state" "$T/fx"
@@ -76,9 +77,7 @@ write_config emogate
 # SMTP to a second smtpd of this Postfix without milters (Postfix's own
 # sendmail refuses a private config directory to the daemon's user nobody).
 REINJECT_PORT=${REINJECT_PORT:-2774}
-cp "$HERE/lib/sendmail_smtp.py" "$T/sendmail_smtp.py"
-printf '#!/bin/sh\nexec python3 %s --port %s "$@"\n' "$T/sendmail_smtp.py" "$REINJECT_PORT" >"$T/sendmail"
-chmod 755 "$T/sendmail" "$T/sendmail_smtp.py"
+reinject_sendmail "$T" "$REINJECT_PORT"
 
 # --- fixtures
 PASSWORD=Xk7pQ2mZ

@@ -2,7 +2,9 @@
 # SIGHUP picks up a new rule file: the daemon accepts a message, the admin
 # drops a rule matching it into the rules folder and sends SIGHUP, the same
 # message is then rejected naming the rule. A broken file added next is
-# logged with file:line and the running rules stay in force.
+# logged with file:line and the running rules stay in force. The same
+# SIGHUP reopens the JSON log, which logrotate has moved away meanwhile: the
+# next message's line is in a new file at [log] json_path, not the old one.
 # Needs miltertest (Debian package miltertest); no root, no MTA.
 set -uo pipefail
 EMOGATE_BIN=${EMOGATE_BIN:?EMOGATE_BIN not set}
@@ -31,8 +33,10 @@ LUA
 send() { EMOGATE_SOCK="unix:$T/emogate.sock" QID="$1" EXPECT="$2" miltertest -s "$T/send.lua" || { cat "$T/log"; echo "FAIL: $1 not $2"; exit 1; }; }
 wait_log() { for i in $(seq 1 100); do grep -q "$1" "$T/log" && return 0; sleep 0.1; done; cat "$T/log"; echo "FAIL: no log line '$1'"; exit 1; }
 
-local_milter_start "\"$T/rules\""
+# The extra line lands in local_milter.sh's [log] section.
+local_milter_start "\"$T/rules\"" "json_path = \"$T/emogate.json\""
 send YRQ0001 accept
+mv "$T/emogate.json" "$T/emogate.json.1"
 
 cat >"$T/rules/site.yar" <<'YAR'
 rule Site_Order_Marker { meta: description = "site rule" strings: $m = "ACME-ORDER-MARKER-4711" condition: $m }
@@ -41,6 +45,9 @@ kill -HUP "$PID"
 wait_log "reloaded configuration"
 send YRQ0002 reject
 grep -q "YRQ0002: verdict=malicious action=reject findings=yara@" "$T/log" || { cat "$T/log"; echo "FAIL: no reject log line"; exit 1; }
+grep -q '"queue_id":"YRQ0002"' "$T/emogate.json" 2>/dev/null || { cat "$T/log"; echo "FAIL: the JSON line after SIGHUP is not in the new file"; exit 1; }
+grep -q '"queue_id":"YRQ0001"' "$T/emogate.json.1" && ! grep -q '"queue_id":"YRQ0002"' "$T/emogate.json.1" ||
+    { echo "FAIL: the rotated JSON file should hold YRQ0001 only"; exit 1; }
 
 printf 'rule Broken {\n  condition: $nothing\n}\n' >"$T/rules/broken.yar"
 kill -HUP "$PID"

@@ -21,6 +21,29 @@ DeliveryReport parse(const std::string& raw, bool null_sender = true, DsnLimits 
   return parse_delivery_report(raw, lim, null_sender);
 }
 
+// What a report must say: its kind, the one original Message-ID, how many
+// recipients, one recipient's fields (those not empty here), and the local
+// sender it names.
+struct Expected {
+  BounceKind kind;
+  std::string message_id;
+  std::size_t recipients;
+  std::size_t index = 0;  // the recipient checked
+  std::string final_recipient, action, status;
+  std::string local_sender;
+};
+
+void expect_report(const DeliveryReport& r, const Expected& e) {
+  EXPECT_EQ(r.kind, e.kind);
+  EXPECT_EQ(r.message_ids, std::vector<std::string>{e.message_id});
+  ASSERT_EQ(r.recipients.size(), e.recipients);
+  const auto& rcpt = r.recipients[e.index];
+  if (!e.final_recipient.empty()) EXPECT_EQ(rcpt.final_recipient, e.final_recipient);
+  if (!e.action.empty()) EXPECT_EQ(rcpt.action, e.action);
+  if (!e.status.empty()) EXPECT_EQ(rcpt.status, e.status);
+  EXPECT_EQ(local_sender(r, kLocal), e.local_sender);
+}
+
 // The original message, as our user sent it (or as a spammer forged it).
 const std::string kOriginalHeaders =
     "Return-Path: <yamada@example.co.jp>\r\n"
@@ -68,17 +91,14 @@ std::string postfix_dsn() {
 
 TEST(Dsn, PostfixReport) {
   DeliveryReport r = parse(postfix_dsn());
-  EXPECT_EQ(r.kind, BounceKind::dsn);
+  expect_report(r, {.kind = BounceKind::dsn, .message_id = "20260101.1234@mail.example.co.jp", .recipients = 1,
+                    .final_recipient = "partner@customer.example", .action = "failed", .status = "5.1.1",
+                    .local_sender = "yamada@example.co.jp"});
   EXPECT_EQ(r.reporting_mta, "mx.customer.example");
-  EXPECT_EQ(r.message_ids, std::vector<std::string>{"20260101.1234@mail.example.co.jp"});
   ASSERT_EQ(r.recipients.size(), 1u);
-  EXPECT_EQ(r.recipients[0].final_recipient, "partner@customer.example");
   EXPECT_EQ(r.recipients[0].original_recipient, "partner@customer.example");
-  EXPECT_EQ(r.recipients[0].action, "failed");
-  EXPECT_EQ(r.recipients[0].status, "5.1.1");
   EXPECT_NE(r.recipients[0].diagnostic.find("User unknown"), std::string::npos);
   EXPECT_EQ(r.senders.front(), "yamada@example.co.jp");
-  EXPECT_EQ(local_sender(r, kLocal), "yamada@example.co.jp");
   EXPECT_TRUE(r.problems.empty()) << r.problems.front();
 }
 
@@ -98,13 +118,9 @@ TEST(Dsn, SendmailReportWithHeadersOnly) {
       "--x1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
       "Return-Path: <sato@example.co.jp>\r\nFrom: Sato <sato@example.co.jp>\r\n"
       "Message-ID:\r\n <abc.def@example.co.jp>\r\nSubject: hi\r\n\r\n--x1--\r\n";
-  DeliveryReport r = parse(raw);
-  EXPECT_EQ(r.kind, BounceKind::dsn);
-  EXPECT_EQ(r.message_ids, std::vector<std::string>{"abc.def@example.co.jp"});
-  ASSERT_EQ(r.recipients.size(), 2u);
-  EXPECT_EQ(r.recipients[1].final_recipient, "b@partner.example");
-  EXPECT_EQ(r.recipients[1].action, "delayed");
-  EXPECT_EQ(local_sender(r, kLocal), "sato@example.co.jp");
+  expect_report(parse(raw), {.kind = BounceKind::dsn, .message_id = "abc.def@example.co.jp", .recipients = 2,
+                             .index = 1, .final_recipient = "b@partner.example", .action = "delayed",
+                             .local_sender = "sato@example.co.jp"});
 }
 
 // Exchange / Gmail style: base64 delivery-status, the original attached,
@@ -125,12 +141,8 @@ TEST(Dsn, ExchangeStyleBase64Parts) {
       "\r\n--_b_\r\nContent-Type: message/rfc822\r\n\r\n"
       "From: CEO <ceo@example.co.jp>\r\nTo: nobody@customer.example\r\nMessage-ID: <forged-1@spam.example>\r\n"
       "Subject: invoice\r\n\r\nx\r\n--_b_--\r\n";
-  DeliveryReport r = parse(raw, false);
-  EXPECT_EQ(r.kind, BounceKind::dsn);
-  EXPECT_EQ(r.message_ids, std::vector<std::string>{"forged-1@spam.example"});
-  ASSERT_EQ(r.recipients.size(), 1u);
-  EXPECT_EQ(r.recipients[0].status, "5.1.10");
-  EXPECT_EQ(local_sender(r, kLocal), "ceo@example.co.jp");
+  expect_report(parse(raw, false), {.kind = BounceKind::dsn, .message_id = "forged-1@spam.example", .recipients = 1,
+                                    .status = "5.1.10", .local_sender = "ceo@example.co.jp"});
 }
 
 // qmail: no MIME report, the original quoted after a marker line.
@@ -145,12 +157,8 @@ TEST(Dsn, QmailBounceWithQuotedOriginal) {
       "Return-Path: <yamada@example.co.jp>\r\nReceived: (qmail 1 invoked by uid 0);\r\n"
       "  1 Jan 2026 01:00:00 -0000\r\nMessage-ID: <q-77@example.co.jp>\r\n"
       "From: yamada@example.co.jp\r\nSubject: hello\r\n\r\nbody\r\n";
-  DeliveryReport r = parse(raw);
-  EXPECT_EQ(r.kind, BounceKind::bounce);
-  EXPECT_EQ(r.message_ids, std::vector<std::string>{"q-77@example.co.jp"});
-  ASSERT_EQ(r.recipients.size(), 1u);
-  EXPECT_EQ(r.recipients[0].final_recipient, "gone@partner.example");
-  EXPECT_EQ(local_sender(r, kLocal), "yamada@example.co.jp");
+  expect_report(parse(raw), {.kind = BounceKind::bounce, .message_id = "q-77@example.co.jp", .recipients = 1,
+                             .final_recipient = "gone@partner.example", .local_sender = "yamada@example.co.jp"});
 }
 
 // Exim: X-Failed-Recipients, and a ">"-quoted header block with an indented Message-ID.
@@ -163,12 +171,9 @@ TEST(Dsn, EximBounceWithFailedRecipientsHeader) {
       "------ This is a copy of the message's headers. ------\r\n\r\n"
       "> From: kato@example.co.jp\r\n> To: x@partner.example\r\n>    Message-Id: <E1abc-0001@example.co.jp>\r\n"
       "> Subject: report\r\n\r\n";
-  DeliveryReport r = parse(raw, false);
-  EXPECT_EQ(r.kind, BounceKind::bounce);
-  EXPECT_EQ(r.message_ids, std::vector<std::string>{"E1abc-0001@example.co.jp"});
-  ASSERT_EQ(r.recipients.size(), 2u);
-  EXPECT_EQ(r.recipients[1].final_recipient, "y@partner.example");
-  EXPECT_EQ(local_sender(r, kLocal), "kato@example.co.jp");
+  expect_report(parse(raw, false), {.kind = BounceKind::bounce, .message_id = "E1abc-0001@example.co.jp",
+                                    .recipients = 2, .index = 1, .final_recipient = "y@partner.example",
+                                    .local_sender = "kato@example.co.jp"});
 }
 
 TEST(Dsn, OrdinaryMailAutoRepliesAndReceiptsAreNoBounce) {

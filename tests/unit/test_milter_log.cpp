@@ -1,6 +1,13 @@
-// Per-message log line (syslog, Postfix style) and JSON line.
+// Per-message log line (syslog, Postfix style) and JSON line, and the JSON
+// file reopened after log rotation.
 #include <gtest/gtest.h>
 #include <syslog.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -87,4 +94,54 @@ TEST(MilterLog, Facilities) {
   EXPECT_EQ(syslog_facility("mail"), LOG_MAIL);
   EXPECT_EQ(syslog_facility("local3"), LOG_LOCAL3);
   EXPECT_EQ(syslog_facility("kern"), -1);
+}
+
+namespace {
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+// logrotate renames the JSON file and sends SIGHUP: after reopen() the next
+// line goes to a new file at the configured path (0600), none to the old.
+// A path that cannot be opened keeps the old file in use and says why.
+TEST(MilterLog, ReopenFollowsARotatedJsonFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("emogate-logrotate-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  LogSettings s;
+  s.json_path = (dir / "emogate.json").string();
+  MailLog log;
+  log.open(s);
+  MessageLog m = sample();
+  m.env.queue_id = "QBEFORE";
+  log.message(m);
+  std::filesystem::rename(dir / "emogate.json", dir / "emogate.json.1");
+  EXPECT_EQ(log.reopen(), "");
+  m.env.queue_id = "QAFTER";
+  log.message(m);
+  const std::string old_file = read_all(dir / "emogate.json.1"), new_file = read_all(dir / "emogate.json");
+  EXPECT_NE(old_file.find("QBEFORE"), std::string::npos) << old_file;
+  EXPECT_EQ(old_file.find("QAFTER"), std::string::npos) << old_file;
+  EXPECT_NE(new_file.find("QAFTER"), std::string::npos) << new_file;
+  EXPECT_EQ(new_file.find("QBEFORE"), std::string::npos) << new_file;
+  EXPECT_EQ(std::filesystem::status(dir / "emogate.json").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // The path now names a directory: the reopen fails, lines go on to the
+  // file already open.
+  std::filesystem::rename(dir / "emogate.json", dir / "emogate.json.2");
+  std::filesystem::create_directory(dir / "emogate.json");
+  const std::string err = log.reopen();
+  EXPECT_NE(err.find("cannot reopen [log] json_path"), std::string::npos) << err;
+  m.env.queue_id = "QKEPT";
+  log.message(m);
+  EXPECT_NE(read_all(dir / "emogate.json.2").find("QKEPT"), std::string::npos);
+
+  // No JSON file configured: nothing to reopen.
+  MailLog plain;
+  plain.open(LogSettings{});
+  EXPECT_EQ(plain.reopen(), "");
+  std::filesystem::remove_all(dir);
 }

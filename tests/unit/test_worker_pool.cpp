@@ -14,24 +14,15 @@
 #include "worker/sandbox.h"
 #include "worker/spool.h"
 #include "worker/wire.h"
+#include "unit/sanitized.h"
 #include "worker/worker_pool.h"
 
 using namespace emogate;
 using namespace std::chrono_literals;
+using emogate::test::kSanitized;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 Config test_config() {
   Config c;
@@ -324,12 +315,24 @@ TEST(WorkerSandbox, LargeObjectsStillSpillToAnUnnamedTempFile) {
   EXPECT_TRUE(big);
 }
 
+// Counted scans retire a worker, whatever the time they take: a deadline
+// far beyond any scan of "hello" and no RSS bound, so neither a slow
+// machine nor a large worker can retire one for another cause.
 TEST(WorkerPool, WorkersAreRecycledAfterMaxScans) {
   Config c = test_config();
+  c.limits.scan_timeout_ms = 600000;
   c.limits.worker_max_scans = 2;
+  c.limits.worker_max_rss = 0;
   Fixture f(c);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
-  EXPECT_EQ(f.events.count("max_scans"), 2);
+  std::lock_guard lk(f.events.mu);
+  ASSERT_EQ(f.events.all.size(), 2u);
+  for (const WorkerEvent& e : f.events.all) {
+    EXPECT_EQ(e.cause, "max_scans");
+    EXPECT_EQ(e.scans, 2u);
+    EXPECT_FALSE(e.died);
+  }
+  EXPECT_NE(f.events.all[0].pid, f.events.all[1].pid);
   EXPECT_EQ(f.pool->workers(), 1u);
 }
 

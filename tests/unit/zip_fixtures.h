@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/block_zip.h"  // repeated_block_zip, zero_padded_zip, put16, put32
+
 namespace emogate::test {
 
 struct ZipMember {
@@ -45,15 +47,6 @@ inline std::string make_zip(const std::vector<ZipMember>& members) {
   zip_source_close(src);
   zip_source_free(src);
   return out;
-}
-
-inline void put16(std::string& s, std::uint32_t v) {
-  s += static_cast<char>(v & 0xFF);
-  s += static_cast<char>((v >> 8) & 0xFF);
-}
-inline void put32(std::string& s, std::uint32_t v) {
-  put16(s, v & 0xFFFF);
-  put16(s, v >> 16);
 }
 
 // A stored-only archive written by hand. `offset_of` lets an entry's
@@ -98,58 +91,6 @@ inline std::string raw_zip(const std::vector<RawEntry>& entries, std::string tai
   put16(out, static_cast<std::uint32_t>(entries.size())); put16(out, static_cast<std::uint32_t>(entries.size()));
   put32(out, static_cast<std::uint32_t>(cd.size())); put32(out, cd_off); put16(out, 0);
   return out + tail;
-}
-
-}  // namespace emogate::test
-
-namespace emogate::test {
-
-// A ZIP with one deflated member: `prefix` followed by `zeros` zero bytes
-// (a multiple of 1 MiB). Built by repeating one full-flushed deflate block
-// of zeros, so a 2 GiB member costs a few MB and milliseconds to make.
-inline std::string zero_padded_zip(const std::string& name, const std::string& prefix, std::uint64_t zeros) {
-  constexpr std::uint64_t kMiB = 1u << 20;
-  z_stream zs{};
-  deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
-  auto run = [&](const std::string& in, int flush) {
-    std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, flush);
-    out.resize(out.size() - zs.avail_out);
-    return out;
-  };
-  std::string data = run(prefix, Z_FULL_FLUSH);
-  std::string block = run(std::string(kMiB, '\0'), Z_FULL_FLUSH);
-  for (std::uint64_t i = 0; i < zeros / kMiB; ++i) data += block;
-  data += run("", Z_FINISH);
-  deflateEnd(&zs);
-  std::string mib(kMiB, '\0');
-  uLong zcrc = crc32(0, reinterpret_cast<const Bytef*>(mib.data()), static_cast<uInt>(kMiB));
-  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(prefix.data()), static_cast<uInt>(prefix.size()));
-  for (std::uint64_t i = 0; i < zeros / kMiB; ++i) crc = crc32_combine(crc, zcrc, static_cast<z_off_t>(kMiB));
-  std::uint32_t usize = static_cast<std::uint32_t>(prefix.size() + zeros);
-  std::string out;
-  auto header = [&](std::string& s, bool central) {
-    put32(s, central ? 0x02014b50 : 0x04034b50);
-    if (central) put16(s, 20);
-    put16(s, 20); put16(s, 0); put16(s, 8); put16(s, 0); put16(s, 0x21);
-    put32(s, static_cast<std::uint32_t>(crc)); put32(s, static_cast<std::uint32_t>(data.size())); put32(s, usize);
-    put16(s, static_cast<std::uint32_t>(name.size())); put16(s, 0);
-    if (central) { put16(s, 0); put16(s, 0); put16(s, 0); put32(s, 0); put32(s, 0); }
-    s += name;
-  };
-  header(out, false);
-  out += data;
-  std::string cd;
-  header(cd, true);
-  std::uint32_t cd_off = static_cast<std::uint32_t>(out.size());
-  out += cd;
-  put32(out, 0x06054b50); put16(out, 0); put16(out, 0); put16(out, 1); put16(out, 1);
-  put32(out, static_cast<std::uint32_t>(cd.size())); put32(out, cd_off); put16(out, 0);
-  return out;
 }
 
 }  // namespace emogate::test
