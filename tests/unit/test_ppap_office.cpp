@@ -151,8 +151,8 @@ TEST(LockCheck, BothKindsRoundTripAndChargeTheBudget) {
   EXPECT_TRUE(budget.exhausted());
   EXPECT_EQ(budget.used(), 2000u);
 
-  const ep::LockCheck zip = ep::zip_lock(*zip::member_check(
-      zip::read_directory(zipcrypto_stored_zip("a", "b", kPw, false), 10).entries.at(0),
+  const ep::LockCheck zip = ep::zip_lock(*emogate::zip::member_check(
+      emogate::zip::read_directory(zipcrypto_stored_zip("a", "b", kPw, false), 10).entries.at(0),
       zipcrypto_stored_zip("a", "b", kPw, false)));
   EXPECT_EQ(ep::encode_lock(zip)[0], 0);
   EXPECT_EQ(ep::decode_lock(ep::encode_lock(zip)), zip);
@@ -164,8 +164,8 @@ TEST(PpapBlob, OfficeMembersRoundTripInVersionTwo) {
   b.recipients = {"user@example.jp"};
   b.archives = {{"見積書.xlsx", "見積書.xlsx", {{"EncryptedPackage", *ep::office_lock(oc::parse_encryption_info(agile().first))}}},
                 {"s.docx", "s.docx", {{"EncryptedPackage", *ep::office_lock(oc::parse_encryption_info(standard_encrypt("x", kPw).first))}}},
-                {"a.zip", "a.zip", {{"a", ep::zip_lock(*zip::member_check(
-                                              zip::read_directory(zipcrypto_stored_zip("a", "b", kPw, false), 10).entries.at(0),
+                {"a.zip", "a.zip", {{"a", ep::zip_lock(*emogate::zip::member_check(
+                                              emogate::zip::read_directory(zipcrypto_stored_zip("a", "b", kPw, false), 10).entries.at(0),
                                               zipcrypto_stored_zip("a", "b", kPw, false)))}}}};
   auto enc = ep::encode_ppap_blob(b);
   ASSERT_TRUE(enc);
