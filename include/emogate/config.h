@@ -54,10 +54,11 @@ struct PasswordSettings {
   std::vector<std::string> static_list = {"infected", "password", "1234"};
   std::uint32_t max_candidates = 100;
   bool show_in_reports = false;  // mask by default (e.g. "Ab*****")
-  // The archive_decrypted verdict: members opened with a password (from the
-  // message or the static list) are judged by their content, so clean by
-  // default; a site that holds every password ZIP sets suspicious. Members no
-  // candidate opened give encrypted_archive at its [verdicts] baseline.
+  // The archive_decrypted verdict: members and encrypted Office documents
+  // opened with a password (from the message, a PPAP password mail or the
+  // static list) are judged by their content, so clean by default; a site
+  // that holds every password ZIP sets suspicious. What no candidate opened
+  // gives encrypted_archive / encrypted_document at its [verdicts] baseline.
   Verdict opened_archive_verdict = Verdict::clean;
   // Mined candidates tried on an encrypted Office document, best first. Each
   // try costs the document's key derivation (agile: 100,000 SHA-512 rounds,

@@ -56,14 +56,16 @@ struct ObjectSummary {
   bool operator==(const ObjectSummary&) const = default;
 };
 
-// An encrypted archive member no password candidate opened, with its cheap
-// password-check data so that a password arriving in a later mail can be
-// tried without the message (PPAP; src/ppap).
+// An encrypted archive member (or the package of an encrypted Office
+// document) no password candidate opened, with its cheap password-check
+// data so that a password arriving in a later mail can be tried without
+// the message (PPAP; src/ppap).
 struct LockedMember {
-  std::string archive;  // the archive's path in the message, as in findings
-  std::string member;   // the member's name
-  // Encoded check data (formats/zip/check_data.h); empty when no password
-  // could open the member here (unsupported cipher or compression).
+  std::string archive;  // the archive's (document's) path in the message, as in findings
+  std::string member;   // the member's name ("EncryptedPackage" for a document)
+  // Encoded, kind-tagged check data (formats/passwords/lock_check.h); empty
+  // when no password could open the member here (unsupported cipher or
+  // compression).
   std::string check;
 
   bool operator==(const LockedMember&) const = default;

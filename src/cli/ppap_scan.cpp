@@ -88,7 +88,7 @@ int ppap_correlate(const std::vector<std::string>& inputs, const Config& cfg, bo
 
     const ppap::HoldDecision hold = ppap::hold_decision(r, s);
     std::string why;
-    std::optional<zip::PpapBlob> blob;
+    std::optional<ppap::PpapBlob> blob;
     if (hold.holdable) {
       Envelope env{path, r.ppap.from, r.ppap.to, {}, {}};
       blob = ppap::pending_blob(r, env, &why);

@@ -15,7 +15,7 @@
 #include <ostream>
 
 #include "common/text.h"
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 #include "milter/policy.h"
 #include "quarantine/release.h"
 #include "quarantine/store.h"
@@ -70,7 +70,7 @@ bool list_pending(const Config& config, std::ostream& out, std::ostream& err) {
       return false;
     }
     for (const state::PendingRecord& r : *recs) {
-      auto blob = zip::parse_ppap_blob(r.blob);
+      auto blob = ppap::parse_ppap_blob(r.blob);
       out << "ppap:" << r.id << "  " << iso_time(r.created_at) << "  <" << policy::escape_text(r.sender_key, " <>")
           << ">  " << escaped_list(r.recipients) << "  " << pending_label(st)
           << "  queue_id=" << (blob ? policy::escape_text(blob->queue_id, " ") : std::string("?"));

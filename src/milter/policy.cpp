@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/text.h"
+
 namespace emogate::policy {
 
 int rank(Action a) {
@@ -229,6 +231,35 @@ std::string prefixed_subject(std::string_view current, std::string_view prefix) 
   if (prefix.empty() || body.substr(0, prefix.size()) == prefix) return std::string(current);
   std::string lead(current.substr(0, current.size() - body.size()));
   return lead + std::string(prefix) + (body.empty() ? "" : " ") + std::string(body);
+}
+
+std::string with_subject_prefix(std::string_view raw, std::string_view prefix) {
+  if (prefix.empty()) return std::string(raw);
+  const std::string eol = raw.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+  std::size_t line = 0;
+  while (line < raw.size()) {
+    std::size_t end = raw.find('\n', line);
+    end = end == std::string_view::npos ? raw.size() : end + 1;
+    const std::string_view text = raw.substr(line, end - line);
+    if (text == "\n" || text == "\r\n") break;  // end of the header block
+    if (text.size() >= 8 && ascii_lower(text.substr(0, 8)) == "subject:") {
+      // The value runs on over continuation lines (starting with a blank).
+      std::size_t stop = end;
+      while (stop < raw.size() && (raw[stop] == ' ' || raw[stop] == '\t')) {
+        const std::size_t next = raw.find('\n', stop);
+        stop = next == std::string_view::npos ? raw.size() : next + 1;
+      }
+      std::string_view value = raw.substr(line + 8, stop - line - 8);
+      std::string_view tail;  // the value's own line ending
+      if (value.ends_with("\r\n")) tail = "\r\n";
+      else if (value.ends_with("\n")) tail = "\n";
+      value.remove_suffix(tail.size());
+      return std::string(raw.substr(0, line + 8)) + prefixed_subject(value, prefix) +
+             std::string(tail) + std::string(raw.substr(stop));
+    }
+    line = end;
+  }
+  return "Subject: " + std::string(prefix) + eol + std::string(raw);
 }
 
 }  // namespace emogate::policy

@@ -69,4 +69,11 @@ std::string reply_text(std::string_view s);
 // `current` is the value as received (may start with a space).
 std::string prefixed_subject(std::string_view current, std::string_view prefix);
 
+// A whole stored message (`raw`) with prefixed_subject() applied to its
+// first Subject header (its folded value kept as it is), or a Subject of
+// just the prefix added in front when the header block has none. For a
+// message that leaves emogate later than the milter's own edits (a PPAP
+// release). The header block ends at the first empty line.
+std::string with_subject_prefix(std::string_view raw, std::string_view prefix);
+
 }  // namespace emogate::policy

@@ -5,14 +5,18 @@
 //    mail (the best [passwords] max_document_candidates mined ones) or a
 //    configured static password, the decrypted package goes back to the
 //    engine as a child, so its macros are analysed like any other. Opened
-//    with the default password, the finding is clean (informational): the
-//    document's content decides.
+//    with the default password, the finding is clean (informational);
+//    opened with another password, it is archive_decrypted (at the verdict
+//    of an archive opened with a password): either way the document's
+//    content decides. Not opened: its password-check data goes into
+//    Report::ppap.locked, so that a password mail can open it later (PPAP).
 //  - Word binary documents whose FIB says encrypted (RC4 or XOR
 //    obfuscation) and PowerPoint documents whose CurrentUserAtom,
 //    UserEditAtom or CryptSession10Container say encrypted, or which carry
 //    an EncryptedSummary stream: `encrypted_document`.
 // BIFF8 FILEPASS (Excel binary) is handled by the BIFF8 module.
 // Trusted input: none. Parsing and decryption are bounded (office_crypto).
+#include <algorithm>
 #include <string>
 
 #include "common/bytes.h"
@@ -20,6 +24,7 @@
 #include "engine/module.h"
 #include "formats/office_crypto/office_crypto.h"
 #include "formats/ole2/reader.h"
+#include "formats/passwords/lock_check.h"
 #include "engine/passwords.h"
 
 namespace emogate {
@@ -51,7 +56,8 @@ class Ole2EncryptedExtractor : public Module {
     using namespace office_crypto;
     const EncryptionInfo info = parse_encryption_info(file.read_stream(info_e, 1u << 20));
     std::string detail = "encrypted OOXML package, " + describe(info);
-    std::optional<Verdict> verdict;
+    // Whether a password arriving later (PPAP) could still be checked.
+    bool checkable = false;
     if (!info.problem.empty()) detail += " (" + info.problem + ")";
     const bool tryable = info.problem.empty() && (info.scheme == Scheme::standard || info.scheme == Scheme::agile);
     if (tryable && info.spin_count > ctx.limits().max_spin_count) {
@@ -59,6 +65,7 @@ class Ole2EncryptedExtractor : public Module {
       ctx.limit_hit(obj, "max_spin_count",
                     "agile spinCount " + std::to_string(info.spin_count) + " (Office writes 100000); no password tried");
     } else if (tryable) {
+      checkable = true;
       const std::string pkg = file.read_stream(pkg_e, ctx.limits().max_object_size + 8);
       const std::uint64_t rounds = kdf_rounds(info);
       for (const auto& [pw, how] : candidates(ctx)) {
@@ -77,20 +84,35 @@ class Ole2EncryptedExtractor : public Module {
         if (r == DecryptResult::wrong_password) continue;
         if (r != DecryptResult::ok) {
           detail += "; package cannot be decrypted (malformed or unsupported parameters)";
+          checkable = false;
           break;
         }
         detail += "; decrypted with " + how;
-        // Excel opens it without asking: informational, what is inside decides.
-        if (pw == kExcelDefaultPassword) verdict = Verdict::clean;
         ChildSpec spec;
         spec.name = "decrypted" + (obj.extension().empty() ? std::string(".bin") : "." + obj.extension());
         spec.provenance = "EncryptedPackage decrypted with " + how;
         spec.from_encrypted = true;
         if (ctx.can_add_child(obj)) ctx.add_child(obj, spec, plain);
-        break;
+        if (pw == kExcelDefaultPassword) {
+          // Excel opens it without asking: informational, what is inside decides.
+          ctx.add_finding(FindingType::encrypted_document, obj, detail, Verdict::clean);
+        } else {
+          // Opened with a password the sender gave (in this mail, a
+          // password mail, or the static list): judged by its content, as
+          // an archive opened with a password is.
+          ctx.add_finding(FindingType::archive_decrypted, obj, detail,
+                          std::max(ctx.config().passwords.opened_archive_verdict,
+                                   ctx.config().baseline(FindingType::archive_decrypted)));
+        }
+        return;
       }
     }
-    ctx.add_finding(FindingType::encrypted_document, obj, detail, verdict);
+    // Still locked: its check data lets a password mail open it later
+    // (Report::ppap.locked); none when no password could be tried here.
+    std::optional<ppap::LockCheck> lock = checkable ? ppap::office_lock(info) : std::nullopt;
+    ctx.report().ppap.locked.push_back(
+        {obj.path.empty() ? "(message)" : obj.path, "EncryptedPackage", lock ? ppap::encode_lock(*lock) : std::string()});
+    ctx.add_finding(FindingType::encrypted_document, obj, detail);
   }
 
   // Passwords to try and how the report names each: Excel's own first (the

@@ -29,7 +29,7 @@
 #include "formats/zip/directory.h"
 #include "formats/zip/members.h"
 #include "formats/zip/password_search.h"
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 
 namespace emogate {
 
@@ -251,10 +251,10 @@ class ZipExtractor : public Module {
     // no password could open here (`e` null, or no check data).
     void record_locked(const std::string& name, const zip::Entry* e) {
       std::optional<zip::MemberCheck> check = e ? zip::member_check(*e, bytes) : std::nullopt;
-      if (check ? checkable_recorded >= zip::PpapBlobBounds::max_members : uncheckable_recorded) return;
+      if (check ? checkable_recorded >= ppap::PpapBlobBounds::max_members : uncheckable_recorded) return;
       ++(check ? checkable_recorded : uncheckable_recorded);
       ctx.report().ppap.locked.push_back(
-          {obj.path.empty() ? "(message)" : obj.path, name, check ? zip::encode_check(*check) : std::string()});
+          {obj.path.empty() ? "(message)" : obj.path, name, check ? ppap::encode_lock(ppap::zip_lock(*check)) : std::string()});
     }
 
     zip::Unlock find_password(const zip::Entry& e) {

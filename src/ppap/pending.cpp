@@ -96,9 +96,9 @@ std::string new_record_id(std::string_view queue_id) {
   return id;
 }
 
-std::string timeout_notice(const zip::PpapBlob& b, std::uint32_t window_s) {
+std::string timeout_notice(const ppap::PpapBlob& b, std::uint32_t window_s) {
   std::vector<std::string> names;
-  for (const zip::PpapArchive& a : b.archives) names.push_back(a.name);
+  for (const ppap::PpapArchive& a : b.archives) names.push_back(a.name);
   std::string text =
       "Your message was not delivered.\n\n"
       "It carries an encrypted archive, and the mail gateway (emogate) keeps such a\n"
@@ -132,11 +132,11 @@ Desk::Hold Desk::hold(const Report& r, const Envelope& env, std::string_view raw
     return h;
   };
   std::string why;
-  std::optional<zip::PpapBlob> blob = pending_blob(r, env, &why);
+  std::optional<ppap::PpapBlob> blob = pending_blob(r, env, &why);
   if (!blob) return refuse(why);
   const std::string key = sender_key(*blob, c.ppap.match);
   if (key.empty()) return refuse("no sender to expect a password mail from");
-  std::optional<std::string> bytes = zip::encode_ppap_blob(*blob);
+  std::optional<std::string> bytes = ppap::encode_ppap_blob(*blob);
   if (!bytes) return refuse("the pending record would be larger than its bound");
   state::PendingRecord rec;
   rec.id = new_record_id(env.queue_id);
@@ -162,7 +162,7 @@ Desk::Hold Desk::hold(const Report& r, const Envelope& env, std::string_view raw
   h.result = Hold::Result::held;
   h.id = rec.id;
   std::vector<std::string> names;
-  for (const zip::PpapArchive& a : blob->archives) names.push_back(a.path);
+  for (const ppap::PpapArchive& a : blob->archives) names.push_back(a.path);
   fx_.event({Event::Kind::held, env.queue_id, rec.id, "",
              "waiting up to " + fmt_window(c.ppap.window_s) + " for a password mail from <" + key + "> for " +
                  join(names, ", ")});
@@ -180,7 +180,7 @@ state::Result<std::vector<PendingEntry>> Desk::waiting(std::string_view sender_k
   if (!found.ok()) return found.status();
   for (state::PendingRecord& rec : *found) {
     std::string error;
-    std::optional<zip::PpapBlob> b = zip::parse_ppap_blob(rec.blob, &error);
+    std::optional<ppap::PpapBlob> b = ppap::parse_ppap_blob(rec.blob, &error);
     if (!b) {
       fx_.event({Event::Kind::error, "", rec.id, "", "unreadable pending record skipped: " + error});
       continue;
@@ -208,7 +208,7 @@ state::Result<std::vector<Claimed>> Desk::unlock(const std::vector<PendingEntry>
   return out;
 }
 
-bool Desk::send_copy(const zip::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error) {
+bool Desk::send_copy(const ppap::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error) {
   if (b.recipients.empty()) {
     *error = "no recipients";
     return false;
@@ -235,7 +235,7 @@ std::optional<Outcome> Desk::settle(const Claimed& cl, const std::string& passwo
     return std::nullopt;
   }
   std::string error;
-  std::optional<zip::PpapBlob> blob = zip::parse_ppap_blob(rec->blob, &error);
+  std::optional<ppap::PpapBlob> blob = ppap::parse_ppap_blob(rec->blob, &error);
   if (!blob) return fail("unreadable pending record: " + error, true);
   auto raw = store_.pending().message(id);
   if (!raw.ok()) return fail("held message: " + raw.status().message(), true);
@@ -266,9 +266,10 @@ std::optional<Outcome> Desk::settle(const Claimed& cl, const std::string& passwo
     Headers h = d.headers;
     h.emplace_back("X-Emogate-PPAP", header_value("X-Emogate-PPAP", "released by password mail " + password_mail +
                                                                         " (password found in " + where + ")"));
-    // XXX: a subject prefix of the new verdict's tag action is not applied
-    // to a held message delivered tagged (only its headers are added).
-    if (!send_copy(*blob, *raw, h, &error)) return fail("sendmail: " + error, true);
+    // Delivered tagged: the tag action's Subject prefix too, as the milter
+    // would have set it.
+    if (!send_copy(*blob, policy::with_subject_prefix(*raw, d.subject_prefix), h, &error))
+      return fail("sendmail: " + error, true);
     detail = "verdict=" + std::string(to_string(again->verdict)) + " delivered to " + join(blob->recipients, ",");
   } else {
     QuarantineMeta m;
@@ -297,7 +298,7 @@ std::optional<Outcome> Desk::settle(const Claimed& cl, const std::string& passwo
 
 void Desk::time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now) {
   std::string error;
-  std::optional<zip::PpapBlob> blob = zip::parse_ppap_blob(rec.blob, &error);
+  std::optional<ppap::PpapBlob> blob = ppap::parse_ppap_blob(rec.blob, &error);
   auto raw = store_.pending().message(rec.id);
   std::string qid_of_held = blob ? blob->queue_id : std::string();
   auto fail = [&](const std::string& why) {
@@ -314,8 +315,8 @@ void Desk::time_out(const state::PendingRecord& rec, const std::string& owner, c
     if (what == PpapTimeout::return_to_sender && blob->sender.empty()) what = PpapTimeout::keep;
     Report r;
     r.verdict = Verdict::suspicious;
-    for (const zip::PpapArchive& a : blob->archives)
-      r.findings.push_back({FindingType::encrypted_archive, a.path,
+    for (const PpapArchive& a : blob->archives)
+      r.findings.push_back({a.document() ? FindingType::encrypted_document : FindingType::encrypted_archive, a.path,
                             "no password mail within " + fmt_window(c.ppap.window_s), Verdict::suspicious});
     if (what == PpapTimeout::keep) {
       QuarantineMeta m;
@@ -324,7 +325,7 @@ void Desk::time_out(const state::PendingRecord& rec, const std::string& owner, c
       m.recipients = blob->recipients;
       m.verdict = "suspicious";
       m.action = "ppap_timeout";
-      for (const Finding& f : r.findings) m.findings.push_back("encrypted_archive@" + f.path);
+      for (const Finding& f : r.findings) m.findings.push_back(std::string(to_string(f.type)) + "@" + f.path);
       m.size = raw->size();
       std::optional<std::string> qid = fx_.quarantine(*raw, r, m, &error);
       if (!qid) return fail("quarantine store: " + error);

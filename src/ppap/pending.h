@@ -132,7 +132,7 @@ class Desk {
   std::optional<std::uint64_t> awaiting();
 
  private:
-  bool send_copy(const zip::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error);
+  bool send_copy(const ppap::PpapBlob& b, std::string_view raw, const Headers& headers, std::string* error);
   void time_out(const state::PendingRecord& rec, const std::string& owner, const Config& c, std::int64_t now);
   state::StateStore& store_;
   std::string host_;
@@ -150,6 +150,6 @@ std::string new_record_id(std::string_view queue_id);
 
 // The notice [ppap] on_timeout = "return" sends to the sender: which
 // message, to whom, which archives, and that it was not delivered.
-std::string timeout_notice(const zip::PpapBlob& b, std::uint32_t window_s);
+std::string timeout_notice(const ppap::PpapBlob& b, std::uint32_t window_s);
 
 }  // namespace emogate::ppap

@@ -11,7 +11,7 @@
 namespace emogate::ppap {
 namespace {
 
-using Bounds = zip::PpapBlobBounds;
+using Bounds = ppap::PpapBlobBounds;
 
 // `s` cut to at most `max` bytes without splitting a UTF-8 sequence.
 std::string clip_utf8(std::string_view s, std::size_t max) {
@@ -29,13 +29,15 @@ bool shares_recipient(const std::vector<std::string>& a, const std::vector<std::
 }
 
 // `password` passes the checks of every member kept for `a`, in one of
-// its byte encodings; the first member is tried alone first, so a wrong
-// password usually costs one try.
-bool opens(const zip::PpapArchive& a, const std::string& password, KdfBudget& budget) {
-  for (const std::string& bytes : password_encodings(password)) {
+// its byte encodings (a ZIP's; an Office document's key derivation takes
+// the UTF-8 password itself); the first member is tried alone first, so a
+// wrong password usually costs one try.
+bool opens(const PpapArchive& a, const std::string& password, KdfBudget& budget) {
+  const std::vector<std::string> forms = a.document() ? std::vector<std::string>{password} : password_encodings(password);
+  for (const std::string& bytes : forms) {
     bool all = !a.members.empty();
-    for (const zip::PpapMember& m : a.members)
-      if (!zip::check_password(m.check, bytes, &budget)) {
+    for (const PpapMember& m : a.members)
+      if (!check_password(m.check, bytes, budget)) {
         all = false;
         break;
       }
@@ -53,32 +55,36 @@ HoldDecision hold_decision(const Report& r, const PpapSettings& s) {
   if (!r.flagged()) return {false, "the message is clean"};
   std::set<std::string> archives;
   for (const Finding& f : r.findings) {
-    if (f.type == FindingType::encrypted_archive) {
+    // An encrypted Office document waits like an archive; one Excel opened
+    // with its default password is clean (informational) and waits for nothing.
+    if (f.type == FindingType::encrypted_archive ||
+        (f.type == FindingType::encrypted_document && f.verdict > Verdict::clean)) {
       archives.insert(f.path);
     } else if (f.verdict > Verdict::clean) {
       return {false, std::string(to_string(f.type)) + " at " + f.path + " decides the verdict"};
     }
   }
-  if (archives.empty()) return {false, "no encrypted archive"};
+  if (archives.empty()) return {false, "no encrypted archive or document"};
   for (const std::string& path : archives) {
     bool checkable = false;
     for (const LockedMember& m : r.ppap.locked) {
       if (m.archive != path) continue;
-      if (m.check.empty() || !zip::decode_check(m.check))
+      if (m.check.empty() || !decode_lock(m.check))
         return {false, "member \"" + m.member + "\" of " + path + " cannot be opened with a password here"};
       checkable = true;
     }
-    if (!checkable) return {false, path + " has no password-check data (not a ZIP emogate decrypts)"};
+    if (!checkable)
+      return {false, path + " has no password-check data (not a ZIP or Office encryption emogate decrypts)"};
   }
-  return {true, std::to_string(archives.size()) + " encrypted archive(s) wait for a password mail"};
+  return {true, std::to_string(archives.size()) + " encrypted archive(s) or document(s) wait for a password mail"};
 }
 
-std::optional<zip::PpapBlob> pending_blob(const Report& r, const Envelope& env, std::string* why) {
-  auto refuse = [&](std::string reason) -> std::optional<zip::PpapBlob> {
+std::optional<ppap::PpapBlob> pending_blob(const Report& r, const Envelope& env, std::string* why) {
+  auto refuse = [&](std::string reason) -> std::optional<ppap::PpapBlob> {
     if (why) *why = std::move(reason);
     return std::nullopt;
   };
-  zip::PpapBlob b;
+  ppap::PpapBlob b;
   b.sender = ascii_lower(env.sender);
   b.from = ascii_lower(r.ppap.from);
   b.subject = clip_utf8(r.ppap.subject, Bounds::max_subject);
@@ -95,10 +101,10 @@ std::optional<zip::PpapBlob> pending_blob(const Report& r, const Envelope& env, 
   if (b.recipients.size() > Bounds::max_recipients)
     return refuse("more than " + std::to_string(Bounds::max_recipients) + " recipients");
   for (const LockedMember& m : r.ppap.locked) {
-    auto check = zip::decode_check(m.check);
+    std::optional<LockCheck> check = decode_lock(m.check);
     if (!check) continue;
     auto it = std::find_if(b.archives.begin(), b.archives.end(),
-                           [&](const zip::PpapArchive& a) { return a.path == m.archive; });
+                           [&](const ppap::PpapArchive& a) { return a.path == m.archive; });
     if (it == b.archives.end()) {
       if (b.archives.size() == Bounds::max_archives)
         return refuse("more than " + std::to_string(Bounds::max_archives) + " encrypted archives");
@@ -110,11 +116,11 @@ std::optional<zip::PpapBlob> pending_blob(const Report& r, const Envelope& env, 
       it->members.push_back({clip_utf8(m.member, Bounds::max_name), *check});
   }
   if (b.archives.empty()) return refuse("no encrypted member with password-check data");
-  if (!zip::encode_ppap_blob(b)) return refuse("the pending record would be larger than its bound");
+  if (!ppap::encode_ppap_blob(b)) return refuse("the pending record would be larger than its bound");
   return b;
 }
 
-std::string sender_key(const zip::PpapBlob& b, PpapMatch m) {
+std::string sender_key(const ppap::PpapBlob& b, PpapMatch m) {
   return ascii_lower(m == PpapMatch::from ? b.from : b.sender);
 }
 
@@ -133,7 +139,7 @@ std::vector<Unlock> match(const std::vector<PendingEntry>& entries, const Follow
     u.entry = i;
     u.id = e.id;
     std::size_t opened = 0;
-    for (const zip::PpapArchive& a : e.blob.archives) {
+    for (const ppap::PpapArchive& a : e.blob.archives) {
       for (std::size_t k = 0; k < tries && !budget.exhausted(); ++k) {
         const SourcedPassword& p = f.passwords[k];
         if (!opens(a, p.password, budget)) continue;

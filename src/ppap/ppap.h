@@ -2,7 +2,7 @@
 // parts that need neither the store nor the milter:
 //  - hold_decision(): whether a scanned message may wait for its password
 //    mail instead of getting the encrypted_archive action;
-//  - pending_blob(): what a store keeps about it (formats/zip/ppap_blob.h);
+//  - pending_blob(): what a store keeps about it (formats/passwords/ppap_blob.h);
 //  - match(): which pending messages a later mail's passwords unlock
 //    (same sender, a shared recipient, within the window, bounded tries,
 //    each confirmed by the members' cheap password checks);
@@ -24,7 +24,7 @@
 #include "emogate/config.h"
 #include "emogate/report.h"
 #include "emogate/scanner.h"
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 
 namespace emogate::ppap {
 
@@ -35,28 +35,30 @@ struct HoldDecision {
 };
 
 // Holdable when [ppap] is enabled and the scan is complete, the message is
-// flagged, every finding that flags it is encrypted_archive (a macro, a
-// YARA hit, a malformed structure or a limit elsewhere decides by itself),
-// and every encrypted member in those archives has check data a later
-// password can be tried against (ZipCrypto or WinZip AES that we can also
-// decrypt; a 7z, RAR or encrypted Office document cannot wait).
+// flagged, every finding that flags it is encrypted_archive or
+// encrypted_document (a macro, a YARA hit, a malformed structure or a
+// limit elsewhere decides by itself), and every encrypted member in those
+// archives and documents has check data a later password can be tried
+// against (ZipCrypto or WinZip AES that we can also decrypt, an OOXML
+// package with standard or agile encryption; a 7z, RAR, or a binary Word,
+// Excel or PowerPoint document with RC4 encryption cannot wait).
 HoldDecision hold_decision(const Report& r, const PpapSettings& s);
 
 // The pending blob of a holdable message: envelope sender and recipients
 // from `env` (lower-cased), From, Subject and the locked archives from the
 // report. None, with `why`, when a bound of the blob is exceeded (the
 // message then gets the normal encrypted_archive action).
-std::optional<zip::PpapBlob> pending_blob(const Report& r, const Envelope& env, std::string* why = nullptr);
+std::optional<ppap::PpapBlob> pending_blob(const Report& r, const Envelope& env, std::string* why = nullptr);
 
 // The key a store files an entry under: the envelope sender, or the From
 // address with [ppap] match = "from". Empty (never matches) for the null
 // sender.
-std::string sender_key(const zip::PpapBlob& b, PpapMatch m);
+std::string sender_key(const ppap::PpapBlob& b, PpapMatch m);
 
 // One pending message as a store returns it.
 struct PendingEntry {
   std::string id;  // the store's record id
-  zip::PpapBlob blob;
+  ppap::PpapBlob blob;
   std::int64_t created_at = 0;  // Unix seconds
   std::int64_t expires_at = 0;
 };
@@ -87,7 +89,7 @@ struct Unlock {
 // and `now` lies in [created_at, expires_at]. At most
 // max_candidates_per_entry passwords are tried per entry, each in its byte
 // encodings; a password opens an archive when it passes the check of every
-// member kept for it. AES tries take their rounds from `budget`
+// member kept for it. AES and Office tries take their rounds from `budget`
 // (budget.exhausted() tells afterwards that the search was cut short).
 std::vector<Unlock> match(const std::vector<PendingEntry>& entries, const FollowUp& f, const PpapSettings& s,
                           KdfBudget& budget);

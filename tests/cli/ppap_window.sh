@@ -5,9 +5,16 @@
 # released clean (exit 0); an Excel 4.0 macro dropper (SYLK, auto-open EXEC)
 # inside comes out malicious (exit 1); a password mail from another sender,
 # or one after the window, unlocks nothing.
+# The same for encrypted Office documents (tests/integration/lib/ppap_mail.sh):
+# a macro-free workbook as an .xlsx with agile encryption (spinCount 100,000)
+# and as a .docx with standard encryption, made by the test tool
+# emogate_office_encrypt (tests/tools), is released clean with
+# archive_decrypted naming the password mail; another sender's password
+# mail, or a wrong password, unlocks nothing.
 set -euo pipefail
 command -v 7z >/dev/null || { echo "7z (p7zip-full) not installed"; exit 77; }
 bin="${EMOGATE_BIN:?}"
+here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -94,4 +101,41 @@ run 0 wide.txt --ppap-window 2h a_good.eml b_late.eml
 
 run 2 bad_window.txt --ppap-window 30x a_good.eml
 grep -q 'ppap-window wants a duration' bad_window.txt.err || fail "bad duration accepted" bad_window.txt.err
+
+# --- encrypted Office documents
+. "$here/../integration/lib/ppap_mail.sh"
+[[ -x "$PPAP_OFFICE_ENCRYPT" ]] || { echo "emogate_office_encrypt (tests/tools) not built"; exit 77; }
+FROM=tanaka@sender.example.jp
+TO=suzuki@rcpt.example.jp
+ppap_office_pair . x "$FROM" "$TO" Hq4-mT9zK agile xlsx
+ppap_office_pair . d "$FROM" "$TO" Hq4-mT9zK standard docx
+ppap_office_pair . other attacker@evil.example "$TO" Hq4-mT9zK
+ppap_office_pair . wrong "$FROM" "$TO" Hq4-mT9zX
+
+for held in x-xlsx d-docx; do
+  run 0 "$held.json" --json --ppap-window 30m "$held.eml" "${held%%-*}-pw.eml"
+  python3 - "$held.json" "$held.eml" "${held%%-*}-pw.eml" "mitsumori-${held/-/.}" <<'PY' || exit 1
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+held, pw, name = sys.argv[2], sys.argv[3], sys.argv[4]
+states = [(l["input"], l.get("ppap", {}).get("state"), l["verdict"]) for l in lines]
+want = [(held, "awaiting_password", "suspicious"), (pw, "password_mail", "clean"), (held, "released", "clean")]
+if states != want:
+    sys.exit("FAIL: states %r, expected %r" % (states, want))
+if [f["type"] for f in lines[0]["findings"]] != ["encrypted_document"]:
+    sys.exit("FAIL: mail 1 findings %r" % lines[0]["findings"])
+if lines[0]["locked"] != [{"archive": name, "member": "EncryptedPackage", "checkable": True}]:
+    sys.exit("FAIL: locked %r" % lines[0]["locked"])
+dec = [f for f in lines[-1]["findings"] if f["type"] == "archive_decrypted"]
+if len(dec) != 1 or dec[0]["path"] != name or ("from password mail %s: text/plain part 1" % pw) not in dec[0]["detail"]:
+    sys.exit("FAIL: rescan findings %r" % lines[-1]["findings"])
+if "Hq4-mT9zK" in open(sys.argv[1], encoding="utf-8").read():
+    sys.exit("FAIL: clear-text password in the output")
+PY
+done
+
+run 1 other.txt --ppap-window 30m x-xlsx.eml other-pw.eml
+grep -q 'ppap: no password mail among the inputs' other.txt || fail "another sender's password unlocked it" other.txt
+run 1 wrong.txt --ppap-window 30m x-xlsx.eml wrong-pw.eml
+grep -q 'ppap: no password mail among the inputs' wrong.txt || fail "a wrong password unlocked it" wrong.txt
 echo OK

@@ -1,12 +1,14 @@
 // Encrypted Office packages: fixtures encrypted in code (agile and standard,
 // MS-OFFCRYPTO) with Excel's default password must be decrypted and their
-// content analysed; other passwords give encrypted_document only.
+// content analysed; a password from the mail opens it too (archive_decrypted,
+// judged by content); other passwords give encrypted_document only.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include "emogate/scanner.h"
 #include "formats/office_crypto/office_crypto.h"
 #include "unit/findings.h"
+#include "unit/office_crypto_fixtures.h"
 #include "unit/mail_fixtures.h"
 #include "unit/ovba_builder.h"
 
@@ -14,101 +16,9 @@ using namespace emogate;
 using emogate::test::find_finding;
 using emogate::test::Ole2Builder;
 using emogate::test::VbaProjectBuilder;
+using namespace emogate::test::office_crypto_fixture;
 
 namespace {
-
-std::string H(const EVP_MD* md, const std::string& a) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(a.data(), a.size(), out, &len, md, nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-std::string le32(std::uint32_t v) {
-  std::string s;
-  Ole2Builder::put32(s, v);
-  return s;
-}
-std::string utf16(const std::string& ascii) {
-  std::string s;
-  for (char c : ascii) s += {c, '\0'};
-  return s;
-}
-std::string aes_enc(const std::string& key, const std::string& iv, std::string data) {
-  data.resize((data.size() + 15) / 16 * 16, '\0');
-  const EVP_CIPHER* c = key.size() == 32 ? (iv.empty() ? EVP_aes_256_ecb() : EVP_aes_256_cbc())
-                                         : (iv.empty() ? EVP_aes_128_ecb() : EVP_aes_128_cbc());
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  EVP_EncryptInit_ex(ctx, c, nullptr, reinterpret_cast<const unsigned char*>(key.data()),
-                     iv.empty() ? nullptr : reinterpret_cast<const unsigned char*>(iv.data()));
-  EVP_CIPHER_CTX_set_padding(ctx, 0);
-  std::string out(data.size(), '\0');
-  int len = 0;
-  EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
-                    reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  EVP_CIPHER_CTX_free(ctx);
-  return out;
-}
-std::string b64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(n);
-  return out;
-}
-std::string iterate(const EVP_MD* md, const std::string& salt, const std::string& pw, std::uint32_t n) {
-  std::string h = H(md, salt + utf16(pw));
-  for (std::uint32_t i = 0; i < n; ++i) h = H(md, le32(i) + h);
-  return h;
-}
-std::string sized(const std::string& plain) {
-  return le32(static_cast<std::uint32_t>(plain.size())) + le32(0);
-}
-
-// Agile: SHA-512, AES-256-CBC, small spin count to keep the test fast.
-std::pair<std::string, std::string> agile_encrypt(const std::string& plain, const std::string& pw) {
-  const EVP_MD* md = EVP_sha512();
-  const std::string data_salt(16, '\x11'), pw_salt(16, '\x22'), secret(32, '\x33'), vin(16, '\x44');
-  const std::string hn = iterate(md, pw_salt, pw, 1000);
-  auto key = [&](const char* blk) { return H(md, hn + std::string(blk, 8)).substr(0, 32); };
-  const std::string evi = aes_enc(key("\xfe\xa7\xd2\x76\x3b\x4b\x9e\x79"), pw_salt, vin);
-  const std::string evv = aes_enc(key("\xd7\xaa\x0f\x6d\x30\x61\x34\x4e"), pw_salt, H(md, vin));
-  const std::string ekv = aes_enc(key("\x14\x6e\x0b\xe7\xab\xac\xd0\xd6"), pw_salt, secret);
-  std::string pkg = sized(plain);
-  for (std::size_t off = 0, seg = 0; off < plain.size(); off += 4096, ++seg)
-    pkg += aes_enc(secret, H(md, data_salt + le32(static_cast<std::uint32_t>(seg))).substr(0, 16), plain.substr(off, 4096));
-  const std::string xml =
-      "<?xml version=\"1.0\"?><encryption xmlns=\"http://schemas.microsoft.com/office/2006/encryption\" "
-      "xmlns:p=\"http://schemas.microsoft.com/office/2006/keyEncryptor/password\"><keyData saltSize=\"16\" "
-      "blockSize=\"16\" keyBits=\"256\" hashSize=\"64\" cipherAlgorithm=\"AES\" cipherChaining=\"ChainingModeCBC\" "
-      "hashAlgorithm=\"SHA512\" saltValue=\"" + b64(data_salt) + "\"/><keyEncryptors><keyEncryptor "
-      "uri=\"http://schemas.microsoft.com/office/2006/keyEncryptor/password\"><p:encryptedKey spinCount=\"1000\" "
-      "saltSize=\"16\" blockSize=\"16\" keyBits=\"256\" hashSize=\"64\" cipherAlgorithm=\"AES\" "
-      "cipherChaining=\"ChainingModeCBC\" hashAlgorithm=\"SHA512\" saltValue=\"" + b64(pw_salt) +
-      "\" encryptedVerifierHashInput=\"" + b64(evi) + "\" encryptedVerifierHashValue=\"" + b64(evv) +
-      "\" encryptedKeyValue=\"" + b64(ekv) + "\"/></keyEncryptor></keyEncryptors></encryption>";
-  return {std::string("\x04\x00\x04\x00\x40\x00\x00\x00", 8) + xml, pkg};
-}
-
-// Standard: AES-128-ECB, SHA-1, 50,000 rounds.
-std::pair<std::string, std::string> standard_encrypt(const std::string& plain, const std::string& pw) {
-  const EVP_MD* sha1 = EVP_sha1();
-  const std::string salt(16, '\x55'), verifier(16, '\x66');
-  const std::string h = H(sha1, iterate(sha1, salt, pw, 50000) + le32(0));
-  std::string b1(64, '\x36'), b2(64, '\x5c');
-  for (std::size_t i = 0; i < h.size(); ++i) b1[i] ^= h[i], b2[i] ^= h[i];
-  const std::string key = (H(sha1, b1) + H(sha1, b2)).substr(0, 16);
-  std::string header = le32(0x24) + le32(0) + le32(0x660E) + le32(0x8004) + le32(128) + le32(0x18) + le32(0) +
-                       le32(0) + utf16("X") + std::string(2, '\0');
-  std::string info = std::string("\x03\x00\x02\x00", 4) + le32(0x24) + le32(static_cast<std::uint32_t>(header.size())) +
-                     header + le32(16) + salt + aes_enc(key, {}, verifier) + le32(20) + aes_enc(key, {}, H(sha1, verifier));
-  return {info, sized(plain) + aes_enc(key, {}, plain)};
-}
-
-std::string container(const std::pair<std::string, std::string>& enc) {
-  Ole2Builder b(3);
-  b.add("EncryptionInfo", enc.first).add("EncryptedPackage", enc.second);
-  return b.build();
-}
 
 std::string macro_payload() {
   VbaProjectBuilder p;
@@ -188,8 +98,15 @@ TEST(OfficeCrypto, PasswordFromTheMailOpensTheDocument) {
                    {"application/vnd.ms-word.document.macroEnabled.12", doc, "請求書.docm"}});
   Scanner s{Config{}};
   Report r = s.scan_message(mail);
-  const Finding* e = find_finding(r, FindingType::encrypted_document);
+  // Opened with the sender's password: archive_decrypted, like a ZIP opened
+  // with one (clean by default: its content decides), and no
+  // encrypted_document left to flag it.
+  EXPECT_EQ(find_finding(r, FindingType::encrypted_document), nullptr) << to_json(r);
+  const Finding* e = find_finding(r, FindingType::archive_decrypted);
   ASSERT_NE(e, nullptr) << to_json(r);
+  EXPECT_EQ(e->verdict, Verdict::clean);
+  EXPECT_EQ(e->path, "請求書.docm");
+  EXPECT_NE(e->detail.find("agile encryption (AES-256, SHA512"), std::string::npos) << e->detail;
   EXPECT_NE(e->detail.find("decrypted with password Kx******"), std::string::npos) << e->detail;
   EXPECT_NE(e->detail.find("text/plain part 1, line 2"), std::string::npos) << e->detail;
   EXPECT_EQ(e->detail.find("Kx7-pq2w"), std::string::npos) << "masked";

@@ -170,3 +170,20 @@ TEST(Policy, HoldReasonIsEscapedOnce) {
   EXPECT_NE(body[body.size() - 1], '%');
   EXPECT_NE(body[body.size() - 2], '%');
 }
+
+// A whole stored message gets the tag action's Subject prefix (a PPAP
+// release delivers it later than the milter's own edits).
+TEST(Policy, SubjectPrefixOnAStoredMessage) {
+  using policy::with_subject_prefix;
+  EXPECT_EQ(with_subject_prefix("From: a@b\r\nSubject: Hello\r\n\r\nbody Subject: x\r\n", "[SUSPICIOUS]"),
+            "From: a@b\r\nSubject: [SUSPICIOUS] Hello\r\n\r\nbody Subject: x\r\n");
+  // Folded, encoded, case-insensitive name, LF line ends.
+  EXPECT_EQ(with_subject_prefix("subject: =?UTF-8?B?44GK6KaL?=\n =?UTF-8?B?56mN?=\nTo: c@d\n\nbody\n", "[MALWARE]"),
+            "subject: [MALWARE] =?UTF-8?B?44GK6KaL?=\n =?UTF-8?B?56mN?=\nTo: c@d\n\nbody\n");
+  // Already there: unchanged; none: added; no prefix: unchanged.
+  EXPECT_EQ(with_subject_prefix("Subject: [MALWARE] x\r\n\r\nb", "[MALWARE]"), "Subject: [MALWARE] x\r\n\r\nb");
+  EXPECT_EQ(with_subject_prefix("From: a@b\r\n\r\nSubject: in the body\r\n", "[MALWARE]"),
+            "Subject: [MALWARE]\r\nFrom: a@b\r\n\r\nSubject: in the body\r\n");
+  EXPECT_EQ(with_subject_prefix("Subject: x\n\nb", ""), "Subject: x\n\nb");
+  EXPECT_EQ(with_subject_prefix("Subject:", "[S]"), "Subject:[S]");
+}

@@ -11,7 +11,7 @@
 #include "formats/passwords/miner.h"
 #include "formats/zip/check_data.h"
 #include "formats/zip/directory.h"
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 #include "ppap/ppap.h"
 #include "unit/findings.h"
 #include "unit/ppap_fixtures.h"
@@ -20,6 +20,7 @@
 using namespace emogate;
 using namespace emogate::test;
 namespace ez = emogate::zip;
+namespace ep = emogate::ppap;
 
 namespace {
 
@@ -43,7 +44,7 @@ const Envelope kEnv{"Q1", "sender@example.co.jp", {"user@example.jp", "boss@exam
 
 struct Held {
   Report report;
-  ez::PpapBlob blob;
+  ep::PpapBlob blob;
 };
 
 Held hold(const Scanner& s, const std::string& mail) {
@@ -64,7 +65,7 @@ ppap::FollowUp follow_up(const Scanner& s, const std::string& mail, std::int64_t
   return {"sender@example.co.jp", r.ppap.from, {"user@example.jp"}, "Q2", r.ppap.passwords, now};
 }
 
-std::vector<ppap::PendingEntry> pending(const ez::PpapBlob& b) { return {{"entry-1", b, 900, 900 + 1800}}; }
+std::vector<ppap::PendingEntry> pending(const ep::PpapBlob& b) { return {{"entry-1", b, 900, 900 + 1800}}; }
 
 std::vector<ppap::Unlock> run_match(const std::vector<ppap::PendingEntry>& e, const ppap::FollowUp& f,
                                     const PpapSettings& s = {}) {
@@ -147,91 +148,92 @@ TEST(PpapCheckData, EncodedFormRoundTripsAndRejectsDamage) {
 // ---- pending blob ----
 
 namespace {
-ez::PpapBlob sample_blob() {
-  ez::PpapBlob b;
+ep::PpapBlob sample_blob() {
+  ep::PpapBlob b;
   b.sender = "sender@example.co.jp";
   b.from = "tanaka@example.co.jp";
   b.subject = "お見積書の送付";
   b.queue_id = "4XyZ1abc";
   b.recipients = {"user@example.jp", "boss@example.jp"};
   b.archives = {{"mitsumori.zip", "mitsumori.zip",
-                 {{"見積書.docx", only_check(make_zip({{"a", "x", ZIP_EM_AES_256, kPw}}))},
-                  {"b.txt", only_check(zipcrypto_stored_zip("b", "y", kPw, false))}}},
-                {"outer.zip/inner.zip", "inner.zip", {{"c", only_check(zipcrypto_stored_zip("c", "z", kPw, true))}}}};
+                 {{"見積書.docx", ep::zip_lock(only_check(make_zip({{"a", "x", ZIP_EM_AES_256, kPw}})))},
+                  {"b.txt", ep::zip_lock(only_check(zipcrypto_stored_zip("b", "y", kPw, false)))}}},
+                {"outer.zip/inner.zip", "inner.zip",
+                 {{"c", ep::zip_lock(only_check(zipcrypto_stored_zip("c", "z", kPw, true)))}}}};
   return b;
 }
 }  // namespace
 
 TEST(PpapBlob, RoundTrips) {
-  const ez::PpapBlob b = sample_blob();
-  auto enc = ez::encode_ppap_blob(b);
+  const ep::PpapBlob b = sample_blob();
+  auto enc = ep::encode_ppap_blob(b);
   ASSERT_TRUE(enc);
   std::string error;
-  auto back = ez::parse_ppap_blob(*enc, &error);
+  auto back = ep::parse_ppap_blob(*enc, &error);
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(*back, b);
 }
 
 TEST(PpapBlob, MalformedInputIsRejectedWithAReason) {
-  const std::string enc = *ez::encode_ppap_blob(sample_blob());
+  const std::string enc = *ep::encode_ppap_blob(sample_blob());
   // Every truncation.
   for (std::size_t n = 0; n < enc.size(); ++n) {
     std::string error;
-    EXPECT_FALSE(ez::parse_ppap_blob(enc.substr(0, n), &error)) << n;
+    EXPECT_FALSE(ep::parse_ppap_blob(enc.substr(0, n), &error)) << n;
     EXPECT_FALSE(error.empty()) << n;
   }
   std::string error;
-  EXPECT_FALSE(ez::parse_ppap_blob(enc + '\0', &error));
+  EXPECT_FALSE(ep::parse_ppap_blob(enc + '\0', &error));
   EXPECT_NE(error.find("after the blob"), std::string::npos) << error;
-  std::string v2 = enc;
-  v2[3] = 2;
-  EXPECT_FALSE(ez::parse_ppap_blob(v2, &error));
+  std::string v3 = enc;
+  v3[3] = 3;
+  EXPECT_FALSE(ep::parse_ppap_blob(v3, &error));
   EXPECT_NE(error.find("version"), std::string::npos) << error;
   std::string magic = enc;
   magic[0] = 'X';
-  EXPECT_FALSE(ez::parse_ppap_blob(magic, &error));
+  EXPECT_FALSE(ep::parse_ppap_blob(magic, &error));
   // A length field pointing past the end, a sender over its bound.
   std::string longer = enc;
   longer[4] = '\xFF';
   longer[5] = '\x7F';
-  EXPECT_FALSE(ez::parse_ppap_blob(longer, &error));
+  EXPECT_FALSE(ep::parse_ppap_blob(longer, &error));
   EXPECT_NE(error.find("sender"), std::string::npos) << error;
   // No archive at all, and an archive count over the bound.
-  ez::PpapBlob none = sample_blob();
+  ep::PpapBlob none = sample_blob();
   none.archives.clear();
-  EXPECT_FALSE(ez::encode_ppap_blob(none));
-  ez::PpapBlob one = sample_blob();
+  EXPECT_FALSE(ep::encode_ppap_blob(none));
+  ep::PpapBlob one = sample_blob();
   one.archives.resize(1);
-  std::string enc1 = *ez::encode_ppap_blob(one);
+  std::string enc1 = *ep::encode_ppap_blob(one);
   const std::size_t at = enc1.find(std::string("\x01\x0d\x00mitsumori.zip", 16));
   ASSERT_NE(at, std::string::npos);
   for (char n : {'\0', '\x11'}) {
     std::string bad = enc1;
     bad[at] = n;
-    EXPECT_FALSE(ez::parse_ppap_blob(bad, &error)) << int(n);
+    EXPECT_FALSE(ep::parse_ppap_blob(bad, &error)) << int(n);
     EXPECT_NE(error.find("number of archives"), std::string::npos) << error;
   }
-  // An unknown cipher inside a member's check data.
+  // An unknown kind of check data for a member.
   std::string cipher = enc1;
   const std::size_t member = cipher.find("見積書.docx") + std::string("見積書.docx").size();
   cipher[member] = 7;
-  EXPECT_FALSE(ez::parse_ppap_blob(cipher, &error));
+  EXPECT_FALSE(ep::parse_ppap_blob(cipher, &error));
   EXPECT_NE(error.find("check data"), std::string::npos) << error;
 }
 
 TEST(PpapBlob, EncoderRefusesWhatTheParserWouldReject) {
-  ez::PpapBlob b = sample_blob();
-  b.subject = std::string(ez::PpapBlobBounds::max_subject + 1, 'x');
-  EXPECT_FALSE(ez::encode_ppap_blob(b));
+  ep::PpapBlob b = sample_blob();
+  b.subject = std::string(ep::PpapBlobBounds::max_subject + 1, 'x');
+  EXPECT_FALSE(ep::encode_ppap_blob(b));
   b = sample_blob();
-  b.archives.resize(ez::PpapBlobBounds::max_archives + 1, b.archives[0]);
-  EXPECT_FALSE(ez::encode_ppap_blob(b));
+  b.archives.resize(ep::PpapBlobBounds::max_archives + 1, b.archives[0]);
+  EXPECT_FALSE(ep::encode_ppap_blob(b));
   b = sample_blob();
-  b.archives[0].members.resize(ez::PpapBlobBounds::max_members + 1, b.archives[0].members[0]);
-  EXPECT_FALSE(ez::encode_ppap_blob(b));
+  b.archives[0].members.resize(ep::PpapBlobBounds::max_members + 1, b.archives[0].members[0]);
+  EXPECT_FALSE(ep::encode_ppap_blob(b));
   b = sample_blob();
-  b.recipients.assign(ez::PpapBlobBounds::max_recipients + 1, "r@example.jp");
-  EXPECT_FALSE(ez::encode_ppap_blob(b));
+  b.recipients.assign(ep::PpapBlobBounds::max_recipients + 1, "r@example.jp");
+  EXPECT_FALSE(ep::encode_ppap_blob(b));
 }
 
 // ---- follow-up miner ----
@@ -315,7 +317,7 @@ TEST(PpapHold, AesZipWithoutPasswordIsHoldable) {
   EXPECT_EQ(h.blob.recipients, kEnv.recipients);
   EXPECT_EQ(h.report.ppap.to, std::vector<std::string>{"user@example.jp"});
   // The blob survives its binary form.
-  EXPECT_EQ(ez::parse_ppap_blob(*ez::encode_ppap_blob(h.blob)), h.blob);
+  EXPECT_EQ(ep::parse_ppap_blob(*ep::encode_ppap_blob(h.blob)), h.blob);
   // Disabled: the normal encrypted_archive action.
   Config off;
   off.ppap.enabled = false;
@@ -363,7 +365,7 @@ TEST(PpapHold, WhatCannotBeUnlockedLaterIsNotHoldable) {
   EXPECT_FALSE(ppap::hold_decision(r, s).holdable);  // a member no password opens here
   r.ppap.locked = {{"a.7z", "x", "garbage"}};
   EXPECT_FALSE(ppap::hold_decision(r, s).holdable);  // a worker's answer is not trusted
-  r.ppap.locked = {{"a.7z", "x", ez::encode_check(only_check(zipcrypto_stored_zip("x", "y", kPw, false)))}};
+  r.ppap.locked = {{"a.7z", "x", ep::encode_lock(ep::zip_lock(only_check(zipcrypto_stored_zip("x", "y", kPw, false))))}};
   EXPECT_TRUE(ppap::hold_decision(r, s).holdable);
   r.incomplete = {"temp_dir full"};
   EXPECT_FALSE(ppap::hold_decision(r, s).holdable);  // on_error decides
@@ -485,7 +487,7 @@ TEST(PpapRescan, ZipCryptoFalsePositiveOfTheCheapCheckStaysLocked) {
   std::string impostor;
   for (int i = 0; i < 100000 && impostor.empty(); ++i) {
     std::string pw = "Fake" + std::to_string(i) + "x";
-    if (ez::check_password(h.blob.archives.at(0).members.at(0).check, pw)) impostor = pw;
+    if (ez::check_password(h.blob.archives.at(0).members.at(0).check.zip, pw)) impostor = pw;
   }
   ASSERT_FALSE(impostor.empty());
   ppap::Unlock u;
@@ -500,14 +502,21 @@ TEST(PpapBlob, VersionOneLayoutOfTheFuzzSeedStillParses) {
   const std::string seed = slurp(std::string(EMOGATE_SOURCE_DIR) + "/fuzz/seeds/ppap_blob/two_archives.bin");
   ASSERT_FALSE(seed.empty());
   std::string error;
-  auto b = ez::parse_ppap_blob(seed, &error);
+  auto b = ep::parse_ppap_blob(seed, &error);
   ASSERT_TRUE(b) << error;
   EXPECT_EQ(b->subject, "お見積書の送付");
   EXPECT_EQ(b->recipients, (std::vector<std::string>{"user@example.jp", "boss@example.jp"}));
   ASSERT_EQ(b->archives.size(), 2u);
-  EXPECT_EQ(b->archives[0].members[0].check.aes_strength, 3);
-  EXPECT_EQ(b->archives[0].members[1].check.crc, 0xdeadbeefu);
-  EXPECT_EQ(b->archives[0].members[1].check.flags, 9);
+  EXPECT_EQ(b->archives[0].members[0].check.kind, ep::LockKind::zip_member);
+  EXPECT_EQ(b->archives[0].members[0].check.zip.aes_strength, 3);
+  EXPECT_EQ(b->archives[0].members[1].check.zip.crc, 0xdeadbeefu);
+  EXPECT_EQ(b->archives[0].members[1].check.zip.flags, 9);
   EXPECT_EQ(b->archives[1].path, "outer.zip/inner.zip");
-  EXPECT_EQ(ez::encode_ppap_blob(*b), seed);
+  EXPECT_FALSE(b->archives[0].document());
+  // Written again, it is a version 2 blob (kind-tagged checks) saying the same.
+  auto again = ep::encode_ppap_blob(*b);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)[3], 2);
+  EXPECT_NE(*again, seed);
+  EXPECT_EQ(ep::parse_ppap_blob(*again), b);
 }

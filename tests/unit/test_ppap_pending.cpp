@@ -14,7 +14,7 @@
 #include "cli/quarantine.h"
 #include "common/text.h"
 #include "emogate/scanner.h"
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 #include "milter/metrics.h"
 #include "ppap/pending.h"
 #include "unit/findings.h"
@@ -180,6 +180,26 @@ TEST(PpapDesk, DropperInsideIsKeptInQuarantineNotDelivered) {
   auto r = fx.store->pending().get(id);
   EXPECT_EQ(r->state, state::PendingState::matched);
   EXPECT_EQ(rec.count(ppap::Event::Kind::flagged), 1);
+}
+
+// A rescan whose new verdict's action is `tag` is delivered tagged, and
+// with the tag action's Subject prefix, as the milter would have sent it.
+TEST(PpapDesk, FlaggedRescanDeliveredTaggedGetsTheSubjectPrefix) {
+  Fixture fx;
+  fx.cfg.actions.malicious = Action::tag;
+  fx.cfg.actions.subject_prefix_malicious = "[MALWARE]";
+  Recorder rec(fx.scanner);
+  ppap::Desk desk(*fx.store, "host-a", rec);
+  hold(fx, desk, archive_mail(true), 1000);
+  auto claimed = follow_up(fx, desk, "tanaka@sender.example.jp", 1100);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(desk.settle(claimed[0], "QPW2", fx.cfg, 1101), ppap::Outcome::flagged);
+  ASSERT_EQ(rec.sent.size(), 1u);
+  const std::string& out = rec.sent[0].message;
+  EXPECT_NE(out.find("X-Emogate-Verdict: malicious"), std::string::npos) << out.substr(0, 400);
+  EXPECT_NE(out.find("\r\nSubject: [MALWARE] =?UTF-8?B?"), std::string::npos) << out.substr(0, 600);
+  EXPECT_EQ(out.find("Subject: [MALWARE]", out.find("Subject: [MALWARE]") + 1), std::string::npos) << "once";
+  EXPECT_TRUE(rec.kept.empty());
 }
 
 TEST(PpapDesk, AnotherSendersPasswordUnlocksNothing) {

@@ -160,8 +160,19 @@ std::string fit(std::string s, std::size_t n, char pad) {
   return s;
 }
 
-DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::string_view password,
-                       std::uint64_t max_out, std::string& out) {
+// The agile block keys ([MS-OFFCRYPTO] 2.3.4.13): each derives its AES key
+// as H(Hn + block), cut or padded to the password key size.
+constexpr std::string_view kVerifierInputBlock("\xfe\xa7\xd2\x76\x3b\x4b\x9e\x79", 8);
+constexpr std::string_view kVerifierValueBlock("\xd7\xaa\x0f\x6d\x30\x61\x34\x4e", 8);
+constexpr std::string_view kKeyValueBlock("\x14\x6e\x0b\xe7\xab\xac\xd0\xd6", 8);
+
+std::string agile_block_key(const EncryptionInfo& info, const std::string& hn, std::string_view block) {
+  return fit(digest(hash_by_name(info.pw_hash), hn, block), info.pw_key_bits / 8, '\x36');
+}
+
+// Standard encryption: the AES key `password` derives, checked against the
+// verifier; wrong_password when the verifier hash does not match.
+DecryptResult standard_key(const EncryptionInfo& info, std::string_view password, std::string& key) {
   const std::size_t key_bytes = info.key_bits / 8;
   if (!aes(key_bytes, false) || info.salt.size() != 16 || info.verifier.size() != 16 ||
       info.verifier_hash.size() < 32)
@@ -173,11 +184,18 @@ DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::st
     b1[i] ^= h[i];
     b2[i] ^= h[i];
   }
-  const std::string key = (digest(sha1, b1) + digest(sha1, b2)).substr(0, key_bytes);
+  key = (digest(sha1, b1) + digest(sha1, b2)).substr(0, key_bytes);
   std::string v, vh;
   if (!aes_decrypt(key, {}, info.verifier, v) || !aes_decrypt(key, {}, info.verifier_hash.substr(0, 32), vh))
     return DecryptResult::malformed;
   if (digest(sha1, v) != vh.substr(0, 20)) return DecryptResult::wrong_password;
+  return DecryptResult::ok;
+}
+
+DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::string_view password,
+                       std::uint64_t max_out, std::string& out) {
+  std::string key;
+  if (const DecryptResult r = standard_key(info, password, key); r != DecryptResult::ok) return r;
   std::uint64_t size = 0;
   std::string_view data;
   if (!package_body(pkg, max_out, size, data)) return DecryptResult::malformed;
@@ -188,27 +206,38 @@ DecryptResult standard(const EncryptionInfo& info, std::string_view pkg, std::st
   return DecryptResult::ok;
 }
 
-DecryptResult agile(const EncryptionInfo& info, std::string_view pkg, std::string_view password,
-                    std::uint64_t max_out, std::string& out) {
+// Agile encryption: the password key encryptor's verifier check. On ok,
+// `hn` holds the iterated password hash the key-value key derives from.
+DecryptResult agile_verify(const EncryptionInfo& info, std::string_view password, std::string& hn) {
   const EVP_MD* pw_md = hash_by_name(info.pw_hash);
-  const EVP_MD* data_md = hash_by_name(info.data_hash);
-  const std::size_t pw_key = info.pw_key_bits / 8, data_key = info.data_key_bits / 8;
-  if (!pw_md || !data_md || !aes(pw_key, true) || !aes(data_key, true) || info.data_block != 16 ||
-      info.pw_salt.empty() || info.data_salt.empty())
+  const std::size_t pw_key = info.pw_key_bits / 8;
+  if (!pw_md || !aes(pw_key, true) || info.pw_salt.empty())
     return DecryptResult::unsupported;
   if (info.spin_count > kFormatMaxSpinCount) return DecryptResult::unsupported;
-  const std::string hn = iterate_hash(pw_md, info.pw_salt, utf16le(password), info.spin_count);
-  auto key_for = [&](const char* block) {
-    return fit(digest(pw_md, hn, std::string_view(block, 8)), pw_key, '\x36');
-  };
-  const std::string iv = fit(info.pw_salt, 16, '\x36');
-  std::string input, value, secret;
-  if (!aes_decrypt(key_for("\xfe\xa7\xd2\x76\x3b\x4b\x9e\x79"), iv, info.verifier_input_enc, input) ||
-      !aes_decrypt(key_for("\xd7\xaa\x0f\x6d\x30\x61\x34\x4e"), iv, info.verifier_value_enc, value) ||
-      !aes_decrypt(key_for("\x14\x6e\x0b\xe7\xab\xac\xd0\xd6"), iv, info.key_value_enc, secret))
+  hn = iterate_hash(pw_md, info.pw_salt, utf16le(password), info.spin_count);
+  std::string input, value;
+  if (!aes_decrypt(agile_block_key(info, hn, kVerifierInputBlock), fit(info.pw_salt, 16, '\x36'),
+                   info.verifier_input_enc, input) ||
+      !aes_decrypt(agile_block_key(info, hn, kVerifierValueBlock), fit(info.pw_salt, 16, '\x36'),
+                   info.verifier_value_enc, value))
     return DecryptResult::malformed;
   const std::string want = digest(pw_md, input.substr(0, info.pw_salt.size()));
-  if (value.size() < want.size() || value.substr(0, want.size()) != want) return DecryptResult::wrong_password;
+  if (want.empty() || value.size() < want.size() || value.substr(0, want.size()) != want)
+    return DecryptResult::wrong_password;
+  return DecryptResult::ok;
+}
+
+DecryptResult agile(const EncryptionInfo& info, std::string_view pkg, std::string_view password,
+                    std::uint64_t max_out, std::string& out) {
+  const EVP_MD* data_md = hash_by_name(info.data_hash);
+  const std::size_t data_key = info.data_key_bits / 8;
+  if (!data_md || !aes(data_key, true) || info.data_block != 16 || info.data_salt.empty())
+    return DecryptResult::unsupported;
+  std::string hn, secret;
+  if (const DecryptResult r = agile_verify(info, password, hn); r != DecryptResult::ok) return r;
+  if (!aes_decrypt(agile_block_key(info, hn, kKeyValueBlock), fit(info.pw_salt, 16, '\x36'), info.key_value_enc,
+                   secret))
+    return DecryptResult::malformed;
   if (secret.size() < data_key) return DecryptResult::malformed;
   secret.resize(data_key);
   std::uint64_t size = 0;
@@ -431,6 +460,14 @@ DecryptResult decrypt_package(const EncryptionInfo& info, std::string_view pkg, 
   if (!info.problem.empty()) return DecryptResult::malformed;
   if (info.scheme == Scheme::standard) return standard(info, pkg, password, max_out, out);
   if (info.scheme == Scheme::agile) return agile(info, pkg, password, max_out, out);
+  return DecryptResult::unsupported;
+}
+
+DecryptResult check_password(const EncryptionInfo& info, std::string_view password) {
+  if (!info.problem.empty()) return DecryptResult::malformed;
+  std::string scratch;
+  if (info.scheme == Scheme::standard) return standard_key(info, password, scratch);
+  if (info.scheme == Scheme::agile) return agile_verify(info, password, scratch);
   return DecryptResult::unsupported;
 }
 

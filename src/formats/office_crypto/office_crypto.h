@@ -35,6 +35,8 @@ struct EncryptionInfo {
   std::string data_hash;
   std::uint32_t spin_count = 0, pw_key_bits = 0, pw_hash_size = 0;
   std::string pw_salt, pw_hash, verifier_input_enc, verifier_value_enc, key_value_enc;
+
+  bool operator==(const EncryptionInfo&) const = default;
 };
 
 EncryptionInfo parse_encryption_info(std::string_view stream);
@@ -81,5 +83,11 @@ enum class DecryptResult { ok, wrong_password, unsupported, malformed };
 // holds the plaintext package, at most max_out bytes.
 DecryptResult decrypt_package(const EncryptionInfo& info, std::string_view encrypted_package,
                               std::string_view password, std::uint64_t max_out, std::string& out);
+
+// Whether `password` (UTF-8) is the document's, from the EncryptionInfo
+// alone (the verifier; no package needed): ok, wrong_password, or
+// unsupported/malformed when it cannot tell. Costs kdf_rounds(info) hash
+// rounds, which the caller charges to its KdfBudget first.
+DecryptResult check_password(const EncryptionInfo& info, std::string_view password);
 
 }  // namespace emogate::office_crypto

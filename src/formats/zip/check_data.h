@@ -5,7 +5,8 @@
 // time's when general-purpose bit 3 defers the CRC to a data descriptor);
 // for WinZip AES the strength, the salt and the 2-byte password verifier.
 // The tries reuse password.h (same key schedule, same PBKDF2), and a compact
-// binary form travels inside the PPAP pending blob (ppap_blob.h).
+// binary form travels, kind-tagged (formats/passwords/lock_check.h), inside
+// the PPAP pending blob (formats/passwords/ppap_blob.h).
 // Trusted input: none. decode_check() takes bytes that come back from a
 // store and rejects anything malformed; it never throws.
 #pragma once

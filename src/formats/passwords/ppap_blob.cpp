@@ -1,8 +1,10 @@
 // The PPAP pending blob (ppap_blob.h).
 // Trusted input: none.
-#include "formats/zip/ppap_blob.h"
+#include "formats/passwords/ppap_blob.h"
 
-namespace emogate::zip {
+#include <algorithm>
+
+namespace emogate::ppap {
 namespace {
 
 constexpr std::string_view kMagic = "EPB";
@@ -49,6 +51,12 @@ struct Parser {
 
 }  // namespace
 
+bool PpapArchive::document() const {
+  return !members.empty() && std::all_of(members.begin(), members.end(), [](const PpapMember& m) {
+    return m.check.kind == LockKind::office_package;
+  });
+}
+
 std::optional<std::string> encode_ppap_blob(const PpapBlob& b) {
   if (b.archives.empty() || b.archives.size() > B::max_archives || b.recipients.size() > B::max_recipients)
     return std::nullopt;
@@ -66,8 +74,9 @@ std::optional<std::string> encode_ppap_blob(const PpapBlob& b) {
     if (!put_str(out, a.path, B::max_path) || !put_str(out, a.name, B::max_name)) return std::nullopt;
     out += static_cast<char>(a.members.size());
     for (const PpapMember& m : a.members) {
-      if (!put_str(out, m.name, B::max_name) || !decode_check(encode_check(m.check))) return std::nullopt;
-      encode_check(m.check, out);
+      const std::string check = encode_lock(m.check);
+      if (!put_str(out, m.name, B::max_name) || check.empty() || !decode_lock(check)) return std::nullopt;
+      out += check;
     }
   }
   if (out.size() > B::max_bytes) return std::nullopt;
@@ -82,7 +91,8 @@ std::optional<PpapBlob> parse_ppap_blob(std::string_view bytes, std::string* err
     if (p.in.bytes(kMagic.size()) != kMagic) return p.fail("not a PPAP blob (magic)");
     const std::uint8_t version = p.in.u8();
     if (!p.in.ok()) return p.fail("truncated before the version");
-    if (version != kPpapBlobVersion) return p.fail("unsupported version " + std::to_string(version));
+    if (version != kPpapBlobVersion && version != kPpapBlobVersionZipOnly)
+      return p.fail("unsupported version " + std::to_string(version));
     if (!p.str(b.sender, B::max_address, "sender") || !p.str(b.from, B::max_address, "From") ||
         !p.str(b.subject, B::max_subject, "Subject") || !p.str(b.queue_id, B::max_queue_id, "queue id"))
       return false;
@@ -99,7 +109,9 @@ std::optional<PpapBlob> parse_ppap_blob(std::string_view bytes, std::string* err
       a.members.resize(n);
       for (PpapMember& m : a.members) {
         if (!p.str(m.name, B::max_name, "member name")) return false;
-        if (!decode_check(p.in, m.check)) return p.fail("malformed check data of member \"" + m.name + "\"");
+        const bool ok = version == kPpapBlobVersionZipOnly ? zip::decode_check(p.in, m.check.zip)
+                                                           : decode_lock(p.in, m.check);
+        if (!ok) return p.fail("malformed check data of member \"" + m.name + "\"");
       }
     }
     if (p.in.left() != 0) return p.fail(std::to_string(p.in.left()) + " bytes after the blob");
@@ -112,4 +124,4 @@ std::optional<PpapBlob> parse_ppap_blob(std::string_view bytes, std::string* err
   return b;
 }
 
-}  // namespace emogate::zip
+}  // namespace emogate::ppap
