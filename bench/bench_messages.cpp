@@ -4,7 +4,9 @@
 // Directory: $EMOGATE_BENCH_MESSAGES, else the shared bench corpus that
 // bench/milter_load.sh generates (/tmp/emogate-bench-milter/corpus). Rules:
 // $EMOGATE_BENCH_RULES (a .yar file or directory), else that corpus's rule
-// file when present, else none. Run: build/bench_messages.
+// file when present, else none; $EMOGATE_BENCH_SET adds a folder as a
+// [[rules.set]] with scope "files"; $EMOGATE_BENCH_CACHE_BYTES sets [rules]
+// cache_bytes (0: each copy scanned). Run: build/bench_messages.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -51,6 +53,15 @@ Config bench_config() {
   std::string rules = env_or("EMOGATE_BENCH_RULES", "/tmp/emogate-bench-milter/corpus/rules/emogate-bench.yar");
   std::error_code ec;
   if (fs::exists(rules, ec)) c.rules.paths.push_back(rules);
+  // A third-party set (a folder, e.g. bench/make_rules.py's), scope "files".
+  if (std::string set = env_or("EMOGATE_BENCH_SET", ""); !set.empty()) {
+    RuleSetSettings s;
+    s.name = "bench_set";
+    s.paths = {set};
+    c.rules.sets.push_back(s);
+  }
+  // 0: every copy of a message is scanned again (no verdict cache).
+  if (const char* cache = std::getenv("EMOGATE_BENCH_CACHE_BYTES")) c.rules.cache_bytes = std::strtoull(cache, nullptr, 10);
   return c;
 }
 

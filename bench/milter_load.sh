@@ -2,7 +2,8 @@
 # Load benchmark for the emogate milter: a private Postfix on loopback,
 # N parallel SMTP sessions (bounded count and deadline, self-stopping),
 # first with no milter (the floor) and then with emogate in smtpd_milters.
-# Reports msgs/s, p50/p95/p99 latency, emogate CPU per message, peak RSS,
+# Reports msgs/s, p50/p95/p99 latency, emogate CPU per message, peak RSS
+# (both summed over the daemon and its scan worker processes),
 # and the ratio to the floor. Needs root (Postfix's master starts as root).
 #
 #   bench/milter_load.sh                   MODE=auto: the shared harness
@@ -205,7 +206,16 @@ PY
         exit 0
     fi
     start_milter "$BENCH_DIR/emogate" "$BENCH_DIR/emogate.sock" "$rules"
-    MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDFILE=$BENCH_DIR/emogate/emogate.pid \
+    # CPU and RSS of the daemon and of its scan workers (isolation
+    # "process"), which do the scanning: the harness measures the pids it is
+    # given, so wait until the workers are up (a large rule set is compiled
+    # first). They live through the run (worker_max_scans is far above it).
+    want=$([ "$WORKERS" -gt 0 ] && echo "$WORKERS" || nproc)
+    [ "${ISO:-process}" = process ] || want=0
+    for _ in $(seq 1 600); do [ "$(pgrep -c -P "$MILTER_PID" || true)" -ge "$want" ] && break; sleep 0.1; done
+    pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
+    log "measuring emogate pids $pids (daemon, then workers)"
+    MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
         VARIANTS=${VARIANTS:-"none under_test"} SCAN_RATE=${SCAN_RATE:-0} CONCURRENCY="$SESSIONS" \
         "$SHARED_BENCH/run_bench.sh"
     exit $?

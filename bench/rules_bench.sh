@@ -8,7 +8,12 @@
 #      alone, with the big set, and with the big set plus one broken file
 #      sorted mid-way (make_rules.py --broken 1);
 #   2. a 20 MB message (a 14.6 MB random attachment, base64): engine MB/s
-#      (from the report's scan_ms) without and with the big set;
+#      (from the report's scan_ms) without and with the big set, in a fresh
+#      process; and in steady state: five copies in one process with the
+#      verdict cache off (so each is scanned), the median scan_ms of copies
+#      2-5 (for CPU per message in one process, see build/bench_messages
+#      with EMOGATE_BENCH_SET: the CPU of a whole process less its rule
+#      load varies too much with the machine's load);
 #   3. the shared corpus (../shared/corpus, skipped when absent), every file
 #      in one `emogate scan` process: engine MB/s without and with the big set,
 #      and how many of its objects the big set flagged (it must be none).
@@ -42,18 +47,20 @@ fi
 # The milter user need not exist here; only [rules] differs between configs.
 # RULES_AS_SET=1 (once [[rules.set]] exists): the extra folder becomes its own
 # set with scope "files", as a third-party set is meant to be loaded.
-write_cfg() {  # write_cfg NAME [EXTRA_FOLDER]
-  local name=$1 extra=${2:-} list="\"$root/rules\"" set=""
+write_cfg() {  # write_cfg NAME [EXTRA_FOLDER] [MORE [rules] LINES]
+  local name=$1 extra=${2:-} more=${3:-} list="\"$root/rules\"" set=""
   if [[ -n "$extra" && "${RULES_AS_SET:-0}" == 1 ]]; then
     set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "files"\n' "$extra")
   elif [[ -n "$extra" ]]; then
     list="$list, \"$extra\""
   fi
-  printf '[rules]\npaths = [%s]\n%s\n[milter]\nuser = "nobody"\n' "$list" "$set" >"$work/$name.toml"
+  printf '[rules]\npaths = [%s]\n%s\n%s\n[milter]\nuser = "nobody"\n' "$list" "$more" "$set" >"$work/$name.toml"
 }
 write_cfg shipped
 write_cfg big "$set_dir"
 write_cfg broken "$broken_dir"
+write_cfg shipped.nocache "" "cache_bytes = 0"
+write_cfg big.nocache "$set_dir" "cache_bytes = 0"
 
 [[ -f "$work/m20.eml" ]] || python3 - "$root/bench" "$work/m20.eml" <<'PY'
 import random, sys
@@ -89,6 +96,13 @@ for round in $(seq 1 "$rounds"); do
       "$bin" scan --json --config "$work/$cfg.toml" "$work/m20.eml" >"$work/m20.$cfg.json" || true
     ms=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['scan_ms'])" "$work/m20.$cfg.json")
     printf 'm20\t%s\t%s\t%s\t%s\t%s\n' "$cfg" "$round" "$ms" "$(stat -c %s "$work/m20.eml")" "$(cpu_s)" >>"$res"
+    "$bin" scan --json --config "$work/$cfg.nocache.toml" \
+      "$work/m20.eml" "$work/m20.eml" "$work/m20.eml" "$work/m20.eml" "$work/m20.eml" >"$work/m20x5.$cfg.json" || true
+    python3 - "$work/m20x5.$cfg.json" "$cfg" "$round" "$(stat -c %s "$work/m20.eml")" >>"$res" <<'PY'
+import json, statistics, sys
+ms = [json.loads(l)["scan_ms"] for l in open(sys.argv[1], encoding="utf-8")]
+print(f"m20x5\t{sys.argv[2]}\t{sys.argv[3]}\t{statistics.median(ms[1:])}\t{sys.argv[4]}")
+PY
     if ((${#corpus_files[@]})); then
       /usr/bin/time -f "%U %S" -o "$work/time.txt" \
         "$bin" scan --json --config "$work/$cfg.toml" "${corpus_files[@]}" >"$work/corpus.$cfg.json" || true
@@ -143,6 +157,15 @@ for kind, label in (("m20", "20 MB message, engine MB/s"), ("corpus", "shared co
         v = [int(r[4]) / 1e6 / max(float(r[5]) - base, 0.01) for r in pick(kind, cfg)]
         cells.append("%.1f (%s)" % (med(v), ", ".join("%.1f" % x for x in v)))
     print(f"| {label.replace('engine', 'per CPU-second, less start-up:')}, median (rounds) | {cells[0]} | {cells[1]} | |")
+for cfg_i, cfg in enumerate(("shipped", "big")):
+    rs = pick("m20x5", cfg)
+    if not rs:
+        continue
+    if cfg_i == 0:
+        print("| 20 MB message in steady state (5 copies, one process, cache off) | engine MB/s, scan_ms of copies 2-5, median (rounds) |")
+        print("|---|---|")
+    wall = [int(r[4]) / 1e6 / (float(r[3]) / 1000) for r in rs]
+    print("| %s | %.1f (%s) |" % (cfg, med(wall), ", ".join("%.1f" % x for x in wall)))
 c = pick("corpus", "big")
 if c:
     print(f"\ncorpus: {c[0][7]} files, {int(c[0][4]) / 1e6:.1f} MB; objects the generated set flagged: "

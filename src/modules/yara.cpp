@@ -90,6 +90,15 @@ std::string describe(const YaraMatch& m) {
   return d;
 }
 
+// The part of a merged group's pass (RuleGroup::merged) that belongs to the
+// set whose rules the group also holds: taken by that set instead of a pass
+// of its own.
+struct BasePart {
+  const LoadedRuleSet* base = nullptr;
+  bool ran = false, complete = false;
+  std::vector<YaraMatch> matches;
+};
+
 class YaraDetector final : public Module {
  public:
   Phase phase() const override { return Phase::inspect; }
@@ -102,12 +111,22 @@ class YaraDetector final : public Module {
     const bool file = is_user_file(obj);
     std::optional<YaraVars> vars;
     std::string hash;  // of the scanned bytes, once a cache needs it
-    for (const auto& set : all->sets()) {
-      if (set->groups.empty() || ctx.expired()) continue;
-      if (set->settings.scope == RuleScope::files && !file) continue;
-      if (!vars) vars = vars_for(obj);
-      report(*set, obj, run_set(*set, obj, *vars, hash, ctx), ctx);
-    }
+    const auto& sets = all->sets();
+    BasePart part;
+    part.base = all->merged_base();
+    // The sets holding another set's rules scan first, so that set can take
+    // its part of their pass; findings are still reported in set order.
+    std::vector<std::optional<std::vector<YaraMatch>>> got(sets.size());
+    for (bool base_now : {false, true})
+      for (std::size_t i = 0; i < sets.size(); ++i) {
+        const LoadedRuleSet& set = *sets[i];
+        if ((&set == part.base) != base_now || set.groups.empty() || ctx.expired()) continue;
+        if (set.settings.scope == RuleScope::files && !file) continue;
+        if (!vars) vars = vars_for(obj);
+        got[i] = run_set(set, obj, *vars, hash, ctx, part);
+      }
+    for (std::size_t i = 0; i < sets.size(); ++i)
+      if (got[i]) report(*sets[i], obj, *got[i], ctx);
   }
 
  private:
@@ -129,13 +148,33 @@ class YaraDetector final : public Module {
   }
 
   // The whole set over the object: each group whose rules could match it.
+  // The base set takes its part of a merged pass when one ran; a merged
+  // group's pass leaves the base set's matches in `part`.
   static bool scan_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars, ScanContext& ctx,
-                       std::vector<YaraMatch>& out) {
+                       std::vector<YaraMatch>& out, BasePart& part) {
     ++set.scans;
+    if (&set == part.base && part.ran) {
+      out.insert(out.end(), part.matches.begin(), part.matches.end());
+      return part.complete;
+    }
     const std::string_view view = scan_view(obj);
     const auto until = object_deadline(ctx);
-    for (const RuleGroup& g : set.groups)
-      if (g.applies(view) && !scan(*g.rules, obj, vars, ctx, until, out)) return false;
+    for (const RuleGroup& g : set.groups) {
+      if (!g.applies(view)) continue;
+      if (!g.merged) {
+        if (!scan(*g.rules, obj, vars, ctx, until, out)) return false;
+        continue;
+      }
+      std::vector<YaraMatch> both;
+      const bool complete = scan(*g.rules, obj, vars, ctx, until, both);
+      const bool keep = !part.ran;  // a later merged pass repeats the same part
+      if (keep) part.complete = complete;
+      part.ran = true;
+      for (YaraMatch& m : both)
+        if (!g.from_merged(m)) out.push_back(std::move(m));
+        else if (keep) part.matches.push_back(std::move(m));
+      if (!complete) return false;
+    }
     return true;
   }
 
@@ -152,12 +191,12 @@ class YaraDetector final : public Module {
   // whole set, or of its externals-reading files alone when only their
   // entry is missing. Matches of files that name no externals come first.
   static std::vector<YaraMatch> run_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars,
-                                        std::string& hash, ScanContext& ctx) {
+                                        std::string& hash, ScanContext& ctx, BasePart& part) {
     std::vector<YaraMatch> got;
     // A message's header block never comes twice; everything else is
     // looked up by its bytes and the externals the set's rules read.
     if (!set.cache.enabled() || obj.type == tag::email) {
-      scan_set(set, obj, vars, ctx, got);
+      scan_set(set, obj, vars, ctx, got, part);
       return got;
     }
     if (hash.empty()) hash = obj.sha256.empty() ? sha256_hex(scan_view(obj)) : obj.sha256;
@@ -181,7 +220,7 @@ class YaraDetector final : public Module {
       pure->insert(pure->end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
       return std::move(*pure);
     }
-    const bool complete = scan_set(set, obj, vars, ctx, got);
+    const bool complete = scan_set(set, obj, vars, ctx, got, part);
     std::vector<YaraMatch> p, n;
     for (YaraMatch& m : got) (set.is_named(m) ? n : p).push_back(std::move(m));
     if (complete) {

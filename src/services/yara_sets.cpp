@@ -126,10 +126,42 @@ void plan_groups(std::vector<FilePlan>& files) {
   assign(mz, merged);
 }
 
+// Another set's one group, which a set's last group may hold too (see
+// yara_sets.h): the sources it was compiled from and their namespaces.
+struct MergeSource {
+  std::vector<RuleSource> sources;
+  std::shared_ptr<const std::unordered_set<std::string>> namespaces;
+};
+
+// The last group's sources with `with`'s too, compiled into `rg` when every
+// file of `with` compiles there; false (and `rg` untouched) otherwise.
+bool compile_merged(const LoadedRuleSet& set, const std::vector<RuleSource>& src, const MergeSource& with,
+                    std::vector<std::string>& own, RuleGroup& rg) {
+  std::vector<RuleSource> both = src;
+  both.insert(both.end(), with.sources.begin(), with.sources.end());
+  std::vector<std::string> msgs;
+  std::shared_ptr<const YaraRuleSet> rules;
+  try {
+    rules = YaraRuleSet::compile_sources(std::move(both), {}, set.settings.strict, msgs);
+  } catch (const std::runtime_error&) {
+    return false;  // strict: the set's own files are compiled alone below, and say why
+  }
+  const auto& in = rules->files();
+  for (const std::string& ns : *with.namespaces)
+    if (std::find(in.begin(), in.end(), ns) == in.end()) return false;
+  own.insert(own.end(), msgs.begin(), msgs.end());
+  rg.rules = std::move(rules);
+  rg.merged = with.namespaces;
+  return true;
+}
+
 // Compiles the planned groups, one at a time (each file's text for a
 // group is made just before); files that failed in any group go to `failed`.
+// The last group also holds `with`'s rules when given (and they compile);
+// `last` receives that group's own sources.
 std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vector<FilePlan>& files,
-                                      std::vector<std::string>& own, std::unordered_set<std::string>& failed) {
+                                      std::vector<std::string>& own, std::unordered_set<std::string>& failed,
+                                      const MergeSource* with = nullptr, std::vector<RuleSource>* last = nullptr) {
   std::vector<std::array<bool, 4>> in(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
     const FilePlan& f = files[i];
@@ -163,7 +195,9 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
     }
     if (src.empty()) continue;
     RuleGroup rg;
-    rg.rules = YaraRuleSet::compile_sources(std::move(src), {}, set.settings.strict, own, ns);
+    if (g == kLastGroup && last) *last = src;
+    if (g != kLastGroup || !with || !compile_merged(set, src, *with, own, rg))
+      rg.rules = YaraRuleSet::compile_sources(std::move(src), {}, set.settings.strict, own, ns);
     rg.below = kGroupBelow[g];
     rg.mz = g == kMzGroup;
     for (const auto& p : rg.rules->files()) asked.erase(p);
@@ -177,6 +211,11 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
 
 std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, std::vector<std::string>& warnings) {
   auto out = std::make_shared<YaraRules>();
+  // The "all" set whose rules the "files" sets after it take into their last
+  // group, and what they need for it (see yara_sets.h).
+  LoadedRuleSet* base = nullptr;
+  MergeSource base_src;
+  std::size_t base_rules = 0;
   for (const RuleSetSettings& rs : settings.all_sets()) {
     auto set = std::make_unique<LoadedRuleSet>(settings.cache_bytes);
     set->settings = rs;
@@ -207,6 +246,11 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       f.path = std::move(path);
       files.push_back(std::move(f));
     }
+    // Merged only when no namespace of the two sets can be the same.
+    const MergeSource* with = base && rs.scope == RuleScope::files && !rs.one_namespace ? &base_src : nullptr;
+    for (const FilePlan& f : files)
+      if (with && with->namespaces->count(f.path)) with = nullptr;
+    std::vector<RuleSource> last;
     if (!files.empty()) {
       plan_groups(files);
       // Only the files with a rule in a gated group, or whose imports may
@@ -219,7 +263,7 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       }
       std::vector<std::string> own;
       std::unordered_set<std::string> failed;
-      set->groups = compile_groups(*set, files, own, failed);
+      set->groups = compile_groups(*set, files, own, failed, with, &last);
       // A file compiled from edited text that failed must not half-load
       // through other groups (nor fail for the editing): compile it whole
       // in the last group instead, once more. A file compiled whole was
@@ -235,14 +279,16 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
         own.clear();
         failed.clear();
         set->groups.clear();
-        set->groups = compile_groups(*set, files, own, failed);
+        set->groups = compile_groups(*set, files, own, failed, with, &last);
       }
       add_messages(*set, own, warnings);
       // The files that compiled (a broken one is left out everywhere).
       std::unordered_set<std::string> good;
       for (const RuleGroup& g : set->groups) {
-        set->rules_count += g.rules->rule_count();
-        good.insert(g.rules->files().begin(), g.rules->files().end());
+        set->rules_count += g.rules->rule_count() - (g.merged ? base_rules : 0);
+        for (const std::string& p : g.rules->files())
+          if (!g.merged || !g.merged->count(p)) good.insert(p);
+        if (g.merged) out->merged_base_ = base;
       }
       std::vector<std::string> good_named;
       for (const FilePlan& f : files) {
@@ -265,6 +311,17 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       }
       set->named_files.insert(good_named.begin(), good_named.end());
       std::erase_if(set->groups, [](const RuleGroup& g) { return g.rules->rule_count() == 0; });
+    }
+    // The first "all" set that is one group for every object, loaded
+    // without a problem (so its files compile again as they did), can go
+    // into later "files" sets' passes.
+    if (!base && rs.scope == RuleScope::all && !rs.one_namespace && set->skipped.empty() && set->warnings.empty() &&
+        set->groups.size() == 1 && set->groups[0].below == UINT64_MAX && !set->groups[0].mz && !last.empty()) {
+      base = set.get();
+      base_src.sources = std::move(last);
+      const auto& in = set->groups[0].rules->files();
+      base_src.namespaces = std::make_shared<const std::unordered_set<std::string>>(in.begin(), in.end());
+      base_rules = set->groups[0].rules->rule_count();
     }
     set->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     out->sets_.push_back(std::move(set));

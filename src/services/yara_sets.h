@@ -21,6 +21,13 @@
 // once with all its rules whatever it is called. A set compiled in one
 // namespace (its files may use each other's private rules) counts as all
 // naming externals.
+//
+// One pass for two sets: a "files" set's group for objects of any size and
+// type also holds the rules of the "all" set before it (the default set, when
+// it is one such group itself and loaded without a problem), each file in
+// its own namespace as before; a user file then costs one pass for both sets
+// instead of two, and the module hands the other set its part of the matches
+// (by namespace). Every other object is scanned by the "all" set alone.
 // Trusted input: the configuration and the rule files (see yara_rules.h).
 #pragma once
 
@@ -43,9 +50,15 @@ struct RuleGroup {
   std::uint64_t below = UINT64_MAX;  // its rules match only objects smaller than this
   bool mz = false;                   // ... and (when set) starting with "MZ"
 
+  // The namespaces of the rules of another set (`YaraRules::merged_base`)
+  // compiled into this group too; null when none are.
+  std::shared_ptr<const std::unordered_set<std::string>> merged;
+
   bool applies(std::string_view bytes) const {
     return bytes.size() < below && (!mz || bytes.starts_with("MZ"));
   }
+  // Whether a match of this group's pass is one of the other set's rules.
+  bool from_merged(const YaraMatch& m) const { return merged && merged->count(m.ns) > 0; }
 };
 
 struct LoadedRuleSet {
@@ -80,9 +93,13 @@ class YaraRules {
   // Throws std::runtime_error when a strict set fails (see YaraRuleSet).
   static std::shared_ptr<const YaraRules> load(const RuleSettings& settings, std::vector<std::string>& warnings);
   const std::vector<std::unique_ptr<LoadedRuleSet>>& sets() const { return sets_; }
+  // The set whose rules other sets' groups also hold (RuleGroup::merged),
+  // or null; it has exactly one group, which applies to every object.
+  const LoadedRuleSet* merged_base() const { return merged_base_; }
 
  private:
   std::vector<std::unique_ptr<LoadedRuleSet>> sets_;
+  const LoadedRuleSet* merged_base_ = nullptr;
 };
 
 // Which of kYaraExternals the YARA source `text` names (bit i: entry i),

@@ -379,6 +379,29 @@ TEST(HeaderFlood, BoundaryLinesPastTheLimitCutTheMessage) {
   EXPECT_LT(g.text.size(), msg.size() / 2);
 }
 
+TEST(HeaderFlood, BoundariesAndBlocksAfterLongBodiesAreStillSeen) {
+  // Body lines with dashes anywhere but at their start are no boundaries;
+  // the header block after the next boundary is guarded as before.
+  std::string head = kHead + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  std::string msg = head + "--b\r\nContent-Type: text/plain\r\n\r\n";
+  for (int i = 0; i < 3000; ++i) msg += "a--b - c -- d\r\nQUJD\n-x\r\n";
+  msg += "--b\r\nContent-Type: text/plain\r\n";
+  for (int i = 0; i < 150; ++i) msg += "X-H: 1\r\n";
+  const std::size_t last = msg.size() + 5;  // after "\r\nx\r\n"
+  msg += "\r\nx\r\n--b--\r\n";
+  HeaderGuardLimits lim;
+  lim.max_headers = 100;
+  lim.max_boundaries = 3;
+  HeaderGuardResult g = guard_headers(msg, lim);
+  EXPECT_FALSE(g.boundaries_cut);
+  EXPECT_EQ(g.fields, 150u + 2u + 5u);  // the flood, two Content-Types, the message's own
+  EXPECT_EQ(g.dropped_fields, 57u);
+  lim.max_boundaries = 2;
+  g = guard_headers(msg, lim);
+  EXPECT_TRUE(g.boundaries_cut);
+  EXPECT_EQ(g.cut_at, last);
+}
+
 TEST(Mime, RepeatedAddressHeadersAreNotMalformed) {
   std::string msg = "From: a@example.jp\r\nTo: b@example.jp\r\nCc: c1@example.jp\r\nCc: c2@example.jp\r\n"
                     "Cc: c3@example.jp\r\nSubject: one\r\nSubject: two\r\n\r\nbody\r\n";

@@ -2,7 +2,8 @@
 // checks are read from a rule's condition (only through top-level `and`s),
 // which files are left whole, that blanking keeps line numbers, and that a
 // set compiled in groups finds exactly what the same files compiled whole
-// find, on objects of every group.
+// find, on objects of every group, also with the default set's rules
+// compiled into the last group.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -118,16 +119,40 @@ std::set<std::string> names(const std::vector<YaraMatch>& ms) {
   return out;
 }
 
-TEST(YaraGroups, GroupedSetFindsWhatTheWholeSetFinds) {
-  TempDir d;
-  write_set(d);
+// Objects of each size, without and with an "MZ" header, of random 'a'-'c'
+// bytes with every marker of write_set's rules at a few places.
+std::vector<std::pair<std::string, std::string>> marked_objects(unsigned seed, std::initializer_list<std::size_t> sizes) {
+  std::mt19937 rng(seed);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t size : sizes)
+    for (bool mz : {false, true}) {
+      std::string obj(size, '\0');
+      for (auto& c : obj) c = static_cast<char>('a' + rng() % 3);
+      if (mz) obj.replace(0, 2, "MZ");
+      const std::string marks[] = {"alpha", std::string("b\0e\0t\0a\0", 8), "gamma", "delta", "beta"};
+      for (std::size_t k = 0; k < std::size(marks); ++k) obj.replace(size / 6 * (k + 1) - 4, marks[k].size(), marks[k]);
+      out.emplace_back("size " + std::to_string(size) + (mz ? " MZ" : ""), std::move(obj));
+    }
+  return out;
+}
+
+// write_set's folder as the "files" set "g", after a default set of
+// `default_paths` (none: no default set); no cache.
+RuleSettings settings_with_g(const TempDir& d, std::vector<std::string> default_paths) {
   RuleSettings rs;
-  rs.paths.clear();
+  rs.paths = std::move(default_paths);
   rs.cache_bytes = 0;
   RuleSetSettings one;
   one.name = "g";
   one.paths = {(d.path / "set").string()};
   rs.sets.push_back(one);
+  return rs;
+}
+
+TEST(YaraGroups, GroupedSetFindsWhatTheWholeSetFinds) {
+  TempDir d;
+  write_set(d);
+  RuleSettings rs = settings_with_g(d, {});
   std::vector<std::string> w;
   auto rules = YaraRules::load(rs, w);
   const LoadedRuleSet* set = nullptr;
@@ -142,16 +167,9 @@ TEST(YaraGroups, GroupedSetFindsWhatTheWholeSetFinds) {
   EXPECT_EQ(set->rules_count, whole->rule_count());
   EXPECT_EQ(set->files, whole->files().size());
 
-  std::mt19937 rng(7);
   std::size_t checked = 0;
-  for (std::size_t size : {std::size_t(50), std::size_t(150) << 10, std::size_t(450) << 10,
-                           std::size_t(2) << 20, std::size_t(5) << 20, std::size_t(9) << 20}) {
-    for (bool mz : {false, true}) {
-      std::string obj(size, '\0');
-      for (auto& c : obj) c = static_cast<char>('a' + rng() % 3);
-      if (mz) obj.replace(0, 2, "MZ");
-      const std::string marks[] = {"alpha", std::string("b\0e\0t\0a\0", 8), "gamma", "delta", "beta"};
-      for (std::size_t k = 0; k < std::size(marks); ++k) obj.replace(size / 6 * (k + 1) - 4, marks[k].size(), marks[k]);
+  for (const auto& [what, obj] : marked_objects(7, {50, 150 << 10, 450 << 10, 2 << 20, 5 << 20, 9 << 20})) {
+    {
       YaraVars v;
       std::vector<YaraMatch> grouped;
       for (const RuleGroup& g : set->groups)
@@ -162,12 +180,81 @@ TEST(YaraGroups, GroupedSetFindsWhatTheWholeSetFinds) {
         }
       auto all = whole->scan(obj, v, 0);
       ASSERT_TRUE(all.error.empty());
-      EXPECT_EQ(names(grouped), names(all.matches)) << "size " << size << " mz " << mz;
+      EXPECT_EQ(names(grouped), names(all.matches)) << what;
       EXPECT_EQ(grouped.size(), all.matches.size());
       checked += all.matches.size();
     }
   }
   EXPECT_GT(checked, 20u);  // the objects do hit rules of every kind
+}
+
+// The default set's rules ride in the "files" set's last group: each set's
+// part of the groups that apply (split by namespace, as the YARA module
+// does) is what each set compiled whole finds alone.
+TEST(YaraGroups, MergedPassFindsWhatEachSetFindsAlone) {
+  TempDir d;
+  write_set(d);
+  d.write("own/o1.yar",
+          "rule Own_Alpha { strings: $a = \"alpha\" condition: $a }\n"
+          "rule Own_Mz { strings: $a = \"gamma\" condition: $a at 0 or uint16(0) == 0x5A4D and $a }\n");
+  d.write("own/o2.yar",
+          "import \"pe\"\n"
+          "global private rule Own_NotTiny { condition: filesize > 100 }\n"
+          "rule Own_Beta { strings: $a = \"beta\" wide condition: $a or pe.number_of_sections > 90 }\n");
+  RuleSettings rs = settings_with_g(d, {(d.path / "own").string()});
+  std::vector<std::string> w;
+  auto rules = YaraRules::load(rs, w);
+  EXPECT_TRUE(w.empty()) << w.front();
+  ASSERT_EQ(rules->sets().size(), 2u);
+  const LoadedRuleSet& base = *rules->sets()[0];
+  const LoadedRuleSet& set = *rules->sets()[1];
+  ASSERT_EQ(rules->merged_base(), &base);
+  ASSERT_EQ(set.groups.size(), 4u);
+  EXPECT_NE(set.groups.back().merged, nullptr);
+  for (std::size_t i = 0; i + 1 < set.groups.size(); ++i) EXPECT_EQ(set.groups[i].merged, nullptr);
+
+  RuleSettings whole_settings;
+  whole_settings.paths = {(d.path / "set").string()};
+  auto whole = YaraRuleSet::compile(whole_settings, w);
+  whole_settings.paths = rs.paths;
+  auto own = YaraRuleSet::compile(whole_settings, w);
+  EXPECT_EQ(set.rules_count, whole->rule_count());
+  EXPECT_EQ(set.files, whole->files().size());
+  EXPECT_EQ(base.rules_count, own->rule_count());
+
+  std::size_t checked_own = 0, checked_set = 0;
+  for (const auto& [what, obj] : marked_objects(11, {50, 450 << 10, 5 << 20, 9 << 20})) {
+    {
+      YaraVars v;
+      std::vector<YaraMatch> mine, theirs;
+      for (const RuleGroup& g : set.groups)
+        if (g.applies(obj)) {
+          auto r = g.rules->scan(obj, v, 0);
+          ASSERT_TRUE(r.error.empty());
+          for (const YaraMatch& m : r.matches) (g.from_merged(m) ? theirs : mine).push_back(m);
+        }
+      auto all = whole->scan(obj, v, 0);
+      auto all_own = own->scan(obj, v, 0);
+      EXPECT_EQ(names(mine), names(all.matches)) << what;
+      EXPECT_EQ(mine.size(), all.matches.size());
+      EXPECT_EQ(names(theirs), names(all_own.matches)) << what;
+      EXPECT_EQ(theirs.size(), all_own.matches.size());
+      checked_set += all.matches.size();
+      checked_own += all_own.matches.size();
+    }
+  }
+  EXPECT_GT(checked_set, 10u);
+  EXPECT_GT(checked_own, 10u);
+}
+
+TEST(YaraGroups, SetsSharingARuleFileAreNotMerged) {
+  TempDir d;
+  write_set(d);
+  RuleSettings rs = settings_with_g(d, {(d.path / "set" / "b.yar").string()});
+  std::vector<std::string> w;
+  auto rules = YaraRules::load(rs, w);
+  EXPECT_EQ(rules->merged_base(), nullptr);
+  for (const RuleGroup& g : rules->sets()[1]->groups) EXPECT_EQ(g.merged, nullptr);
 }
 
 // The set plus broken.yar (`text`, its second line broken): the file is

@@ -274,6 +274,40 @@ TEST(YaraScope, FilesSetSeesAttachmentsAndMembersNotLayers) {
   EXPECT_EQ(sets_at("body-1.txt"), V{"every"});
 }
 
+// The default set's rules are compiled into the "files" set's last group:
+// an attachment costs one pass for both, yet each set reports its own hits
+// (with its own verdict) and counts and caches its own scan; other objects
+// are scanned by the default set alone.
+TEST(YaraScope, DefaultRulesInAFilesSetsPassKeepTheirOwnSet) {
+  TempDir d;
+  d.write("own/o.yar", "rule Own_Hit { strings: $a = \"OWN-MARK\" condition: $a }\n");
+  d.write("tp/t.yar", "rule Tp_Hit { strings: $a = \"TP-MARK\" condition: $a }\n");
+  Config c = no_rules();
+  c.rules.paths = {(d.path / "own").string()};
+  RuleSetSettings tp = set_named("tp", d, "tp");
+  tp.verdict = Verdict::suspicious;
+  c.rules.sets.push_back(tp);
+  Scanner s(c);
+  const std::string att = "x OWN-MARK y TP-MARK z";
+  Report r = s.scan_message(make_mail("one", {{"text/plain; charset=us-ascii", "body OWN-MARK TP-MARK\r\n", ""},
+                                              {"application/octet-stream", att, "a.bin"}}));
+  std::map<std::string, std::string> set_of;
+  for (const Finding& f : r.findings)
+    if (f.type == FindingType::yara) set_of[f.path + " " + f.detail.substr(0, f.detail.find(' '))] = f.rule_set;
+  using M = std::map<std::string, std::string>;
+  EXPECT_EQ(set_of, (M{{"a.bin Own_Hit", "default"}, {"a.bin Tp_Hit", "tp"}, {"body-1.txt Own_Hit", "default"}}))
+      << dump(r);
+  EXPECT_EQ(find_finding(r, FindingType::yara, {.detail = "Tp_Hit"})->verdict, Verdict::suspicious);
+  std::vector<RuleSetInfo> keep;
+  EXPECT_EQ(info(s, "tp", keep).scans, 1u);
+  const std::uint64_t own_scans = info(s, "default", keep).scans;
+  // The same attachment again: both sets answer from their caches.
+  Report r2 = s.scan_message(make_mail("two", {{"application/octet-stream", att, "b.bin"}}));
+  EXPECT_EQ(rules_at(r2, "b.bin"), (std::vector<std::string>{"Own_Hit", "Tp_Hit"})) << dump(r2);
+  EXPECT_EQ(info(s, "tp", keep).scans, 1u);
+  EXPECT_EQ(info(s, "default", keep).scans, own_scans + 1);  // the new message's header block only
+}
+
 // ---- namespace ----
 
 TEST(YaraNamespace, SetNamespaceLetsAFileUseAnotherFilesPrivateRule) {

@@ -77,6 +77,15 @@ HeaderGuardResult guard_headers(std::string_view raw, const HeaderGuardLimits& l
 
   std::size_t pos = 0;
   while (pos < raw.size()) {
+    // Outside a header block, and with no block starting on this line, only
+    // a boundary line matters: go to the next "--" at a line start (one
+    // memchr over a base64 body, which has no '-', not one per line).
+    if (!in_block && !next_is_block && !raw.substr(pos).starts_with("--")) {
+      std::size_t dash = pos;
+      while ((dash = raw.find("--", dash)) != std::string_view::npos && raw[dash - 1] != '\n') ++dash;
+      if (dash == std::string_view::npos) break;
+      pos = dash;
+    }
     std::size_t nl = raw.find('\n', pos);
     std::size_t end = nl == std::string_view::npos ? raw.size() : nl + 1;
     std::string_view line = raw.substr(pos, end - pos);
