@@ -12,7 +12,11 @@
 #  - `emogate account list` names her; `emogate incident report --json`
 #    holds the exact counts; `emogate account unfreeze` lets her send, and
 #    the report then counts the message sent since;
-#  - the metrics count outbound, flagged and frozen messages and the freeze.
+#  - the metrics count outbound, flagged and frozen messages and the freeze;
+#  - on mail the milter logged itself (alice's first message): a reply to it
+#    from a third address with a ZIP is spoofed_sender@In-Reply-To (held),
+#    the recipient's own reply is not; a bounce of it is not backscatter, a
+#    bounce of a Message-ID we never sent is.
 # Needs root (Postfix's master starts as root) and saslpasswd2: exits 77 otherwise.
 set -uo pipefail
 
@@ -24,6 +28,7 @@ T=$(mktemp -d /tmp/emogate-outbound.XXXXXX)
 . "$HERE/lib/checks.sh"  # skips (77) without Postfix, nobody or group postfix
 . "$HERE/lib/mail_hosts.sh"
 . "$HERE/lib/sasl_submission.sh"
+. "$HERE/lib/sender_mail.sh"
 sasl_require
 
 REPLY_TEXT="Account blocked after sending malware: call the help desk at 0120-000-111"
@@ -107,6 +112,28 @@ check "5: outbound messages (o1, o2, o4, o5)" grep -qx 'emogate_outbound_message
 check "5: flagged" grep -qx 'emogate_outbound_flagged_total 1' <<<"$m"
 check "5: refused for the freeze" grep -qx 'emogate_outbound_frozen_messages_total 1' <<<"$m"
 check "5: one freeze" grep -qx 'emogate_outbound_freezes_total 1' <<<"$m"
+
+# --- 6. inbound checks against the outbound log the milter wrote (o1 went to x@partner)
+mkdir -p "$T/fx"
+sender_reply hijack 'Partner <attacker@evil.emogate.test>' "$ALICE" o1@it.emogate.test >"$T/fx/hijack.eml"
+sender_reply answer 'X <x@partner.emogate.test>' "$ALICE" o1@it.emogate.test >"$T/fx/answer.eml"
+sender_dsn dsnours o1@it.emogate.test "$ALICE" >"$T/fx/dsnours.eml"
+sender_dsn dsnforged never-1@corp.emogate.test "$ALICE" >"$T/fx/dsnforged.eml"
+r=$(host_send a --eml "$T/fx/hijack.eml" --from attacker@evil.emogate.test --to "$ALICE")
+Q=$(qid_of "$r")
+check "6: a third address replies to o1 with a ZIP: held as spoofed_sender@In-Reply-To ($r)" \
+    wait_log a "^emogate: $Q: verdict=suspicious action=hold findings=spoofed_sender@In-Reply-To.* dir=in"
+r=$(host_send a --eml "$T/fx/answer.eml" --from x@partner.emogate.test --to "$ALICE")
+f=$(sink_file answer) && check "6: the recipient's own reply: delivered without spoofed_sender" \
+    bash -c "! grep -q spoofed_sender '$f'" || bad "6: the recipient's own reply was not delivered ($r)"
+r=$(host_send a --eml "$T/fx/dsnours.eml" --from "" --to "$ALICE")
+sink_file dsnours >/dev/null || bad "6: the bounce of o1 was not delivered ($r)"
+r=$(host_send a --eml "$T/fx/dsnforged.eml" --from "" --to "$ALICE")
+sink_file dsnforged >/dev/null || bad "6: the bounce of a never-sent message was not delivered ($r)"
+rep=$(cmd incident report --json)
+check "6: backscatter: the never-sent bounce only, for alice" \
+    [ "$(json '[(a["address"], a["count"]) for a in r["addresses"] if a["event"]=="backscatter"]' <<<"$rep")" = "[('$ALICE', 1)]" ]
+check "6: log: the bounce of o1 is ours" wait_log a "bounce of our message <o1@it.emogate.test> for $ALICE"
 
 echo "--- emogate log"; grep -E "dir=|outbound" "$(host_log a)" | tail -12
 [ "$FAILS" = 0 ] || { echo "$FAILS check(s) failed"; exit 1; }

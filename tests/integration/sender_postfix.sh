@@ -11,8 +11,8 @@
 #    ZIP: spoofed_sender@In-Reply-To; from the original recipient: nothing;
 #  - the metrics count backscatter and the tricks.
 # The outbound log is seeded through the store API by the unit-test binary's
-# SenderGateSeed step (the milter does not record outbound mail in this
-# branch). Needs root (Postfix's master must start as root): exits 77 otherwise.
+# SenderGateSeed step, so this test needs no submission service;
+# outbound_freeze.sh runs the same checks on mail the milter itself logged. Needs root (Postfix's master must start as root): exits 77 otherwise.
 set -uo pipefail
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to start a private Postfix instance"; exit 77; }
@@ -27,6 +27,7 @@ PF_SINK_PORT=${PF_SINK_PORT:-2792}
 METRICS_PORT=${METRICS_PORT:-2793}
 . "$HERE/lib/postfix_env.sh"
 . "$HERE/lib/checks.sh"  # skips (77) without Postfix, nobody or group postfix
+. "$HERE/lib/sender_mail.sh"
 
 SOCK=$T/run/emogate.sock
 mkdir -p "$T/run" "$T/state" "$T/fx"
@@ -76,33 +77,10 @@ for i in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 pf_configure "unix:$SOCK" tempfail
 pf_start || { bad "postfix did not start"; exit 1; }
 
-dsn() {  # dsn TEST_ID MESSAGE_ID: a Postfix bounce of taro's message MESSAGE_ID
-    printf 'From: MAILER-DAEMON@mx.partner.example (Mail Delivery System)\r\nTo: taro@example.co.jp\r\n'
-    printf 'Subject: Undelivered Mail Returned to Sender\r\nX-Test-Id: %s\r\nMIME-Version: 1.0\r\n' "$1"
-    printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\r\n\r\n'
-    printf -- '--BB\r\nContent-Type: text/plain\r\n\r\n<nobody@partner.example>: User unknown\r\n\r\n'
-    printf -- '--BB\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.partner.example\r\n\r\n'
-    printf 'Final-Recipient: rfc822; nobody@partner.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n'
-    printf -- '--BB\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Taro <taro@example.co.jp>\r\n'
-    printf 'To: nobody@partner.example\r\nSubject: hello\r\nMessage-ID: <%s>\r\n\r\n--BB--\r\n' "$2"
-}
-reply_mail() {  # reply_mail TEST_ID FROM: a reply to <sent-1@example.co.jp> with a ZIP
-    printf 'From: %s\r\nTo: taro@example.co.jp\r\nSubject: Re: hello\r\nX-Test-Id: %s\r\n' "$2" "$1"
-    printf 'Message-ID: <%s@partner.example>\r\nIn-Reply-To: <sent-1@example.co.jp>\r\n' "$1"
-    printf 'References: <sent-1@example.co.jp>\r\nMIME-Version: 1.0\r\n'
-    printf 'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee the file\r\n'
-    printf -- '--b1\r\nContent-Type: application/zip; name="invoice.zip"\r\nContent-Transfer-Encoding: base64\r\n'
-    printf 'Content-Disposition: attachment; filename="invoice.zip"\r\n\r\n'
-    python3 -c 'import io,zipfile,base64,sys
-b=io.BytesIO()
-with zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED) as z: z.writestr("invoice.txt","total: 100 yen\n")
-sys.stdout.write(base64.encodebytes(b.getvalue()).decode())'
-    printf '\r\n--b1--\r\n'
-}
-dsn dsnforged forged-1@example.co.jp >"$T/fx/dsnforged.eml"
-dsn dsnsent sent-1@example.co.jp >"$T/fx/dsnsent.eml"
-reply_mail hijack 'Partner <attacker@evil.example>' >"$T/fx/hijack.eml"
-reply_mail answer 'Partner <partner@partner.example>' >"$T/fx/answer.eml"
+sender_dsn dsnforged forged-1@example.co.jp taro@example.co.jp >"$T/fx/dsnforged.eml"
+sender_dsn dsnsent sent-1@example.co.jp taro@example.co.jp >"$T/fx/dsnsent.eml"
+sender_reply hijack 'Partner <attacker@evil.example>' taro@example.co.jp sent-1@example.co.jp >"$T/fx/hijack.eml"
+sender_reply answer 'Partner <partner@partner.example>' taro@example.co.jp sent-1@example.co.jp >"$T/fx/answer.eml"
 
 findings_of() { grep -i "^X-Emogate-Findings:" "$1" || true; }
 
