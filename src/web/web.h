@@ -90,7 +90,14 @@ std::string html_escape(std::string_view text);
 // A value for a URL query or path segment (percent-encoding).
 std::string url_encode(std::string_view text);
 
-// The UI text for `key` in `lang` (English when no translation).
+// A UI text: `key` names it in code, `en` and `ja` are what is shown.
+struct Text {
+  std::string_view key, en, ja;
+};
+// The pages' texts (pages/texts.cpp); the server's own live in html.cpp.
+const std::vector<Text>& page_texts();
+// The UI text for `key` in `lang`, from the server's texts and page_texts()
+// (the key itself when no text has it: a test catches that).
 std::string_view tr(Lang lang, std::string_view key);
 
 // A whole page: doctype, <head> with the stylesheet (/static/style.css),
