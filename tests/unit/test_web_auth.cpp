@@ -80,8 +80,10 @@ TEST(WebAuth, SessionCookieIsSecureBehindTls) {
   in.headers = {{"cookie", cookie(kLoginCookie, token)}, {"content-type", "application/x-www-form-urlencoded"}};
   const Response res = f.app->handle(in);
   ASSERT_EQ(res.status, 303);
+  std::string set;
   for (const auto& [k, v] : res.headers)
-    if (k == "Set-Cookie" && v.starts_with("emogate_session=")) EXPECT_NE(v.find("; Secure"), std::string::npos);
+    if (k == "Set-Cookie" && v.starts_with("emogate_session=")) set = v;
+  EXPECT_NE(set.find("; Secure"), std::string::npos) << set;
 }
 
 TEST(WebAuth, LoginFormNeedsItsOwnToken) {
