@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `emogate web` and `emogate web-user` from the command line: `check` names
 # the file and line of a [web] section with no way to log in, and of a
-# non-loopback listen without TLS, and `web` refuses both; `web-user add`
+# non-loopback listen without TLS, and `web` refuses both; [web] at its
+# defaults (the packaged file) passes `check`; `web-user add`
 # writes a 0600 Argon2id file from stdin; `web` serves on loopback (run as
 # root it would drop to [milter] user), answers with the security headers, logs
 # in with that account, and stops on SIGTERM. ([milter] user is the caller
@@ -34,10 +35,13 @@ group = "$(id -gn)"
 EOF
 }
 
-{ base; printf '[web]\nlisten = "127.0.0.1:9358"\n'; } >"$work/noauth.toml"
+{ base; printf '[web]\nlisten = "127.0.0.1:9359"\n'; } >"$work/noauth.toml"
 out=$("$bin" check --config "$work/noauth.toml" 2>&1)
 echo "$out" | grep -q "noauth.toml:.*no way to log in" && ok "check: [web] without a login is a problem" ||
   bad "check did not report the missing login: $out"
+{ base; printf '[web]\nlisten = "127.0.0.1:9358"\nusers_file = ""\n'; } >"$work/defaults.toml"
+"$bin" check --config "$work/defaults.toml" >/dev/null 2>&1 && ok "check: [web] at its defaults is no problem" ||
+  bad "check fails on [web] at its defaults: $("$bin" check --config "$work/defaults.toml" 2>&1 | tail -3)"
 "$bin" web --config "$work/noauth.toml" >/dev/null 2>"$work/err"; rc=$?
 [ "$rc" = 2 ] && grep -q "no default password" "$work/err" && ok "web refuses to start without a login (exit 2)" ||
   bad "web without a login: rc=$rc $(cat "$work/err")"
