@@ -353,10 +353,14 @@ std::string page(const Request& r, std::string_view title, std::string_view body
     }
     out += "</div>\n";
   }
-  const std::string here = url_encode_path(r.path);
+  // This page again in the other language, with its query (filters, page)
+  // kept.
+  std::string here = url_encode_path(r.path) + "?";
+  for (const auto& [k, v] : r.query)
+    if (k != "lang") here += url_encode(k) + "=" + url_encode(v) + "&";
   out += "<div class=\"lang\">";
-  out += "<a href=\"" + html_escape(here) + "?lang=en\" hreflang=\"en\" lang=\"en\">English</a> | ";
-  out += "<a href=\"" + html_escape(here) + "?lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a>";
+  out += "<a href=\"" + html_escape(here) + "lang=en\" hreflang=\"en\" lang=\"en\">English</a> | ";
+  out += "<a href=\"" + html_escape(here) + "lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a>";
   out += "</div>\n</header>\n<main>\n<h1>" + html_escape(title) + "</h1>\n";
   out += body_html;
   out += "\n</main>\n</body>\n</html>\n";

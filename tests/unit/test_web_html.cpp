@@ -98,6 +98,15 @@ TEST(WebHtml, PageEscapesTitleAndHasNoInlineScriptOrStyle) {
   EXPECT_NE(html.find("<li class=\"here\"><a href=\"/quarantine\">"), std::string::npos);
 }
 
+TEST(WebHtml, LanguageLinksKeepTheQuery) {
+  Request r;
+  r.path = "/quarantine";
+  r.query.emplace("sender", "a&b@example.jp");
+  r.query.emplace("lang", "en");
+  const std::string html = page(r, "t", "");
+  EXPECT_NE(html.find("href=\"/quarantine?sender=a%26b%40example.jp&amp;lang=ja\""), std::string::npos) << html;
+}
+
 TEST(WebHtml, PageWithoutOperatorHasNoNavigation) {
   Request r;
   r.path = "/login";
