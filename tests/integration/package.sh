@@ -77,6 +77,8 @@ check "config reads rules from /usr/share/emogate/rules and /etc/emogate/rules.d
 check "shipped rules in /usr/share/emogate/rules" bash -c 'ls /usr/share/emogate/rules/*.yar >/dev/null'
 check "/etc/emogate/rules.d exists" [ -d /etc/emogate/rules.d ]
 check "systemd unit installed, ExecStart /usr/sbin/emogate" grep -q '^ExecStart=/usr/sbin/emogate milter' /lib/systemd/system/emogate.service
+check "web view unit installed, ExecStart /usr/sbin/emogate web" grep -q '^ExecStart=/usr/sbin/emogate web' /lib/systemd/system/emogate-web.service
+check "web view unit not enabled by the package" [ ! -e /etc/systemd/system/multi-user.target.wants/emogate-web.service ]
 check "man emogate finds emogate(8)" bash -c '[ "$(man -w emogate)" = /usr/share/man/man8/emogate.8.gz ]'
 check "man emogate.toml renders" bash -c 'MANWIDTH=80 man 5 emogate.toml 2>/dev/null | grep -q "max_extracted_bytes = 512M"'
 check "man emogate renders" bash -c 'MANWIDTH=80 man 8 emogate 2>/dev/null | grep -q "EXIT STATUS"'
@@ -95,6 +97,7 @@ fi
 # --- the unit, without systemd as PID 1
 UNIT=/lib/systemd/system/emogate.service
 check "systemd-analyze verify emogate.service" systemd-analyze verify "$UNIT"
+check "systemd-analyze verify emogate-web.service" systemd-analyze verify /lib/systemd/system/emogate-web.service
 systemd-analyze security --offline=yes "$UNIT" >"$T/security.txt" 2>&1
 exposure=$(grep -o 'Overall exposure level for emogate.service: .*' "$T/security.txt")
 echo "systemd-analyze security: ${exposure:-$(tail -3 "$T/security.txt")}"
@@ -181,7 +184,7 @@ rm -f /etc/emogate/rules.d/local.yar
 $APT purge emogate >>"$T/apt.log" 2>&1
 check "purge: package gone" bash -c "! dpkg-query -W -f='\${Status}' emogate 2>/dev/null | grep -qv not-installed"
 for p in /etc/emogate /var/lib/emogate /var/log/emogate /var/spool/postfix/emogate /usr/share/emogate \
-         /lib/systemd/system/emogate.service /etc/logrotate.d/emogate /usr/share/man/man8/emogate.8.gz \
+         /lib/systemd/system/emogate.service /lib/systemd/system/emogate-web.service /etc/logrotate.d/emogate /usr/share/man/man8/emogate.8.gz \
          /etc/systemd/system/multi-user.target.wants/emogate.service; do
     check "purge: $p removed" [ ! -e "$p" ]
 done
