@@ -37,6 +37,15 @@
 #                                          out-off at the end. ISO=inprocess
 #                                          ([limits] isolation) keeps the scans
 #                                          in the daemon, whose CPU is measured
+#   ROUNDS=3 (shared harness, no ISOLATION): a fresh daemon per round, so
+#                                          every round is first sight (the
+#                                          workers' verdict caches empty);
+#                                          ratios per round and medians, and
+#                                          each process's VmHWM and the PSS of
+#                                          daemon + workers at the end of each
+#                                          round. WARM_ROUNDS=1: one daemon
+#                                          for all rounds, as before (rounds 2+
+#                                          then hit the caches)
 #   RULES=generated VARIANTS="none clamav under_test" ROUNDS=3 SESSIONS=4 bench/milter_load.sh
 #                                          "realistic rules": bench/make_rules.py's
 #                                          5,900-rule set (build/bench-rules, made
@@ -46,7 +55,7 @@
 #
 # Env: EMOGATE_BIN (build/emogate), SESSIONS ("1 4"), COUNT (200), BIG_MB (0),
 #      DEADLINE_S (300), WORKERS (0 = cores), SHARED_BENCH (../shared/bench),
-#      ROUNDS (1, shared mode), ISOLATION (shared mode), LOAD_DIR (/tmp/emogate-load),
+#      ROUNDS (1, shared mode), WARM_ROUNDS (0), ISOLATION (shared mode), LOAD_DIR (/tmp/emogate-load),
 #      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536),
 #      RULES (bench: the shipped bench rules only; generated: plus the big set),
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
@@ -202,6 +211,83 @@ for (iso, c), ds in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0] != "
               "p50 %+.2f ms, end-of-data p50 %+.2f ms, CPU %+.2f ms/msg" % (
                   c, m["msgs_per_s"] / bm["msgs_per_s"], ", ".join(pairs), m["p50_ms"] - bm["p50_ms"],
                   m["eod_p50_ms"] - bm["eod_p50_ms"], m["milter_cpu_ms_per_msg"] - bm["milter_cpu_ms_per_msg"]))
+PY
+        exit 0
+    fi
+    if [ "${ROUNDS:-1}" -gt 1 ] && [ "${WARM_ROUNDS:-0}" != 1 ]; then
+        # First sight in every round: a fresh daemon per round (its workers'
+        # verdict caches empty), as clamav-milter and clamd are restarted
+        # before each of their passes. One harness run per round; the daemon
+        # is up, its workers forked and ready, before the round starts. After
+        # each round, every emogate process's VmHWM and PSS (the rules that
+        # the workers share with the daemon counted once) go to memory.list.
+        : >"$BENCH_DIR/fresh.list"; : >"$BENCH_DIR/memory.list"
+        want=$([ "$WORKERS" -gt 0 ] && echo "$WORKERS" || nproc)
+        [ "${ISO:-process}" = process ] || want=0
+        for round in $(seq 1 "$ROUNDS"); do
+            start_milter "$BENCH_DIR/emogate" "$BENCH_DIR/emogate.sock" "$rules"
+            for _ in $(seq 1 600); do [ "$(pgrep -c -P "$MILTER_PID" || true)" -ge "$want" ] && break; sleep 0.1; done
+            pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
+            log "round $round: fresh emogate, pids $pids (daemon, then workers)"
+            touch "$BENCH_DIR/fresh.mark"
+            MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
+                VARIANTS=${VARIANTS:-"none under_test"} ROUNDS=1 SCAN_RATE=0 CONCURRENCY="$SESSIONS" \
+                "$SHARED_BENCH/run_bench.sh" >&2 || log "round $round: the harness failed (its output above); round left out"
+            [ "$BENCH_DIR/results.tsv" -nt "$BENCH_DIR/fresh.mark" ] &&
+                head -1 "$BENCH_DIR/results.tsv" >"$BENCH_DIR/fresh.head" &&
+                tail -n +2 "$BENCH_DIR/results.tsv" | sed "s|^|$round\t|" >>"$BENCH_DIR/fresh.list"
+            for p in ${pids//,/ }; do
+                hwm=$(awk '/VmHWM/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+                pss=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+                printf '%s\t%s\t%s\t%s\n' "$round" "$([ "$p" = "$MILTER_PID" ] && echo daemon || echo worker)" \
+                    "${hwm:-0}" "${pss:-0}" >>"$BENCH_DIR/memory.list"
+            done
+            stop_milter
+        done
+        python3 - "$BENCH_DIR/fresh.head" "$BENCH_DIR/fresh.list" "$BENCH_DIR/memory.list" "$(uptime)" <<'PY'
+import statistics, sys
+cols = open(sys.argv[1]).read().rstrip("\n").split("\t")
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+rows = {}
+for line in open(sys.argv[2]):
+    rnd, *vals = line.rstrip("\n").split("\t")
+    d = {k: num(v) for k, v in zip(cols, vals)}
+    rows.setdefault((int(d["concurrency"]), vals[0]), {})[int(rnd)] = d
+med = statistics.median
+print("| sessions | variant | msgs/s per round | msgs/s (median) | CPU ms/msg (median) | flagged / false pos / lost (per round) |")
+print("|---|---|---|---|---|---|")
+for (c, v), by in sorted(rows.items()):
+    ds = [by[r] for r in sorted(by)]
+    cpu = [d["milter_cpu_ms_per_msg"] for d in ds if d.get("milter_cpu_ms_per_msg") is not None]
+    print("| %d | %s | %s | %.1f | %s | %s |" % (
+        c, v, ", ".join("%.1f" % d["msgs_per_s"] for d in ds), med(d["msgs_per_s"] for d in ds),
+        "%.2f" % med(cpu) if cpu else "-",
+        ", ".join("%d/%d/%d" % (d["flagged"] or 0, d["false_pos"] or 0, d["missing"] or 0) for d in ds)))
+for c in sorted({c for c, _ in rows}):
+    ut = rows.get((c, "under_test"), {})
+    for other, label in (("none", "the floor (Postfix alone)"), ("clamav", "clamav-milter")):
+        o = rows.get((c, other), {})
+        rs = [r for r in sorted(ut) if r in o and o[r]["msgs_per_s"]]
+        if rs:
+            per = [ut[r]["msgs_per_s"] / o[r]["msgs_per_s"] for r in rs]
+            print("sessions %d, emogate against %s: x%.2f median of rounds (%s); medians' ratio x%.2f" % (
+                c, label, med(per), ", ".join("x%.2f" % x for x in per),
+                med(ut[r]["msgs_per_s"] for r in rs) / med(o[r]["msgs_per_s"] for r in rs)))
+mem = [l.rstrip("\n").split("\t") for l in open(sys.argv[3])]
+for kind in ("daemon", "worker"):
+    hwm = [int(m[2]) for m in mem if m[1] == kind]
+    if hwm:
+        print("%s VmHWM after each round, highest: %.1f MB (%.1f MiB)" % (kind, max(hwm) * 1024 / 1e6, max(hwm) / 1024))
+by_round = {}
+for m in mem:
+    by_round[m[0]] = by_round.get(m[0], 0) + int(m[3])
+if by_round:
+    print("PSS of daemon + workers after each round: " + ", ".join("%.1f MB" % (v * 1024 / 1e6) for v in by_round.values()))
+print("load average at the end: " + sys.argv[4].split("load average:")[1].strip())
 PY
         exit 0
     fi

@@ -4,7 +4,8 @@
 # a public LOKI-style set; generated into build/bench-rules, outside git),
 # loaded next to the shipped rules. Side by side in one run, ROUNDS rounds
 # (default 3), alternating, medians:
-#   1. rule load: `emogate check` wall time and peak RSS with the shipped rules
+#   1. rule load: `emogate check` wall time, CPU and peak RSS (VmHWM, in MB
+#      of 10^6 bytes and MiB) with the shipped rules
 #      alone, with the big set, and with the big set plus one broken file
 #      sorted mid-way (make_rules.py --broken 1);
 #   2. a 20 MB message (a 14.6 MB random attachment, base64): engine MB/s
@@ -133,7 +134,10 @@ load = {c: pick("load", c) for c in ("shipped", "big", "broken")}
 fmt = lambda c, i, f: (f % med(float(r[i]) for r in load[c])) + " (" + ", ".join(r[i] for r in load[c]) + ")"
 print("| `emogate check` wall s, median (rounds) | %s | %s | %s |" % tuple(fmt(c, 3, "%.2f") for c in load))
 print("| `emogate check` CPU s (user+sys), median (rounds) | %s | %s | %s |" % tuple(fmt(c, 5, "%.2f") for c in load))
-print("| peak RSS MB | %s |" % " | ".join("%.0f" % (med(float(r[4]) for r in load[c]) / 1024) for c in load))
+# GNU time's %M is the process's VmHWM in KiB; the target is in MB (10^6).
+print("| peak RSS of `emogate check` (VmHWM), MB (MiB) | %s |" % " | ".join(
+    "%.1f (%.1f)" % (med(float(r[4]) for r in load[c]) * 1024 / 1e6, med(float(r[4]) for r in load[c]) / 1024)
+    for c in load))
 for i, what in ((3, "wall"), (5, "CPU")):
     b, s = med(float(r[i]) for r in load["broken"]), med(float(r[i]) for r in load["big"])
     print(f"broken-file load against the same set without it: x{b / s:.2f} (emogate check {what}, medians)")

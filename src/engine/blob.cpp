@@ -172,6 +172,23 @@ bool BlobWriter::write(const void* data, std::size_t n) {
   return ok;
 }
 
+char* BlobWriter::room(std::size_t n) {
+  room_ = 0;
+  if (!error_.empty() || fd_ >= 0 || size_ + n > memory_limit_ || size_ + n > cap_) return nullptr;
+  if (!grow(static_cast<std::size_t>(size_) + n)) {
+    error_.clear();  // write() will meet (and report) the same failure
+    memory_error_ = false;
+    return nullptr;
+  }
+  room_ = n;
+  return mem_.get() + size_;
+}
+
+void BlobWriter::commit(std::size_t n) {
+  size_ += std::min(n, room_);
+  room_ = 0;
+}
+
 Blob BlobWriter::finish() {
   if (fd_ < 0) {
     auto impl = std::make_shared<Blob::Impl>();

@@ -49,6 +49,14 @@ class BlobWriter {
   // that fits is kept) or the temp file could not be written.
   bool write(const void* data, std::size_t n);
   bool write(std::string_view s) { return write(s.data(), s.size()); }
+  // In-place writing, for a producer that writes straight into the buffer
+  // (a decoder) instead of into a chunk that write() copies: room for up to
+  // n bytes at the end, or null when write() must be used instead (the
+  // object is or would go to a temp file, the cap is within n, an error, or
+  // no memory). The bytes count only when commit() takes them.
+  char* room(std::size_t n);
+  // Takes the first n bytes (at most the room asked for) written at room().
+  void commit(std::size_t n);
   // Size hint: goes to a temp file at once when the object will not fit in
   // memory, otherwise reserves, so large objects are never copied twice.
   void expect(std::uint64_t n);
@@ -78,6 +86,7 @@ class BlobWriter {
   bool grow(std::size_t need);
   std::unique_ptr<char, Free> mem_;
   std::size_t mem_cap_ = 0;
+  std::size_t room_ = 0;  // what the last room() gave
   int fd_ = -1;
   std::string error_;
   bool memory_error_ = false;

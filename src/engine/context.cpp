@@ -123,6 +123,12 @@ bool ChildWriter::write(const void* data, std::size_t n) {
   return false;
 }
 
+bool ChildWriter::commit(std::size_t n) {
+  if (stopped_ || !ctx_->admit(*this, n)) return false;
+  writer_.commit(n);  // room() kept the bytes within the cap
+  return true;
+}
+
 std::string ScanContext::child_path(const ChildWriter& w) const {
   return w.parent_->path.empty() ? w.spec_.name : w.parent_->path + "/" + w.spec_.name;
 }

@@ -60,6 +60,11 @@ class ChildWriter {
   ChildWriter& operator=(ChildWriter&&) noexcept = default;
   bool write(const void* data, std::size_t n);
   bool write(std::string_view s) { return write(s.data(), s.size()); }
+  // In-place writing (BlobWriter::room), under the same limits as write():
+  // room() for up to n bytes or null (then write()), and commit() of the
+  // bytes written there, false when a limit refused them as write() would.
+  char* room(std::size_t n) { return stopped_ ? nullptr : writer_.room(n); }
+  bool commit(std::size_t n);
   std::uint64_t size() const { return writer_.size(); }
   bool stopped() const { return stopped_; }
   // Expected size, when the container knows it (never trusted as a bound).

@@ -32,9 +32,10 @@ struct Walk {
   std::set<std::string> problems;
   bool stopped = false;
 
-  bool decode(GMimePart* part, const std::string& where, const ChunkSink& sink) {
+  bool decode(GMimePart* part, const std::string& where, const ChunkSink& sink,
+              const DirectSink* direct = nullptr) {
     return decode_content(part, ctx.limits().max_object_size, [this] { return ctx.expired(); }, where, problems,
-                          sink);
+                          sink, direct);
   }
 };
 
@@ -87,7 +88,10 @@ void handle_attachment(GMimePart* part, const LeafPart& leaf, Walk& w) {
   ChildWriter child = w.ctx.begin_child(w.msg, spec);
   if (child.stopped()) return;
   child.expect(decoded_size_hint(part));
-  w.decode(part, spec.name, [&](std::string_view chunk) { return child.write(chunk); });
+  // Base64 decodes straight into the attachment's buffer when it has room.
+  const DirectSink direct{[&](std::size_t n) { return child.room(n); },
+                          [&](std::size_t n) { return child.commit(n); }};
+  w.decode(part, spec.name, [&](std::string_view chunk) { return child.write(chunk); }, &direct);
   w.ctx.commit(std::move(child));
 }
 

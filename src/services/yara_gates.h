@@ -10,6 +10,8 @@
 // to libyara: a rule whose gate cannot be read is ungated. A file that does
 // not tokenise as expected (an include, an unterminated string, a rule that
 // names another public rule of the file) is not split at all.
+// XXX the size bound is read (and tested) but no group is split by it any
+// more (yara_sets.h): kept for the objects' size checks it could still gate.
 // Trusted input: rule files are admin input; nothing here is from a message.
 #pragma once
 

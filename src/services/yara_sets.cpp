@@ -75,11 +75,14 @@ void add_messages(LoadedRuleSet& set, const std::vector<std::string>& own, std::
   }
 }
 
-// The groups, in scan order: "MZ" rules, then by size bound.
-constexpr std::uint64_t kGroupBelow[] = {UINT64_MAX, 1u << 20, 8u << 20, UINT64_MAX};
-constexpr std::size_t kMzGroup = 0, kLastGroup = 3;
-// A group with fewer than this share of the split rules (percent) is not
-// worth a pass of its own: its rules go to the next wider group.
+// The groups, in scan order: "MZ" rules, then every other rule. Rules are
+// not split further by their size bound: a small object would meet every
+// size group, and each pass costs libyara's per-scan work (its condition
+// code, module objects) whatever the rules in it, which outweighed the
+// strings a large object is spared.
+constexpr std::size_t kMzGroup = 0, kLastGroup = 1, kGroups = 2;
+// An "MZ" group with fewer than this share of the split rules (percent) is
+// not worth a pass of its own: its rules go to the last group.
 constexpr std::size_t kMinGroupPercent = 5;
 
 struct FilePlan {
@@ -90,40 +93,24 @@ struct FilePlan {
   std::size_t shared = 0;          // private and global rules
 };
 
-std::size_t size_group(std::uint64_t below) {
-  return below <= kGroupBelow[1] ? 1 : below <= kGroupBelow[2] ? 2 : kLastGroup;
-}
-
-// Assigns each public rule of the splittable files a group, merging groups
-// too small to be worth a pass.
+// Assigns each public rule of the splittable files a group; no "MZ" group
+// when it would be too small to be worth a pass.
 void plan_groups(std::vector<FilePlan>& files) {
-  std::size_t count[4] = {}, total = 0;
-  auto assign = [&](bool use_mz, const bool* merged) {
-    std::fill(std::begin(count), std::end(count), 0);
-    total = 0;
-    for (FilePlan& f : files) {
-      if (!f.shape.splittable) continue;
-      f.group.assign(f.shape.rules.size(), kLastGroup);
-      for (std::size_t k = 0; k < f.shape.rules.size(); ++k) {
-        const RuleShape& r = f.shape.rules[k];
+  std::size_t mz = 0, total = 0;
+  for (const FilePlan& f : files)
+    if (f.shape.splittable)
+      for (const RuleShape& r : f.shape.rules) {
         if (r.shared) continue;
-        std::size_t g = use_mz && r.gate.mz ? kMzGroup : size_group(r.gate.below);
-        while (g != kMzGroup && g < kLastGroup && merged[g]) ++g;
-        f.group[k] = g;
-        ++count[g];
+        mz += r.gate.mz;
         ++total;
       }
-    }
-  };
-  auto small = [&](std::size_t g) { return count[g] * 100 < total * kMinGroupPercent; };
-  bool merged[4] = {};
-  assign(true, merged);
-  const bool mz = !small(kMzGroup);
-  for (std::size_t g = 1; g < kLastGroup; ++g) {
-    assign(mz, merged);
-    merged[g] = small(g);
+  const bool use_mz = mz * 100 >= total * kMinGroupPercent;
+  for (FilePlan& f : files) {
+    if (!f.shape.splittable) continue;
+    f.group.assign(f.shape.rules.size(), kLastGroup);
+    for (std::size_t k = 0; k < f.shape.rules.size(); ++k)
+      if (use_mz && !f.shape.rules[k].shared && f.shape.rules[k].gate.mz) f.group[k] = kMzGroup;
   }
-  assign(mz, merged);
 }
 
 // Another set's one group, which a set's last group may hold too (see
@@ -162,7 +149,7 @@ bool compile_merged(const LoadedRuleSet& set, const std::vector<RuleSource>& src
 std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vector<FilePlan>& files,
                                       std::vector<std::string>& own, std::unordered_set<std::string>& failed,
                                       const MergeSource* with = nullptr, std::vector<RuleSource>* last = nullptr) {
-  std::vector<std::array<bool, 4>> in(files.size());
+  std::vector<std::array<bool, kGroups>> in(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
     const FilePlan& f = files[i];
     in[i].fill(false);
@@ -173,7 +160,7 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
   }
   std::vector<RuleGroup> out;
   const std::string ns = set.settings.one_namespace ? set.settings.name : std::string();
-  for (std::size_t g = 0; g < 4; ++g) {
+  for (std::size_t g = 0; g < kGroups; ++g) {
     std::vector<RuleSource> src;
     std::unordered_set<std::string> asked;
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -198,7 +185,6 @@ std::vector<RuleGroup> compile_groups(const LoadedRuleSet& set, const std::vecto
     if (g == kLastGroup && last) *last = src;
     if (g != kLastGroup || !with || !compile_merged(set, src, *with, own, rg))
       rg.rules = YaraRuleSet::compile_sources(std::move(src), {}, set.settings.strict, own, ns);
-    rg.below = kGroupBelow[g];
     rg.mz = g == kMzGroup;
     for (const auto& p : rg.rules->files()) asked.erase(p);
     failed.insert(asked.begin(), asked.end());
@@ -316,7 +302,7 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
     // without a problem (so its files compile again as they did), can go
     // into later "files" sets' passes.
     if (!base && rs.scope == RuleScope::all && !rs.one_namespace && set->skipped.empty() && set->warnings.empty() &&
-        set->groups.size() == 1 && set->groups[0].below == UINT64_MAX && !set->groups[0].mz && !last.empty()) {
+        set->groups.size() == 1 && !set->groups[0].mz && !last.empty()) {
       base = set.get();
       base_src.sources = std::move(last);
       const auto& in = set->groups[0].rules->files();

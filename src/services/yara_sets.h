@@ -3,11 +3,10 @@
 // by every scan, each with what `emogate check` prints about its load and
 // its verdict cache and counters.
 //
-// A set is compiled in a few groups by its rules' gates (yara_gates.h): the
-// rules that need an "MZ" header, and the others by the object size they are
-// bounded to (under 1 MiB, under 8 MiB, any). An object is scanned by every
-// group whose rules could match it, each once; a rule a group leaves out
-// could not have matched the object. A file whose rules fall into several
+// A set is compiled in up to two groups by its rules' gates (yara_gates.h):
+// the rules that need an "MZ" header, and the others. An object is scanned
+// by every group whose rules could match it, each once; a rule a group
+// leaves out could not have matched the object. A file whose rules fall into several
 // groups is compiled into each with the other groups' rules blanked out
 // (its private and global rules kept in each); a file that cannot be read
 // that way goes whole into the last group. A small set stays one group. Its verdict cache keeps two kinds of
@@ -47,15 +46,14 @@ namespace emogate {
 
 struct RuleGroup {
   std::shared_ptr<const YaraRuleSet> rules;
-  std::uint64_t below = UINT64_MAX;  // its rules match only objects smaller than this
-  bool mz = false;                   // ... and (when set) starting with "MZ"
+  bool mz = false;  // its rules match only objects starting with "MZ"
 
   // The namespaces of the rules of another set (`YaraRules::merged_base`)
   // compiled into this group too; null when none are.
   std::shared_ptr<const std::unordered_set<std::string>> merged;
 
   bool applies(std::string_view bytes) const {
-    return bytes.size() < below && (!mz || bytes.starts_with("MZ"));
+    return !mz || bytes.starts_with("MZ");
   }
   // Whether a match of this group's pass is one of the other set's rules.
   bool from_merged(const YaraMatch& m) const { return merged && merged->count(m.ns) > 0; }

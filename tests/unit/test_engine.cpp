@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -228,6 +229,35 @@ TEST(Blob, CapRefusesExtraBytes) {
   EXPECT_FALSE(w.write("6789abcdef"));
   EXPECT_TRUE(w.capped());
   EXPECT_EQ(w.finish().view(), "123456789a");
+}
+
+// In-place writing: only what commit() takes is kept (never more than the
+// room asked for); no room past the cap or the memory limit, where write()
+// keeps its own rules (the cap's prefix, the spill).
+TEST(Blob, RoomAndCommitKeepOnlyWhatIsCommitted) {
+  BlobWriter w("/tmp", 1 << 20, 64);
+  char* p = w.room(8);
+  ASSERT_NE(p, nullptr);
+  std::memcpy(p, "abcdefgh", 8);
+  w.commit(5);  // the producer wrote fewer than it asked room for
+  EXPECT_EQ(w.size(), 5u);
+  p = w.room(4);
+  ASSERT_NE(p, nullptr);
+  std::memcpy(p, "WXYZ", 4);
+  w.commit(100);  // more than the room: only the room is taken
+  EXPECT_EQ(w.size(), 9u);
+  EXPECT_EQ(w.room(60), nullptr);  // 9 + 60 > the cap of 64
+  EXPECT_FALSE(w.write(std::string(60, 'z')));
+  EXPECT_TRUE(w.capped());
+  EXPECT_EQ(w.finish().view(), "abcdeWXYZ" + std::string(55, 'z'));
+
+  BlobWriter m("/tmp", 16, 1 << 20);
+  EXPECT_EQ(m.room(17), nullptr);  // would pass the memory limit: write() spills
+  ASSERT_TRUE(m.write("more than sixteen bytes"));
+  EXPECT_EQ(m.room(1), nullptr);  // in the temp file now
+  Blob b = m.finish();
+  EXPECT_TRUE(b.spilled());
+  EXPECT_EQ(b.view(), "more than sixteen bytes");
 }
 
 TEST(Blob, TempFileMode) {

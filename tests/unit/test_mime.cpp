@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <iconv.h>
 
+#include "engine/hash.h"
 #include "fixtures.h"
 #include "formats/mime/base64.h"
 #include "formats/mime/charset.h"
@@ -431,4 +432,35 @@ TEST(Mime, LastBase64LineWithBareLfInCrlfMessage) {
   std::string crlf = msg;
   crlf.replace(crlf.find(b64 + "\n") + b64.size(), 1, "\r\n");
   EXPECT_EQ(object_named(scan(crlf), "a.bin")->size, data.size());
+}
+
+// Base64 attachments are decoded straight into the object's buffer: the
+// bytes are exact across many decoding steps (and a line break split by a
+// step), and max_object_size still cuts the object at exactly its size.
+TEST(Mime, Base64AttachmentDecodedInPlaceIsExactAndKeepsTheObjectLimit) {
+  std::string data(700 * 1024 + 5, '\0');
+  std::uint32_t x = 2463534242u;
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  const std::string msg = multipart(kHead, {Part{"Content-Type: text/plain", "see the file"},
+                                            attachment("=\"data.bin\"", data)});
+  Report r = scan(msg);
+  const ObjectSummary* o = find_object(r, "data.bin");
+  ASSERT_NE(o, nullptr) << dump(r);
+  EXPECT_EQ(o->size, data.size());
+  EXPECT_EQ(o->sha256, sha256_hex(data));
+  EXPECT_FALSE(o->truncated);
+
+  Config small;
+  small.limits.max_object_size = 256 * 1024 + 1;  // not a multiple of a step's output
+  Report cut = scan(msg, small);
+  const ObjectSummary* c = find_object(cut, "data.bin");
+  ASSERT_NE(c, nullptr) << dump(cut);
+  EXPECT_EQ(c->size, small.limits.max_object_size);
+  EXPECT_EQ(c->sha256, sha256_hex(std::string_view(data).substr(0, small.limits.max_object_size)));
+  EXPECT_TRUE(c->truncated);
+  EXPECT_TRUE(has_finding(cut, FindingType::limit_exceeded, {.path = "data.bin", .limit = "max_object_size"}))
+      << dump(cut);
 }

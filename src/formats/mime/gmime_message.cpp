@@ -185,7 +185,8 @@ std::uint64_t decoded_size_hint(GMimePart* part) {
 }
 
 bool decode_content(GMimePart* part, std::uint64_t max_object_size, const std::function<bool()>& expired,
-                    const std::string& where, std::set<std::string>& problems, const ChunkSink& sink) {
+                    const std::string& where, std::set<std::string>& problems, const ChunkSink& sink,
+                    const DirectSink* direct) {
   GMimeDataWrapper* content = g_mime_part_get_content(part);
   if (!content) return true;
   GMimeStream* raw = g_mime_data_wrapper_get_stream(content);
@@ -233,7 +234,12 @@ bool decode_content(GMimePart* part, std::uint64_t max_object_size, const std::f
       chunk = std::string_view(in.data(), static_cast<size_t>(n));
     }
     if (base64) {
-      out.resize(Base64Decoder::max_output(chunk.size()));
+      const std::size_t most = Base64Decoder::max_output(chunk.size());
+      if (char* at = direct ? direct->room(most) : nullptr) {
+        if (!direct->commit(b64.step(chunk, at))) return false;
+        continue;
+      }
+      out.resize(most);
       if (!sink(std::string_view(out.data(), b64.step(chunk, out.data())))) return false;
     } else if (qp) {
       out.resize(g_mime_encoding_outlen(&state, chunk.size()) + 16);

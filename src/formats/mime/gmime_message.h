@@ -91,8 +91,16 @@ std::uint64_t decoded_size_hint(GMimePart* part);
 // `expired` is asked between steps. Invalid base64 and broken uuencode are
 // added to `problems`, naming `where`. Returns false when the sink stopped
 // taking bytes or the deadline passed.
+// `direct`, when given, lets base64 be decoded in place: `room(n)` gives
+// space for up to n decoded bytes (or null: the sink then), `commit(m)`
+// takes the m written there (false stops, as the sink's false does).
 using ChunkSink = std::function<bool(std::string_view)>;
+struct DirectSink {
+  std::function<char*(std::size_t)> room;
+  std::function<bool(std::size_t)> commit;
+};
 bool decode_content(GMimePart* part, std::uint64_t max_object_size, const std::function<bool()>& expired,
-                    const std::string& where, std::set<std::string>& problems, const ChunkSink& sink);
+                    const std::string& where, std::set<std::string>& problems, const ChunkSink& sink,
+                    const DirectSink* direct = nullptr);
 
 }  // namespace emogate
