@@ -317,7 +317,7 @@ bool bounce_subject(GMimeMessage* m) {
 
 DeliveryReport parse_delivery_report(std::string_view raw, const DsnLimits& limits, bool null_sender) {
   DeliveryReport out;
-  Reader r{limits, out, {}};
+  Reader r{.lim = limits, .out = out};
   HeaderGuardResult guarded = guard_headers(raw, limits.guard);
   for (const GuardOverflow& o : guard_overflows(guarded, limits.guard)) out.problems.push_back(o.detail);
   std::string_view text = guarded.rewritten ? std::string_view(guarded.text) : raw;
