@@ -21,14 +21,14 @@ constexpr std::size_t kMaxQuotedBlocks = 4;  // quoted header blocks read per te
 struct Reader {
   const DsnLimits& lim;
   DeliveryReport& out;
-  std::set<std::string> problems;
+  std::set<std::string> problems{};
   std::size_t parts = 0;
   bool report_type_dsn = false;      // multipart/report; report-type=delivery-status
   bool delivery_status = false;      // a delivery-status part was read
   bool original = false;             // the original (or its headers) is attached
   bool recipients_cut = false;
   bool ids_cut = false;
-  std::vector<std::string> texts;    // decoded text parts, for quoted headers
+  std::vector<std::string> texts{};   // decoded text parts, for quoted headers
 };
 
 bool is_type(GMimeObject* obj, const char* type, const char* subtype) {
@@ -317,7 +317,7 @@ bool bounce_subject(GMimeMessage* m) {
 
 DeliveryReport parse_delivery_report(std::string_view raw, const DsnLimits& limits, bool null_sender) {
   DeliveryReport out;
-  Reader r{.lim = limits, .out = out};
+  Reader r{limits, out};
   HeaderGuardResult guarded = guard_headers(raw, limits.guard);
   for (const GuardOverflow& o : guard_overflows(guarded, limits.guard)) out.problems.push_back(o.detail);
   std::string_view text = guarded.rewritten ? std::string_view(guarded.text) : raw;
