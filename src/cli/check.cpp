@@ -9,6 +9,7 @@
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
 #include "state/store.h"
+#include "web/server.h"
 
 namespace emogate {
 
@@ -36,6 +37,17 @@ std::size_t check_config_problems(const std::string& config_path, std::ostream& 
     for (const ConfigError& e : check_environment(cfg)) {
       err << e.what() << '\n';
       ++problems;
+    }
+    // [web], once the file sets the web view up (a listen, a login or TLS
+    // away from the defaults): what keeps `emogate web` from starting. The packaged file
+    // lists [web] at its defaults, and the milter's unit runs this check.
+    const WebSettings& w = cfg.web;
+    if (!w.users_file.empty() || !w.proxy_user_header.empty() || !w.trusted_proxies.empty() ||
+        !w.certificate.empty() || !w.private_key.empty() || w.listen != WebSettings{}.listen) {
+      for (const ConfigError& e : web::web_problems(cfg)) {
+        err << e.what() << '\n';
+        ++problems;
+      }
     }
     // The state store opens (an existing SQLite file read-only; Redis: PING).
     const std::string state_key = cfg.state.backend == "redis" ? "state.redis" : "state.path";
