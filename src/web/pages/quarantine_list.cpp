@@ -191,6 +191,14 @@ std::string row_html(const Request& r, const IndexEntry& e, std::string_view sta
 
 }  // namespace
 
+void warm_pages(Services& s) {
+  try {
+    index_of(s).refresh();
+  } catch (const std::exception&) {
+    // the list page says why when it is asked for
+  }
+}
+
 Response quarantine_list_page(const Request& r, Services& s) {
   const Filters f = filters_of(r);
   QuarantineIndex& index = index_of(s);
