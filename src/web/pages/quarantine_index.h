@@ -8,6 +8,10 @@
 // merged, reading only the new entries; nothing is read when its
 // modification time has not moved. An entry whose files cannot be read is
 // kept as a broken entry, never dropped.
+// XXX a meta.json rewritten in place (`emogate quarantine release --keep`
+// from the command line) raises no event on the store directory: the list
+// page reads the rows it shows afresh, but filters by state see the change
+// only once the entry is opened or the index is rebuilt.
 // Trusted input: none (the store's files come from mail; nothing here is
 // printed, the pages escape it).
 #pragma once
