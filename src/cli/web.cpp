@@ -80,6 +80,9 @@ int web_main(const Config& config, const std::vector<std::string>& args, std::os
       services.state_error = opened.status().message();
       err << "emogate web: [state]: " << services.state_error << " (the pages that need it say so)\n";
     }
+    // The quarantine list's index, before the first request: with a large
+    // quarantine, reading every entry once takes seconds.
+    web::warm_pages(services);
     if (config.log.to_stderr) web::set_action_sink([](const std::string& line) { std::cerr << line << '\n'; });
     const std::string where = (config.web.certificate.empty() ? "http://" : "https://") + config.web.listen;
     out << "emogate web: serving " << where << " (port " << server.port() << ")" << std::endl;

@@ -312,6 +312,11 @@ TEST_F(WebPages, ReleaseToSomeRecipientsThenTheRest) {
   Response bad = quarantine_post(post("/quarantine/" + id + "/release", {{"rcpt", "mallory@evil.example"}}), svc);
   EXPECT_EQ(header(bad, "Location"), "/quarantine/" + id + "?msg=bad_recipient");
   EXPECT_FALSE(std::filesystem::exists(dir.path / "args"));
+  // The form with no recipient ticked: refused, nothing sent.
+  Response none = quarantine_post(post("/quarantine/" + id + "/release", {{"pick", "1"}}), svc);
+  EXPECT_EQ(header(none, "Location"), "/quarantine/" + id + "?msg=no_recipient");
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "args"));
+  EXPECT_TRUE(store->meta(id));
   // A failing sendmail keeps the entry.
   write_sendmail(75);
   Response failed = quarantine_post(post("/quarantine/" + id + "/release", {{"rcpt", "bob@example.com"}}), svc);
@@ -489,7 +494,7 @@ TEST_F(WebPages, EveryKeyAPageUsesHasAJapaneseText) {
   ASSERT_TRUE(state_store->incidents().count(state::AddressEvent::spoofed_sender, "me@example.jp", kNow, cfg.outbound).ok());
 
   for (const char* msg : {"released", "released_some", "deleted", "unfrozen", "release_failed", "delete_failed",
-                          "not_frozen", "unfreeze_failed", "bad_recipient", "not_removed"})
+                          "not_frozen", "unfreeze_failed", "bad_recipient", "not_removed", "no_recipient"})
     quarantine_get(get("/quarantine/" + id, {{"msg", msg}}, Lang::ja), svc);
   for (const char* st : {"", "quarantined", "released", "timed_out", "awaiting", "broken", "bogus"})
     quarantine_list_page(get("/quarantine", {{"state", st}, {"from", "x"}}, Lang::ja), svc);

@@ -41,7 +41,7 @@ struct Flash {
 constexpr Flash kFlashMessages[] = {
     {"released", false},      {"released_some", false}, {"deleted", false},   {"unfrozen", false},
     {"release_failed", true}, {"delete_failed", true},  {"not_frozen", true}, {"unfreeze_failed", true},
-    {"bad_recipient", true},  {"not_removed", true},
+    {"bad_recipient", true},  {"not_removed", true},      {"no_recipient", true},
 };
 }  // namespace
 

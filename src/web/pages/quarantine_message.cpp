@@ -238,6 +238,9 @@ std::string actions_html(const Request& r, const QuarantineMeta& m, bool broken)
   if (!broken && !m.recipients.empty()) {
     out += "<form id=\"release\" class=\"action\" method=\"post\" action=\"" + esc(base + "/release") + "\">\n";
     out += csrf_field(r);
+    // The form always names its recipients: none ticked is refused, not
+    // taken as "all" (which is what a release without the form means).
+    out += "<input type=\"hidden\" name=\"pick\" value=\"1\">\n";
     out += "<fieldset><legend>" + esc(t(r, "m.release_to")) + "</legend>\n";
     for (const std::string& rc : m.recipients) {
       const bool had = std::find(m.released_to.begin(), m.released_to.end(), rc) != m.released_to.end();
@@ -332,6 +335,10 @@ Response quarantine_post(const Request& r, Services& s) {
     return error_page(r, 404, t(r, "m.not_found"));
   }
   const std::vector<std::string> rcpts = r.params("rcpt");
+  if (rcpts.empty() && r.param("pick") == "1") {
+    log_action(r, "release", tg.id, "refused: no recipient ticked");
+    return redirect(back + "?msg=no_recipient");
+  }
   const bool keep = r.param("keep") == "1";
   std::ostringstream err;
   const ReleaseOutcome o = release_entry(*s.quarantine, s.config->quarantine.sendmail, *m, rcpts,

@@ -152,6 +152,8 @@ const std::vector<Text>& page_texts() {
        "送信停止を解除できませんでした。メールログを確認してください。"},
       {"msg.bad_recipient", "That is not a recipient of this message; nothing was sent.",
        "このメールの宛先ではありません。送信していません。"},
+      {"msg.no_recipient", "No recipient was ticked; nothing was sent.",
+       "宛先が選ばれていません。送信していません。"},
       {"msg.not_removed", "Released, but the entry could not be removed or updated.",
        "解放しましたが、エントリを削除または更新できませんでした。"},
       // The state store.
