@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -56,13 +58,18 @@ CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, exp
 )sql";
 
 // The outbound section: the outbound log (seq only grows, so the newest
-// max_log_entries are the highest seqs), incidents with their bounded
+// max_log_entries are the highest seqs; a plain rowid: rows go from the
+// old end only, and AUTOINCREMENT would write sqlite_sequence on every
+// insert), the volume window per account (kind 0: a recipient, its last
+// time; kind 1: a message with an attachment, key HASH\nSEQ, its logged
+// recipients; added to a version-1 file without a version change, since an
+// older emogate ignores it), incidents with their bounded
 // item sets (kind 0 recipient, 1 domain, 2 finding, 3 hash, 4 queue id)
 // and flagged events in the freeze window, freezes, and per-address
 // backscatter / spoofed_sender counts (event 0 / 1).
 const char* const kOutboundSchema = R"sql(
 CREATE TABLE IF NOT EXISTS outbound_log(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   message_id BLOB NOT NULL,
   account BLOB NOT NULL,
   sent_at INTEGER NOT NULL,
@@ -73,6 +80,9 @@ CREATE TABLE IF NOT EXISTS outbound_log(
 CREATE INDEX IF NOT EXISTS outbound_log_by_id ON outbound_log(message_id);
 CREATE INDEX IF NOT EXISTS outbound_log_by_account ON outbound_log(account, sent_at);
 CREATE INDEX IF NOT EXISTS outbound_log_by_time ON outbound_log(sent_at);
+CREATE TABLE IF NOT EXISTS outbound_window(
+  account BLOB NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL, at INTEGER NOT NULL, recipients BLOB NOT NULL,
+  PRIMARY KEY(account, kind, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents(
   account BLOB PRIMARY KEY,
   first_seen INTEGER NOT NULL,
@@ -473,15 +483,17 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   // BEGIN IMMEDIATE (the write lock now, so two writers never deadlock on
   // an upgrade); rolled back unless commit() succeeded.
+  // The three statements are cached like any other (sqlite3_exec would
+  // parse them on every message).
   struct Tx {
-    explicit Tx(SqliteStore* s) : store(s) { status = s->exec("BEGIN IMMEDIATE"); }
+    explicit Tx(SqliteStore* s) : store(s) { status = s->run("BEGIN IMMEDIATE"); }
     ~Tx() {
-      if (status.ok() && !done) (void)store->exec("ROLLBACK");
+      if (status.ok() && !done) (void)store->run("ROLLBACK");
     }
     Status commit() {
       done = true;
-      Status s = store->exec("COMMIT");
-      if (!s.ok()) (void)store->exec("ROLLBACK");
+      Status s = store->run("COMMIT");
+      if (!s.ok()) (void)store->run("ROLLBACK");
       return s;
     }
     SqliteStore* store;
@@ -501,6 +513,13 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     Status s{code_of(rc), "state store " + path_ + ": " + (err ? err : sqlite3_errstr(rc))};
     sqlite3_free(err);
     return s;
+  }
+
+  // One cached statement without parameters or rows.
+  Status run(const char* sql) {
+    Stmt q(this, sql);
+    if (!q.ok()) return q.status;
+    return q.step() == SQLITE_DONE ? Status{} : q.error(sql);
   }
 
   Result<std::string> text_of(const char* sql) {
@@ -611,10 +630,10 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Outbound(SqliteStore& s) : s_(s) {}
 
-    Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& set) override {
+    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set) override {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
-      const std::string kept = logged_recipients(r, set);
+      const std::string kept_rcpts = logged_recipients(r, set);
       std::lock_guard lk(s_.mu_);
       // A log record is not a held message: its commit does not wait for
       // the disk (WAL with synchronous=NORMAL; a power cut may lose the
@@ -626,6 +645,11 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
       } restore{s_};
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
+      const std::vector<std::string> rcpts = distinct(r.recipients);
+      std::vector<bool> held;
+      std::uint64_t kept = 0;
+      Result<Volume> v = window(r, rcpts, set, &held, &kept);
+      if (!v.ok()) return v.status();
       {
         Stmt q(&s_, "INSERT INTO outbound_log(message_id, account, sent_at, recipients, truncated, hashes, queue_id) "
                     "VALUES(?1,?2,?3,?4,?5,?6,?7)");
@@ -633,7 +657,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_blob(1, r.message_id);
         q.bind_blob(2, r.account);
         q.bind_int(3, r.sent_at);
-        q.bind_blob(4, kept);
+        q.bind_blob(4, kept_rcpts);
         q.bind_int(5, truncated ? 1 : 0);
         q.bind_blob(6, join_recipients(r.attachment_hashes));
         q.bind_blob(7, r.queue_id);
@@ -656,8 +680,56 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_int(2, r.sent_at);
         if (q.step() != SQLITE_DONE) return q.error("incident last sent");
       }
+      // The window: its old entries go, the recipients are kept (new ones
+      // while there is room), and each attachment hash with the recipients.
+      {
+        Stmt q(&s_, "DELETE FROM outbound_window WHERE account=?1 AND at<=?2");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_int(2, r.sent_at - kVolumeWindow);
+        if (q.step() != SQLITE_DONE) return q.error("volume window");
+      }
+      const std::uint64_t cap = volume_recipient_cap(set);
+      for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        if (!held[i] && kept >= cap) continue;
+        kept += held[i] ? 0 : 1;
+        Stmt q(&s_, "INSERT INTO outbound_window(account, kind, key, at, recipients) VALUES(?1,0,?2,?3,x'') "
+                    "ON CONFLICT(account, kind, key) DO UPDATE SET at=max(at, excluded.at)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, rcpts[i]);
+        q.bind_int(3, r.sent_at);
+        if (q.step() != SQLITE_DONE) return q.error("volume recipients");
+      }
+      char seq_key[24];
+      std::snprintf(seq_key, sizeof seq_key, "\n%020lld", static_cast<long long>(seq));
+      for (const std::string& h : distinct(r.attachment_hashes)) {
+        Stmt q(&s_, "INSERT OR REPLACE INTO outbound_window(account, kind, key, at, recipients) VALUES(?1,1,?2,?3,?4)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, h + seq_key);
+        q.bind_int(3, r.sent_at);
+        q.bind_blob(4, kept_rcpts);
+        if (q.step() != SQLITE_DONE) return q.error("volume hashes");
+      }
       if (Status st = tx.commit(); !st.ok()) return st;
-      return dropped;
+      return Recorded{dropped, *v};
+    }
+
+    Result<Volume> volume(const OutboundRecord& r, const OutboundSettings& set) override {
+      if (Status st = check_account(r.account); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      std::vector<bool> held;
+      std::uint64_t kept = 0;
+      return window(r, distinct(r.recipients), set, &held, &kept);
+    }
+
+    Status prune_volume(std::int64_t now) override {
+      std::lock_guard lk(s_.mu_);
+      Stmt q(&s_, "DELETE FROM outbound_window WHERE at<=?1");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, now - kVolumeWindow);
+      return q.step() == SQLITE_DONE ? Status{} : q.error("prune volume window");
     }
 
     Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) override {
@@ -690,6 +762,61 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
    private:
+    static std::vector<std::string> distinct(std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+    }
+
+    // The account's window with this message (Volume), read under the
+    // caller's lock: `held` says per recipient of `rcpts` whether the
+    // window holds it, `kept` how many recipients it holds.
+    Result<Volume> window(const OutboundRecord& r, const std::vector<std::string>& rcpts, const OutboundSettings& set,
+                          std::vector<bool>* held, std::uint64_t* kept) {
+      const std::int64_t edge = r.sent_at - kVolumeWindow;
+      Volume v;
+      {
+        Stmt q(&s_, "SELECT count(*) FROM outbound_window WHERE account=?1 AND kind=0 AND at>?2");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_int(2, edge);
+        if (q.step() != SQLITE_ROW) return q.error("volume window");
+        *kept = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
+      }
+      std::uint64_t fresh = 0;
+      held->assign(rcpts.size(), false);
+      for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        Stmt q(&s_, "SELECT 1 FROM outbound_window WHERE account=?1 AND kind=0 AND key=?2 AND at>?3");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, rcpts[i]);
+        q.bind_int(3, edge);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) (*held)[i] = true;
+        else if (rc == SQLITE_DONE) ++fresh;
+        else return q.error("volume recipients");
+      }
+      v.recipients = *kept + fresh;
+      v.new_recipient = fresh > 0;
+      for (const std::string& h : distinct(r.attachment_hashes)) {
+        // HASH\n... up to HASH\v: this hash's messages, newest first.
+        Stmt q(&s_, "SELECT recipients FROM outbound_window WHERE account=?1 AND kind=1 AND key>?2 AND key<?3 "
+                    "AND at>?4 ORDER BY key DESC LIMIT ?5");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, h + '\n');
+        q.bind_blob(3, h + '\v');
+        q.bind_int(4, edge);
+        q.bind_int(5, limit_of(volume_hash_rows(set)));
+        std::vector<std::vector<std::string>> earlier;
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) earlier.push_back(split_recipients(column_bytes(q.st, 0)));
+        if (rc != SQLITE_DONE) return q.error("volume hashes");
+        v.threads = std::max(v.threads, unrelated_threads(r.recipients, earlier));
+      }
+      return v;
+    }
+
     static constexpr const char* kLogSelect =
         "SELECT message_id, account, sent_at, recipients, truncated, hashes, queue_id FROM outbound_log ";
 
