@@ -2,7 +2,8 @@
 // used under a mutex (statements are prepared once and shared), WAL mode so
 // readers never wait for the writer and a killed process loses no committed
 // write, synchronous=FULL because a held message exists nowhere else once
-// the MTA has been told it was accepted. Each section keeps its tables and
+// the MTA has been told it was accepted (the outbound log's records alone
+// commit at NORMAL: see Outbound::record). Each section keeps its tables and
 // its schema version in `sections`, so a section added later creates its
 // own tables without touching these.
 // Trusted input: the settings; every record value is a bound parameter.
@@ -63,7 +64,9 @@ CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, exp
 // insert), the volume window per account (kind 0: a recipient, its last
 // time; kind 1: a message with an attachment, key HASH\nSEQ, its logged
 // recipients; added to a version-1 file without a version change, since an
-// older emogate ignores it), incidents with their bounded
+// older emogate ignores it; by_account reads the time index, as its caller
+// asks for the last hour, so an index by account is not kept up on every
+// message), incidents with their bounded
 // item sets (kind 0 recipient, 1 domain, 2 finding, 3 hash, 4 queue id)
 // and flagged events in the freeze window, freezes, and per-address
 // backscatter / spoofed_sender counts (event 0 / 1).
@@ -78,7 +81,7 @@ CREATE TABLE IF NOT EXISTS outbound_log(
   hashes BLOB NOT NULL,
   queue_id BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS outbound_log_by_id ON outbound_log(message_id);
-CREATE INDEX IF NOT EXISTS outbound_log_by_account ON outbound_log(account, sent_at);
+DROP INDEX IF EXISTS outbound_log_by_account;
 CREATE INDEX IF NOT EXISTS outbound_log_by_time ON outbound_log(sent_at);
 CREATE TABLE IF NOT EXISTS outbound_window(
   account BLOB NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL, at INTEGER NOT NULL, recipients BLOB NOT NULL,
@@ -211,7 +214,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Status put(const PendingRecord& r, std::string_view message, const PutBounds& b) override {
     if (Status s = check_record(r, message, b); !s.ok()) return s;
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     auto over = [&](const char* sql, std::string_view key, std::uint64_t add, std::uint64_t bound,
@@ -300,7 +303,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Result<bool> claim(std::string_view id, std::string_view host, std::int64_t now, std::int64_t ttl_s) override {
     if (!valid_name(host) || ttl_s <= 0) return Status{Code::invalid, "bad host id or claim ttl"};
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     if (Status s = take("UPDATE pending SET claimed_by=?2, claim_until=?3 WHERE id=?1 AND state IN (0,1) AND "
                         "(claimed_by='' OR claimed_by=?2 OR claim_until<=?4)",
                         id, host, now, ttl_s);
@@ -310,7 +313,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> unclaim(std::string_view id, std::string_view host) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "UPDATE pending SET claimed_by='', claim_until=0 WHERE id=?1 AND claimed_by=?2");
     if (!q.ok()) return q.status;
     q.bind_text(1, id);
@@ -320,7 +323,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> transition(std::string_view id, const Transition& t) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     {
@@ -399,7 +402,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> remove(std::string_view id) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM pending WHERE id=?1");
     if (!q.ok()) return q.status;
     q.bind_text(1, id);
@@ -408,7 +411,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<std::uint64_t> purge(std::int64_t now) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM pending WHERE purge_at<=?1");
     if (!q.ok()) return q.status;
     q.bind_int(1, now);
@@ -420,7 +423,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Result<bool> try_lock(std::string_view name, std::string_view owner, std::int64_t now, std::int64_t ttl_s) override {
     if (!valid_name(name) || !valid_name(owner) || ttl_s <= 0) return Status{Code::invalid, "bad lock name, owner or ttl"};
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     if (Status s = take("INSERT INTO locks(name, owner, expires_at) VALUES(?1,?2,?3) ON CONFLICT(name) DO UPDATE "
                         "SET owner=excluded.owner, expires_at=excluded.expires_at "
                         "WHERE owner=excluded.owner OR expires_at<=?4",
@@ -431,7 +434,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> unlock(std::string_view name, std::string_view owner) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM locks WHERE name=?1 AND owner=?2");
     if (!q.ok()) return q.status;
     q.bind_text(1, name);
@@ -479,6 +482,16 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     sqlite3_stmt* st = nullptr;
     Status status;
     int last = SQLITE_OK;
+  };
+
+  // The lock for every write but the outbound log's: synchronous=FULL
+  // again when record() left the connection at NORMAL (the first write of
+  // another kind after log records pays the switch; reads do not switch).
+  struct Durable {
+    explicit Durable(SqliteStore& s) : lk(s.mu_) {
+      if (s.relaxed_ && s.exec("PRAGMA synchronous=FULL").ok()) s.relaxed_ = false;
+    }
+    std::lock_guard<std::mutex> lk;
   };
 
   // BEGIN IMMEDIATE (the write lock now, so two writers never deadlock on
@@ -530,7 +543,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Status create_sections() {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     if (Status s = exec(kSchema); !s.ok()) return s;
@@ -621,6 +634,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::mutex mu_;
+  bool relaxed_ = false;  // synchronous=NORMAL since the last outbound log record
   std::map<std::string, sqlite3_stmt*> stmts_;
 
   // ---- the outbound sections (store.h): nested, since their purge/get/
@@ -637,12 +651,12 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
       std::lock_guard lk(s_.mu_);
       // A log record is not a held message: its commit does not wait for
       // the disk (WAL with synchronous=NORMAL; a power cut may lose the
-      // last records, never corrupt the file). FULL again afterwards.
-      if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
-      struct Restore {
-        SqliteStore& s;
-        ~Restore() { (void)s.exec("PRAGMA synchronous=FULL"); }
-      } restore{s_};
+      // last records, never corrupt the file). The connection stays so
+      // until the next write of another kind (Durable).
+      if (!s_.relaxed_) {
+        if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
+        s_.relaxed_ = true;
+      }
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       const std::vector<std::string> rcpts = distinct(r.recipients);
@@ -725,7 +739,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Status prune_volume(std::int64_t now) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Stmt q(&s_, "DELETE FROM outbound_window WHERE at<=?1");
       if (!q.ok()) return q.status;
       q.bind_int(1, now - kVolumeWindow);
@@ -753,7 +767,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<std::uint64_t> purge(std::int64_t before) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Stmt q(&s_, "DELETE FROM outbound_log WHERE sent_at<?1");
       if (!q.ok()) return q.status;
       q.bind_int(1, before);
@@ -847,7 +861,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
     Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
       if (Status st = check_flagged(m); !st.ok()) return st;
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       Result<std::int64_t> have = s_.count_of("SELECT count(*) FROM incidents WHERE account=?1", m.account);
@@ -954,7 +968,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     Status count(AddressEvent e, std::string_view address, std::int64_t at, const OutboundSettings& set) override {
       if (address.empty() || address.find('\n') != std::string_view::npos)
         return {Code::invalid, "empty address or a newline in it"};
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       std::string key(address);
@@ -1002,7 +1016,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<std::uint64_t> purge(std::int64_t before) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       std::uint64_t n = 0;
@@ -1108,7 +1122,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
     Result<bool> freeze(std::string_view account, std::string_view why, std::int64_t at) override {
       if (Status st = check_account(account); !st.ok()) return st;
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       {
@@ -1145,7 +1159,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<bool> unfreeze(std::string_view account, std::string_view by, std::int64_t at) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       {
