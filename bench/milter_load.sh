@@ -305,6 +305,9 @@ except ValueError:
 cpu = None
 if acc and v != "none":
     cpu = task_ms / acc if task_ms else (int(c1) - int(c0)) * 1000.0 / int(clk) / acc
+    if task_ms:
+        sys.stderr.write("[milter_load] %s: CPU %.3f ms/msg (task-clock), %.2f (/proc ticks)\n" % (
+            v, cpu, (int(c1) - int(c0)) * 1000.0 / int(clk) / acc))
 lost = acc - int(delivered) - int(held)
 fmt = lambda x: "-" if x is None else str(x)
 ratio = " (x%.2f of floor)" % (o["msgs_per_s"] / float(floor)) if floor else ""
