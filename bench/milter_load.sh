@@ -296,6 +296,9 @@ run_pass() {
         "$delivered" "$held" "${FLOOR[$n]:-}" "$released" "${ROWS:-}" "${ROUND:-1}" "$task_ms" <<'PY'
 import json, sys
 v, n, out, c0, c1, clk, rss, delivered, held, floor, released, rows, rnd, task_ms = sys.argv[1:]
+# The RSS sampler may be stopped between truncating its file and writing it.
+rss = rss.strip() or "0"
+c0, c1 = c0.strip() or "0", c1.strip() or "0"
 o = json.loads(out)
 acc = o["accepted"]
 try:
