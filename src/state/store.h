@@ -202,8 +202,8 @@ constexpr std::int64_t kVolumeWindow = 3600;
 // as it stands with one more message (OutboundLog::record, ::volume).
 struct Volume {
   // Distinct recipients in the window, this message's included; counted
-  // up to max_recipients_per_hour + 1 kept ones (past that, a recipient not
-  // kept counts as new).
+  // up to max_recipients_per_hour + 1 kept ones. XXX past that, a recipient
+  // not kept counts as new again (the account is past the bound anyway).
   std::uint64_t recipients = 0;
   bool new_recipient = false;  // this message reaches one the window did not hold
   // For the attachment hash of this message sent the most: the messages of
