@@ -2,7 +2,8 @@
 # Load benchmark for the emogate milter: a private Postfix on loopback,
 # N parallel SMTP sessions (bounded count and deadline, self-stopping),
 # first with no milter (the floor) and then with emogate in smtpd_milters.
-# Reports msgs/s, p50/p95/p99 latency, emogate CPU per message, peak RSS
+# Reports msgs/s, p50/p95/p99 latency, emogate CPU per message (perf
+# task-clock of every thread when perf can count, else /proc ticks), peak RSS
 # (both summed over the daemon and its scan worker processes),
 # and the ratio to the floor. Needs root (Postfix's master starts as root).
 #
@@ -320,6 +321,10 @@ SOCK=$T/emogate/emogate.sock
 CLK=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The daemon's CPU per pass: perf's task-clock (ns, every thread) when perf
+# can count here, else /proc ticks (10 ms each: 5% of a 200-message pass).
+PERF_CPU=0
+perf stat -e task-clock -x, -o /dev/null true >/dev/null 2>&1 && PERF_CPU=1
 drain() {  # wait until nothing is left in incoming/active/deferred (max 120 s)
     for _ in $(seq 1 240); do
         pf_queue_json | grep -q -E '"queue_name": *"(incoming|active|deferred)"' || return 0
@@ -340,7 +345,13 @@ run_pass() {
     [ -n "${PASS_PAIRS:-}" ] && ppap_args=(--ppap-pairs "$PASS_PAIRS" --ppap-every "$PPAP_EVERY")
     local pid=${MILTER_PID:-} rss_file=$T/rss.$1.$2 sampler=
     rm -rf "$SINK_DIR"/*; postsuper -c "$PF_CONF" -d ALL hold >/dev/null 2>&1 || true
-    local c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+    local c0=0 perf_pid= perf_out=$T/task-clock.$1.$2
+    [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+    if [ -n "$pid" ] && [ "$PERF_CPU" = 1 ]; then
+        rm -f "$perf_out"
+        perf stat -e task-clock -x, -o "$perf_out" -p "$pid" & perf_pid=$!
+        sleep 0.3  # attached before the first message
+    fi
     if [ -n "$pid" ]; then
         ( peak=0; while [ -d "/proc/$pid" ]; do
               r=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
@@ -350,6 +361,11 @@ run_pass() {
     local out; out=$(python3 "$SRC/bench/milter_load.py" --port "$PF_SMTP_PORT" --count "$COUNT" \
         --sessions "$n" --deadline "$DEADLINE_S" --big-mb "$BIG_MB" "${ppap_args[@]}")
     local c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
+    local task_ms=
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
+        task_ms=$(awk -F, '$3 ~ /task-clock/ {print $1}' "$perf_out" 2>/dev/null || true)
+    fi
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
     drain
     local delivered held pairs released=0
@@ -363,12 +379,24 @@ run_pass() {
     delivered=$(ls "$SINK_DIR" 2>/dev/null | wc -l)
     held=$(pf_queue_json | grep -c '"queue_name": *"hold"' || true)
     python3 - "$variant" "$n" "$out" "$c0" "$c1" "$CLK" "$(cat "$rss_file" 2>/dev/null || echo 0)" \
-        "$delivered" "$held" "${FLOOR[$n]:-}" "$released" "${ROWS:-}" "${ROUND:-1}" <<'PY'
+        "$delivered" "$held" "${FLOOR[$n]:-}" "$released" "${ROWS:-}" "${ROUND:-1}" "$task_ms" <<'PY'
 import json, sys
-v, n, out, c0, c1, clk, rss, delivered, held, floor, released, rows, rnd = sys.argv[1:]
+v, n, out, c0, c1, clk, rss, delivered, held, floor, released, rows, rnd, task_ms = sys.argv[1:]
+# The RSS sampler may be stopped between truncating its file and writing it.
+rss = rss.strip() or "0"
+c0, c1 = c0.strip() or "0", c1.strip() or "0"
 o = json.loads(out)
 acc = o["accepted"]
-cpu = (int(c1) - int(c0)) * 1000.0 / int(clk) / acc if acc and v != "none" else None
+try:
+    task_ms = float(task_ms)
+except ValueError:
+    task_ms = None
+cpu = None
+if acc and v != "none":
+    cpu = task_ms / acc if task_ms else (int(c1) - int(c0)) * 1000.0 / int(clk) / acc
+    if task_ms:
+        sys.stderr.write("[milter_load] %s: CPU %.3f ms/msg (task-clock), %.2f (/proc ticks)\n" % (
+            v, cpu, (int(c1) - int(c0)) * 1000.0 / int(clk) / acc))
 lost = acc - int(delivered) - int(held)
 fmt = lambda x: "-" if x is None else str(x)
 ratio = " (x%.2f of floor)" % (o["msgs_per_s"] / float(floor)) if floor else ""

@@ -391,8 +391,8 @@ sfsistat cb_eom(SMFICTX* ctx) {
   Blob blob;
   std::optional<MappedFd> spooled;  // the sealed spool, mapped only to keep a copy (message_bytes)
   // Inbound sender checks (sender_gate.h): on in the scan, then the store's checks before the decision.
-  const SenderGate::Message inbound = SenderGate::message(
-      g_daemon->sender.get(), {macro(ctx, "{daemon_name}"), s->env.auth_user, s->env.client_addr}, *cfg, s->env.queue_id);
+  const SenderGate::Message inbound =
+      SenderGate::message(g_daemon->sender.get(), s->dir, {"", s->env.auth_user, s->env.client_addr}, *cfg, s->env.queue_id);
   // A finished scan's report -> decision, log fields and metrics.
   auto judge = [&](Report& r) {
     const std::string sender_error = inbound.check(r, PpapGate::now());

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <stdexcept>
 
 #include "common/text.h"
@@ -18,10 +17,6 @@ constexpr std::int64_t kHour = 3600;
 constexpr std::size_t kMaxMessageId = 998;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-bool shares_any(const std::vector<std::string>& a, const std::set<std::string>& seen) {
-  return std::any_of(a.begin(), a.end(), [&](const std::string& r) { return seen.count(r) != 0; });
-}
 
 std::vector<std::string> lowered(const std::vector<std::string>& v) {
   std::vector<std::string> out;
@@ -117,60 +112,43 @@ OutboundGate::Outcome OutboundGate::after_scan(const Message& m, const OutboundS
   const std::vector<std::string> rcpts = lowered(m.env.recipients);
   const std::vector<std::string> hashes = m.report ? attachment_hashes(*m.report) : std::vector<std::string>{};
 
-  // The account's last hour, for the volume anomalies: at most one record
-  // more than either bound needs.
-  const std::size_t limit = std::size_t{std::max(s.max_recipients_per_hour, s.max_same_attachment_per_hour)} + 1;
-  auto hour = store_->outbound_log().by_account(m.account, m.now - kHour + 1, limit);
-  if (!hour.ok()) {
-    out.error = "state store: " + hour.status().message();
-    return out;
-  }
-  // Distinct recipients: an anomaly for every message that reaches a new
-  // one while the account is past the bound.
-  std::set<std::string> earlier;
-  for (const state::OutboundRecord& r : *hour)
-    for (const std::string& x : r.recipients) earlier.insert(x);
-  std::set<std::string> all = earlier;
-  all.insert(rcpts.begin(), rcpts.end());
-  if (all.size() > s.max_recipients_per_hour && all.size() > earlier.size())
-    out.anomalies.push_back("recipient_volume");
-  // One attachment to unrelated recipients: this message and each earlier
-  // one carrying the hash that shares no recipient with those counted.
-  for (const std::string& h : hashes) {
-    std::set<std::string> seen(rcpts.begin(), rcpts.end());
-    std::uint64_t threads = 1;
-    for (const state::OutboundRecord& r : *hour) {
-      if (std::find(r.attachment_hashes.begin(), r.attachment_hashes.end(), h) == r.attachment_hashes.end()) continue;
-      if (shares_any(r.recipients, seen)) continue;
-      ++threads;
-      seen.insert(r.recipients.begin(), r.recipients.end());
-    }
-    if (threads > s.max_same_attachment_per_hour) {
-      out.anomalies.push_back("attachment_burst");
-      break;
-    }
-  }
-
+  state::OutboundRecord r;
+  r.account = m.account;
+  r.recipients = rcpts;
+  r.attachment_hashes = hashes;
+  r.sent_at = m.now;
+  // The volume anomalies from the account's last hour as the store keeps
+  // it: written with the log record of a message that goes out (one
+  // transaction or round trip), only read for one that does not.
+  state::Volume v;
   if (m.sent) {
-    state::OutboundRecord r;
     r.message_id = m.message_id;
     // Without a usable Message-ID the record still counts for volume and
     // the report; no reply or bounce can name it.
     if (r.message_id.empty())
       r.message_id = "no-message-id." + (m.env.queue_id.empty() ? std::to_string(m.now) : m.env.queue_id) +
                      "@emogate.invalid";
-    r.account = m.account;
-    r.recipients = rcpts;
-    r.attachment_hashes = hashes;
     r.queue_id = m.env.queue_id;
-    r.sent_at = m.now;
     auto rec = store_->outbound_log().record(r, s);
     if (!rec.ok()) {
       out.error = "state store: " + rec.status().message();
       return out;
     }
     out.logged = true;
+    v = rec->volume;
+  } else {
+    auto vol = store_->outbound_log().volume(r, s);
+    if (!vol.ok()) {
+      out.error = "state store: " + vol.status().message();
+      return out;
+    }
+    v = *vol;
   }
+  // Distinct recipients: an anomaly for every message that reaches a new
+  // one while the account is past the bound. One attachment to unrelated
+  // recipients: more threads than the bound.
+  if (v.recipients > s.max_recipients_per_hour && v.new_recipient) out.anomalies.push_back("recipient_volume");
+  if (v.threads > s.max_same_attachment_per_hour) out.anomalies.push_back("attachment_burst");
 
   const bool flagged = m.report && m.report->flagged();
   if (flagged || !out.anomalies.empty()) {
@@ -216,9 +194,10 @@ OutboundGate::Outcome OutboundGate::after_scan(const Message& m, const OutboundS
     const std::int64_t before = m.now - static_cast<std::int64_t>(s.retention_s);
     auto a = store_->outbound_log().purge(before);
     auto b = store_->incidents().purge(before);
-    if (!a.ok() || !b.ok()) {
+    const state::Status c = store_->outbound_log().prune_volume(m.now);
+    if (!a.ok() || !b.ok() || !c.ok()) {
       last_purge_.store(last);  // try again with the next message
-      out.notice = "outbound retention purge failed: " + (!a.ok() ? a.status() : b.status()).message();
+      out.notice = "outbound retention purge failed: " + (!a.ok() ? a.status() : !b.ok() ? b.status() : c).message();
     }
   }
   return out;

@@ -1,10 +1,11 @@
 // The milter's side of the outbound watch ([outbound] enabled): at MAIL
 // FROM, whether the sending account is frozen (one store lookup); after the
-// scan, the outbound log record of the message, the volume anomalies (more
-// than max_recipients_per_hour distinct recipients in an hour, or one
-// attachment sent to more than max_same_attachment_per_hour unrelated
-// recipient sets), the account's incident for a flagged message, and the
-// freeze when the rule says so. Only outbound messages come here: inbound
+// scan, the outbound log record of the message, which returns the account's
+// volume window with it (one more store call), the volume anomalies from
+// that window (more than max_recipients_per_hour distinct recipients in an
+// hour, or one attachment sent to more than max_same_attachment_per_hour
+// unrelated recipient sets), the account's incident for a flagged message,
+// and the freeze when the rule says so. Only outbound messages come here: inbound
 // mail to a frozen account never asks. A store that cannot answer is
 // [actions] on_error for the message (fail closed).
 // The gate returns decisions and facts; milter.cpp applies them.
@@ -77,8 +78,9 @@ class OutboundGate {
     std::string notice;
     std::string error;      // the store failed: the message gets [actions] on_error
   };
-  // After the scan: logs a message that goes out, checks the volume
-  // anomalies, and for a flagged message (or an anomaly) updates the
+  // After the scan: logs a message that goes out and checks the volume
+  // anomalies with the window record() returns (a message that does not go
+  // out only reads it), and for a flagged message (or an anomaly) updates the
   // account's incident and freezes it when decide_freeze() says so. Old log
   // records and incidents past `retention` are purged once an hour.
   Outcome after_scan(const Message& m, const OutboundSettings& s);

@@ -28,11 +28,11 @@ std::unique_ptr<SenderGate> SenderGate::open(const Config& c, MailLog* log, Metr
   return std::make_unique<SenderGate>(std::move(*opened), std::string(), log, metrics);
 }
 
-SenderGate::Message SenderGate::message(SenderGate* gate, const outbound::Facts& facts, const Config& cfg,
-                                        std::string queue_id) {
+SenderGate::Message SenderGate::message(SenderGate* gate, outbound::Direction dir, const outbound::Facts& facts,
+                                        const Config& cfg, std::string queue_id) {
   Message m;
   const OutboundSettings& o = cfg.outbound;
-  if (!gate || o.local_domains.empty() || outbound::direction(facts, o) != outbound::Direction::in) return m;
+  if (!gate || o.local_domains.empty() || dir != outbound::Direction::in) return m;
   m.gate_ = gate;
   m.cfg_ = &cfg;
   m.authenticated_ = !facts.auth_user.empty();

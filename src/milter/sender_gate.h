@@ -64,8 +64,11 @@ class SenderGate {
     std::string queue_id_;
   };
   // `gate` may be null (no [outbound] local_domains): the message is then
-  // not inbound for these checks. `cfg` must outlive the Message.
-  static Message message(SenderGate* gate, const outbound::Facts& facts, const Config& cfg, std::string queue_id);
+  // not inbound for these checks. `dir` is the session's
+  // outbound::direction() of `facts` (decided once, at MAIL FROM). `cfg`
+  // must outlive the Message.
+  static Message message(SenderGate* gate, outbound::Direction dir, const outbound::Facts& facts, const Config& cfg,
+                         std::string queue_id);
 
   struct Outcome {
     std::string error;               // the store failed (or is not open): on_error

@@ -58,7 +58,7 @@ constexpr const char* kFields = "'s','r','c','e','g','b','st','sa','mq','cb','cu
 
 enum Script { kPut, kFind, kGet, kClaim, kUnclaim, kTransition, kList, kExpired, kCounts, kRemove, kPurge, kLock,
               kUnlock, kLogRecord, kLogFind, kLogByAccount, kLogPurge, kIncidentFlag, kIncidentGet, kIncidentList,
-              kAddressCount, kAddressCounts, kIncidentPurge, kFreeze, kUnfreeze, kListFrozen, kScriptCount };
+              kAddressCount, kAddressCounts, kIncidentPurge, kFreeze, kUnfreeze, kListFrozen, kLogVolume, kScriptCount };
 
 // ---- the outbound sections' scripts ------------------------------------------
 // Keys under P: ob:r:SEQ hash (one log record: m message id, a account,
@@ -69,7 +69,10 @@ enum Script { kPut, kFind, kGet, kClaim, kUnclaim, kTransition, kList, kExpired,
 // flagged events in the window by time, incidents (accounts by first_seen),
 // in:seq; fz:ACCOUNT hash (w why, t time), frozen (accounts by time);
 // ac:E, ac:E:f, ac:E:l hashes address -> count, first, last (E 0
-// backscatter, 1 spoofed_sender).
+// backscatter, 1 spoofed_sender). The volume window (store.h Volume), kept
+// two windows before it expires: ob:w:r:ACCOUNT sorted set of recipients
+// by last time, ob:w:h:HASH\nACCOUNT sorted set by time of SEQ\nRECIPIENTS
+// (SEQ zero-padded) for each message carrying the attachment.
 
 constexpr const char* kLogFns = R"lua(
 local function drop_log(P, seq)
@@ -90,6 +93,53 @@ local function fetch_log(P, seqs, index)
 end
 )lua";
 
+// volume(P, account, t, recipients, hashes, rows): the window at t as
+// store.h Volume says, and per recipient its time in the window (held).
+constexpr const char* kVolumeFns = R"lua(
+local function lines(joined)
+  local out, seen = {}, {}
+  for v in string.gmatch(joined, '[^\n]+') do
+    if not seen[v] then
+      seen[v] = true
+      table.insert(out, v)
+    end
+  end
+  return out
+end
+local function volume(P, a, t, rcpts, hashes, rows)
+  local edge = t - 3600
+  local rk = P .. 'ob:w:r:' .. a
+  local kept = redis.call('ZCOUNT', rk, '(' .. edge, '+inf')
+  local fresh, held = 0, {}
+  for _, x in ipairs(rcpts) do
+    local s = redis.call('ZSCORE', rk, x)
+    if s and tonumber(s) > edge then held[x] = tonumber(s) else fresh = fresh + 1 end
+  end
+  local threads = 0
+  for _, h in ipairs(hashes) do
+    local seen, n = {}, 1
+    for _, x in ipairs(rcpts) do seen[x] = true end
+    for _, e in ipairs(redis.call('ZREVRANGEBYSCORE', P .. 'ob:w:h:' .. h .. '\n' .. a, '+inf', '(' .. edge,
+                                  'LIMIT', 0, rows)) do
+      local list = lines(string.sub(e, (string.find(e, '\n', 1, true) or string.len(e)) + 1))
+      local shares = false
+      for _, x in ipairs(list) do
+        if seen[x] then
+          shares = true
+          break
+        end
+      end
+      if not shares then
+        n = n + 1
+        for _, x in ipairs(list) do seen[x] = true end
+      end
+    end
+    if n > threads then threads = n end
+  end
+  return kept, fresh, held, threads
+end
+)lua";
+
 constexpr const char* kIncidentFns = R"lua(
 local function fetch_incident(P, a)
   local ik = P .. 'in:' .. a
@@ -106,8 +156,11 @@ end
 std::string outbound_script(Script s) {
   const std::string head = "local P = ARGV[1]\n";
   switch (s) {
-    case kLogRecord:  // P mid account t rcpts truncated hashes qid max_entries ttl
-      return head + kLogFns + R"lua(
+    case kLogRecord:  // P mid account t rcpts truncated hashes qid max_entries ttl all_rcpts cap rows
+      return head + kLogFns + kVolumeFns + R"lua(
+local a, t = ARGV[3], tonumber(ARGV[4])
+local rcpts, hashes = lines(ARGV[11]), lines(ARGV[7])
+local kept, fresh, held, threads = volume(P, a, t, rcpts, hashes, tonumber(ARGV[13]))
 local seq = redis.call('INCR', P .. 'ob:seq')
 local k = P .. 'ob:r:' .. seq
 local ttl = tonumber(ARGV[10])
@@ -132,7 +185,33 @@ if last then
   if tonumber(ARGV[4]) > tonumber(last) then redis.call('HSET', ik, 'lst', ARGV[4]) end
   redis.call('HINCRBY', ik, 'ss', 1)
 end
-return dropped
+local edge, cap, wttl = t - 3600, tonumber(ARGV[12]), 7200
+local rk = P .. 'ob:w:r:' .. a
+redis.call('ZREMRANGEBYSCORE', rk, '-inf', edge)
+local n = kept
+for _, x in ipairs(rcpts) do
+  if held[x] then
+    if t > held[x] then redis.call('ZADD', rk, t, x) end
+  elseif n < cap then
+    redis.call('ZADD', rk, t, x)
+    n = n + 1
+  end
+end
+redis.call('EXPIRE', rk, wttl)
+local member = string.format('%020d', seq) .. '\n' .. ARGV[5]
+for _, h in ipairs(hashes) do
+  local hk = P .. 'ob:w:h:' .. h .. '\n' .. a
+  redis.call('ZREMRANGEBYSCORE', hk, '-inf', edge)
+  redis.call('ZADD', hk, t, member)
+  redis.call('EXPIRE', hk, wttl)
+end
+return {dropped, kept + fresh, fresh > 0 and 1 or 0, threads}
+)lua";
+    case kLogVolume:  // P account t all_rcpts hashes rows
+      return head + kVolumeFns + R"lua(
+local kept, fresh, held, threads = volume(P, ARGV[2], tonumber(ARGV[3]), lines(ARGV[4]), lines(ARGV[5]),
+                                          tonumber(ARGV[6]))
+return {kept + fresh, fresh > 0 and 1 or 0, threads}
 )lua";
     case kLogFind:  // P mid limit
       return head + kLogFns + R"lua(
@@ -859,19 +938,38 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Outbound(RedisStore& s) : s_(s) {}
 
-    Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& set) override {
+    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set) override {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
       const std::string kept = logged_recipients(r, set);
       std::lock_guard lk(s_.mu_);
-      Result<std::int64_t> n = s_.eval_int(
+      Result<Reply> rep = s_.eval(
           kLogRecord, {r.message_id, r.account, num(r.sent_at), kept, truncated ? "1" : "0",
                        join_recipients(r.attachment_hashes), r.queue_id,
                        num(std::min<std::uint64_t>(set.max_log_entries, kMaxList)),
-                       num(std::uint64_t{set.retention_s} + 86400)});
-      if (!n.ok()) return n.status();
-      return static_cast<std::uint64_t>(std::max<std::int64_t>(*n, 0));
+                       num(std::uint64_t{set.retention_s} + 86400), join_recipients(r.recipients),
+                       num(volume_recipient_cap(set)), num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList))});
+      if (!rep.ok()) return rep.status();
+      std::int64_t v[4] = {};
+      if (!numbers(rep->get(), v, 4)) return Status{Code::corrupt, s_.where() + ": record: bad answer"};
+      return Recorded{static_cast<std::uint64_t>(v[0]), volume_of(v + 1)};
     }
+
+    Result<Volume> volume(const OutboundRecord& r, const OutboundSettings& set) override {
+      if (Status st = check_account(r.account); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      Result<Reply> rep =
+          s_.eval(kLogVolume, {r.account, num(r.sent_at), join_recipients(r.recipients),
+                               join_recipients(r.attachment_hashes),
+                               num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList))});
+      if (!rep.ok()) return rep.status();
+      std::int64_t v[3] = {};
+      if (!numbers(rep->get(), v, 3)) return Status{Code::corrupt, s_.where() + ": volume: bad answer"};
+      return volume_of(v);
+    }
+
+    // The window's entries carry a TTL of two windows.
+    Status prune_volume(std::int64_t) override { return {}; }
 
     Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) override {
       if (limit == 0) return std::vector<OutboundRecord>{};
@@ -894,6 +992,17 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
     }
 
    private:
+    // An array of `n` non-negative integers.
+    static bool numbers(const redisReply* a, std::int64_t* v, std::size_t n) {
+      if (a->type != REDIS_REPLY_ARRAY || a->elements != n) return false;
+      for (std::size_t i = 0; i < n; ++i)
+        if (!parse_int(a->element[i], v[i]) || v[i] < 0) return false;
+      return true;
+    }
+    static Volume volume_of(const std::int64_t* v) {
+      return Volume{static_cast<std::uint64_t>(v[0]), v[1] != 0, static_cast<std::uint64_t>(v[2])};
+    }
+
     Result<std::vector<OutboundRecord>> records(Result<Reply> r) const {
       if (!r.ok()) return r.status();
       const redisReply* a = r->get();

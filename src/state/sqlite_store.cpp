@@ -2,7 +2,8 @@
 // used under a mutex (statements are prepared once and shared), WAL mode so
 // readers never wait for the writer and a killed process loses no committed
 // write, synchronous=FULL because a held message exists nowhere else once
-// the MTA has been told it was accepted. Each section keeps its tables and
+// the MTA has been told it was accepted (the outbound log's records alone
+// commit at NORMAL: see Outbound::record). Each section keeps its tables and
 // its schema version in `sections`, so a section added later creates its
 // own tables without touching these.
 // Trusted input: the settings; every record value is a bound parameter.
@@ -13,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -56,13 +59,20 @@ CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, exp
 )sql";
 
 // The outbound section: the outbound log (seq only grows, so the newest
-// max_log_entries are the highest seqs), incidents with their bounded
+// max_log_entries are the highest seqs; a plain rowid: rows go from the
+// old end only, and AUTOINCREMENT would write sqlite_sequence on every
+// insert), the volume window per account (kind 0: a recipient, its last
+// time; kind 1: a message with an attachment, key HASH\nSEQ, its logged
+// recipients; added to a version-1 file without a version change, since an
+// older emogate ignores it; by_account reads the time index, as its caller
+// asks for the last hour, so an index by account is not kept up on every
+// message), incidents with their bounded
 // item sets (kind 0 recipient, 1 domain, 2 finding, 3 hash, 4 queue id)
 // and flagged events in the freeze window, freezes, and per-address
 // backscatter / spoofed_sender counts (event 0 / 1).
 const char* const kOutboundSchema = R"sql(
 CREATE TABLE IF NOT EXISTS outbound_log(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   message_id BLOB NOT NULL,
   account BLOB NOT NULL,
   sent_at INTEGER NOT NULL,
@@ -71,8 +81,11 @@ CREATE TABLE IF NOT EXISTS outbound_log(
   hashes BLOB NOT NULL,
   queue_id BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS outbound_log_by_id ON outbound_log(message_id);
-CREATE INDEX IF NOT EXISTS outbound_log_by_account ON outbound_log(account, sent_at);
+DROP INDEX IF EXISTS outbound_log_by_account;
 CREATE INDEX IF NOT EXISTS outbound_log_by_time ON outbound_log(sent_at);
+CREATE TABLE IF NOT EXISTS outbound_window(
+  account BLOB NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL, at INTEGER NOT NULL, recipients BLOB NOT NULL,
+  PRIMARY KEY(account, kind, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents(
   account BLOB PRIMARY KEY,
   first_seen INTEGER NOT NULL,
@@ -201,7 +214,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Status put(const PendingRecord& r, std::string_view message, const PutBounds& b) override {
     if (Status s = check_record(r, message, b); !s.ok()) return s;
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     auto over = [&](const char* sql, std::string_view key, std::uint64_t add, std::uint64_t bound,
@@ -290,7 +303,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Result<bool> claim(std::string_view id, std::string_view host, std::int64_t now, std::int64_t ttl_s) override {
     if (!valid_name(host) || ttl_s <= 0) return Status{Code::invalid, "bad host id or claim ttl"};
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     if (Status s = take("UPDATE pending SET claimed_by=?2, claim_until=?3 WHERE id=?1 AND state IN (0,1) AND "
                         "(claimed_by='' OR claimed_by=?2 OR claim_until<=?4)",
                         id, host, now, ttl_s);
@@ -300,7 +313,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> unclaim(std::string_view id, std::string_view host) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "UPDATE pending SET claimed_by='', claim_until=0 WHERE id=?1 AND claimed_by=?2");
     if (!q.ok()) return q.status;
     q.bind_text(1, id);
@@ -310,7 +323,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> transition(std::string_view id, const Transition& t) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     {
@@ -389,7 +402,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> remove(std::string_view id) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM pending WHERE id=?1");
     if (!q.ok()) return q.status;
     q.bind_text(1, id);
@@ -398,7 +411,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<std::uint64_t> purge(std::int64_t now) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM pending WHERE purge_at<=?1");
     if (!q.ok()) return q.status;
     q.bind_int(1, now);
@@ -410,7 +423,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
   Result<bool> try_lock(std::string_view name, std::string_view owner, std::int64_t now, std::int64_t ttl_s) override {
     if (!valid_name(name) || !valid_name(owner) || ttl_s <= 0) return Status{Code::invalid, "bad lock name, owner or ttl"};
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     if (Status s = take("INSERT INTO locks(name, owner, expires_at) VALUES(?1,?2,?3) ON CONFLICT(name) DO UPDATE "
                         "SET owner=excluded.owner, expires_at=excluded.expires_at "
                         "WHERE owner=excluded.owner OR expires_at<=?4",
@@ -421,7 +434,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Result<bool> unlock(std::string_view name, std::string_view owner) override {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Stmt q(this, "DELETE FROM locks WHERE name=?1 AND owner=?2");
     if (!q.ok()) return q.status;
     q.bind_text(1, name);
@@ -471,17 +484,29 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     int last = SQLITE_OK;
   };
 
+  // The lock for every write but the outbound log's: synchronous=FULL
+  // again when record() left the connection at NORMAL (the first write of
+  // another kind after log records pays the switch; reads do not switch).
+  struct Durable {
+    explicit Durable(SqliteStore& s) : lk(s.mu_) {
+      if (s.relaxed_ && s.exec("PRAGMA synchronous=FULL").ok()) s.relaxed_ = false;
+    }
+    std::lock_guard<std::mutex> lk;
+  };
+
   // BEGIN IMMEDIATE (the write lock now, so two writers never deadlock on
   // an upgrade); rolled back unless commit() succeeded.
+  // The three statements are cached like any other (sqlite3_exec would
+  // parse them on every message).
   struct Tx {
-    explicit Tx(SqliteStore* s) : store(s) { status = s->exec("BEGIN IMMEDIATE"); }
+    explicit Tx(SqliteStore* s) : store(s) { status = s->run("BEGIN IMMEDIATE"); }
     ~Tx() {
-      if (status.ok() && !done) (void)store->exec("ROLLBACK");
+      if (status.ok() && !done) (void)store->run("ROLLBACK");
     }
     Status commit() {
       done = true;
-      Status s = store->exec("COMMIT");
-      if (!s.ok()) (void)store->exec("ROLLBACK");
+      Status s = store->run("COMMIT");
+      if (!s.ok()) (void)store->run("ROLLBACK");
       return s;
     }
     SqliteStore* store;
@@ -503,6 +528,13 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     return s;
   }
 
+  // One cached statement without parameters or rows.
+  Status run(const char* sql) {
+    Stmt q(this, sql);
+    if (!q.ok()) return q.status;
+    return q.step() == SQLITE_DONE ? Status{} : q.error(sql);
+  }
+
   Result<std::string> text_of(const char* sql) {
     Stmt q(this, sql);
     if (!q.ok()) return q.status;
@@ -511,7 +543,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   }
 
   Status create_sections() {
-    std::lock_guard lk(mu_);
+    Durable lk(*this);
     Tx tx(this);
     if (!tx.status.ok()) return tx.status;
     if (Status s = exec(kSchema); !s.ok()) return s;
@@ -602,6 +634,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::mutex mu_;
+  bool relaxed_ = false;  // synchronous=NORMAL since the last outbound log record
   std::map<std::string, sqlite3_stmt*> stmts_;
 
   // ---- the outbound sections (store.h): nested, since their purge/get/
@@ -611,21 +644,26 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Outbound(SqliteStore& s) : s_(s) {}
 
-    Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& set) override {
+    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set) override {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
-      const std::string kept = logged_recipients(r, set);
+      const std::string kept_rcpts = logged_recipients(r, set);
       std::lock_guard lk(s_.mu_);
       // A log record is not a held message: its commit does not wait for
       // the disk (WAL with synchronous=NORMAL; a power cut may lose the
-      // last records, never corrupt the file). FULL again afterwards.
-      if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
-      struct Restore {
-        SqliteStore& s;
-        ~Restore() { (void)s.exec("PRAGMA synchronous=FULL"); }
-      } restore{s_};
+      // last records, never corrupt the file). The connection stays so
+      // until the next write of another kind (Durable).
+      if (!s_.relaxed_) {
+        if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
+        s_.relaxed_ = true;
+      }
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
+      const std::vector<std::string> rcpts = distinct(r.recipients);
+      std::vector<bool> held;
+      std::uint64_t kept = 0;
+      Result<Volume> v = window(r, rcpts, set, &held, &kept);
+      if (!v.ok()) return v.status();
       {
         Stmt q(&s_, "INSERT INTO outbound_log(message_id, account, sent_at, recipients, truncated, hashes, queue_id) "
                     "VALUES(?1,?2,?3,?4,?5,?6,?7)");
@@ -633,7 +671,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_blob(1, r.message_id);
         q.bind_blob(2, r.account);
         q.bind_int(3, r.sent_at);
-        q.bind_blob(4, kept);
+        q.bind_blob(4, kept_rcpts);
         q.bind_int(5, truncated ? 1 : 0);
         q.bind_blob(6, join_recipients(r.attachment_hashes));
         q.bind_blob(7, r.queue_id);
@@ -656,8 +694,56 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_int(2, r.sent_at);
         if (q.step() != SQLITE_DONE) return q.error("incident last sent");
       }
+      // The window: its old entries go, the recipients are kept (new ones
+      // while there is room), and each attachment hash with the recipients.
+      {
+        Stmt q(&s_, "DELETE FROM outbound_window WHERE account=?1 AND at<=?2");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_int(2, r.sent_at - kVolumeWindow);
+        if (q.step() != SQLITE_DONE) return q.error("volume window");
+      }
+      const std::uint64_t cap = volume_recipient_cap(set);
+      for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        if (!held[i] && kept >= cap) continue;
+        kept += held[i] ? 0 : 1;
+        Stmt q(&s_, "INSERT INTO outbound_window(account, kind, key, at, recipients) VALUES(?1,0,?2,?3,x'') "
+                    "ON CONFLICT(account, kind, key) DO UPDATE SET at=max(at, excluded.at)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, rcpts[i]);
+        q.bind_int(3, r.sent_at);
+        if (q.step() != SQLITE_DONE) return q.error("volume recipients");
+      }
+      char seq_key[24];
+      std::snprintf(seq_key, sizeof seq_key, "\n%020lld", static_cast<long long>(seq));
+      for (const std::string& h : distinct(r.attachment_hashes)) {
+        Stmt q(&s_, "INSERT OR REPLACE INTO outbound_window(account, kind, key, at, recipients) VALUES(?1,1,?2,?3,?4)");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, h + seq_key);
+        q.bind_int(3, r.sent_at);
+        q.bind_blob(4, kept_rcpts);
+        if (q.step() != SQLITE_DONE) return q.error("volume hashes");
+      }
       if (Status st = tx.commit(); !st.ok()) return st;
-      return dropped;
+      return Recorded{dropped, *v};
+    }
+
+    Result<Volume> volume(const OutboundRecord& r, const OutboundSettings& set) override {
+      if (Status st = check_account(r.account); !st.ok()) return st;
+      std::lock_guard lk(s_.mu_);
+      std::vector<bool> held;
+      std::uint64_t kept = 0;
+      return window(r, distinct(r.recipients), set, &held, &kept);
+    }
+
+    Status prune_volume(std::int64_t now) override {
+      Durable lk(s_);
+      Stmt q(&s_, "DELETE FROM outbound_window WHERE at<=?1");
+      if (!q.ok()) return q.status;
+      q.bind_int(1, now - kVolumeWindow);
+      return q.step() == SQLITE_DONE ? Status{} : q.error("prune volume window");
     }
 
     Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) override {
@@ -681,7 +767,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<std::uint64_t> purge(std::int64_t before) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Stmt q(&s_, "DELETE FROM outbound_log WHERE sent_at<?1");
       if (!q.ok()) return q.status;
       q.bind_int(1, before);
@@ -690,6 +776,61 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
    private:
+    static std::vector<std::string> distinct(std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+    }
+
+    // The account's window with this message (Volume), read under the
+    // caller's lock: `held` says per recipient of `rcpts` whether the
+    // window holds it, `kept` how many recipients it holds.
+    Result<Volume> window(const OutboundRecord& r, const std::vector<std::string>& rcpts, const OutboundSettings& set,
+                          std::vector<bool>* held, std::uint64_t* kept) {
+      const std::int64_t edge = r.sent_at - kVolumeWindow;
+      Volume v;
+      {
+        Stmt q(&s_, "SELECT count(*) FROM outbound_window WHERE account=?1 AND kind=0 AND at>?2");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_int(2, edge);
+        if (q.step() != SQLITE_ROW) return q.error("volume window");
+        *kept = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
+      }
+      std::uint64_t fresh = 0;
+      held->assign(rcpts.size(), false);
+      for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        Stmt q(&s_, "SELECT 1 FROM outbound_window WHERE account=?1 AND kind=0 AND key=?2 AND at>?3");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, rcpts[i]);
+        q.bind_int(3, edge);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) (*held)[i] = true;
+        else if (rc == SQLITE_DONE) ++fresh;
+        else return q.error("volume recipients");
+      }
+      v.recipients = *kept + fresh;
+      v.new_recipient = fresh > 0;
+      for (const std::string& h : distinct(r.attachment_hashes)) {
+        // HASH\n... up to HASH\v: this hash's messages, newest first.
+        Stmt q(&s_, "SELECT recipients FROM outbound_window WHERE account=?1 AND kind=1 AND key>?2 AND key<?3 "
+                    "AND at>?4 ORDER BY key DESC LIMIT ?5");
+        if (!q.ok()) return q.status;
+        q.bind_blob(1, r.account);
+        q.bind_blob(2, h + '\n');
+        q.bind_blob(3, h + '\v');
+        q.bind_int(4, edge);
+        q.bind_int(5, limit_of(volume_hash_rows(set)));
+        std::vector<std::vector<std::string>> earlier;
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) earlier.push_back(split_recipients(column_bytes(q.st, 0)));
+        if (rc != SQLITE_DONE) return q.error("volume hashes");
+        v.threads = std::max(v.threads, unrelated_threads(r.recipients, earlier));
+      }
+      return v;
+    }
+
     static constexpr const char* kLogSelect =
         "SELECT message_id, account, sent_at, recipients, truncated, hashes, queue_id FROM outbound_log ";
 
@@ -720,7 +861,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
     Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
       if (Status st = check_flagged(m); !st.ok()) return st;
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       Result<std::int64_t> have = s_.count_of("SELECT count(*) FROM incidents WHERE account=?1", m.account);
@@ -827,7 +968,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     Status count(AddressEvent e, std::string_view address, std::int64_t at, const OutboundSettings& set) override {
       if (address.empty() || address.find('\n') != std::string_view::npos)
         return {Code::invalid, "empty address or a newline in it"};
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       std::string key(address);
@@ -875,7 +1016,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<std::uint64_t> purge(std::int64_t before) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       std::uint64_t n = 0;
@@ -981,7 +1122,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
     Result<bool> freeze(std::string_view account, std::string_view why, std::int64_t at) override {
       if (Status st = check_account(account); !st.ok()) return st;
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       {
@@ -1018,7 +1159,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
 
     Result<bool> unfreeze(std::string_view account, std::string_view by, std::int64_t at) override {
-      std::lock_guard lk(s_.mu_);
+      Durable lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       {

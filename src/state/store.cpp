@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_set>
 
 #include "state/redis_store.h"
 #include "state/sqlite_store.h"
@@ -117,6 +118,24 @@ Status check_outbound(const OutboundRecord& r) {
 std::string logged_recipients(const OutboundRecord& r, const OutboundSettings& s) {
   const std::size_t n = std::min<std::size_t>(r.recipients.size(), s.max_log_recipients);
   return join_recipients(std::vector<std::string>(r.recipients.begin(), r.recipients.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
+std::uint64_t volume_recipient_cap(const OutboundSettings& s) { return std::uint64_t{s.max_recipients_per_hour} + 1; }
+
+std::uint64_t volume_hash_rows(const OutboundSettings& s) {
+  return std::uint64_t{std::max(s.max_recipients_per_hour, s.max_same_attachment_per_hour)} + 1;
+}
+
+std::uint64_t unrelated_threads(const std::vector<std::string>& recipients,
+                                const std::vector<std::vector<std::string>>& earlier) {
+  std::unordered_set<std::string_view> seen(recipients.begin(), recipients.end());
+  std::uint64_t threads = 1;
+  for (const std::vector<std::string>& e : earlier) {
+    if (std::any_of(e.begin(), e.end(), [&](const std::string& x) { return seen.count(x) != 0; })) continue;
+    ++threads;
+    seen.insert(e.begin(), e.end());
+  }
+  return threads;
 }
 
 Status check_flagged(const FlaggedMessage& m) {

@@ -194,15 +194,48 @@ struct OutboundRecord {
   bool recipients_truncated = false;
 };
 
+// The volume anomalies' window: an account's messages sent in the last
+// kVolumeWindow seconds, (now - kVolumeWindow, now].
+constexpr std::int64_t kVolumeWindow = 3600;
+
+// What the store keeps of the account's window for the volume anomalies,
+// as it stands with one more message (OutboundLog::record, ::volume).
+struct Volume {
+  // Distinct recipients in the window, this message's included; counted
+  // up to max_recipients_per_hour + 1 kept ones. XXX past that, a recipient
+  // not kept counts as new again (the account is past the bound anyway).
+  std::uint64_t recipients = 0;
+  bool new_recipient = false;  // this message reaches one the window did not hold
+  // For the attachment hash of this message sent the most: the messages of
+  // the window carrying it (at most max(max_recipients_per_hour,
+  // max_same_attachment_per_hour) + 1, newest first), counted as unrelated
+  // threads: this message, then each one sharing no recipient with those
+  // counted so far. 0 without attachments.
+  std::uint64_t threads = 0;
+};
+
+struct Recorded {
+  std::uint64_t dropped = 0;  // old records dropped for room (max_log_entries)
+  Volume volume;
+};
+
 class OutboundLog {
  public:
   virtual ~OutboundLog() = default;
-  // Run for every outbound message: logs it (recipients past
+  // Run for every outbound message that goes out: logs it (recipients past
   // max_log_recipients dropped), drops the oldest records beyond
-  // max_log_entries, and when the account has an incident moves its
-  // last_sent and sent_since on. One transaction (SQLite) or one round
-  // trip (Redis). Returns how many old records were dropped for room.
-  virtual Result<std::uint64_t> record(const OutboundRecord& r, const OutboundSettings& s) = 0;
+  // max_log_entries, when the account has an incident moves its last_sent
+  // and sent_since on, and adds it to the account's window (its
+  // recipients, and per attachment hash its logged recipients), returning
+  // the window with it. One transaction (SQLite) or one round trip (Redis).
+  virtual Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& s) = 0;
+  // The window as record() would answer it, writing nothing: for a message
+  // that does not go out. Only account, recipients, attachment_hashes and
+  // sent_at are read.
+  virtual Result<Volume> volume(const OutboundRecord& r, const OutboundSettings& s) = 0;
+  // Drops window entries older than the window at `now` (an account that
+  // stopped sending leaves its last hour behind; Redis expires them).
+  virtual Status prune_volume(std::int64_t now) = 0;
   // "Did we send it, to whom": the records with this Message-ID, newest first, at most `limit`.
   virtual Result<std::vector<OutboundRecord>> find(std::string_view message_id, std::size_t limit) = 0;
   // The account's records with sent_at >= since, newest first, at most `limit`.
@@ -317,6 +350,14 @@ Status check_outbound(const OutboundRecord& r);
 Status check_flagged(const FlaggedMessage& m);
 // The first max_log_recipients recipients, joined as the log stores them.
 std::string logged_recipients(const OutboundRecord& r, const OutboundSettings& s);
+// Volume: the recipients bound kept per account, and the most messages per
+// attachment hash read.
+std::uint64_t volume_recipient_cap(const OutboundSettings& s);
+std::uint64_t volume_hash_rows(const OutboundSettings& s);
+// Volume::threads for one hash: `earlier` are the logged recipient lists
+// of the window's messages carrying it, newest first.
+std::uint64_t unrelated_threads(const std::vector<std::string>& recipients,
+                                const std::vector<std::vector<std::string>>& earlier);
 
 // ---- the store -------------------------------------------------------------
 

@@ -235,7 +235,7 @@ TYPED_TEST(OutboundStoreTest, TheLogIsBoundedByItsSettings) {
   for (int i = 0; i < 5; ++i) {
     auto n = this->log().record(sent("m" + std::to_string(i), "alice", {"a@x", "b@x", "c@x"}, T0 + i), this->set_);
     ASSERT_TRUE(n.ok()) << n.status().message();
-    EXPECT_EQ(*n, i < 3 ? 0u : 1u) << "record " << i;
+    EXPECT_EQ(n->dropped, i < 3 ? 0u : 1u) << "record " << i;
   }
   EXPECT_TRUE(this->log().find("m0", 10)->empty());
   EXPECT_TRUE(this->log().find("m1", 10)->empty());
@@ -244,6 +244,85 @@ TYPED_TEST(OutboundStoreTest, TheLogIsBoundedByItsSettings) {
   EXPECT_EQ(m4->front().recipients, (std::vector<std::string>{"a@x", "b@x"}));
   EXPECT_TRUE(m4->front().recipients_truncated);
   EXPECT_EQ(this->log().by_account("alice", 0, 100)->size(), 3u);
+}
+
+// The volume window record() keeps and returns: distinct recipients of the
+// account's last hour with whether this message adds one, and per
+// attachment hash the unrelated threads it went to; volume() answers the
+// same without writing; another host sees it.
+TYPED_TEST(OutboundStoreTest, RecordReturnsTheAccountsVolumeWindow) {
+  auto rec = [&](std::vector<std::string> rcpts, std::int64_t at, std::vector<std::string> hashes = {},
+                 const std::string& account = "alice") {
+    auto r = this->log().record(sent("m" + std::to_string(at), account, std::move(rcpts), at, std::move(hashes)),
+                                this->set_);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->volume : state::Volume{};
+  };
+  auto peek = [&](std::vector<std::string> rcpts, std::int64_t at, std::vector<std::string> hashes = {},
+                  state::StateStore* store = nullptr) {
+    auto r = (store ? store : this->store_.get())->outbound_log().volume(sent("", "alice", std::move(rcpts), at, std::move(hashes)), this->set_);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : state::Volume{99, true, 99};
+  };
+  state::Volume v = rec({"a@x", "b@x", "a@x"}, T0, {"h1"});
+  EXPECT_EQ(v.recipients, 2u);
+  EXPECT_TRUE(v.new_recipient);
+  EXPECT_EQ(v.threads, 1u);
+  v = rec({"a@x", "c@y"}, T0 + 10, {"h1"});
+  EXPECT_EQ(v.recipients, 3u);
+  EXPECT_TRUE(v.new_recipient);
+  EXPECT_EQ(v.threads, 1u) << "a@x: the same thread";
+  v = rec({"b@x"}, T0 + 20);
+  EXPECT_EQ(v.recipients, 3u);
+  EXPECT_FALSE(v.new_recipient);
+  EXPECT_EQ(v.threads, 0u) << "no attachment";
+  // Read only: asked twice, the same answer; another host sees it.
+  auto other = this->open();
+  for (state::StateStore* s : {this->store_.get(), other.get()}) {
+    v = peek({"d@z"}, T0 + 30, {}, s);
+    EXPECT_EQ(v.recipients, 4u);
+    EXPECT_TRUE(v.new_recipient);
+  }
+  EXPECT_EQ(rec({"a@x"}, T0 + 30, {}, "bob").recipients, 1u) << "per account";
+  // Unrelated threads for h1: d@z and e@z now; a@x,b@x and a@x,c@y are one.
+  EXPECT_EQ(rec({"d@z"}, T0 + 40, {"h1", "h2"}).threads, 2u);
+  EXPECT_EQ(rec({"e@z"}, T0 + 50, {"h2"}).threads, 2u);
+  EXPECT_EQ(peek({"f@z"}, T0 + 60, {"h1"}).threads, 3u);
+  EXPECT_EQ(peek({"f@z"}, T0 + 60, {"h3"}).threads, 1u);
+  EXPECT_EQ(peek({"a@x"}, T0 + 60, {"h1"}).threads, 2u) << "a@x: the first two messages are its thread";
+  // The window is the last hour: at T0 + 3610 only what came after T0 + 10 counts.
+  v = peek({"a@x"}, T0 + 3610, {"h1"});
+  EXPECT_EQ(v.recipients, 4u) << "b@x, d@z, e@z and a@x";
+  EXPECT_TRUE(v.new_recipient) << "a@x was last sent to at T0 + 10";
+  EXPECT_EQ(v.threads, 2u) << "the T0 and T0 + 10 messages left the window";
+  // Pruning drops only what left the window.
+  ASSERT_TRUE(this->log().prune_volume(T0 + 3610).ok());
+  EXPECT_EQ(peek({"a@x"}, T0 + 3610, {"h1"}).recipients, 4u);
+}
+
+// The recipients kept per account stop at max_recipients_per_hour + 1:
+// past it a recipient not kept counts as new (the account is past the
+// bound either way), a kept one does not.
+TYPED_TEST(OutboundStoreTest, TheVolumeWindowKeepsBoundedRecipients) {
+  this->set_.max_recipients_per_hour = 2;
+  this->set_.max_same_attachment_per_hour = 1;
+  auto r = this->log().record(sent("m1", "alice", {"r1@x", "r2@x", "r3@x", "r4@x", "r5@x"}, T0), this->set_);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->volume.recipients, 5u);
+  auto v = this->log().volume(sent("", "alice", {"r5@x"}, T0 + 1), this->set_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->recipients, 4u) << "3 kept + r5, not kept";
+  EXPECT_TRUE(v->new_recipient);
+  v = this->log().volume(sent("", "alice", {"r1@x"}, T0 + 1), this->set_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->recipients, 3u);
+  EXPECT_FALSE(v->new_recipient);
+  // Messages read per hash: max(2, 1) + 1 = 3, newest first.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(this->log().record(sent("h" + std::to_string(i), "bob", {"t" + std::to_string(i) + "@x"}, T0 + i, {"hh"}), this->set_).ok());
+  v = this->log().volume(sent("", "bob", {"new@x"}, T0 + 10, {"hh"}), this->set_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->threads, 4u);
+  EXPECT_EQ(this->log().volume(sent("", "", {"new@x"}, T0 + 10), this->set_).status().code(), Code::invalid);
 }
 
 TYPED_TEST(OutboundStoreTest, IncidentsCountMessagesRecipientsDomainsAndTheWindow) {

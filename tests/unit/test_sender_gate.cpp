@@ -50,7 +50,7 @@ struct Checked {
 };
 Checked run(SenderGate& gate, const Config& c, const std::string& msg, const outbound::Facts& facts = kOutside,
             const std::string& envelope_sender = "someone@partner.example") {
-  SenderGate::Message m = SenderGate::message(&gate, facts, c, "Q1");
+  SenderGate::Message m = SenderGate::message(&gate, outbound::direction(facts, c.outbound), facts, c, "Q1");
   ScanOptions o;
   m.scan_options(o);
   Envelope env{"Q1", envelope_sender, {"taro@example.co.jp"}, std::string(facts.client_ip), std::string(facts.auth_user)};
@@ -232,12 +232,12 @@ TEST(SenderGateConfig, OutboundKeysOfTheInboundChecks) {
   // The scan options of an inbound message carry the domains and names.
   SenderGate gate(nullptr, "", nullptr, nullptr);
   ScanOptions o;
-  SenderGate::message(&gate, kOutside, c, "Q").scan_options(o);
+  SenderGate::message(&gate, outbound::direction(kOutside, c.outbound), kOutside, c, "Q").scan_options(o);
   EXPECT_TRUE(o.sender_checks);
   EXPECT_EQ(o.local_domains, c.outbound.local_domains);
   EXPECT_EQ(o.local_names, c.outbound.local_names);
   ScanOptions out;
-  SenderGate::message(&gate, {"smtpd", "taro", "198.51.100.7"}, c, "Q").scan_options(out);
+  SenderGate::message(&gate, outbound::Direction::out, {"smtpd", "taro", "198.51.100.7"}, c, "Q").scan_options(out);
   EXPECT_FALSE(out.sender_checks);
 }
 
