@@ -18,6 +18,7 @@
 #include "common/text.h"
 #include "milter/policy.h"
 #include "outbound/direction.h"
+#include "outbound/incident_report.h"
 #include "quarantine/store.h"
 #include "state/store.h"
 
@@ -53,69 +54,8 @@ std::optional<std::int64_t> parse_since(const std::string& s, std::int64_t now) 
   return std::nullopt;
 }
 
-// ---- the report's data, gathered once and printed three ways ----------------
-
-struct AccountReport {
-  state::Incident incident;
-  std::optional<state::FreezeRecord> frozen;  // frozen now
-  std::uint64_t sent_last_hour = 0;
-};
-
-struct DomainCounts {
-  std::uint64_t backscatter = 0, spoofed_sender = 0;
-};
-
-struct IncidentReport {
-  std::int64_t now = 0, since = 0;
-  std::vector<AccountReport> accounts;
-  std::vector<state::AddressCount> addresses;
-  std::map<std::string, DomainCounts> domains;  // by our domain
-  std::uint64_t flagged = 0, frozen_now = 0, still_sending = 0;
-};
-
-std::optional<IncidentReport> gather(state::StateStore& store, const OutboundSettings& set, std::int64_t now,
-                                     std::int64_t since, const std::string& account, std::ostream& err) {
-  IncidentReport r;
-  r.now = now;
-  r.since = since;
-  auto fail = [&](const state::Status& s) {
-    err << "emogate incident: " << s.message() << '\n';
-    return std::nullopt;
-  };
-  std::vector<state::Incident> incidents;
-  if (!account.empty()) {
-    auto one = store.incidents().get(outbound::account_of(account, ""));
-    if (!one.ok() && one.status().code() != state::Code::not_found) return fail(one.status());
-    if (one.ok()) incidents.push_back(std::move(*one));
-  } else {
-    auto all = store.incidents().list(since, set.max_incidents);
-    if (!all.ok()) return fail(all.status());
-    incidents = std::move(*all);
-  }
-  for (state::Incident& i : incidents) {
-    AccountReport a;
-    auto frozen = store.freezes().is_frozen(i.account);
-    if (!frozen.ok()) return fail(frozen.status());
-    a.frozen = *frozen;
-    auto recent = store.outbound_log().by_account(i.account, now - kHour, set.max_log_entries);
-    if (!recent.ok()) return fail(recent.status());
-    a.sent_last_hour = recent->size();
-    r.flagged += i.messages;
-    r.frozen_now += a.frozen ? 1 : 0;
-    r.still_sending += a.sent_last_hour ? 1 : 0;
-    a.incident = std::move(i);
-    r.accounts.push_back(std::move(a));
-  }
-  // Per event: the addresses counted, and one "@domain" row per domain folded into.
-  auto counts = store.incidents().counts(since, 2 * (std::size_t{set.max_counter_addresses} + set.local_domains.size()));
-  if (!counts.ok()) return fail(counts.status());
-  r.addresses = std::move(*counts);
-  for (const state::AddressCount& c : r.addresses) {
-    DomainCounts& d = r.domains[outbound::domain_of(c.address)];
-    (c.event == state::AddressEvent::backscatter ? d.backscatter : d.spoofed_sender) += c.count;
-  }
-  return r;
-}
+using outbound::AccountReport;
+using outbound::IncidentReport;
 
 json time_json(std::int64_t t) { return t ? json(iso_time(t)) : json(nullptr); }
 
@@ -336,8 +276,8 @@ int account_main(const Config& config, const std::vector<std::string>& args, std
       out << esc(f.account) << "  frozen since " << iso_time(f.at) << "  " << esc(f.why) << '\n';
     return 0;
   }
-  const std::string account = outbound::account_of(user, "");
-  auto done = store->freezes().unfreeze(account, by, now);
+  std::string account;
+  auto done = outbound::unfreeze_account(*store, user, by, now, &account);
   if (!done.ok()) {
     err << "emogate account: " << done.status().message() << '\n';
     return 2;
@@ -383,8 +323,11 @@ int incident_main(const Config& config, const std::vector<std::string>& args, st
   }
   auto store = open_store(config, err);
   if (!store) return 2;
-  auto report = gather(*store, config.outbound, now, since, account, err);
-  if (!report) return 2;
+  auto report = outbound::gather_incidents(*store, config.outbound, now, since, account);
+  if (!report.ok()) {
+    err << "emogate incident: " << report.status().message() << '\n';
+    return 2;
+  }
   if (as_json) out << to_json(*report).dump(2, ' ', false, json::error_handler_t::replace) << '\n';
   else print_text(*report, lang == "ja", out);
   return 0;

@@ -148,27 +148,9 @@ int quarantine_main(const Config& config, const std::vector<std::string>& args, 
           return 2;
         }
       }
-      if (m->recipients.empty()) {
-        err << "emogate: " << id << " has no recipients to release to\n";
-        return 1;
-      }
       const auto now = static_cast<std::int64_t>(std::time(nullptr));
-      int rc = run_sendmail(config.quarantine.sendmail, *m,
-                            release_copy(store.message(id), by, id, now), err);
-      if (rc != 0) {
-        err << "emogate: " << config.quarantine.sendmail << " failed (status " << rc
-            << "); " << id << " kept\n";
+      if (release_entry(store, config.quarantine.sendmail, *m, {}, by, keep, now, err) != ReleaseOutcome::released)
         return 1;
-      }
-      if (keep) {
-        m->released_by = by;
-        m->released_at = now;
-        store.update_meta(*m);
-      } else if (!store.remove(id)) {
-        err << "emogate: released " << id << " to " << escaped_list(m->recipients)
-            << " but could not remove its entry from " << store.dir() << "\n";
-        return 1;
-      }
       out << "released " << id << " to " << escaped_list(m->recipients) << " by "
           << policy::escape_text(by, " ") << "\n";
       return 0;

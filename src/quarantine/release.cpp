@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <ostream>
 #include <vector>
 
@@ -74,6 +76,62 @@ int run_sendmail(const std::string& sendmail, const QuarantineMeta& m, const std
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;
   if (write_error) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+ReleaseOutcome release_entry(const QuarantineStore& store, const std::string& sendmail, QuarantineMeta m,
+                             const std::vector<std::string>& recipients, std::string_view by, bool keep,
+                             std::int64_t now, std::ostream& err) {
+  if (m.recipients.empty()) {
+    err << "emogate: " << m.id << " has no recipients to release to\n";
+    return ReleaseOutcome::no_recipients;
+  }
+  auto is_ours = [&](const std::string& r) {
+    return std::find(m.recipients.begin(), m.recipients.end(), r) != m.recipients.end();
+  };
+  QuarantineMeta envelope = m;
+  if (!recipients.empty()) {
+    envelope.recipients.clear();
+    for (const std::string& r : recipients) {
+      if (!is_ours(r)) {
+        err << "emogate: " << m.id << ": not one of its recipients\n";
+        return ReleaseOutcome::bad_recipient;
+      }
+      if (std::find(envelope.recipients.begin(), envelope.recipients.end(), r) == envelope.recipients.end())
+        envelope.recipients.push_back(r);
+    }
+  }
+  try {
+    int rc = run_sendmail(sendmail, envelope, release_copy(store.message(m.id), by, m.id, now), err);
+    if (rc != 0) {
+      err << "emogate: " << sendmail << " failed (status " << rc << "); " << m.id << " kept\n";
+      return ReleaseOutcome::sendmail_failed;
+    }
+  } catch (const std::exception& e) {
+    err << "emogate: " << m.id << ": " << e.what() << "\n";
+    return ReleaseOutcome::sendmail_failed;
+  }
+  // A release to all of them (also when some had it before) needs no
+  // record of who had it: the entry goes unless it is to be kept.
+  for (const std::string& r : envelope.recipients)
+    if (std::find(m.released_to.begin(), m.released_to.end(), r) == m.released_to.end()) m.released_to.push_back(r);
+  const bool everyone = std::all_of(m.recipients.begin(), m.recipients.end(), [&](const std::string& r) {
+    return std::find(m.released_to.begin(), m.released_to.end(), r) != m.released_to.end();
+  });
+  try {
+    if (everyone && !keep) {
+      if (store.remove(m.id)) return ReleaseOutcome::released;
+      err << "emogate: released " << m.id << " but could not remove its entry from " << store.dir() << "\n";
+      return ReleaseOutcome::not_removed;
+    }
+    m.released_by = std::string(by);
+    m.released_at = now;
+    if (everyone) m.released_to.clear();  // empty with released_by set: all of them
+    store.update_meta(m);
+  } catch (const std::exception& e) {
+    err << "emogate: released " << m.id << " but could not update its entry: " << e.what() << "\n";
+    return ReleaseOutcome::not_removed;
+  }
+  return ReleaseOutcome::released;
 }
 
 }  // namespace emogate

@@ -30,4 +30,22 @@ std::string release_copy(std::string_view raw, std::string_view by, std::string_
 int run_sendmail(const std::string& sendmail, const QuarantineMeta& m, const std::string& msg,
                  std::ostream& err);
 
+// Releases entry `m` (as read from `store`) to `recipients` (empty = all
+// of its recipients; each must be one of them) on behalf of `by`: the
+// release copy goes to sendmail, then the entry is removed when every
+// recipient has had it and `keep` is false, else its meta records who
+// released it, when, and to whom. Shared by `emogate quarantine release`
+// and the web view. Problems are told on `err` (one line each, prefixed
+// "emogate: "); never throws.
+enum class ReleaseOutcome {
+  released,        // sent; entry removed or updated as asked
+  bad_recipient,   // a recipient that is not one of the entry's; nothing sent
+  no_recipients,   // the entry has none; nothing sent
+  sendmail_failed, // sendmail refused or could not run; entry kept as it was
+  not_removed,     // sent, but the entry could not be removed or updated
+};
+ReleaseOutcome release_entry(const QuarantineStore& store, const std::string& sendmail, QuarantineMeta m,
+                             const std::vector<std::string>& recipients, std::string_view by, bool keep,
+                             std::int64_t now, std::ostream& err);
+
 }  // namespace emogate

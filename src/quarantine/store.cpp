@@ -70,7 +70,7 @@ void fsync_fd(int fd, const std::string& what) {
   if (::fsync(fd) != 0) fail("fsync dir " + what);
 }
 
-std::string read_file_at(int dirfd, const std::string& name) {
+std::string read_file_at(int dirfd, const std::string& name, std::size_t max_bytes) {
   Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (f.fd < 0) fail("open " + name);
   struct stat st;
@@ -80,8 +80,8 @@ std::string read_file_at(int dirfd, const std::string& name) {
   }
   std::string out;
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
+  while (out.size() < max_bytes) {
+    ssize_t n = ::read(f.fd, buf, std::min(sizeof buf, max_bytes - out.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("read " + name);
     if (n == 0) break;
@@ -141,6 +141,7 @@ QuarantineMeta meta_from_json(const json& j) {
   m.size = j.value("size", std::uint64_t{0});
   m.released_by = j.value("released_by", "");
   m.released_at = j.value("released_at", std::int64_t{0});
+  m.released_to = j.value("released_to", std::vector<std::string>{});
   return m;
 }
 
@@ -153,12 +154,14 @@ std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 }  // namespace
 
 json meta_to_json(const QuarantineMeta& m) {
-  return json{{"id", m.id},           {"time", m.time},       {"queue_id", m.queue_id},
+  json j{{"id", m.id},           {"time", m.time},       {"queue_id", m.queue_id},
               {"sender", m.sender},   {"recipients", m.recipients},
               {"client", m.client},   {"auth_user", m.auth_user},
               {"verdict", m.verdict}, {"action", m.action},   {"findings", m.findings},
               {"size", m.size},       {"released_by", m.released_by},
               {"released_at", m.released_at}};
+  if (!m.released_to.empty()) j["released_to"] = m.released_to;
+  return j;
 }
 
 std::string iso_time(std::int64_t t) { return utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
@@ -263,12 +266,12 @@ std::vector<QuarantineMeta> QuarantineStore::list() const {
   return out;
 }
 
-std::string QuarantineStore::read(std::string_view id, const char* file) const {
+std::string QuarantineStore::read(std::string_view id, const char* file, std::size_t max_bytes) const {
   Fd store(open_store(dir_));
   std::string name = entry(id);
   Fd e(::openat(store.fd, name.c_str(), kDirFlags));
   if (e.fd < 0) fail("open entry " + name);
-  return read_file_at(e.fd, file);
+  return read_file_at(e.fd, file, max_bytes);
 }
 
 std::optional<QuarantineMeta> QuarantineStore::meta(std::string_view id) const {
@@ -284,6 +287,10 @@ std::optional<QuarantineMeta> QuarantineStore::meta(std::string_view id) const {
 std::string QuarantineStore::message(std::string_view id) const { return read(id, "message.eml"); }
 
 std::string QuarantineStore::report(std::string_view id) const { return read(id, "report.json"); }
+
+std::string QuarantineStore::message_head(std::string_view id, std::size_t max_bytes) const {
+  return read(id, "message.eml", max_bytes);
+}
 
 void QuarantineStore::update_meta(const QuarantineMeta& m) const {
   Fd store(open_store(dir_));

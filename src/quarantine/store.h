@@ -7,6 +7,7 @@
 // Trusted input: none.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -30,6 +31,9 @@ struct QuarantineMeta {
   std::uint64_t size = 0;
   std::string released_by;  // empty until released (with --keep)
   std::int64_t released_at = 0;
+  // Recipients released to so far when not all of them were (a release
+  // to some); empty with released_by set means all of them.
+  std::vector<std::string> released_to;
 };
 
 class QuarantineStore {
@@ -49,6 +53,9 @@ class QuarantineStore {
   std::optional<QuarantineMeta> meta(std::string_view id) const;
   std::string message(std::string_view id) const;  // throws when absent
   std::string report(std::string_view id) const;   // throws when absent
+  // The first `max_bytes` bytes of the stored message (its header, for a
+  // listing); throws when absent.
+  std::string message_head(std::string_view id, std::size_t max_bytes) const;
   void update_meta(const QuarantineMeta& m) const;  // atomic rewrite
   // False when the entry could not be removed (also when it is a link).
   bool remove(std::string_view id) const;
@@ -59,7 +66,7 @@ class QuarantineStore {
  private:
   std::string entry(std::string_view id) const;  // the checked ID
   // A file of an entry, opened without following links; throws.
-  std::string read(std::string_view id, const char* file) const;
+  std::string read(std::string_view id, const char* file, std::size_t max_bytes = SIZE_MAX) const;
   std::string dir_;
 };
 

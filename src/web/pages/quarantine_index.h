@@ -1,0 +1,61 @@
+// The quarantine list's index: every entry of the quarantine store with
+// what the list page shows and filters on (envelope, decoded Subject,
+// findings, state), kept in memory and brought up to date incrementally:
+// each refresh reads the store directory's names and reads only the
+// entries that are new, dropping the ones that are gone; the directory is
+// not even read when its modification time has not moved. An entry whose
+// files cannot be read is kept as a broken entry, never dropped.
+// Trusted input: none (the store's files come from mail; nothing here is
+// printed, the pages escape it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quarantine/store.h"
+
+namespace emogate::web {
+
+// How much of a stored message is read for its Subject.
+inline constexpr std::size_t kIndexHeadBytes = 64 * 1024;
+
+struct IndexEntry {
+  QuarantineMeta meta;  // meta.id always set; the rest empty when broken
+  std::string subject;  // decoded (UTF-8), "" when none
+  bool broken = false;  // meta.json unreadable
+  std::int64_t time = 0;  // meta.time, or the time in the ID when broken
+  // Lower-cased copies for the filters.
+  std::string sender_lc;
+  std::vector<std::string> recipients_lc;
+  std::vector<std::string> finding_types;  // lower-cased type of each "type@path"
+};
+
+// Builds one entry from the store (a broken one when its meta cannot be read).
+IndexEntry read_index_entry(const QuarantineStore& store, const std::string& id);
+
+// Unix seconds of an ID's "YYYYMMDD-HHMMSS" part; 0 when it is not one.
+std::int64_t id_time(std::string_view id);
+
+class QuarantineIndex {
+ public:
+  explicit QuarantineIndex(const QuarantineStore& store) : store_(store) {}
+  // Brings the index up to date with the store directory. `now` (unix
+  // seconds) forces a rescan while the directory changed in the last
+  // seconds (a change within one timestamp tick). Throws
+  // std::runtime_error when the directory cannot be read.
+  void refresh(std::int64_t now);
+  // Rereads one entry (after an action on it, or to show it fresh);
+  // drops it when it is gone from the store.
+  void reload(const std::string& id);
+  const std::vector<IndexEntry>& entries() const { return entries_; }  // by ID, oldest first
+
+ private:
+  const QuarantineStore& store_;
+  std::vector<IndexEntry> entries_;
+  std::int64_t mtime_ns_ = -1;
+};
+
+}  // namespace emogate::web
