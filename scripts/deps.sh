@@ -7,7 +7,7 @@ EMOGATE_PACKAGES=(
   build-essential cmake ninja-build pkg-config git python3
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   libmilter-dev libgmime-3.0-dev libzip-dev libdeflate-dev libseccomp-dev libarchive-dev libmagic-dev libmagic-mgc
-  libyara-dev libsqlite3-dev libhiredis-dev redis-server libboost-dev libtoml11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  libyara-dev libsqlite3-dev libhiredis-dev redis-server libboost-dev libsodium-dev libtoml11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   miltertest zip unzip p7zip-full libarchive-tools gcab time
   sasl2-bin libsasl2-modules

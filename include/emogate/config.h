@@ -243,6 +243,29 @@ struct MetricsSettings {
   std::string listen;  // e.g. "127.0.0.1:9357"; empty = off
 };
 
+// [web]: the help desk's web view (`emogate web`). Every bound of the HTTP
+// server and of logins is here.
+struct WebSettings {
+  std::string listen = "127.0.0.1:9358";  // HOST:PORT; not loopback only with TLS
+  std::string certificate;                // TLS: PEM certificate chain; with private_key
+  std::string private_key;                // TLS: PEM key (read as root, before dropping privileges)
+  std::string users_file;                 // local accounts (`emogate web-user add`); empty = none
+  std::vector<std::string> trusted_proxies;  // addresses/CIDRs whose proxy_user_header is believed
+  std::string proxy_user_header;          // e.g. "X-Remote-User"; empty = no proxy login
+  std::uint32_t session_lifetime_s = 8 * 3600;  // absolute, from login
+  std::uint32_t session_idle_s = 1800;          // since the last request
+  std::uint32_t max_sessions = 1000;            // oldest session ends first past this
+  std::uint32_t login_max_failures = 5;         // failed logins per address, and per user name, in login_window
+  std::uint32_t login_window_s = 900;
+  std::uint32_t max_login_tracked = 10000;      // addresses and names whose failures are remembered
+  std::uint64_t max_request_size = 1ull << 20;  // body bytes
+  std::uint32_t max_header_size = 16384;        // request line and headers
+  std::uint32_t max_form_fields = 2000;         // pairs in a query or form
+  std::uint32_t read_timeout_s = 30;            // a request must arrive whole within this
+  std::uint32_t max_connections = 64;           // open at once; more wait in the kernel's backlog
+  std::uint32_t metrics_timeout_ms = 500;       // the status page's fetch of [metrics] listen
+};
+
 struct Config {
   std::string source;  // file it came from, for messages
   std::map<std::string, int> lines;  // "section.key" -> line in source, for messages
@@ -260,6 +283,7 @@ struct Config {
   OutboundSettings outbound;
   LogSettings log;
   MetricsSettings metrics;
+  WebSettings web;
 
   Verdict baseline(FindingType t) const;
 };

@@ -2,6 +2,7 @@
 // Trusted input: the configuration.
 #include "cli/check.h"
 
+#include <algorithm>
 #include <exception>
 #include <ostream>
 
@@ -9,6 +10,7 @@
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
 #include "state/store.h"
+#include "web/server.h"
 
 namespace emogate {
 
@@ -36,6 +38,13 @@ std::size_t check_config_problems(const std::string& config_path, std::ostream& 
     for (const ConfigError& e : check_environment(cfg)) {
       err << e.what() << '\n';
       ++problems;
+    }
+    // [web], when the file has it: what keeps `emogate web` from starting.
+    if (std::any_of(cfg.lines.begin(), cfg.lines.end(), [](const auto& l) { return l.first.starts_with("web."); })) {
+      for (const ConfigError& e : web::web_problems(cfg)) {
+        err << e.what() << '\n';
+        ++problems;
+      }
     }
     // The state store opens (an existing SQLite file read-only; Redis: PING).
     const std::string state_key = cfg.state.backend == "redis" ? "state.redis" : "state.path";

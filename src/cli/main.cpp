@@ -1,9 +1,9 @@
 // emogate command line: scan, check, milter, quarantine, update-intel,
-// account, incident (and config-keys, the loader's key table for the man
+// account, incident, web, web-user (and config-keys, the loader's key table for the man
 // page generator). Dispatches to the subcommands and implements scan and
 // check here; the milter daemon is src/milter, the quarantine command
 // quarantine.cpp, update-intel update_intel.cpp, account and incident
-// outbound_admin.cpp.
+// outbound_admin.cpp, web and web-user web.cpp (the server: src/web).
 // Exit status of scan: 0 clean, 1 flagged, 2 error.
 // Trusted input: the command line and the configuration.
 #include <fcntl.h>
@@ -31,6 +31,7 @@
 #include "cli/quarantine.h"
 #include "cli/report_text.h"
 #include "cli/update_intel.h"
+#include "cli/web.h"
 #include "milter/milter.h"
 #include "worker/spool.h"
 #include "worker/worker_pool.h"
@@ -59,6 +60,11 @@ void usage(std::ostream& out) {
          "  incident [--config FILE] report [--since T] [--account A] [--json] [--lang en|ja]\n"
          "                      outbound incidents: per account time line, messages,\n"
          "                      recipients, still sending; mail in our name we did not send\n"
+         "  web [--config FILE]  the help desk's web view ([web]): quarantine, PPAP holds,\n"
+         "                      incidents, status; runs in the foreground until SIGTERM\n"
+         "  web-user [--config FILE] add|passwd|delete NAME\n"
+         "                      local accounts of the web view ([web] users_file); the\n"
+         "                      password is asked on the terminal or read from stdin\n"
          "  update-intel [--config FILE] [--no-reload]\n"
          "                      download the [intel] lists and run [rules] update_command,\n"
          "                      keep the current ones unless the new ones pass the checks,\n"
@@ -331,6 +337,8 @@ int cmd_milter_or_quarantine(const std::string& cmd, std::vector<std::string> ar
   if (cmd == "update-intel") return update_intel_main(cfg, config_path, rest, std::cout, std::cerr);
   if (cmd == "account") return account_main(cfg, rest, std::cout, std::cerr, std::time(nullptr));
   if (cmd == "incident") return incident_main(cfg, rest, std::cout, std::cerr, std::time(nullptr));
+  if (cmd == "web") return web_main(cfg, rest, std::cout, std::cerr);
+  if (cmd == "web-user") return web_user_main(cfg, rest, std::cin, std::cout, std::cerr);
   return quarantine_main(cfg, rest, std::cout, std::cerr);
 }
 // ---- end milter + quarantine ----
@@ -346,7 +354,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "scan") return cmd_scan(args);
   if (cmd == "check") return cmd_check(args);
-  if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel" || cmd == "account" || cmd == "incident")
+  if (cmd == "milter" || cmd == "quarantine" || cmd == "update-intel" || cmd == "account" || cmd == "incident" ||
+      cmd == "web" || cmd == "web-user")
     return cmd_milter_or_quarantine(cmd, args);
   if (cmd == "config-keys") {
     // Not in the usage text: for the emogate.toml(5) generator. One line a

@@ -385,9 +385,11 @@ bool valid_port(std::string_view p) {
   return !p.empty() && ec == std::errc() && end == p.data() + p.size() && n >= 1 && n <= 65535;
 }
 
-// Why a [metrics] listen value will not work ("" when it will): the
-// endpoint serves unauthenticated counters, so it binds loopback only.
-std::string listen_problem(const std::string& listen) {
+// Why a [metrics] or [web] listen value will not work ("" when it will):
+// the metrics endpoint serves unauthenticated counters, and the web view
+// without TLS would carry passwords in clear, so both bind loopback only
+// (`loopback_only`; the web view with TLS may bind any address).
+std::string listen_problem(const std::string& listen, bool loopback_only = true) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return "expected HOST:PORT, e.g. \"127.0.0.1:9357\"";
   std::string host = listen.substr(0, colon);
@@ -402,6 +404,7 @@ std::string listen_problem(const std::string& listen) {
   } else {
     return "'" + host + "' is not an IP address (use 127.0.0.1 or [::1])";
   }
+  if (!loopback_only) return {};
   return "must be a loopback address (127.0.0.0/8 or ::1), got " + host;
 }
 
@@ -531,7 +534,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
   fs::path base = file.empty() ? fs::current_path() : fs::absolute(file).parent_path();
   static const std::set<std::string> sections = {"limits", "verdicts", "passwords", "ppap", "macros",
                                                  "rules",  "intel",    "actions",   "milter",
-                                                 "quarantine", "state", "outbound", "log",  "metrics"};
+                                                 "quarantine", "state", "outbound", "log",  "metrics", "web"};
   for (const auto& [k, v] : root.as_table())
     if (!sections.count(k)) throw ConfigError(file, line_of(v), "unknown section or key '" + k + "'");
 
@@ -733,6 +736,50 @@ Config from_toml(const toml::value& root, const std::string& file) {
     if (auto* v = s.raw("listen"); v && !c.metrics.listen.empty()) {
       std::string why = listen_problem(c.metrics.listen);
       if (!why.empty()) s.fail(*v, "listen", why);
+    }
+    s.finish();
+  }
+  {
+    Section s(root, "web", file, base, c.lines);
+    WebSettings& w = c.web;
+    s.get("listen", w.listen);
+    s.get_path("certificate", w.certificate);
+    s.get_path("private_key", w.private_key);
+    s.get_path("users_file", w.users_file);
+    s.get("trusted_proxies", w.trusted_proxies);
+    s.get("proxy_user_header", w.proxy_user_header);
+    s.get_seconds("session_lifetime", w.session_lifetime_s, 60, 30 * 86400);
+    s.get_seconds("session_idle", w.session_idle_s, 60, 30 * 86400);
+    s.get_uint("max_sessions", w.max_sessions, 1, 1000000);
+    s.get_uint("login_max_failures", w.login_max_failures, 1, 1000);
+    s.get_seconds("login_window", w.login_window_s, 1, 86400);
+    s.get_uint("max_login_tracked", w.max_login_tracked, 10, 10000000);
+    s.get_uint("max_request_size", w.max_request_size, 1024, 1ull << 30);
+    s.get_uint("max_header_size", w.max_header_size, 1024, 1u << 20);
+    s.get_uint("max_form_fields", w.max_form_fields, 1, 1000000);
+    s.get_seconds("read_timeout", w.read_timeout_s, 1, 3600);
+    s.get_uint("max_connections", w.max_connections, 1, 100000);
+    s.get_uint("metrics_timeout_ms", w.metrics_timeout_ms, 10, 60000);
+    const bool tls = !w.certificate.empty() || !w.private_key.empty();
+    if (auto* v = s.raw("certificate"); v && w.certificate.empty() != w.private_key.empty())
+      s.fail(*v, "certificate", "certificate and private_key go together");
+    if (auto* v = s.raw("private_key"); v && w.certificate.empty() != w.private_key.empty())
+      s.fail(*v, "private_key", "certificate and private_key go together");
+    if (auto* v = s.raw("listen")) {
+      if (std::string why = listen_problem(w.listen, false); !why.empty()) s.fail(*v, "listen", why);
+      if (std::string why = listen_problem(w.listen, true); !why.empty() && !tls)
+        s.fail(*v, "listen", why + " without TLS (set certificate and private_key: passwords and sessions "
+                                   "must not cross the network in clear)");
+    }
+    if (auto* v = s.raw("trusted_proxies"))
+      for (const std::string& n : w.trusted_proxies)
+        if (!outbound::parse_network(n)) s.fail(*v, "trusted_proxies", "'" + n + "' is not an address or CIDR network");
+    if (auto* v = s.raw("proxy_user_header")) {
+      for (char ch : w.proxy_user_header)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+          s.fail(*v, "proxy_user_header", "expected a header name (letters, digits, '-')");
+      if (!w.proxy_user_header.empty() && w.trusted_proxies.empty())
+        s.fail(*v, "proxy_user_header", "needs trusted_proxies (the addresses the header is believed from)");
     }
     s.finish();
   }

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "milter/daemon.h"
+#include "milter/privileges.h"
 #include "quarantine/store.h"
 
 namespace emogate {
@@ -38,39 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- privileges
 
-struct Ids {
-  bool drop = false;
-  uid_t uid = 0;
-  gid_t gid = 0;         // the user's primary group
-  gid_t sock_gid = 0;    // group that owns the socket
-  std::string user;
-};
-
-// Throws std::runtime_error with the reason.
-Ids resolve_ids(const MilterSettings& m) {
-  Ids ids;
-  ids.uid = ::geteuid();
-  ids.gid = ::getegid();
-  ids.sock_gid = ids.gid;
-  if (!m.user.empty()) {
-    passwd* pw = ::getpwnam(m.user.c_str());
-    if (!pw) {
-      if (::geteuid() == 0) throw std::runtime_error("[milter] user '" + m.user + "' does not exist");
-    } else if (::geteuid() == 0) {
-      ids.drop = pw->pw_uid != 0;
-      ids.uid = pw->pw_uid;
-      ids.gid = pw->pw_gid;
-      ids.sock_gid = pw->pw_gid;
-      ids.user = m.user;
-    }
-  }
-  if (!m.group.empty()) {
-    if (group* gr = ::getgrnam(m.group.c_str())) ids.sock_gid = gr->gr_gid;
-    else if (::geteuid() == 0) throw std::runtime_error("[milter] group '" + m.group + "' does not exist");
-  }
-  return ids;
-}
-
 // Files the daemon writes after the drop must belong to its user.
 void hand_over_files(const Config& config, const Ids& ids) {
   QuarantineStore(config.quarantine.dir).ensure_dir();
@@ -79,13 +47,6 @@ void hand_over_files(const Config& config, const Ids& ids) {
     throw std::runtime_error("chown " + config.quarantine.dir + ": " + std::strerror(errno));
   if (!config.log.json_path.empty() && ::chown(config.log.json_path.c_str(), ids.uid, ids.gid) != 0)
     throw std::runtime_error("chown " + config.log.json_path + ": " + std::strerror(errno));
-}
-
-void drop_privileges(const Ids& ids) {
-  if (!ids.drop) return;
-  if (::initgroups(ids.user.c_str(), ids.gid) != 0 || ::setgid(ids.gid) != 0 || ::setuid(ids.uid) != 0)
-    throw std::runtime_error(std::string("cannot drop privileges: ") + std::strerror(errno));
-  if (::setuid(0) == 0) throw std::runtime_error("privilege drop did not stick");
 }
 
 // ---------------------------------------------------------------- socket, detaching, pid file
