@@ -50,7 +50,7 @@ WEB_PORT=$(free_port)
 WEB_USER=helpdesk
 WEB_PW='c0rrect-horse-battery'
 STATE=$(printf '[state]\nbackend = "sqlite"\npath = "%s/a/state/state.db"' "$T")
-WEB=$(printf '[web]\nlisten = "127.0.0.1:%s"\nusers_file = "%s/a/state/web-users"' "$WEB_PORT" "$T")
+WEB=$(printf '[web]\nlisten = "127.0.0.1:%s"\nusers_file = "%s/a/web-users"' "$WEB_PORT" "$T")
 host_setup a "$STATE" "$WEB" || { bad "host a did not start"; exit 1; }
 # emogate's commands as the daemon's user: the store and the state stay its own.
 cmd() { runuser -u nobody -- "$EMOGATE_BIN" "$@" --config "$T/a/emogate.toml"; }
@@ -77,11 +77,12 @@ has() { grep -qF -- "$2" <<<"$1"; }
 check "four entries in the store ($P $I1 $I2 $O)" all_set "$P" "$I1" "$I2" "$O"
 check "the payload entry's finding names its file" has "$(grep "^$P " <<<"$list")" 'xlm_macro@<script>window.__pwned=1</script>.xls'
 
-# --- the web view, with one local account
-printf '%s\n' "$WEB_PW" | cmd web-user add "$WEB_USER" >"$T/web-user.log" 2>&1
-check "web-user add: account made" grep -q "^$WEB_USER:" "$T/a/state/web-users"
-check "web-user add: no password in clear in the file" bash -c "! grep -qF '$WEB_PW' '$T/a/state/web-users'"
-runuser -u nobody -- "$EMOGATE_BIN" web --config "$T/a/emogate.toml" >"$T/web.log" 2>&1 &
+# --- the web view, with one local account; both started as root, as an
+# administrator would (the server drops to the [milter] user itself).
+printf '%s\n' "$WEB_PW" | "$EMOGATE_BIN" web-user --config "$T/a/emogate.toml" add "$WEB_USER" >"$T/web-user.log" 2>&1
+check "web-user add: account made" grep -q "^$WEB_USER:" "$T/a/web-users"
+check "web-user add: no password in clear in the file" bash -c "! grep -qF '$WEB_PW' '$T/a/web-users'"
+"$EMOGATE_BIN" web --config "$T/a/emogate.toml" >"$T/web.log" 2>&1 &
 WEB_PID=$!
 wait_port "$WEB_PORT" || { cat "$T/web.log"; bad "emogate web did not listen on 127.0.0.1:$WEB_PORT"; exit 1; }
 BASE=http://127.0.0.1:$WEB_PORT
@@ -93,24 +94,31 @@ check "CSP header on /login ($csp)" [ -n "$csp" ]
 check "CSP: no inline script allowed" bash -c 'grep -qiE "script-src|default-src" <<<"$1" && ! grep -qiE "unsafe-inline|unsafe-eval" <<<"$1"' _ "$csp"
 check "nosniff header" grep -qi '^x-content-type-options: *nosniff' <<<"$hdr"
 JAR=$T/cookies
-# Log in the way the form does (its hidden fields, then user and password).
-login_page=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login")
-hidden=$(python3 -c '
+# curl_login PASSWORD: logs in the way the form does (a fresh login page, its
+# hidden fields, then user and password); prints the HTTP code.
+curl_login() {
+    local page hidden
+    page=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login")
+    hidden=$(python3 -c '
 import re, sys, urllib.parse
 f = re.search(r"<form[^>]*>(.*?)</form>", sys.stdin.read(), re.S)
 pairs = re.findall(r"<input[^>]*type=\"hidden\"[^>]*name=\"([^\"]*)\"[^>]*value=\"([^\"]*)\"", f.group(1) if f else "")
-print("&".join("%s=%s" % (n, urllib.parse.quote(v)) for n, v in pairs))' <<<"$login_page")
-code=$(curl -s -o /dev/null -w '%{http_code}' -c "$JAR" -b "$JAR" --data "${hidden:+$hidden&}user=$WEB_USER&password=wrong" "$BASE/login")
+print("&".join("%s=%s" % (n, urllib.parse.quote(v)) for n, v in pairs))' <<<"$page")
+    curl -s -o /dev/null -w '%{http_code}' -c "$JAR" -b "$JAR" \
+        --data "${hidden:+$hidden&}user=$WEB_USER" --data-urlencode "password=$1" "$BASE/login"
+}
+code=$(curl_login wrong)
 code2=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" "$BASE/quarantine")
 check "curl: a wrong password does not log in ($code, then /quarantine $code2)" [ "$code2" != 200 ]
-code=$(curl -s -o /dev/null -w '%{http_code}' -c "$JAR" -b "$JAR" --data "${hidden:+$hidden&}user=$WEB_USER&password=$WEB_PW" "$BASE/login")
+code=$(curl_login "$WEB_PW")
 check "curl: login answers a redirect ($code)" grep -qE '^30[23]$' <<<"$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" "$BASE/quarantine")
 check "curl: logged in, /quarantine is 200 ($code)" [ "$code" = 200 ]
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" --data "x=1" "$BASE/quarantine/$I2/delete")
 check "curl: POST delete without CSRF token: 403 ($code)" [ "$code" = 403 ]
-code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" --data "csrf=forged&_csrf=forged&csrf_token=forged" "$BASE/quarantine/$I2/release")
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" --data "csrf=forged" "$BASE/quarantine/$I2/release")
 check "curl: POST release with a wrong CSRF token: 403 ($code)" [ "$code" = 403 ]
+check "curl: both refused as CSRF (logged)" [ "$(grep -c 'action=csrf_refused' "$T/web.log")" = 2 ]
 check "curl: the entry is still there" [ -d "$T/a/quarantine/$I2" ]
 sleep 1
 check "curl: and nothing released" [ "$(sink_count invoice2)" = 0 ]

@@ -257,6 +257,11 @@ class Browser:
     def cookies(self):
         return self._cmd("GET", "/cookie")
 
+    def add_cookie(self, cookie):
+        """cookie: a W3C cookie object (name, value, path, ...) for the
+        current page's site."""
+        self._cmd("POST", "/cookie", {"cookie": cookie})
+
     def delete_cookies(self):
         self._cmd("DELETE", "/cookie")
 
