@@ -186,8 +186,9 @@ Response App::dispatch(Prepared& p, const HttpRequest& in) {
   }
   if (r.operator_name.empty()) {
     if (r.method == "POST") return error_page(r, 403, tr(r.lang, "login.expired"));
-    std::string next = r.path;
-    if (qmark != std::string_view::npos) next += std::string(target.substr(qmark));
+    // Back here after the login: the target as the client sent it (still
+    // percent-encoded, so it is fit for a Location header).
+    const std::string next(target);
     return redirect(next == "/" ? "/login" : "/login?next=" + url_encode(next));
   }
 

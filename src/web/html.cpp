@@ -227,6 +227,25 @@ ul.tree { padding-left: 0; }
 ul.tree li { position: relative; padding: 0.1rem 0 0.1rem 0.9rem; border-left: 1px solid var(--line); }
 ul.tree li::before { content: ""; position: absolute; left: 0; top: 0.85rem; width: 0.7rem;
   border-top: 1px solid var(--line); }
+/* The pages' own classes. */
+.flash { padding: 0.6rem 0.9rem; border-radius: 4px; margin: 0.75rem 0; }
+.flash-ok { background: #e8f3e8; border: 1px solid #a9cfa9; color: var(--ok); }
+.flash-error { background: #fbeaea; border: 1px solid #e2a9ab; color: var(--danger); }
+.verdict-malicious { color: var(--danger); font-weight: 600; }
+.verdict-suspicious { color: var(--warn); font-weight: 600; }
+.verdict-clean { color: var(--ok); }
+li.finding.verdict-malicious, li.finding.verdict-suspicious, li.finding.verdict-clean { font-weight: normal; }
+li.finding.verdict-malicious::marker { color: var(--danger); }
+tr.state-released td { color: var(--muted); }
+tr.broken td { background: #fdf3e1; }
+.empty { color: var(--muted); font-style: italic; }
+code.hash { font-size: 0.8rem; overflow-wrap: anywhere; color: var(--muted); }
+dl.envelope { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0.5rem 0 1rem; }
+dl.envelope dt { font-weight: 600; color: var(--muted); }
+dl.envelope dd { margin: 0; overflow-wrap: anywhere; }
+table.headers td { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85rem; overflow-wrap: anywhere;
+  white-space: pre-wrap; }
+ul.finding-list { margin: 0.2rem 0; padding-left: 1.2rem; }
 form.login { max-width: 22rem; display: flex; flex-direction: column; gap: 0.75rem; margin-top: 1rem; }
 form.login label { display: flex; flex-direction: column; gap: 0.2rem; }
 )css";
@@ -334,10 +353,14 @@ std::string page(const Request& r, std::string_view title, std::string_view body
     }
     out += "</div>\n";
   }
-  const std::string here = url_encode_path(r.path);
+  // This page again in the other language, with its query (filters, page)
+  // kept.
+  std::string here = url_encode_path(r.path) + "?";
+  for (const auto& [k, v] : r.query)
+    if (k != "lang") here += url_encode(k) + "=" + url_encode(v) + "&";
   out += "<div class=\"lang\">";
-  out += "<a href=\"" + html_escape(here) + "?lang=en\" hreflang=\"en\" lang=\"en\">English</a> | ";
-  out += "<a href=\"" + html_escape(here) + "?lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a>";
+  out += "<a href=\"" + html_escape(here) + "lang=en\" hreflang=\"en\" lang=\"en\">English</a> | ";
+  out += "<a href=\"" + html_escape(here) + "lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a>";
   out += "</div>\n</header>\n<main>\n<h1>" + html_escape(title) + "</h1>\n";
   out += body_html;
   out += "\n</main>\n</body>\n</html>\n";

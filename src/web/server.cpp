@@ -118,7 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted)
+        ec == net::error::connection_reset || ec == net::error::operation_aborted || ec == ssl::error::stream_truncated)
       return close();
     if (ec) {
       // The request broke a limit or HTTP itself: say so once and close.

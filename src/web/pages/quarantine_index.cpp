@@ -36,7 +36,10 @@ std::string subject_of(std::string_view head) {
   std::set<std::string> problems;
   ParsedMessage parsed(block, problems);
   if (!parsed.message()) return {};
-  return message_subject(parsed.message()).value_or("");
+  std::string subject = message_subject(parsed.message()).value_or("");
+  const auto first = subject.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return subject.substr(first, subject.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 }  // namespace
@@ -72,7 +75,8 @@ IndexEntry read_index_entry(const QuarantineStore& store, const std::string& id)
   return e;
 }
 
-void QuarantineIndex::refresh(std::int64_t now) {
+void QuarantineIndex::refresh() {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));  // the file system's clock, not the pages'
   struct stat st {};
   if (::stat(store_.dir().c_str(), &st) != 0)
     throw std::runtime_error("open " + store_.dir() + ": " + std::strerror(errno));

@@ -42,11 +42,11 @@ std::int64_t id_time(std::string_view id);
 class QuarantineIndex {
  public:
   explicit QuarantineIndex(const QuarantineStore& store) : store_(store) {}
-  // Brings the index up to date with the store directory. `now` (unix
-  // seconds) forces a rescan while the directory changed in the last
-  // seconds (a change within one timestamp tick). Throws
-  // std::runtime_error when the directory cannot be read.
-  void refresh(std::int64_t now);
+  // Brings the index up to date with the store directory (rescanned while
+  // it changed in the last seconds, as two changes may share one
+  // timestamp tick). Throws std::runtime_error when the directory cannot
+  // be read.
+  void refresh();
   // Rereads one entry (after an action on it, or to show it fresh);
   // drops it when it is gone from the store.
   void reload(const std::string& id);

@@ -194,9 +194,8 @@ std::string row_html(const Request& r, const IndexEntry& e, std::string_view sta
 Response quarantine_list_page(const Request& r, Services& s) {
   const Filters f = filters_of(r);
   QuarantineIndex& index = index_of(s);
-  const std::int64_t now = now_of(s);
   try {
-    index.refresh(now);
+    index.refresh();
   } catch (const std::exception& e) {
     return error_page(r, 500, std::string(t(r, "q.store_error")) + ": " + e.what());
   }

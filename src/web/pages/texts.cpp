@@ -49,7 +49,7 @@ const std::vector<Text>& page_texts() {
       {"m.broken", "This entry is broken: some of its files cannot be read.",
        "このエントリは破損しています。一部のファイルを読み取れません。"},
       {"m.envelope", "Envelope", "エンベロープ"},
-      {"m.id", "ID", "ID"},
+      {"m.id", "Quarantine ID", "隔離 ID"},
       {"m.time", "Quarantined at (UTC)", "隔離日時（UTC）"},
       {"m.queue_id", "Queue ID", "キュー ID"},
       {"m.sender", "Envelope sender", "エンベロープ差出人"},
