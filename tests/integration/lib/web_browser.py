@@ -11,8 +11,9 @@ against a running `emogate web`, acting as the help desk would. Prints one
 Steps: a page before login redirects to /login; log in; the list shows every
 entry; filter by sender; open the message with the <script>/"onload= payloads
 (shown as text, no element or handler from them, window.__pwned undefined);
-release one message to one recipient; delete one; log out, and a page
-redirects to login again. The console must stay free of errors throughout.
+release one message to one recipient; delete one; open the PPAP holds,
+incidents and status pages from the navigation; the list in Japanese
+(?lang=ja); log out, and a page redirects to login again. The console must stay free of errors throughout.
 Screenshots (list, message pages) go to DIR/web-*.png.
 Trusts: its arguments and the server it tests (loopback).
 """
@@ -271,6 +272,34 @@ def main():
             check("delete: the others still listed", a.payload in row_ids(b))
         except webdriver.WebDriverError as e:
             bad("delete form #delete on /quarantine/%s: %s" % (a.delete, e))
+        console += console_errors(b)
+
+        # --- the other pages load through the navigation, with their tables
+        for href, tables in (("/ppap", ["ppap"]), ("/incidents", ["incidents", "frozen"]), ("/status", [])):
+            try:
+                b.execute("window.__wd_nav = 1;")
+                b.find('nav a[href="%s"]' % href).click()
+                b.wait_for(lambda: b.execute("return window.__wd_nav === undefined && document.readyState === 'complete';"),
+                           what=href)
+                found = [t for t in tables if b.find_all("table#" + t)]
+                title = b.execute("return document.title;")
+                check("%s: opened from the navigation, tables %s (%s)" % (href, tables, title),
+                      path_of(b.url) == href and found == tables and "Error" not in title)
+            except webdriver.WebDriverError as e:
+                bad("%s: %s" % (href, e))
+            console += console_errors(b)
+
+        # --- Japanese UI: the list with ?lang=ja
+        try:
+            b.get(base + "/quarantine?lang=ja")
+            wait_loaded(b)
+            check("lang=ja: the page is in Japanese (html lang=%s)" % b.execute("return document.documentElement.lang;"),
+                  b.execute("return document.documentElement.lang;") == "ja")
+            b.full_screenshot(shots("quarantine-ja"))
+            b.get(base + "/quarantine?lang=en")
+            wait_loaded(b)
+        except webdriver.WebDriverError as e:
+            bad("lang=ja: %s" % e)
         console += console_errors(b)
 
         # --- log out: through the navigation's logout (a form or a link)
