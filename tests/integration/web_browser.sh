@@ -41,7 +41,9 @@ browser_install || { echo "SKIP: chromium and chromium-driver could not be insta
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 WEB_PID=
+BROWSER_PID=
 test_cleanup() {
+    [ -n "$BROWSER_PID" ] && kill -- "-$BROWSER_PID" 2>/dev/null
     [ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null
     hosts_stop; redis_stop
 }
@@ -134,10 +136,16 @@ check "curl: nor an unescaped \"onload=" bash -c '! grep -qF "\"onload=" <<<"$1"
 # --- in the browser
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/web-*.png
-python3 "$HERE/lib/web_browser.py" --base "$BASE" --user "$WEB_USER" --password "$WEB_PW" \
+# In its own process group (setsid), so the exit trap can end chromedriver
+# and Chromium with it whatever happens to the script.
+setsid python3 "$HERE/lib/web_browser.py" --base "$BASE" --user "$WEB_USER" --password "$WEB_PW" \
     --artifacts "$ARTIFACTS" --payload "$P" --sender tanaka@partner.emogate.test --sender-ids "$I1,$I2" \
     --release "$I1" --release-rcpt carol@rcpt.emogate.test --delete "$O" --all-ids "$P,$I1,$I2,$O" \
-    --log-dir "$T" >"$T/browser.out" 2>&1
+    --log-dir "$T" >"$T/browser.out" 2>&1 &
+BROWSER_PID=$!
+wait "$BROWSER_PID"
+kill -- "-$BROWSER_PID" 2>/dev/null  # anything of its group still there
+BROWSER_PID=
 cat "$T/browser.out"
 FAILS=$((FAILS + $(grep -c '^FAIL' "$T/browser.out")))
 grep -q '^ok .*console: no errors' "$T/browser.out" || grep -q '^FAIL' "$T/browser.out" || bad "the browser steps did not finish"
