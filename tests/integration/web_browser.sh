@@ -129,7 +129,7 @@ check "raw download: 200, not HTML ($raw)" bash -c '[[ $1 == "200 "* && $1 != *h
 check "raw download: Content-Disposition attachment" grep -qi '^content-disposition: *attachment' "$T/raw.hdr"
 check "raw download: the message as stored" cmp -s "$T/raw.eml" "$T/a/quarantine/$P/message.eml"
 page=$(curl -s -b "$JAR" "$BASE/quarantine/$P")
-check "curl: the payload page is 200 and names the file" has "$page" "__pwned=1"
+check "curl: the payload page shows the payload escaped" has "$page" '&lt;script&gt;window.__pwned=1&lt;/script&gt;'
 check "curl: no raw <script> of the payload in it" bash -c '! grep -qF "<script>window.__pwned" <<<"$1"' _ "$page"
 check "curl: nor an unescaped \"onload=" bash -c '! grep -qF "\"onload=" <<<"$1"' _ "$page"
 
@@ -153,11 +153,14 @@ grep -q '^ok .*console: no errors' "$T/browser.out" || grep -q '^FAIL' "$T/brows
 # --- what the browser did, seen from the sink, the store and the log
 f=$(sink_file invoice1) && {
     check "release: the copy carries X-Emogate-Released by $WEB_USER" grep -q "^X-Emogate-Released: by $WEB_USER .*$I1" "$f"
-    check "release: to carol only" bash -c "grep -qi 'carol@rcpt.emogate.test' '$f' && ! grep -qi '^X-Rcpt-Args:.*dave@' '$f'"
+    check "release: to carol only (the sink's envelope)" \
+        [ "$(grep -o '^X-Rcpt-Args: <[^>]*>' "$f")" = "X-Rcpt-Args: <carol@rcpt.emogate.test>" ]
 } || bad "release: the released copy did not reach the sink"
 check "release: delivered once" [ "$(sink_count invoice1)" = 1 ]
+check "release: the entry stays for dave" test -d "$T/a/quarantine/$I1"
 check "delete: gone from the store" [ ! -e "$T/a/quarantine/$O" ]
-check "delete: gone from \`emogate quarantine list\`" bash -c "! runuser -u nobody -- '$EMOGATE_BIN' quarantine list --config '$T/a/emogate.toml' | grep -q '^$O '"
+not_listed() { ! cmd quarantine list | grep -q "^$1 "; }
+check "delete: gone from \`emogate quarantine list\`" not_listed "$O"
 check "the others are kept" test -d "$T/a/quarantine/$P" -a -d "$T/a/quarantine/$I2"
 check "nothing else reached the sink" [ "$(sink_count payload)$(sink_count invoice2)$(sink_count other)" = 000 ]
 check "actions logged with the operator's name" grep -q "operator=$WEB_USER .*action=delete .*$O" "$T/web.log"
