@@ -32,6 +32,8 @@ COMMAND_TIMEOUT_S = 60
 # How long find()/wait_for() poll for an element or a condition.
 WAIT_TIMEOUT_S = 10
 WAIT_STEP_S = 0.1
+# The tallest full-page screenshot, in CSS pixels.
+SCREENSHOT_MAX_HEIGHT = 4000
 
 
 class WebDriverError(Exception):
@@ -84,11 +86,6 @@ class Element:
     def find_all(self, css):
         r = self._cmd("POST", "elements", {"using": "css selector", "value": css})
         return [Element(self.browser, e[ELEMENT_KEY]) for e in r]
-
-    def screenshot(self, path):
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(self._cmd("GET", "screenshot")))
-
 
 class Browser:
     """chromedriver + one headless Chromium session. Use as a context manager:
@@ -204,9 +201,6 @@ class Browser:
     def title(self):
         return self._cmd("GET", "/title")
 
-    def source(self):
-        return self._cmd("GET", "/source")
-
     def find(self, css, timeout=WAIT_TIMEOUT_S):
         """The first element matching css, waiting up to timeout seconds."""
         deadline = time.monotonic() + timeout
@@ -242,45 +236,25 @@ class Browser:
         with open(path, "wb") as f:
             f.write(base64.b64decode(self._cmd("GET", "/screenshot")))
 
-    def full_screenshot(self, path, max_height=4000):
+    def full_screenshot(self, path, max_height=SCREENSHOT_MAX_HEIGHT):
         """A PNG of the whole page (up to max_height pixels tall): the window
         is made as tall as the document, shot, and set back."""
         rect = self._cmd("GET", "/window/rect")
         h = self.execute("return Math.ceil(document.documentElement.scrollHeight);")
         h = min(max(int(h or 0), 200), max_height)
-        self._cmd("POST", "/window/rect", {"width": rect["width"], "height": h + (rect["height"] - self.execute("return window.innerHeight;"))})
+        chrome = rect["height"] - self.execute("return window.innerHeight;")  # the window's own bars
+        self._cmd("POST", "/window/rect", {"width": rect["width"], "height": h + chrome})
         try:
             self.screenshot(path)
         finally:
             self._cmd("POST", "/window/rect", {"width": rect["width"], "height": rect["height"]})
-
-    def cookies(self):
-        return self._cmd("GET", "/cookie")
 
     def add_cookie(self, cookie):
         """cookie: a W3C cookie object (name, value, path, ...) for the
         current page's site."""
         self._cmd("POST", "/cookie", {"cookie": cookie})
 
-    def delete_cookies(self):
-        self._cmd("DELETE", "/cookie")
-
     def console_log(self):
         """The browser's console entries since the last call (chromedriver's
         goog:loggingPrefs log): dicts with level, message, source."""
         return self._cmd("POST", "/se/log", {"type": "browser"}) or []
-
-    def back(self):
-        self._cmd("POST", "/back", {})
-
-    def accept_alert(self):
-        self._cmd("POST", "/alert/accept", {})
-
-    def alert_text(self):
-        """The text of an open alert/confirm dialog, or None."""
-        try:
-            return self._cmd("GET", "/alert/text")
-        except WebDriverError as e:
-            if e.error == "no such alert":
-                return None
-            raise
