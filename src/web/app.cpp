@@ -280,6 +280,9 @@ Response App::login(Prepared& p, const HttpRequest& in) {
     log_action(r, "login", user, "rate_limited");
     return login_page(r, p.secure, "login.rate_limited", 429);
   }
+  // XXX: each attempt that passes the limiter costs one Argon2id
+  // verification (64 MiB, tens of milliseconds) on the server's one thread;
+  // guesses from many addresses can keep it busy for everyone.
   if (!valid_user_name(user) || !users_->verify(user, password)) {
     limiter_.failure(addr_key, now);
     limiter_.failure(user_key, now);

@@ -54,6 +54,10 @@ std::vector<ConfigError> web_problems(const Config& c) {
   return out;
 }
 
+// XXX: one thread serves every connection, so a slow page (the status
+// page waiting for the metrics endpoint, a list over a very large
+// quarantine) makes the others wait; that is the price of handlers that
+// need no locks.
 struct Server::Impl {
   Impl(const WebSettings& s, App& a) : settings(s), app(a) {}
   // Connections still queued in the io_context end when it is destroyed,
