@@ -138,7 +138,7 @@ mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/web-*.png
 # In its own process group (setsid), so the exit trap can end chromedriver
 # and Chromium with it whatever happens to the script.
-setsid python3 "$HERE/lib/web_browser.py" --base "$BASE" --user "$WEB_USER" --password "$WEB_PW" \
+setsid python3 -B "$HERE/lib/web_browser.py" --base "$BASE" --user "$WEB_USER" --password "$WEB_PW" \
     --artifacts "$ARTIFACTS" --payload "$P" --sender tanaka@partner.emogate.test --sender-ids "$I1,$I2" \
     --release "$I1" --release-rcpt carol@rcpt.emogate.test --delete "$O" --all-ids "$P,$I1,$I2,$O" \
     --log-dir "$T" >"$T/browser.out" 2>&1 &
