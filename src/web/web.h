@@ -78,6 +78,13 @@ struct Route {
   Handler handler;
 };
 
+// Builds what the pages keep in Services::extras (the quarantine list's
+// index: reading every entry once takes seconds with 100,000 of them) so
+// that the first request does not pay for it. Optional: the server may
+// call it once before serving; the pages build it on first use anyway.
+// Never throws (a store it cannot read is reported by the list page).
+void warm_pages(Services& s);
+
 // The pages' routes (pages/routes.cpp); the server adds /login, /logout,
 // /static/ and /status itself and answers 404 for anything else.
 std::vector<Route> page_routes();

@@ -4,6 +4,8 @@
 // account unfreeze`), logged with the operator's name.
 // Trusted input: the configuration; accounts, findings, hashes and reasons
 // came from mail: every value printed is escaped.
+#include <initializer_list>
+
 #include "common/text.h"
 #include "outbound/incident_report.h"
 #include "state/store.h"

@@ -4,6 +4,8 @@
 // Trusted input: the configuration; the records and their blobs came from
 // mail and from a shared store: blobs go through parse_ppap_blob(), every
 // value printed is escaped.
+#include <cstdio>
+
 #include "common/text.h"
 #include "formats/passwords/ppap_blob.h"
 #include "state/store.h"

@@ -3,7 +3,9 @@
 #include "web/pages/quarantine_index.h"
 
 #include <dirent.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -75,13 +77,82 @@ IndexEntry read_index_entry(const QuarantineStore& store, const std::string& id)
   return e;
 }
 
+QuarantineIndex::QuarantineIndex(const QuarantineStore& store) : store_(store) {
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ >= 0 &&
+      ::inotify_add_watch(inotify_fd_, store_.dir().c_str(),
+                          IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF |
+                              IN_ONLYDIR) < 0) {
+    ::close(inotify_fd_);
+    inotify_fd_ = -1;
+  }
+}
+
+QuarantineIndex::~QuarantineIndex() {
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
 void QuarantineIndex::refresh() {
-  const auto now = static_cast<std::int64_t>(std::time(nullptr));  // the file system's clock, not the pages'
+  // The events first, then the directory's time: a change between the two
+  // is seen again next time, never missed.
+  bool any = false;
+  const bool watched = scanned_ && inotify_fd_ >= 0 && apply_events(any);
   struct stat st {};
   if (::stat(store_.dir().c_str(), &st) != 0)
     throw std::runtime_error("open " + store_.dir() + ": " + std::strerror(errno));
   const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  if (mtime_ns == mtime_ns_ && now - st.st_mtim.tv_sec > kRecentChangeS) return;
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));  // the file system's clock, not the pages'
+  bool again;
+  if (!scanned_) again = true;
+  else if (inotify_fd_ >= 0) again = !watched || (!any && mtime_ns != mtime_ns_);  // lost events, or a change without one
+  else again = mtime_ns != mtime_ns_ || now - st.st_mtim.tv_sec <= kRecentChangeS;
+  if (again) rescan();
+  mtime_ns_ = mtime_ns;
+}
+
+bool QuarantineIndex::apply_events(bool& any) {
+  alignas(inotify_event) char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN;  // drained
+    if (n == 0) return false;
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(p);
+      p += sizeof(inotify_event) + ev->len;
+      if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+        // Lost events or the directory replaced: drain and rescan.
+        while (::read(inotify_fd_, buf, sizeof buf) > 0) continue;
+        return false;
+      }
+      const std::string name = ev->len ? std::string(ev->name) : std::string();
+      if (!QuarantineStore::valid_id(name)) continue;  // ".tmp-..." while an entry is written
+      any = true;
+      if (ev->mask & (IN_CREATE | IN_MOVED_TO)) upsert(name);
+      else drop(name);
+    }
+  }
+}
+
+void QuarantineIndex::upsert(const std::string& id) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                             [](const IndexEntry& e, const std::string& k) { return e.meta.id < k; });
+  IndexEntry fresh = read_index_entry(store_, id);
+  if (it != entries_.end() && it->meta.id == id) *it = std::move(fresh);
+  else entries_.insert(it, std::move(fresh));
+}
+
+void QuarantineIndex::drop(const std::string& id) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                             [](const IndexEntry& e, const std::string& k) { return e.meta.id < k; });
+  if (it != entries_.end() && it->meta.id == id) entries_.erase(it);
+}
+
+void QuarantineIndex::rescan() {
+  if (inotify_fd_ >= 0) {  // what is queued now, the names read below include
+    char buf[4096];
+    while (::read(inotify_fd_, buf, sizeof buf) > 0) continue;
+  }
   std::vector<std::string> names;
   DIR* d = ::opendir(store_.dir().c_str());
   if (!d) throw std::runtime_error("open " + store_.dir() + ": " + std::strerror(errno));
@@ -101,7 +172,7 @@ void QuarantineIndex::refresh() {
       merged.push_back(read_index_entry(store_, n));  // new, or broken before: read again
   }
   entries_ = std::move(merged);
-  mtime_ns_ = mtime_ns;
+  scanned_ = true;
 }
 
 void QuarantineIndex::reload(const std::string& id) {

@@ -32,6 +32,7 @@ QuarantineIndex& index_of(Services& s) {
 
 struct Filters {
   std::string sender, recipient, finding, from, to, state;  // as given
+  std::string sender_lc, recipient_lc, finding_lc;          // lower-cased, for matching
   std::int64_t from_t = INT64_MIN, to_t = INT64_MAX;
   bool bad_date = false;
   std::size_t page = 1;
@@ -54,6 +55,9 @@ Filters filters_of(const Request& r) {
   f.from = r.param("from");
   f.to = r.param("to");
   f.state = r.param("state");
+  f.sender_lc = ascii_lower(f.sender);
+  f.recipient_lc = ascii_lower(f.recipient);
+  f.finding_lc = ascii_lower(f.finding);
   if (!f.from.empty()) {
     if (auto d = parse_day(f.from)) f.from_t = *d;
     else f.bad_date = true;
@@ -82,17 +86,14 @@ bool matches(const IndexEntry& e, std::string_view state, const Filters& f) {
   if (!f.state.empty() && state != f.state && !(f.state == "released" && state == "partly_released")) return false;
   if (e.time < f.from_t || e.time > f.to_t) return false;
   if (e.broken) return true;
-  if (!f.sender.empty() && e.sender_lc.find(ascii_lower(f.sender)) == std::string::npos) return false;
-  if (!f.recipient.empty()) {
-    const std::string want = ascii_lower(f.recipient);
-    if (std::none_of(e.recipients_lc.begin(), e.recipients_lc.end(),
-                     [&](const std::string& x) { return x.find(want) != std::string::npos; }))
-      return false;
-  }
-  if (!f.finding.empty()) {
-    const std::string want = ascii_lower(f.finding);
-    if (std::find(e.finding_types.begin(), e.finding_types.end(), want) == e.finding_types.end()) return false;
-  }
+  if (!f.sender.empty() && e.sender_lc.find(f.sender_lc) == std::string::npos) return false;
+  if (!f.recipient.empty() &&
+      std::none_of(e.recipients_lc.begin(), e.recipients_lc.end(),
+                   [&](const std::string& x) { return x.find(f.recipient_lc) != std::string::npos; }))
+    return false;
+  if (!f.finding.empty() &&
+      std::find(e.finding_types.begin(), e.finding_types.end(), f.finding_lc) == e.finding_types.end())
+    return false;
   return true;
 }
 
@@ -190,6 +191,14 @@ std::string row_html(const Request& r, const IndexEntry& e, std::string_view sta
 }
 
 }  // namespace
+
+void warm_pages(Services& s) {
+  try {
+    index_of(s).refresh();
+  } catch (const std::exception&) {
+    // the list page says why when it is asked for
+  }
+}
 
 Response quarantine_list_page(const Request& r, Services& s) {
   const Filters f = filters_of(r);
