@@ -19,6 +19,7 @@
 #include "unit/test_files.h"
 #include "web/html.h"
 #include "web/pages/pages.h"
+#include "web/pages/quarantine_index.h"
 #include "web/web.h"
 
 using namespace emogate;
@@ -194,6 +195,34 @@ TEST_F(WebPages, ListFiltersPagesAndKeepsBrokenEntries) {
   Response again = quarantine_list_page(get("/quarantine"), svc);
   EXPECT_EQ(again.body.find("data-id=\"" + ids[119] + "\""), std::string::npos);
   EXPECT_NE(again.body.find("data-id=\"" + fresh + "\""), std::string::npos);
+}
+
+// The index with and without its inotify watch: entries that come and go
+// are seen at the next refresh; a broken one stays, marked broken.
+TEST_F(WebPages, IndexFollowsTheStoreWithAndWithoutTheWatch) {
+  for (bool watch : {true, false}) {
+    SCOPED_TRACE(watch ? "inotify" : "rescan");
+    QuarantineIndex index(*store, watch);
+    const std::string a = put("A", meta("a@example.org", {"x@example.com"}));
+    index.refresh();
+    const std::size_t before = index.entries().size();
+    ASSERT_GE(before, 1u);
+    const std::string b = put("B =?UTF-8?B?6KuL5rGC5pu4?=", meta("b@example.org", {"x@example.com"}));
+    ASSERT_TRUE(store->remove(a));
+    const std::string broken = watch ? "20261101-000000-0000bee1" : "20261101-000000-0000bee2";
+    ASSERT_EQ(::mkdir((cfg.quarantine.dir + "/" + broken).c_str(), 0700), 0);
+    index.refresh();
+    std::map<std::string, const IndexEntry*> by_id;
+    for (const IndexEntry& e : index.entries()) by_id[e.meta.id] = &e;
+    EXPECT_EQ(index.entries().size(), before + 1);
+    EXPECT_FALSE(by_id.count(a));
+    ASSERT_TRUE(by_id.count(b));
+    EXPECT_EQ(by_id[b]->subject, "B 請求書");
+    EXPECT_EQ(by_id[b]->sender_lc, "b@example.org");
+    ASSERT_TRUE(by_id.count(broken));
+    EXPECT_TRUE(by_id[broken]->broken);
+    EXPECT_EQ(by_id[broken]->time, 1793491200);  // 2026-11-01, from its ID
+  }
 }
 
 TEST_F(WebPages, HostileSubjectAndFileNamesAreEscaped) {

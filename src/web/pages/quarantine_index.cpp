@@ -77,7 +77,8 @@ IndexEntry read_index_entry(const QuarantineStore& store, const std::string& id)
   return e;
 }
 
-QuarantineIndex::QuarantineIndex(const QuarantineStore& store) : store_(store) {
+QuarantineIndex::QuarantineIndex(const QuarantineStore& store, bool watch) : store_(store) {
+  if (!watch) return;
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ >= 0 &&
       ::inotify_add_watch(inotify_fd_, store_.dir().c_str(),

@@ -48,7 +48,9 @@ std::int64_t id_time(std::string_view id);
 
 class QuarantineIndex {
  public:
-  explicit QuarantineIndex(const QuarantineStore& store);
+  // `watch`: follow the directory with inotify (tests turn it off to
+  // check the rescans).
+  explicit QuarantineIndex(const QuarantineStore& store, bool watch = true);
   ~QuarantineIndex();
   QuarantineIndex(const QuarantineIndex&) = delete;
   QuarantineIndex& operator=(const QuarantineIndex&) = delete;

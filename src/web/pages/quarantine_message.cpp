@@ -347,8 +347,9 @@ Response quarantine_post(const Request& r, Services& s) {
   reload_index(s, tg.id);
   switch (o) {
     case ReleaseOutcome::released: {
-      const bool gone = !s.quarantine->meta(tg.id);
-      return redirect(gone ? "/quarantine?msg=released" : back + (rcpts.empty() ? "?msg=released" : "?msg=released_some"));
+      const auto after = s.quarantine->meta(tg.id);
+      if (!after) return redirect("/quarantine?msg=released");
+      return redirect(back + (after->released_to.empty() ? "?msg=released" : "?msg=released_some"));
     }
     case ReleaseOutcome::bad_recipient: return redirect(back + "?msg=bad_recipient");
     case ReleaseOutcome::not_removed: return redirect(back + "?msg=not_removed");
