@@ -145,6 +145,9 @@ Response App::dispatch(Prepared& p, const HttpRequest& in) {
     if (!parse_pairs(in.body, settings_.max_form_fields, r.form)) return error_page(r, 400, tr(r.lang, "error.bad_request"));
   }
 
+  // Browsers ask for it on their own: a plain 404, never the login
+  // redirect (whose /login load would replace the login form's token).
+  if (r.path == "/favicon.ico") return error_page(r, 404, tr(r.lang, "error.not_found"));
   if (r.path == "/static/style.css" && r.method == "GET") {
     Response res;
     res.content_type = "text/css; charset=utf-8";
@@ -182,7 +185,8 @@ Response App::dispatch(Prepared& p, const HttpRequest& in) {
   if (r.path == "/login") {
     if (r.method == "POST") return login(p, in);
     if (!r.operator_name.empty()) return redirect("/quarantine");
-    return login_page(r, p.secure, r.query.count("bye") ? "login.logged_out" : "", 200);
+    return login_page(r, p.secure, cookie_value(cookies, kLoginCookie).value_or(""),
+                      r.query.count("bye") ? "login.logged_out" : "", 200);
   }
   if (r.operator_name.empty()) {
     if (r.method == "POST") return error_page(r, 403, tr(r.lang, "login.expired"));
@@ -231,7 +235,8 @@ Response App::run_route(const Request& r) {
   return error_page(r, 404, tr(r.lang, "error.not_found"));
 }
 
-Response App::login_page(const Request& r, bool secure, std::string_view message_key, int status) {
+Response App::login_page(const Request& r, bool secure, std::string_view login_cookie, std::string_view message_key,
+                         int status) {
   Response res;
   res.status = status;
   std::string body;
@@ -246,7 +251,7 @@ Response App::login_page(const Request& r, bool secure, std::string_view message
   }
   // The login form's own CSRF token, in a cookie and in the form: a page
   // elsewhere cannot log the browser in as someone else.
-  const std::string token = random_token();
+  const std::string token = well_formed_token(login_cookie) ? std::string(login_cookie) : random_token();
   res.headers.emplace_back("Set-Cookie", std::string(kLoginCookie) + "=" + token +
                                              cookie_attributes(secure));
   std::string next = r.param("next");
@@ -271,14 +276,14 @@ Response App::login(Prepared& p, const HttpRequest& in) {
   if (r.form.find("csrf") == r.form.end() || !tokens_equal(form_token, cookie_token))
     return error_page(r, 403, tr(r.lang, "error.csrf"));
   maybe_reload_users();
-  if (!users_ || users_->size() == 0) return login_page(r, p.secure, "", 403);
+  if (!users_ || users_->size() == 0) return login_page(r, p.secure, cookie_token, "", 403);
   const std::string user = r.form.count("user") ? r.form.find("user")->second : "";
   const std::string password = r.form.count("password") ? r.form.find("password")->second : "";
   const std::string addr_key = "addr:" + r.remote;
   const std::string user_key = "user:" + user.substr(0, 64);
   if (limiter_.blocked(addr_key, now) || limiter_.blocked(user_key, now)) {
     log_action(r, "login", user, "rate_limited");
-    return login_page(r, p.secure, "login.rate_limited", 429);
+    return login_page(r, p.secure, cookie_token, "login.rate_limited", 429);
   }
   // XXX: each attempt that passes the limiter costs one Argon2id
   // verification (64 MiB, tens of milliseconds) on the server's one thread;
@@ -287,7 +292,7 @@ Response App::login(Prepared& p, const HttpRequest& in) {
     limiter_.failure(addr_key, now);
     limiter_.failure(user_key, now);
     log_action(r, "login", user, "failed");
-    return login_page(r, p.secure, "login.failed", 403);
+    return login_page(r, p.secure, cookie_token, "login.failed", 403);
   }
   limiter_.success(user_key);
   if (!p.session_id.empty()) sessions_.remove(p.session_id);

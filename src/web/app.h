@@ -61,7 +61,11 @@ class App {
  private:
   struct Prepared;  // the parsed request, its authentication and cookies
   Response dispatch(Prepared& p, const HttpRequest& in);
-  Response login_page(const Request& r, bool secure, std::string_view message_key, int status);
+  // `login_cookie`: the browser's login-form token, kept when well formed so
+  // that a second /login load (another tab, a redirected favicon request)
+  // does not invalidate the form already shown.
+  Response login_page(const Request& r, bool secure, std::string_view login_cookie, std::string_view message_key,
+                      int status);
   Response login(Prepared& p, const HttpRequest& in);
   Response logout(Prepared& p);
   Response run_route(const Request& r);

@@ -188,6 +188,8 @@ th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 table.list tbody tr:nth-child(even) { background: #fafbfc; }
 table.list tbody tr:hover { background: #eef4fa; }
 table.list td { overflow-wrap: anywhere; }
+table.list td.time, table.list td.verdict, table.list td.state { overflow-wrap: normal; white-space: nowrap; }
+table.list td.findings { overflow-wrap: normal; }
 table.kv { width: auto; min-width: 50%; }
 table.kv th { width: 12rem; }
 td.num, th.num, .num { text-align: right; font-variant-numeric: tabular-nums; }

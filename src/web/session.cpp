@@ -19,6 +19,12 @@ std::string random_token() {
   return out;
 }
 
+bool well_formed_token(std::string_view t) {
+  return t.size() == 64 && std::all_of(t.begin(), t.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 bool tokens_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -16,6 +16,8 @@ namespace emogate::web {
 
 // 32 random bytes as 64 hex digits.
 std::string random_token();
+// What random_token() makes: 64 lower-case hex digits.
+bool well_formed_token(std::string_view t);
 // Constant-time equality of two tokens (false when the lengths differ).
 bool tokens_equal(std::string_view a, std::string_view b);
 

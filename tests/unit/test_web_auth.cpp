@@ -99,6 +99,27 @@ TEST(WebAuth, LoginFormNeedsItsOwnToken) {
             403);
 }
 
+// A browser loads /login again before it posts the form (another tab; its
+// own favicon request, which must not be sent to the login page at all):
+// the form already shown still logs in.
+TEST(WebAuth, SecondLoginPageKeepsTheFormsToken) {
+  WebFixture f;
+  const Response first = f.get("/login");
+  const std::string token = set_cookie(first, kLoginCookie);
+  ASSERT_EQ(token.size(), 64u);
+  EXPECT_NE(first.body.find("value=\"" + token + "\""), std::string::npos);
+  const Response favicon = f.get("/favicon.ico", cookie(kLoginCookie, token));
+  EXPECT_EQ(favicon.status, 404);
+  EXPECT_TRUE(set_cookie(favicon, kLoginCookie).empty());
+  const Response second = f.get("/login", cookie(kLoginCookie, token));
+  EXPECT_EQ(set_cookie(second, kLoginCookie), token);
+  EXPECT_EQ(f.post("/login", "csrf=" + token + "&user=alice&password=correct+horse", cookie(kLoginCookie, token)).status,
+            303);
+  // A cookie that random_token() could not have made is replaced.
+  const Response odd = f.get("/login", cookie(kLoginCookie, "x"));
+  EXPECT_EQ(set_cookie(odd, kLoginCookie).size(), 64u);
+}
+
 TEST(WebAuth, RateLimitPerAddress) {
   WebFixture f("users_file = \"/nonexistent/users\"\nlogin_max_failures = 3\nlogin_window = \"10m\"\n");
   for (int i = 0; i < 3; ++i) EXPECT_EQ(f.login("bob" + std::to_string(i), "guess", "192.0.2.1").status, 403);

@@ -351,6 +351,32 @@ TEST_F(WebPages, ReleaseToSomeRecipientsThenTheRest) {
   EXPECT_EQ(store->meta(id2)->released_by, "helpdesk");
 }
 
+// The engine lists a first attachment's derived text after the next
+// attachment's members; the tree puts it under its own parent, by path.
+TEST_F(WebPages, ObjectsTreeFollowsPathsNotListOrder) {
+  const std::string report = R"({"verdict":"malicious","findings":[],"objects":[
+    {"path":"a.xls","type":"sylk","size":10,"sha256":"aa","depth":1},
+    {"path":"b.zip","type":"zip","size":20,"sha256":"bb","depth":1},
+    {"path":"b.zip/c.xls","type":"sylk","size":5,"sha256":"cc","depth":2},
+    {"path":"a.xls/XLM/SYLK.txt","type":"text","size":3,"sha256":"","depth":2}]})";
+  const std::string id = put("Tree", meta("alice@example.org", {"bob@example.com"}), report);
+  const Response res = quarantine_get(get("/quarantine/" + id), svc);
+  ASSERT_EQ(res.status, 200);
+  const std::string& b = res.body;
+  const std::size_t a = b.find(">a.xls<"), zip = b.find(">b.zip<"), sylk = b.find(">a.xls/XLM/SYLK.txt<");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(zip, std::string::npos);
+  ASSERT_NE(sylk, std::string::npos);
+  // a.xls, then its derived text in a nested list, then b.zip.
+  EXPECT_LT(a, sylk);
+  EXPECT_LT(sylk, zip) << b.substr(b.find("id=\"findings\""));
+  EXPECT_EQ(b.substr(zip, b.find(">b.zip/c.xls<") - zip).find("</ul>"), std::string::npos);
+  EXPECT_NE(b.substr(a, sylk - a).find("<ul class=\"tree\">"), std::string::npos);
+  // No hash, no empty "sha256:" label.
+  EXPECT_EQ(b.find("sha256:</code>"), std::string::npos);
+  EXPECT_NE(b.find("sha256:cc</code>"), std::string::npos);
+}
+
 TEST_F(WebPages, DeleteAndRawDownload) {
   const std::string id = put("<b>Invoice</b>", meta("alice@example.org", {"bob@example.com"}));
   Response raw = quarantine_get(get("/quarantine/" + id + "/raw"), svc);

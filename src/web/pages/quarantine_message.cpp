@@ -10,9 +10,12 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "common/text.h"
 #include "formats/mime/charset.h"
@@ -154,7 +157,7 @@ std::string object_html(const Request& r, const json& o, const json& findings) {
   out += " <span class=\"osize\">" + esc(jstr(o, "size")) + " " + esc(t(r, "m.bytes")) + "</span>";
   if (jstr(o, "truncated") == "true") out += " <span class=\"otruncated\">" + esc(t(r, "m.truncated")) + "</span>";
   if (jstr(o, "derived") == "true") out += " <span class=\"oderived\">" + esc(t(r, "m.derived")) + "</span>";
-  out += "<br><code class=\"hash\">sha256:" + esc(jstr(o, "sha256")) + "</code>";
+  if (auto h = jstr(o, "sha256"); !h.empty()) out += "<br><code class=\"hash\">sha256:" + esc(h) + "</code>";
   if (auto p = jstr(o, "provenance"); !p.empty())
     out += "<br><span class=\"provenance\">" + esc(t(r, "m.decryption")) + ": " + esc(p) + "</span>";
   std::string own;
@@ -165,31 +168,52 @@ std::string object_html(const Request& r, const json& o, const json& findings) {
   return out;
 }
 
-// The report's objects as a tree by their depth (each object follows its
-// parent, as the engine lists them).
+// The report's objects as a tree. The engine lists an object's derived
+// objects (e.g. a macro sheet's text) after its siblings' subtrees, so the
+// parent is found by path: the object one level up whose path, plus "/",
+// begins this one's; failing that, the last object seen one level up.
 std::string tree_html(const Request& r, const json& objects, const json& findings) {
-  std::string out;
-  int cur = -1;
-  for (const json& o : objects) {
-    if (!o.is_object()) continue;
+  std::vector<const json*> objs;
+  for (const json& o : objects)
+    if (o.is_object()) objs.push_back(&o);
+  const std::size_t n = objs.size();
+  std::vector<std::vector<std::size_t>> kids(n);
+  std::vector<std::size_t> roots;
+  std::map<std::pair<int, std::string>, std::size_t> by_path;
+  std::vector<std::size_t> last_at(kMaxTreeDepth + 1, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const json& o = *objs[i];
     int d = 0;
     if (auto it = o.find("depth"); it != o.end() && it->is_number_integer()) d = it->get<int>();
-    d = std::clamp(d, 0, std::min(cur + 1, kMaxTreeDepth));
-    if (d == cur + 1) {
-      out += "<ul class=\"tree\">\n";
-    } else {
-      out += "</li>\n";
-      for (int k = cur; k > d; --k) out += "</ul></li>\n";
+    d = std::clamp(d, 0, kMaxTreeDepth);
+    const std::string path = jstr(o, "path");
+    std::size_t parent = n;
+    if (d > 0) {
+      for (std::size_t pos = path.rfind('/'); pos != std::string::npos && pos > 0; pos = path.rfind('/', pos - 1))
+        if (auto it = by_path.find({d - 1, path.substr(0, pos)}); it != by_path.end()) {
+          parent = it->second;
+          break;
+        }
+      if (parent == n) parent = last_at[d - 1];
     }
-    out += "<li class=\"object\">" + object_html(r, o, findings);
-    cur = d;
+    // A parent is always one level up, so a chain is at most
+    // kMaxTreeDepth long.
+    (parent == n ? roots : kids[parent]).push_back(i);
+    by_path.emplace(std::make_pair(d, path), i);
+    last_at[d] = i;
+    std::fill(last_at.begin() + d + 1, last_at.end(), n);
   }
-  if (cur >= 0) {
-    out += "</li>\n";
-    for (int k = cur; k > 0; --k) out += "</ul></li>\n";
-    out += "</ul>\n";
-  }
-  return out;
+  // Depth first; the depth is bounded by kMaxTreeDepth, so is the recursion.
+  std::function<std::string(const std::vector<std::size_t>&)> list = [&](const std::vector<std::size_t>& ids) {
+    std::string out = "<ul class=\"tree\">\n";
+    for (std::size_t i : ids) {
+      out += "<li class=\"object\">" + object_html(r, *objs[i], findings);
+      if (!kids[i].empty()) out += list(kids[i]);
+      out += "</li>\n";
+    }
+    return out + "</ul>\n";
+  };
+  return roots.empty() ? std::string() : list(roots);
 }
 
 std::string list_of(const json& j, const char* key, const char* cls) {
