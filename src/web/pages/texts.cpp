@@ -75,7 +75,7 @@ const std::vector<Text>& page_texts() {
       {"m.bytes", "bytes", "バイト"},
       {"m.truncated", "truncated", "途中まで"},
       {"m.derived", "derived", "解析で生成"},
-      {"m.decryption", "Decrypted", "復号"},
+      {"m.decryption", "Opened from", "取り出し元"},
       {"m.locked", "Locked members", "パスワード付きの中身"},
       {"m.errors", "Scan errors", "スキャン時のエラー"},
       {"m.urls", "URLs", "URL"},
