@@ -74,6 +74,14 @@ inline std::string latin1_to_utf8(std::string_view b) {
   return out;
 }
 
+// The value of one hexadecimal digit (either case), -1 for any other byte.
+inline int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 inline std::string ascii_lower(std::string_view s) {

@@ -10,13 +10,6 @@
 namespace emogate::web {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -47,7 +40,7 @@ bool url_decode(std::string_view in, std::string& out, bool plus_is_space) {
     const char c = in[i];
     if (c == '%') {
       if (in.size() - i < 3) return false;
-      const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      const int hi = hex_digit_value(in[i + 1]), lo = hex_digit_value(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

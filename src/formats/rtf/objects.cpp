@@ -12,12 +12,6 @@ namespace {
 
 bool alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool digit(char c) { return c >= '0' && c <= '9'; }
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -85,7 +79,7 @@ std::vector<std::string> objdata(std::string_view doc, std::size_t max_objects,
       }
     } else {
       if (obj_depth >= 0) {
-        int v = hex_value(c);
+        int v = hex_digit_value(c);
         if (v >= 0) {
           if (high < 0) {
             high = v;
