@@ -74,6 +74,13 @@ inline std::string latin1_to_utf8(std::string_view b) {
   return out;
 }
 
+// `s` without the leading and trailing bytes found in `chars`.
+inline std::string_view trim(std::string_view s, std::string_view chars = " \t") {
+  while (!s.empty() && chars.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && chars.find(s.back()) != std::string_view::npos) s.remove_suffix(1);
+  return s;
+}
+
 // The value of one hexadecimal digit (either case), -1 for any other byte.
 inline int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

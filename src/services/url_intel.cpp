@@ -6,18 +6,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/text.h"
 #include "formats/url/extract.h"
 #include "engine/services.h"
 
 namespace emogate {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 // Calls fn(line) for every non-empty, non-comment line.
 template <class Fn>
@@ -26,7 +21,7 @@ void for_each_line(std::string_view text, Fn fn) {
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trim(text.substr(pos, nl - pos));
+    std::string_view line = trim(text.substr(pos, nl - pos), " \t\r");
     pos = nl + 1;
     if (!line.empty() && line[0] != '#') fn(line);
   }
@@ -115,7 +110,7 @@ std::size_t UrlIntel::add_feodo(std::string_view text) {
         bad += f.size() < 2;
         return;
       }
-      e.key = std::string(trim(f[1]));
+      e.key = std::string(trim(f[1], " \t\r"));
       e.date = f[0];
       if (f.size() > 5) e.tag = f[5];
     } else {

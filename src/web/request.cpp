@@ -10,12 +10,6 @@
 namespace emogate::web {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "0.8" -> 800, "1" -> 1000, per RFC 9110 (at most three decimals); -1
 // when malformed.
 int parse_qvalue(std::string_view s) {
