@@ -35,7 +35,11 @@
 #                                          (no freezes: the mix's executables
 #                                          would freeze its senders); medians
 #                                          and the CPU per message against
-#                                          out-off at the end. ISO=inprocess
+#                                          out-off at the end, and the watch's
+#                                          own thread CPU per message (its
+#                                          metric) against the daemon's in the
+#                                          same pass. The shipped rules are
+#                                          loaded (MIX_RULES). ISO=inprocess
 #                                          ([limits] isolation) keeps the scans
 #                                          in the daemon, whose CPU is measured
 #   ROUNDS=3 (shared harness, no ISOLATION): a fresh daemon per round, so
@@ -62,7 +66,8 @@
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
 #      own [[rules.set]] with scope "files" instead of in [rules] paths),
 #      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis";
-#      with OUTBOUND=1: "none out-off out-sqlite out-redis").
+#      with OUTBOUND=1: "none out-off out-sqlite out-redis"), MIX_RULES
+#      (shipped with OUTBOUND=1, else none: the rules of the self-mode mix).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
@@ -88,6 +93,12 @@ if [ "${RULES:-bench}" = generated ]; then
 fi
 PPAP_EVERY=${PPAP_EVERY:-0}
 OUTBOUND=${OUTBOUND:-0}
+# The rules the self-mode emogate loads: with OUTBOUND=1 the shipped rules by
+# default (what the package's configuration loads, so CPU per message is that
+# of an installed daemon); MIX_RULES=none loads none (the figures before).
+MIX_RULES=${MIX_RULES:-$([ "$OUTBOUND" = 1 ] && echo shipped || echo none)}
+case $MIX_RULES in shipped) MIX_RULE_PATHS="\"$SRC/rules\"" ;; none) MIX_RULE_PATHS= ;;
+    *) log "MIX_RULES: shipped or none"; exit 1 ;; esac
 if [ "$MODE" = auto ]; then
     if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ] && [ "$PPAP_EVERY" = 0 ] && [ "$OUTBOUND" = 0 ]; then MODE=shared; else MODE=self; fi
 fi
@@ -336,6 +347,12 @@ drain() {  # wait until nothing is left in incoming/active/deferred (max 120 s)
 printf '%-12s %8s %8s %8s %8s %8s %8s %12s %10s %8s %6s %6s %6s %6s\n' \
     variant sessions msgs/s p50_ms p95_ms p99_ms max_ms cpu_ms/msg peak_rssMB accepted tmpf rej err lost
 declare -A FLOOR
+# The daemon's emogate_outbound_cpu_seconds_total ([metrics] on METRICS_PORT).
+outbound_cpu_s() {
+    python3 -c 'import sys, urllib.request
+for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode().splitlines():
+    if l.startswith("emogate_outbound_cpu_seconds_total "): print(l.split()[1])' "$METRICS_PORT" 2>/dev/null || true
+}
 # run_pass VARIANT SESSIONS: one pass of the mix; with PASS_PAIRS set, the
 # PPAP pair mix from that pairs file (waits up to 60 s for the releases);
 # with ROWS set, appends a tab-separated line for the medians.
@@ -358,6 +375,7 @@ run_pass() {
               [ "${r:-0}" -gt "$peak" ] && { peak=$r; echo "$peak" >"$rss_file"; }
               sleep 0.1; done ) & sampler=$!
     fi
+    local ob0=; [ -n "${METRICS_PORT:-}" ] && ob0=$(outbound_cpu_s)
     local out; out=$(python3 "$SRC/bench/milter_load.py" --port "$PF_SMTP_PORT" --count "$COUNT" \
         --sessions "$n" --deadline "$DEADLINE_S" --big-mb "$BIG_MB" "${ppap_args[@]}")
     local c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
@@ -367,6 +385,20 @@ run_pass() {
         task_ms=$(awk -F, '$3 ~ /task-clock/ {print $1}' "$perf_out" 2>/dev/null || true)
     fi
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
+    if [ -n "$ob0" ] && [ -n "$task_ms" ]; then
+        # The watch's own thread CPU (emogate_outbound_cpu_seconds_total),
+        # against the daemon's task-clock of the same pass.
+        python3 - "$variant" "${ROUND:-1}" "$ob0" "$(outbound_cpu_s)" "$task_ms" "$COUNT" >>"$T/outbound_cpu.tsv" <<'PY'
+import sys
+v, rnd, a, b, task_ms, count = sys.argv[1:]
+ms = (float(b) - float(a)) * 1000.0
+# Against the rest of the daemon's CPU: what the watch adds to it.
+over = 100.0 * ms / max(float(task_ms) - ms, 1e-9)
+sys.stderr.write("[milter_load] %s: outbound watch %.3f ms CPU/msg, +%.1f%% over the rest of the daemon's\n" % (
+    v, ms / int(count), over))
+print("%s\t%s\t%.4f\t%.2f" % (v, rnd, ms / int(count), over))
+PY
+    fi
     drain
     local delivered held pairs released=0
     pairs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ppap_pairs'])" "$out")
@@ -448,7 +480,7 @@ SH
     chmod 755 "$T" "$T/sendmail"
     QUARANTINE_EXTRA="sendmail = \"$T/sendmail\""
     ROWS=$T/rows.tsv
-    : >"$ROWS"
+    : >"$ROWS"; : >"$T/outbound_cpu.tsv"
     pf_configure "" tempfail
     pf_start || { log "postfix did not start"; exit 1; }
     for ROUND in $(seq 1 "${ROUNDS:-1}"); do
@@ -467,11 +499,14 @@ SH
                         MILTER_EXTRA=$(printf '[state]\nbackend = "sqlite"\npath = "%s"' "$T/emogate/state/state.db")
                     fi
                     case $v in ppap-*) PASS_PAIRS=$T/ppap/pairs.tsv ;; esac
+                    METRICS_PORT=
                     case $v in out-*)
                         MILTER_EXTRA+=$(printf '\n[outbound]\nenabled = %s\nsubmission_daemons = ["submission"]\nfreeze_after_malicious = 0\nfreeze_after_suspicious = 0' \
-                            "$([ "$v" = out-off ] && echo false || echo true)") ;;
+                            "$([ "$v" = out-off ] && echo false || echo true)")
+                        [ "$v" = out-off ] || { METRICS_PORT=$(free_port)
+                            MILTER_EXTRA+=$(printf '\n[metrics]\nlisten = "127.0.0.1:%s"' "$METRICS_PORT"); } ;;
                     esac
-                    start_milter "$T/emogate" "$SOCK" || { log "emogate did not start"; exit 1; }
+                    start_milter "$T/emogate" "$SOCK" "$MIX_RULE_PATHS" || { log "emogate did not start"; exit 1; }
                     pf_configure "unix:$SOCK" tempfail
                     case $v in out-*) echo "milter_macro_daemon_name = submission" >>"$PF_CONF/main.cf" ;; esac ;;
                 *) log "unknown PPAP variant $v"; exit 1 ;;
@@ -482,7 +517,7 @@ SH
             stop_milter
         done
     done
-    python3 - "$ROWS" <<'PY'
+    python3 - "$ROWS" "$T/outbound_cpu.tsv" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -512,6 +547,15 @@ for (n, v), ds in sorted(rows.items(), key=lambda kv: (kv[0][0], order.get(kv[0]
         per = ", ".join("%+.1f%%" % (100.0 * (a / b - 1)) for a, b in zip(on, off))
         print("|  | | CPU per message against out-off: %+.1f%% (medians; per round %s) |" % (
             100.0 * (statistics.median(on) / statistics.median(off) - 1), per))
+own = {}
+for line in open(sys.argv[2]):
+    v, rnd, ms, pct = line.rstrip("\n").split("\t")
+    own.setdefault(v, []).append((float(ms), float(pct)))
+for v in sorted(own):
+    print("|  | | %s, the watch's own thread CPU (emogate_outbound_cpu_seconds_total): %.3f ms/msg, +%.1f%% over the "
+          "rest of the daemon's CPU in the same pass (medians; per round %s) |" % (v, statistics.median(m for m, _ in own[v]),
+                                                   statistics.median(p for _, p in own[v]),
+                                                   ", ".join("+%.1f%%" % p for _, p in own[v])))
 PY
     log "emogate log: $T/emogate/emogate.log; Postfix log: $PF_LOG"
     exit 0

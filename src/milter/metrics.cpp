@@ -99,6 +99,7 @@ void Metrics::outbound_message(bool flagged) {
 void Metrics::outbound_frozen_message() { ++outbound_frozen_messages_; }
 void Metrics::outbound_freeze() { ++outbound_freezes_; }
 void Metrics::set_outbound_frozen(std::uint64_t n) { outbound_frozen_ = n; }
+void Metrics::outbound_cpu(std::uint64_t ns) { outbound_cpu_ns_ += ns; }
 
 namespace {
 // One counter family with a single label, HELP and TYPE first.
@@ -224,6 +225,12 @@ std::string Metrics::render() const {
     o += std::string("# HELP ") + m.name + " " + m.help + "\n# TYPE " + m.name + " " + m.type + "\n" + m.name + " " +
          std::to_string(m.n) + "\n";
   }
+  char cpu[64];
+  std::snprintf(cpu, sizeof cpu, "%.6f", static_cast<double>(outbound_cpu_ns_.load()) / 1e9);
+  o += std::string("# HELP emogate_outbound_cpu_seconds_total Thread CPU time the outbound watch took (the frozen "
+                   "check at MAIL FROM and the bookkeeping after the scan).\n"
+                   "# TYPE emogate_outbound_cpu_seconds_total counter\nemogate_outbound_cpu_seconds_total ") +
+       cpu + "\n";
   return o;
 }
 

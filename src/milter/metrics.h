@@ -55,6 +55,9 @@ class Metrics {
   void outbound_frozen_message();
   void outbound_freeze();
   void set_outbound_frozen(std::uint64_t n);
+  // Thread CPU time the outbound watch took for one message (its frozen
+  // check at MAIL FROM, its bookkeeping after the scan), in nanoseconds.
+  void outbound_cpu(std::uint64_t ns);
   std::string render() const;
 
   // Starts the HTTP listener thread. Throws std::runtime_error when the
@@ -86,7 +89,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> spoofed_{
       {"display_name_address", 0}, {"colleague_name", 0}, {"own_domain_unauthenticated", 0}, {"thread_hijack", 0}};
   std::atomic<std::uint64_t> outbound_messages_{0}, outbound_flagged_{0}, outbound_frozen_messages_{0},
-      outbound_freezes_{0}, outbound_frozen_{0};
+      outbound_freezes_{0}, outbound_frozen_{0}, outbound_cpu_ns_{0};
   std::unique_ptr<Server> server_;
 };
 

@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <string>
@@ -206,6 +207,19 @@ void outbound_after_scan(Session* s, const Config& cfg, const Report* report, po
   if (auto n = gate->frozen_accounts_if_due(m.now, cfg.outbound)) g_daemon->metrics.set_outbound_frozen(*n);
 }
 
+// The calling thread's CPU time so far, in nanoseconds (0 if unknown).
+std::uint64_t thread_cpu_ns() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(t.tv_nsec);
+}
+
+// Adds the thread CPU time of its scope to the outbound watch's metric.
+struct OutboundCpu {
+  std::uint64_t start = thread_cpu_ns();
+  ~OutboundCpu() { g_daemon->metrics.outbound_cpu(thread_cpu_ns() - start); }
+};
+
 // Headers the MTA adds after the client counted SIZE (Received:, ...).
 constexpr std::uint64_t kHeaderSlack = 4096;
 
@@ -258,8 +272,11 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
   s->env.auth_user = macro(ctx, "{auth_authen}");
   const std::string daemon_name = macro(ctx, "{daemon_name}");
   s->dir = outbound::direction({daemon_name, s->env.auth_user, s->env.client_addr}, cfg->outbound);
-  if (sfsistat rc; s->dir == outbound::Direction::out && g_daemon->outbound_on && outbound_mail_from(ctx, s, *cfg, &rc))
-    return rc;
+  if (s->dir == outbound::Direction::out && g_daemon->outbound_on) {
+    sfsistat rc;
+    OutboundCpu cpu;
+    if (outbound_mail_from(ctx, s, *cfg, &rc)) return rc;
+  }
   if (g_daemon->workers) {
     s->spool.emplace(cfg->milter.max_message_size);
     return SMFIS_CONTINUE;
@@ -552,7 +569,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
       gate->refresh_pending();
     }
   }
-  if (s->dir == outbound::Direction::out) outbound_after_scan(s, *cfg, report ? &*report : nullptr, d, ml);
+  if (s->dir == outbound::Direction::out) {
+    OutboundCpu cpu;
+    outbound_after_scan(s, *cfg, report ? &*report : nullptr, d, ml);
+  }
   if (d.action == Action::quarantine && s->spool) {
     if (std::optional<std::string_view> raw = message_bytes()) {
       blob = Blob::borrow(*raw);

@@ -93,8 +93,9 @@ local function fetch_log(P, seqs, index)
 end
 )lua";
 
-// volume(P, account, t, recipients, hashes, rows): the window at t as
-// store.h Volume says, and per recipient its time in the window (held).
+// volume(P, account, t, recipients, hashes, rows, stop): the window at t as
+// store.h Volume says (threads counted up to `stop`), and per recipient its
+// time in the window (held).
 constexpr const char* kVolumeFns = R"lua(
 local function lines(joined)
   local out, seen = {}, {}
@@ -106,7 +107,7 @@ local function lines(joined)
   end
   return out
 end
-local function volume(P, a, t, rcpts, hashes, rows)
+local function volume(P, a, t, rcpts, hashes, rows, stop)
   local edge = t - 3600
   local rk = P .. 'ob:w:r:' .. a
   local kept = redis.call('ZCOUNT', rk, '(' .. edge, '+inf')
@@ -132,6 +133,7 @@ local function volume(P, a, t, rcpts, hashes, rows)
       if not shares then
         n = n + 1
         for _, x in ipairs(list) do seen[x] = true end
+        if n >= stop then break end
       end
     end
     if n > threads then threads = n end
@@ -156,11 +158,11 @@ end
 std::string outbound_script(Script s) {
   const std::string head = "local P = ARGV[1]\n";
   switch (s) {
-    case kLogRecord:  // P mid account t rcpts truncated hashes qid max_entries ttl all_rcpts cap rows
+    case kLogRecord:  // P mid account t rcpts truncated hashes qid max_entries ttl all_rcpts cap rows stop
       return head + kLogFns + kVolumeFns + R"lua(
 local a, t = ARGV[3], tonumber(ARGV[4])
 local rcpts, hashes = lines(ARGV[11]), lines(ARGV[7])
-local kept, fresh, held, threads = volume(P, a, t, rcpts, hashes, tonumber(ARGV[13]))
+local kept, fresh, held, threads = volume(P, a, t, rcpts, hashes, tonumber(ARGV[13]), tonumber(ARGV[14]))
 local seq = redis.call('INCR', P .. 'ob:seq')
 local k = P .. 'ob:r:' .. seq
 local ttl = tonumber(ARGV[10])
@@ -207,10 +209,10 @@ for _, h in ipairs(hashes) do
 end
 return {dropped, kept + fresh, fresh > 0 and 1 or 0, threads}
 )lua";
-    case kLogVolume:  // P account t all_rcpts hashes rows
+    case kLogVolume:  // P account t all_rcpts hashes rows stop
       return head + kVolumeFns + R"lua(
 local kept, fresh, held, threads = volume(P, ARGV[2], tonumber(ARGV[3]), lines(ARGV[4]), lines(ARGV[5]),
-                                          tonumber(ARGV[6]))
+                                          tonumber(ARGV[6]), tonumber(ARGV[7]))
 return {kept + fresh, fresh > 0 and 1 or 0, threads}
 )lua";
     case kLogFind:  // P mid limit
@@ -948,7 +950,8 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
                        join_recipients(r.attachment_hashes), r.queue_id,
                        num(std::min<std::uint64_t>(set.max_log_entries, kMaxList)),
                        num(std::uint64_t{set.retention_s} + 86400), join_recipients(r.recipients),
-                       num(volume_recipient_cap(set)), num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList))});
+                       num(volume_recipient_cap(set)), num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList)),
+                       num(volume_thread_stop(set))});
       if (!rep.ok()) return rep.status();
       std::int64_t v[4] = {};
       if (!numbers(rep->get(), v, 4)) return Status{Code::corrupt, s_.where() + ": record: bad answer"};
@@ -961,7 +964,8 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
       Result<Reply> rep =
           s_.eval(kLogVolume, {r.account, num(r.sent_at), join_recipients(r.recipients),
                                join_recipients(r.attachment_hashes),
-                               num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList))});
+                               num(std::min<std::uint64_t>(volume_hash_rows(set), kMaxList)),
+                               num(volume_thread_stop(set))});
       if (!rep.ok()) return rep.status();
       std::int64_t v[3] = {};
       if (!numbers(rep->get(), v, 3)) return Status{Code::corrupt, s_.where() + ": volume: bad answer"};

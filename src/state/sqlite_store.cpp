@@ -2,8 +2,8 @@
 // used under a mutex (statements are prepared once and shared), WAL mode so
 // readers never wait for the writer and a killed process loses no committed
 // write, synchronous=FULL because a held message exists nowhere else once
-// the MTA has been told it was accepted (the outbound log's records alone
-// commit at NORMAL: see Outbound::record). Each section keeps its tables and
+// the MTA has been told it was accepted (the outbound bookkeeping, log
+// records and incident counts, commits at NORMAL: see Relaxed). Each section keeps its tables and
 // its schema version in `sections`, so a section added later creates its
 // own tables without touching these.
 // Trusted input: the settings; every record value is a bound parameter.
@@ -446,10 +446,12 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
  private:
   // A cached prepared statement, reset and unbound when it goes out of scope.
   struct Stmt {
-    Stmt(SqliteStore* s, const std::string& sql) : store(s) {
+    // `sql` is looked up as it is (no copy): most are literals.
+    Stmt(SqliteStore* s, std::string_view sql) : store(s) {
       auto it = s->stmts_.find(sql);
       if (it == s->stmts_.end()) {
-        int rc = sqlite3_prepare_v3(s->db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+        int rc = sqlite3_prepare_v3(s->db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                                    nullptr);
         if (rc != SQLITE_OK) {
           status = s->fail(rc, "prepare");
           st = nullptr;
@@ -490,6 +492,19 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   struct Durable {
     explicit Durable(SqliteStore& s) : lk(s.mu_) {
       if (s.relaxed_ && s.exec("PRAGMA synchronous=FULL").ok()) s.relaxed_ = false;
+    }
+    std::lock_guard<std::mutex> lk;
+  };
+
+  // The lock for the outbound bookkeeping (log records, incident counts):
+  // their commits do not wait for the disk (WAL with synchronous=NORMAL; a
+  // power cut may lose the last of them, never corrupt the file, and a
+  // killed process loses nothing committed). The connection stays so until
+  // the next write of another kind (Durable); when the switch fails it
+  // stays at FULL, which is only slower.
+  struct Relaxed {
+    explicit Relaxed(SqliteStore& s) : lk(s.mu_) {
+      if (!s.relaxed_ && s.exec("PRAGMA synchronous=NORMAL").ok()) s.relaxed_ = true;
     }
     std::lock_guard<std::mutex> lk;
   };
@@ -635,7 +650,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   sqlite3* db_ = nullptr;
   std::mutex mu_;
   bool relaxed_ = false;  // synchronous=NORMAL since the last outbound log record
-  std::map<std::string, sqlite3_stmt*> stmts_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> stmts_;
 
   // ---- the outbound sections (store.h): nested, since their purge/get/
   // list/find would clash with the pending section's in one class ----
@@ -648,15 +663,8 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
       const std::string kept_rcpts = logged_recipients(r, set);
-      std::lock_guard lk(s_.mu_);
-      // A log record is not a held message: its commit does not wait for
-      // the disk (WAL with synchronous=NORMAL; a power cut may lose the
-      // last records, never corrupt the file). The connection stays so
-      // until the next write of another kind (Durable).
-      if (!s_.relaxed_) {
-        if (Status st = s_.exec("PRAGMA synchronous=NORMAL"); !st.ok()) return st;
-        s_.relaxed_ = true;
-      }
+      // A log record is not a held message (Relaxed).
+      Relaxed lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       const std::vector<std::string> rcpts = distinct(r.recipients);
@@ -822,11 +830,11 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_blob(3, h + '\v');
         q.bind_int(4, edge);
         q.bind_int(5, limit_of(volume_hash_rows(set)));
-        std::vector<std::vector<std::string>> earlier;
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) earlier.push_back(split_recipients(column_bytes(q.st, 0)));
-        if (rc != SQLITE_DONE) return q.error("volume hashes");
-        v.threads = std::max(v.threads, unrelated_threads(r.recipients, earlier));
+        UnrelatedThreads threads(r.recipients, volume_thread_stop(set));
+        int rc = SQLITE_DONE;
+        while (!threads.done() && (rc = q.step()) == SQLITE_ROW) threads.add(split_recipients(column_bytes(q.st, 0)));
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return q.error("volume hashes");
+        v.threads = std::max(v.threads, threads.threads());
       }
       return v;
     }
@@ -861,7 +869,8 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
     Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
       if (Status st = check_flagged(m); !st.ok()) return st;
-      Durable lk(s_);
+      // Counts for the report; the freeze they may lead to is Durable.
+      Relaxed lk(s_);
       Tx tx(&s_);
       if (!tx.status.ok()) return tx.status;
       Result<std::int64_t> have = s_.count_of("SELECT count(*) FROM incidents WHERE account=?1", m.account);
@@ -1220,6 +1229,11 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
 
 Result<std::unique_ptr<StateStore>> open_sqlite_store(const StateSettings& settings) {
   if (settings.path.empty()) return Status{Code::invalid, "[state] path is empty"};
+  // No memory statistics: SQLite would otherwise take a global mutex on
+  // every allocation of every statement. Only possible before SQLite
+  // initialises (the first open); a later call fails and changes nothing.
+  static std::once_flag no_memstatus;
+  std::call_once(no_memstatus, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto store = std::make_unique<SqliteStore>(settings.path);
   if (Status s = store->open(settings); !s.ok()) return s;
   return std::unique_ptr<StateStore>(std::move(store));

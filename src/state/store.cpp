@@ -126,16 +126,18 @@ std::uint64_t volume_hash_rows(const OutboundSettings& s) {
   return std::uint64_t{std::max(s.max_recipients_per_hour, s.max_same_attachment_per_hour)} + 1;
 }
 
-std::uint64_t unrelated_threads(const std::vector<std::string>& recipients,
-                                const std::vector<std::vector<std::string>>& earlier) {
-  std::unordered_set<std::string_view> seen(recipients.begin(), recipients.end());
-  std::uint64_t threads = 1;
-  for (const std::vector<std::string>& e : earlier) {
-    if (std::any_of(e.begin(), e.end(), [&](const std::string& x) { return seen.count(x) != 0; })) continue;
-    ++threads;
-    seen.insert(e.begin(), e.end());
-  }
-  return threads;
+std::uint64_t volume_thread_stop(const OutboundSettings& s) {
+  return std::uint64_t{s.max_same_attachment_per_hour} + 1;
+}
+
+UnrelatedThreads::UnrelatedThreads(const std::vector<std::string>& recipients, std::uint64_t stop)
+    : seen_(recipients.begin(), recipients.end()), stop_(std::max<std::uint64_t>(stop, 1)) {}
+
+void UnrelatedThreads::add(const std::vector<std::string>& earlier) {
+  if (done() || std::any_of(earlier.begin(), earlier.end(), [&](const std::string& x) { return seen_.count(x) != 0; }))
+    return;
+  ++threads_;
+  seen_.insert(earlier.begin(), earlier.end());
 }
 
 Status check_flagged(const FlaggedMessage& m) {

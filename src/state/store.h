@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <unordered_set>
 #include <vector>
 
 #include "emogate/config.h"
@@ -210,7 +211,8 @@ struct Volume {
   // the window carrying it (at most max(max_recipients_per_hour,
   // max_same_attachment_per_hour) + 1, newest first), counted as unrelated
   // threads: this message, then each one sharing no recipient with those
-  // counted so far. 0 without attachments.
+  // counted so far; the count stops at max_same_attachment_per_hour + 1
+  // (a burst), so later rows are not read. 0 without attachments.
   std::uint64_t threads = 0;
 };
 
@@ -354,10 +356,23 @@ std::string logged_recipients(const OutboundRecord& r, const OutboundSettings& s
 // attachment hash read.
 std::uint64_t volume_recipient_cap(const OutboundSettings& s);
 std::uint64_t volume_hash_rows(const OutboundSettings& s);
-// Volume::threads for one hash: `earlier` are the logged recipient lists
-// of the window's messages carrying it, newest first.
-std::uint64_t unrelated_threads(const std::vector<std::string>& recipients,
-                                const std::vector<std::vector<std::string>>& earlier);
+// Where Volume::threads stops counting: max_same_attachment_per_hour + 1.
+std::uint64_t volume_thread_stop(const OutboundSettings& s);
+// Volume::threads for one hash: this message's recipients, then the logged
+// recipient lists of the window's messages carrying it, newest first, one
+// add() each until done().
+class UnrelatedThreads {
+ public:
+  UnrelatedThreads(const std::vector<std::string>& recipients, std::uint64_t stop);
+  void add(const std::vector<std::string>& earlier);
+  bool done() const { return threads_ >= stop_; }
+  std::uint64_t threads() const { return threads_; }
+
+ private:
+  std::unordered_set<std::string> seen_;
+  std::uint64_t threads_ = 1;
+  std::uint64_t stop_;
+};
 
 // ---- the store -------------------------------------------------------------
 

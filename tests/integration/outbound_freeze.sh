@@ -112,6 +112,7 @@ check "5: outbound messages (o1, o2, o4, o5)" grep -qx 'emogate_outbound_message
 check "5: flagged" grep -qx 'emogate_outbound_flagged_total 1' <<<"$m"
 check "5: refused for the freeze" grep -qx 'emogate_outbound_frozen_messages_total 1' <<<"$m"
 check "5: one freeze" grep -qx 'emogate_outbound_freezes_total 1' <<<"$m"
+check "5: the watch's CPU time is counted" grep -qE '^emogate_outbound_cpu_seconds_total 0\.[0-9]*[1-9][0-9]*$' <<<"$m"
 
 # --- 6. inbound checks against the outbound log the milter wrote (o1 went to x@partner)
 mkdir -p "$T/fx"

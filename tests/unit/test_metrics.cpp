@@ -32,6 +32,14 @@ TEST(Metrics, RendersCountersHistogramAndGauges) {
   EXPECT_NE(t.find("emogate_ruleset_age_seconds 0\n"), std::string::npos);
 }
 
+TEST(Metrics, OutboundWatchCpuIsSummedInSeconds) {
+  Metrics m;
+  EXPECT_NE(m.render().find("\nemogate_outbound_cpu_seconds_total 0.000000\n"), std::string::npos);
+  m.outbound_cpu(1500000);
+  m.outbound_cpu(2000000000);
+  EXPECT_NE(m.render().find("\nemogate_outbound_cpu_seconds_total 2.001500\n"), std::string::npos) << m.render();
+}
+
 TEST(Metrics, RefusesNonLoopback) {
   Metrics m;
   EXPECT_THROW(m.start("0.0.0.0:9357"), std::runtime_error);

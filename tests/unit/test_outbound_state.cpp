@@ -317,11 +317,16 @@ TYPED_TEST(OutboundStoreTest, TheVolumeWindowKeepsBoundedRecipients) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->recipients, 3u);
   EXPECT_FALSE(v->new_recipient);
-  // Messages read per hash: max(2, 1) + 1 = 3, newest first.
+  // Threads are counted up to max_same_attachment_per_hour + 1 = 2 (a
+  // burst): five unrelated messages with the hash still give 2.
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(this->log().record(sent("h" + std::to_string(i), "bob", {"t" + std::to_string(i) + "@x"}, T0 + i, {"hh"}), this->set_).ok());
   v = this->log().volume(sent("", "bob", {"new@x"}, T0 + 10, {"hh"}), this->set_);
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->threads, 4u);
+  EXPECT_EQ(v->threads, 2u);
+  this->set_.max_same_attachment_per_hour = 2;
+  v = this->log().volume(sent("", "bob", {"new@x"}, T0 + 10, {"hh"}), this->set_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->threads, 3u);
   EXPECT_EQ(this->log().volume(sent("", "", {"new@x"}, T0 + 10), this->set_).status().code(), Code::invalid);
 }
 
