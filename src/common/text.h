@@ -1,7 +1,8 @@
 // Text helpers shared by every parser and module: UTF-8 encoding of code
 // points, UTF-16LE and Latin-1 to UTF-8, ASCII-only case folding (mail and
 // file formats define their keywords in ASCII; locale rules must not apply),
-// the last component of a path, and joining a list with a separator.
+// the last component of a path, joining a list with a separator, and
+// percent-encoding.
 // Trusted input: none. Code points and bytes may come straight from hostile
 // files; every value has a defined output.
 #pragma once
@@ -87,6 +88,26 @@ inline int hex_digit_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// Percent-encoding: each byte for which keep(byte) is false becomes %XX
+// (upper-case hex); the callers choose what stays (URL components, log
+// values, undecodable names).
+template <class Keep>
+std::string percent_encode(std::string_view s, Keep keep) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (keep(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }

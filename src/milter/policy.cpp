@@ -37,19 +37,9 @@ Action for_verdict(Verdict v, const ActionSettings& s) {
 }
 
 std::string escape_with(std::string_view s, std::string_view extra) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '%' && extra.find(static_cast<char>(c)) == std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(s, [extra](unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '%' && extra.find(static_cast<char>(c)) == std::string_view::npos;
+  });
 }
 
 // Fills in everything that follows from the chosen action.

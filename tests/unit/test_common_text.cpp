@@ -143,3 +143,11 @@ TEST(CommonText, JoinSeparatesItems) {
   EXPECT_EQ(join(std::vector<std::string>{"", "x", ""}, ","), ",x,");
   EXPECT_EQ(join(std::vector<std::string_view>{"a", "b"}, ""), "ab");
 }
+
+TEST(CommonText, PercentEncodeKeepsWhatTheCallerKeeps) {
+  const auto alnum = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  EXPECT_EQ(percent_encode("ab 9/%\xff", alnum), "ab%209%2F%25%FF");
+  EXPECT_EQ(percent_encode(std::string_view("\0x", 2), alnum), "%00x");
+  EXPECT_EQ(percent_encode("", alnum), "");
+  EXPECT_EQ(percent_encode("\x7f\x80", [](unsigned char) { return false; }), "%7F%80");
+}

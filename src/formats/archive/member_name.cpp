@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/text.h"
 #include "formats/mime/charset.h"
 
 namespace emogate {
@@ -25,17 +26,7 @@ MemberName decode_member_name(std::string_view raw, std::string_view fallback) {
   if (!utf8.empty() || raw.empty()) return sanitize_member_name(utf8, fallback);
   // Neither UTF-8 nor CP932: the 8-bit bytes are shown as %XX, so the name
   // (and its extension, which the type checks read) survives.
-  static const char* hex = "0123456789ABCDEF";
-  std::string escaped;
-  for (unsigned char c : raw) {
-    if (c < 0x80 && c != '%') {
-      escaped += static_cast<char>(c);
-    } else {
-      escaped += '%';
-      escaped += hex[c >> 4];
-      escaped += hex[c & 15];
-    }
-  }
+  const std::string escaped = percent_encode(raw, [](unsigned char c) { return c < 0x80 && c != '%'; });
   MemberName m = sanitize_member_name(escaped, fallback);
   m.undecodable = true;
   m.problem = "name is neither UTF-8 nor CP932 (8-bit bytes shown as %XX)" +
