@@ -122,6 +122,7 @@ local function volume(P, a, t, rcpts, hashes, rows, stop)
     for _, x in ipairs(rcpts) do seen[x] = true end
     for _, e in ipairs(redis.call('ZREVRANGEBYSCORE', P .. 'ob:w:h:' .. h .. '\n' .. a, '+inf', '(' .. edge,
                                   'LIMIT', 0, rows)) do
+      if n >= stop then break end
       local list = lines(string.sub(e, (string.find(e, '\n', 1, true) or string.len(e)) + 1))
       local shares = false
       for _, x in ipairs(list) do
@@ -133,7 +134,6 @@ local function volume(P, a, t, rcpts, hashes, rows, stop)
       if not shares then
         n = n + 1
         for _, x in ipairs(list) do seen[x] = true end
-        if n >= stop then break end
       end
     end
     if n > threads then threads = n end

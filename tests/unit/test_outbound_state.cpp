@@ -327,6 +327,10 @@ TYPED_TEST(OutboundStoreTest, TheVolumeWindowKeepsBoundedRecipients) {
   v = this->log().volume(sent("", "bob", {"new@x"}, T0 + 10, {"hh"}), this->set_);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->threads, 3u);
+  this->set_.max_same_attachment_per_hour = 0;  // every attachment is a burst: this message alone
+  v = this->log().volume(sent("", "bob", {"new@x"}, T0 + 10, {"hh"}), this->set_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->threads, 1u);
   EXPECT_EQ(this->log().volume(sent("", "", {"new@x"}, T0 + 10), this->set_).status().code(), Code::invalid);
 }
 
