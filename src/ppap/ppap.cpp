@@ -33,7 +33,9 @@ bool shares_recipient(const std::vector<std::string>& a, const std::vector<std::
 // the UTF-8 password itself); the first member is tried alone first, so a
 // wrong password usually costs one try.
 bool opens(const PpapArchive& a, const std::string& password, KdfBudget& budget) {
-  const std::vector<std::string> forms = a.document() ? std::vector<std::string>{password} : password_encodings(password);
+  std::vector<std::string> forms;
+  if (a.document()) forms.push_back(password);
+  else forms = password_encodings(password);
   for (const std::string& bytes : forms) {
     bool all = !a.members.empty();
     for (const PpapMember& m : a.members)
