@@ -1,10 +1,12 @@
 // Fast ZIP password checks and the central-directory reader.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 
 #include "formats/zip/directory.h"
 #include "formats/zip/password.h"
+#include "formats/zip/password_search.h"
 #include "emogate/scanner.h"
 #include "unit/corpus_fixtures.h"
 #include "unit/findings.h"
@@ -62,10 +64,74 @@ TEST_P(ZipPasswordMethods, AcceptsRightRejectsWrong) {
     EXPECT_TRUE(ez::password_ok(e, member_data(z, e), "Ab3dEf9"));
     int false_positives = 0;
     for (int i = 0; i < 300; ++i) false_positives += ez::password_ok(e, member_data(z, e), "wrong" + std::to_string(i));
-    // AES has a 16-bit verifier (300/65536 expected); ZipCrypto survivors of
-    // the 8-bit header check die on inflate or the CRC.
+    // AES has a 16-bit verifier (300/65536 expected; the password search
+    // confirms with the authentication code); ZipCrypto survivors of the
+    // 8-bit header check die on inflate or the CRC.
     EXPECT_LE(false_positives, 1) << "store=" << store;
   }
+}
+
+// WinZip AES-128 data for `plain` under `password` with a chosen salt
+// (libzip picks its own): salt, verifier, AES-CTR (little-endian counter
+// from 1), then the first 10 bytes of HMAC-SHA1 over the encrypted bytes.
+static std::string aes128_member(const std::string& plain, const std::string& password, const std::string& salt) {
+  unsigned char d[34];
+  EXPECT_EQ(PKCS5_PBKDF2_HMAC_SHA1(password.data(), static_cast<int>(password.size()),
+                                   reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                                   1000, sizeof d, d), 1);
+  std::string cipher(plain);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, d, nullptr);
+  EVP_CIPHER_CTX_set_padding(ctx, 0);
+  for (std::size_t at = 0; at < cipher.size(); at += 16) {
+    unsigned char ctr[16] = {}, ks[16];
+    const std::uint64_t n = at / 16 + 1;
+    for (int k = 0; k < 8; ++k) ctr[k] = static_cast<unsigned char>(n >> (8 * k));
+    int len = 0;
+    EVP_EncryptUpdate(ctx, ks, &len, ctr, 16);
+    for (std::size_t k = 0; k < 16 && at + k < cipher.size(); ++k)
+      cipher[at + k] = static_cast<char>(cipher[at + k] ^ ks[k]);
+  }
+  EVP_CIPHER_CTX_free(ctx);
+  unsigned char mac[20];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha1(), d + 16, 16, reinterpret_cast<const unsigned char*>(cipher.data()), cipher.size(), mac, &mac_len);
+  return salt + std::string(reinterpret_cast<char*>(d + 32), 2) + cipher + std::string(reinterpret_cast<char*>(mac), 10);
+}
+
+// One wrong password in 65,536 passes WinZip AES's 2-byte verifier; with
+// salt 01..08, "wrong20332" does for "Ab3dEf9" (both verifiers 25 DB). The
+// member's authentication code tells them apart, so the password search
+// takes the right one behind it, and the colliding one alone opens nothing
+// (before, it was taken and the member then failed to inflate: malformed).
+TEST(ZipPassword, AesVerifierCollisionGivesWayToTheRightPassword) {
+  const std::string plain = sample_text();
+  std::string z = make_zip({{"a.txt", plain, ZIP_EM_AES_128, "Ab3dEf9", true}});
+  auto dir = ez::read_directory(z, 100);
+  ASSERT_EQ(dir.entries.size(), 1u);
+  const ez::Entry e = dir.entries[0];
+  ASSERT_EQ(e.aes_strength, 1);
+  const std::string member = aes128_member(plain, "Ab3dEf9", std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  ASSERT_EQ(member.size(), e.compressed_size);
+  z.replace(e.data_offset, member.size(), member);
+  ASSERT_TRUE(ez::password_ok(e, member_data(z, e), "Ab3dEf9"));
+  ASSERT_TRUE(ez::password_ok(e, member_data(z, e), "wrong20332")) << "the verifiers collide";
+  EXPECT_TRUE(ez::aes_authentication_ok(e, member_data(z, e), "Ab3dEf9"));
+  EXPECT_FALSE(ez::aes_authentication_ok(e, member_data(z, e), "wrong20332"));
+
+  const auto search = [&](const std::vector<std::string>& passwords) {
+    std::vector<PasswordCandidate> cands(passwords.size());
+    for (std::size_t i = 0; i < passwords.size(); ++i) cands[i].password = passwords[i];
+    KdfBudget budget(1u << 30);
+    bool in_vain = false;
+    ez::PasswordSearch ps;
+    ez::Unlock u = ps.find(e, z, [&]() -> const std::vector<PasswordCandidate>& { return cands; }, budget,
+                           [] { return false; }, in_vain);
+    return u.candidate ? u.bytes : std::string("(none)");
+  };
+  EXPECT_EQ(search({"wrong20332", "Ab3dEf9"}), "Ab3dEf9");
+  EXPECT_EQ(search({"wrong20332"}), "(none)");
+  EXPECT_EQ(search({"nothing"}), "(none)");
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ZipPasswordMethods,

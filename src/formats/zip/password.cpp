@@ -3,6 +3,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED  // SHA1_Transform: one compression per HMAC half
 #include "formats/zip/password.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <zlib.h>
 
@@ -172,6 +174,30 @@ bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_vie
                     static_cast<std::uint32_t>(at / 20 + 1), block);
   return block[at % 20] == static_cast<unsigned char>(encrypted[salt_len]) &&
          block[at % 20 + 1] == static_cast<unsigned char>(encrypted[salt_len + 1]);
+}
+
+bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::string_view password,
+                           KdfBudget* budget) {
+  if (e.aes_strength < 1 || e.aes_strength > 3) return false;
+  const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
+  const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
+  if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
+  // The HMAC key is derived bytes key_len .. 2 * key_len: PBKDF2 blocks
+  // key_len / 20 + 1 up to (2 * key_len - 1) / 20 + 1.
+  const std::uint32_t first = static_cast<std::uint32_t>(key_len / 20 + 1);
+  const std::uint32_t last = static_cast<std::uint32_t>((2 * key_len - 1) / 20 + 1);
+  if (budget && !budget->take(std::uint64_t{kAesIterations} * (last - first + 1))) return false;
+  unsigned char derived[80];
+  for (std::uint32_t b = first; b <= last; ++b)
+    pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations, b, derived + 20 * (b - 1));
+  const std::string_view cipher = encrypted.substr(salt_len + 2, encrypted.size() - salt_len - 2 - kAesAuthCode);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (!HMAC(EVP_sha1(), derived + key_len, static_cast<int>(key_len), reinterpret_cast<const unsigned char*>(cipher.data()),
+            cipher.size(), mac, &mac_len) ||
+      mac_len < kAesAuthCode)
+    return false;
+  return std::memcmp(mac, encrypted.data() + encrypted.size() - kAesAuthCode, kAesAuthCode) == 0;
 }
 
 bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {

@@ -12,6 +12,7 @@
 // Trusted input: none; all sizes come from the caller's bounds-checked entry.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -63,6 +64,17 @@ inline constexpr unsigned kAesIterations = 1000;
 // without trying when it is spent (budget->exhausted() then tells).
 bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password,
                      KdfBudget* budget = nullptr);
+
+// WinZip AES's authentication code: the first 10 bytes of HMAC-SHA1 over
+// the encrypted data, stored after it.
+inline constexpr std::size_t kAesAuthCode = 10;
+
+// WinZip AES, the whole member (`encrypted` = salt, verifier, encrypted
+// data, authentication code): whether `password`'s HMAC key reproduces the
+// stored code. Takes its PBKDF2 rounds from `budget` first; false without
+// trying when they do not fit.
+bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::string_view password,
+                           KdfBudget* budget = nullptr);
 
 // PBKDF2-HMAC-SHA1 output block `block` (1-based) into out[20]. Exposed for tests.
 void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigned iterations,

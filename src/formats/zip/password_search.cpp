@@ -19,12 +19,22 @@ Unlock PasswordSearch::find(const Entry& e, std::string_view archive, const Cand
   searched_in_vain = false;
   if (e.data_offset == 0 || e.data_offset > archive.size() || failed_searches_ >= kMaxFailedSearches) return {};
   std::string_view data = archive.substr(e.data_offset, e.compressed_size);
+  // WinZip AES's 2-byte verifier lets one wrong password in 65,536
+  // through (a candidate list of hundreds meets one in a few hundred
+  // archives): one that passes it is taken only when the member's
+  // authentication code agrees. The right password of a member whose code
+  // is damaged is not taken either: the member stays locked (reported as
+  // encrypted_archive), never opened as clean.
+  const bool whole_aes = e.aes_strength != 0 && data.size() == e.compressed_size;
+  const auto confirmed = [&](const std::string& bytes) {
+    return !whole_aes || aes_authentication_ok(e, data, bytes, &budget);
+  };
   for (const auto& [u, members] : opened_)
-    if (password_ok(e, data, u.bytes, &budget)) return u;
+    if (password_ok(e, data, u.bytes, &budget) && confirmed(u.bytes)) return u;
   for (const auto& c : candidates()) {
     if (stop() || budget.exhausted()) break;
     for (auto& enc : password_encodings(c.password))
-      if (password_ok(e, data, enc, &budget)) return Unlock{&c, std::move(enc)};
+      if (password_ok(e, data, enc, &budget) && confirmed(enc)) return Unlock{&c, std::move(enc)};
   }
   searched_in_vain = true;
   ++failed_searches_;
