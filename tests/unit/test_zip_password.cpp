@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <zlib.h>
 
 
 #include "formats/zip/directory.h"
@@ -99,6 +100,19 @@ static std::string aes128_member(const std::string& plain, const std::string& pa
   return salt + std::string(reinterpret_cast<char*>(d + 32), 2) + cipher + std::string(reinterpret_cast<char*>(mac), 10);
 }
 
+// The password PasswordSearch takes for `e` among `passwords`, in order;
+// "(none)" when none.
+static std::string search_opens(const ez::Entry& e, std::string_view archive, const std::vector<std::string>& passwords) {
+  std::vector<PasswordCandidate> cands(passwords.size());
+  for (std::size_t i = 0; i < passwords.size(); ++i) cands[i].password = passwords[i];
+  KdfBudget budget(1u << 30);
+  bool in_vain = false;
+  ez::PasswordSearch ps;
+  ez::Unlock u = ps.find(e, archive, [&]() -> const std::vector<PasswordCandidate>& { return cands; }, budget,
+                         [] { return false; }, in_vain);
+  return u.candidate ? u.bytes : std::string("(none)");
+}
+
 // One wrong password in 65,536 passes WinZip AES's 2-byte verifier; with
 // salt 01..08, "wrong20332" does for "Ab3dEf9" (both verifiers 25 DB). The
 // member's authentication code tells them apart, so the password search
@@ -119,19 +133,48 @@ TEST(ZipPassword, AesVerifierCollisionGivesWayToTheRightPassword) {
   EXPECT_TRUE(ez::aes_authentication_ok(e, member_data(z, e), "Ab3dEf9"));
   EXPECT_FALSE(ez::aes_authentication_ok(e, member_data(z, e), "wrong20332"));
 
-  const auto search = [&](const std::vector<std::string>& passwords) {
-    std::vector<PasswordCandidate> cands(passwords.size());
-    for (std::size_t i = 0; i < passwords.size(); ++i) cands[i].password = passwords[i];
-    KdfBudget budget(1u << 30);
-    bool in_vain = false;
-    ez::PasswordSearch ps;
-    ez::Unlock u = ps.find(e, z, [&]() -> const std::vector<PasswordCandidate>& { return cands; }, budget,
-                           [] { return false; }, in_vain);
-    return u.candidate ? u.bytes : std::string("(none)");
-  };
-  EXPECT_EQ(search({"wrong20332", "Ab3dEf9"}), "Ab3dEf9");
-  EXPECT_EQ(search({"wrong20332"}), "(none)");
-  EXPECT_EQ(search({"nothing"}), "(none)");
+  EXPECT_EQ(search_opens(e, z, {"wrong20332", "Ab3dEf9"}), "Ab3dEf9");
+  EXPECT_EQ(search_opens(e, z, {"wrong20332"}), "(none)");
+  EXPECT_EQ(search_opens(e, z, {"nothing"}), "(none)");
+}
+
+// A deflated WinZip AES member whose authentication code is damaged: the
+// right password's key decrypts a stream that inflates, so the search
+// takes it (libzip then reports the damage); the colliding wrong one's
+// garbage does not inflate. Stored members cannot be told apart this way.
+TEST(ZipPassword, DamagedAesCodeOpensWithTheRightPasswordOnlyWhenDeflated) {
+  const std::string plain = sample_text();
+  std::string deflated(plain.size() + 64, '\0');
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  zs.avail_in = static_cast<uInt>(plain.size());
+  zs.next_out = reinterpret_cast<Bytef*>(deflated.data());
+  zs.avail_out = static_cast<uInt>(deflated.size());
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  deflated.resize(zs.total_out);
+  deflateEnd(&zs);
+  const std::string salt("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+  std::string member = aes128_member(deflated, "Ab3dEf9", salt);
+  member.back() = static_cast<char>(member.back() ^ 0x55);  // damage the code
+  ez::Entry e;
+  e.flags = 1;
+  e.method = 99;
+  e.aes_strength = 1;
+  e.aes_version = 2;
+  e.aes_method = 8;
+  e.compressed_size = member.size();
+  e.data_offset = 1;
+  const std::string archive = "X" + member;
+  EXPECT_FALSE(ez::aes_authentication_ok(e, member, "Ab3dEf9"));
+  EXPECT_TRUE(ez::aes_prefix_inflates(e, member, "Ab3dEf9"));
+  EXPECT_FALSE(ez::aes_prefix_inflates(e, member, "wrong20332"));
+  EXPECT_EQ(search_opens(e, archive, {"wrong20332", "Ab3dEf9"}), "Ab3dEf9");
+  EXPECT_EQ(search_opens(e, archive, {"wrong20332"}), "(none)");
+  ez::Entry stored = e;
+  stored.aes_method = 0;
+  EXPECT_FALSE(ez::aes_prefix_inflates(stored, member, "Ab3dEf9"));
+  EXPECT_EQ(search_opens(stored, archive, {"Ab3dEf9"}), "(none)") << "a stored member with a damaged code stays locked";
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ZipPasswordMethods,

@@ -8,8 +8,10 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <vector>
 
 namespace emogate::zip {
 namespace {
@@ -31,12 +33,16 @@ inline std::uint32_t crc_byte(std::uint32_t c, std::uint8_t b) {
   return crc_table()[(c ^ b) & 0xFF] ^ (c >> 8);
 }
 
-// Decrypts and (for deflate) inflates until an error, the end of the
-// stream, or `probe` plaintext bytes; the CRC decides a completed member.
-bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body,
-                       std::uint64_t probe) {
+// Inflates (deflate) or reads (stored) a member's plaintext as `decrypt`
+// turns each chunk of `body` into it, until an error, the end of the
+// stream, or `probe` plaintext bytes. A member read to its end must match
+// e.crc when `check_crc`; one that got `probe` bytes without error passes.
+// Other methods: `other` (they cannot be checked here).
+template <class Decrypt>
+bool inflate_probe(const Entry& e, std::string_view body, Decrypt decrypt, std::uint64_t probe, bool check_crc,
+                   bool other) {
   const std::uint16_t method = e.real_method();
-  if (method != 0 && method != 8) return true;  // cannot confirm; libzip will
+  if (method != 0 && method != 8) return other;
   unsigned char in[16384];
   unsigned char out[65536];
   std::uint32_t crc = crc32(0, nullptr, 0);
@@ -47,12 +53,12 @@ bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body
   std::size_t pos = 0;
   while (!done) {
     std::size_t n = std::min(sizeof in, body.size() - pos);
-    for (std::size_t i = 0; i < n; ++i) in[i] = keys.decrypt(static_cast<std::uint8_t>(body[pos + i]));
+    decrypt(body.substr(pos, n), in);
     pos += n;
     if (method == 0) {
       crc = crc32(crc, in, static_cast<uInt>(n));
       produced += n;
-      if (pos == body.size()) { ok = crc == e.crc; done = true; }
+      if (pos == body.size()) { ok = !check_crc || crc == e.crc; done = true; }
       continue;
     }
     zs.next_in = in;
@@ -64,7 +70,7 @@ bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body
       std::size_t got = sizeof out - zs.avail_out;
       crc = crc32(crc, out, static_cast<uInt>(got));
       produced += got;
-      if (rc == Z_STREAM_END) { ok = crc == e.crc; done = true; break; }
+      if (rc == Z_STREAM_END) { ok = !check_crc || crc == e.crc; done = true; break; }
       if (rc != Z_OK && rc != Z_BUF_ERROR) { done = true; break; }
       if (produced >= probe) { ok = true; done = true; break; }
       if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
@@ -73,6 +79,16 @@ bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body
   }
   if (method == 8) inflateEnd(&zs);
   return ok;
+}
+
+// ZipCrypto: decrypts with the keys as they stand after the header.
+bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body, std::uint64_t probe) {
+  return inflate_probe(
+      e, body,
+      [&keys](std::string_view chunk, unsigned char* to) {
+        for (std::size_t i = 0; i < chunk.size(); ++i) to[i] = keys.decrypt(static_cast<std::uint8_t>(chunk[i]));
+      },
+      probe, true, true);
 }
 
 }  // namespace
@@ -198,6 +214,49 @@ bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::stri
       mac_len < kAesAuthCode)
     return false;
   return std::memcmp(mac, encrypted.data() + encrypted.size() - kAesAuthCode, kAesAuthCode) == 0;
+}
+
+bool aes_prefix_inflates(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget,
+                         std::uint64_t probe_output) {
+  if (e.aes_strength < 1 || e.aes_strength > 3 || e.real_method() != 8) return false;
+  const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
+  const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
+  if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
+  // The AES key is derived bytes 0 .. key_len.
+  const std::uint32_t blocks = static_cast<std::uint32_t>((key_len + 19) / 20);
+  if (budget && !budget->take(std::uint64_t{kAesIterations} * blocks)) return false;
+  unsigned char derived[40];
+  for (std::uint32_t b = 1; b <= blocks; ++b)
+    pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations, b, derived + 20 * (b - 1));
+  const EVP_CIPHER* cipher = e.aes_strength == 1 ? EVP_aes_128_ecb() : e.aes_strength == 2 ? EVP_aes_192_ecb()
+                                                                                           : EVP_aes_256_ecb();
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (!ctx) return false;
+  if (EVP_EncryptInit_ex(ctx, cipher, nullptr, derived, nullptr) != 1) {
+    EVP_CIPHER_CTX_free(ctx);
+    return false;
+  }
+  EVP_CIPHER_CTX_set_padding(ctx, 0);
+  // CTR as WinZip does it: the block number from 1, little-endian, in
+  // the first 8 bytes of the counter block. Chunks are whole blocks but
+  // the last, so the count runs on from chunk to chunk.
+  std::uint64_t counter = 1;
+  bool failed = false;
+  std::vector<unsigned char> ctr(16384), ks(16384);  // the probe's chunk size
+  const auto decrypt = [&](std::string_view chunk, unsigned char* to) {
+    const std::size_t nblocks = (chunk.size() + 15) / 16;
+    std::fill(ctr.begin(), ctr.begin() + static_cast<std::ptrdiff_t>(nblocks * 16), 0);
+    for (std::size_t b = 0; b < nblocks; ++b, ++counter)
+      for (int k = 0; k < 8; ++k) ctr[16 * b + k] = static_cast<unsigned char>(counter >> (8 * k));
+    int len = 0;
+    if (EVP_EncryptUpdate(ctx, ks.data(), &len, ctr.data(), static_cast<int>(nblocks * 16)) != 1) failed = true;
+    for (std::size_t i = 0; i < chunk.size(); ++i) to[i] = static_cast<unsigned char>(chunk[i]) ^ ks[i];
+  };
+  const std::string_view body = encrypted.substr(salt_len + 2, encrypted.size() - salt_len - 2 - kAesAuthCode);
+  // AE-2 stores no CRC (0); AE-1 does.
+  const bool ok = inflate_probe(e, body, decrypt, probe_output, e.aes_version == 1, false) && !failed;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
 }
 
 bool password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {

@@ -76,6 +76,15 @@ inline constexpr std::size_t kAesAuthCode = 10;
 bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::string_view password,
                            KdfBudget* budget = nullptr);
 
+// WinZip AES, the whole member, deflated: whether `password`'s AES key
+// decrypts a stream that inflates without error to its end (and its CRC
+// for AE-1) or for `probe_output` bytes: the right password of a member
+// whose authentication code is damaged. Stored members: false (random
+// bytes cannot be told from a file). Takes its PBKDF2 rounds from `budget`
+// first; false without trying when they do not fit.
+bool aes_prefix_inflates(const Entry& e, std::string_view encrypted, std::string_view password,
+                         KdfBudget* budget = nullptr, std::uint64_t probe_output = 4u << 20);
+
 // PBKDF2-HMAC-SHA1 output block `block` (1-based) into out[20]. Exposed for tests.
 void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigned iterations,
                        std::uint32_t block, unsigned char out[20]);

@@ -22,12 +22,13 @@ Unlock PasswordSearch::find(const Entry& e, std::string_view archive, const Cand
   // WinZip AES's 2-byte verifier lets one wrong password in 65,536
   // through (a candidate list of hundreds meets one in a few hundred
   // archives): one that passes it is taken only when the member's
-  // authentication code agrees. The right password of a member whose code
-  // is damaged is not taken either: the member stays locked (reported as
-  // encrypted_archive), never opened as clean.
+  // authentication code agrees, or, for a deflated member whose code is
+  // damaged, when its key decrypts a stream that inflates (libzip then
+  // reports the damage). A stored member with a damaged code stays locked.
   const bool whole_aes = e.aes_strength != 0 && data.size() == e.compressed_size;
   const auto confirmed = [&](const std::string& bytes) {
-    return !whole_aes || aes_authentication_ok(e, data, bytes, &budget);
+    return !whole_aes || aes_authentication_ok(e, data, bytes, &budget) ||
+           aes_prefix_inflates(e, data, bytes, &budget);
   };
   for (const auto& [u, members] : opened_)
     if (password_ok(e, data, u.bytes, &budget) && confirmed(u.bytes)) return u;
