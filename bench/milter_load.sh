@@ -70,6 +70,7 @@
 #      (shipped with OUTBOUND=1, else none: the rules of the self-mode mix).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+export BENCH_LIB=$SRC/bench  # bench_rows.py, for the summaries below
 EMOGATE_BIN=${EMOGATE_BIN:-$SRC/build/emogate}
 SESSIONS=${SESSIONS:-"1 4"}
 COUNT=${COUNT:-200}
@@ -190,13 +191,10 @@ if [ "$MODE" = shared ]; then
             done
         done
         python3 - "$BENCH_DIR/isolation.head" "$BENCH_DIR/isolation.list" <<'PY'
-import statistics, sys
-cols = open(sys.argv[1]).read().rstrip("\n").split("\t")
-def num(v):
-    try:
-        return float(v)
-    except ValueError:
-        return None
+import os, statistics, sys
+sys.path.insert(0, os.environ["BENCH_LIB"])
+from bench_rows import columns, num
+cols = columns(sys.argv[1])
 rows = {}
 for line in open(sys.argv[2]):
     iso, rnd, *vals = line.rstrip("\n").split("\t")
@@ -257,13 +255,10 @@ PY
             stop_milter
         done
         python3 - "$BENCH_DIR/fresh.head" "$BENCH_DIR/fresh.list" "$BENCH_DIR/memory.list" "$(uptime)" <<'PY'
-import statistics, sys
-cols = open(sys.argv[1]).read().rstrip("\n").split("\t")
-def num(v):
-    try:
-        return float(v)
-    except ValueError:
-        return None
+import os, statistics, sys
+sys.path.insert(0, os.environ["BENCH_LIB"])
+from bench_rows import columns, num
+cols = columns(sys.argv[1])
 rows = {}
 for line in open(sys.argv[2]):
     rnd, *vals = line.rstrip("\n").split("\t")

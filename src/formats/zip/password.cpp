@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace emogate::zip {
@@ -89,6 +90,18 @@ bool confirm_zipcrypto(const Entry& e, ZipCryptoKeys keys, std::string_view body
         for (std::size_t i = 0; i < chunk.size(); ++i) to[i] = keys.decrypt(static_cast<std::uint8_t>(chunk[i]));
       },
       probe, true, true);
+}
+
+// WinZip AES's field sizes for a strength of 1-3 (128/192/256 bits): the
+// salt at the start of the member, and each derived key (the AES key, then
+// the HMAC key; the 2-byte verifier follows them). Null for another value.
+struct AesSizes {
+  std::size_t salt, key;
+};
+std::optional<AesSizes> aes_sizes(const Entry& e) {
+  if (e.aes_strength < 1 || e.aes_strength > 3) return std::nullopt;
+  const auto n = static_cast<std::size_t>(e.aes_strength);
+  return AesSizes{4 + 4 * n, 8 + 8 * n};
 }
 
 }  // namespace
@@ -178,9 +191,9 @@ void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigne
 }
 
 bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {
-  if (e.aes_strength < 1 || e.aes_strength > 3) return false;
-  const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
-  const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
+  const auto sizes = aes_sizes(e);
+  if (!sizes) return false;
+  const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2) return false;
   if (budget && !budget->take(kAesIterations)) return false;
   // Derived bytes: encryption key, HMAC key, then the 2-byte verifier.
@@ -194,9 +207,9 @@ bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_vie
 
 bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::string_view password,
                            KdfBudget* budget) {
-  if (e.aes_strength < 1 || e.aes_strength > 3) return false;
-  const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
-  const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
+  const auto sizes = aes_sizes(e);
+  if (!sizes) return false;
+  const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
   // The HMAC key is derived bytes key_len .. 2 * key_len: PBKDF2 blocks
   // key_len / 20 + 1 up to (2 * key_len - 1) / 20 + 1.
@@ -218,9 +231,9 @@ bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::stri
 
 bool aes_prefix_inflates(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget,
                          std::uint64_t probe_output) {
-  if (e.aes_strength < 1 || e.aes_strength > 3 || e.real_method() != 8) return false;
-  const std::size_t salt_len = 4 + 4 * static_cast<std::size_t>(e.aes_strength);
-  const std::size_t key_len = 8 + 8 * static_cast<std::size_t>(e.aes_strength);
+  const auto sizes = aes_sizes(e);
+  if (!sizes || e.real_method() != 8) return false;
+  const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
   // The AES key is derived bytes 0 .. key_len.
   const std::uint32_t blocks = static_cast<std::uint32_t>((key_len + 19) / 20);
