@@ -510,6 +510,15 @@ SH
             pf_reload; sleep 1
             for n in $SESSIONS; do run_pass "$v" "$n"; done
             stop_milter
+            if [ "$v" = out-sqlite ]; then
+                # Every message that went out has its record once the daemon
+                # stopped (records share commits while others are in progress).
+                sent=$(grep 'dir=out' "$T/emogate/emogate.log" | grep -cE ' action=(accept|tag|hold) ' || true)
+                logged=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM outbound_log").fetchone()[0])' \
+                    "$T/emogate/state/state.db")
+                log "out-sqlite: $logged outbound log records for $sent messages sent"
+                [ "$logged" = "$sent" ] || { log "out-sqlite: outbound log records lost"; exit 1; }
+            fi
         done
     done
     python3 - "$ROWS" "$T/outbound_cpu.tsv" <<'PY'

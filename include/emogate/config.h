@@ -196,6 +196,7 @@ struct StateSettings {
   std::string backend = "sqlite";                 // "sqlite" or "redis"
   std::string path = "/var/lib/emogate/state.db";  // sqlite: the database file (0600)
   std::uint32_t busy_timeout_ms = 2000;           // sqlite: wait for another writer
+  std::uint32_t outbound_commit_ms = 50;          // sqlite: longest a bookkeeping write waits for its batch
   std::string redis = "127.0.0.1:6379";           // redis: HOST:PORT or unix:/path
   std::string redis_prefix = "emogate:";          // redis: every key starts with it
   std::string redis_password_file;                // redis: AUTH password, read at start

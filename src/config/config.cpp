@@ -670,6 +670,12 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_path("path", st.path);
     if (auto* v = s.raw("path"); v && st.path.empty()) s.fail(*v, "path", "must not be empty");
     s.get_uint("busy_timeout_ms", st.busy_timeout_ms, 1, 600000);
+    s.get_uint("outbound_commit_ms", st.outbound_commit_ms, 0, 1000);
+    // Another process's write waits busy_timeout_ms for the daemon's batch.
+    if (st.outbound_commit_ms >= st.busy_timeout_ms) {
+      const char* key = s.raw("outbound_commit_ms") ? "outbound_commit_ms" : "busy_timeout_ms";
+      s.fail(*s.raw(key), key, "outbound_commit_ms must be shorter than busy_timeout_ms (another process's write waits that long for a batch)");
+    }
     s.get("redis", st.redis);
     if (auto* v = s.raw("redis")) {
       std::string why = redis_problem(st.redis);

@@ -255,7 +255,8 @@ void reload() {
       d.log.warning("", "[limits] isolation/worker_* changes need a restart; kept the running values");
     if (c.ppap.enabled != old->ppap.enabled || c.outbound.enabled != old->outbound.enabled || c.state.backend != old->state.backend ||
         c.state.path != old->state.path || c.state.redis != old->state.redis ||
-        c.state.redis_prefix != old->state.redis_prefix)
+        c.state.redis_prefix != old->state.redis_prefix || c.state.busy_timeout_ms != old->state.busy_timeout_ms ||
+        c.state.outbound_commit_ms != old->state.outbound_commit_ms)
       d.log.warning("", "[ppap] enabled, [outbound] enabled and [state] changes need a restart; kept the running store");
     if (!d.sender && !c.outbound.local_domains.empty())
       d.log.warning("", "[outbound] local_domains set by a reload: the inbound sender checks start at the next restart");
@@ -311,6 +312,11 @@ int drain_and_stop(Daemon& d, std::thread& milter, const MilterSettings& ms) {
   for (int i = 0; i < 20 && !d.milter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (d.milter_done) milter.join();
   else milter.detach();
+  // The last outbound records may wait for their batch ([state]
+  // outbound_commit_ms); the store itself is never closed.
+  if (d.outbound)
+    if (state::Status st = d.outbound->store().flush(); !st.ok())
+      d.log.error("", "outbound watch: the last records were not committed: " + st.message());
   if (d.ppap) d.ppap->stop();  // before the scanners its rescans use
   if (d.pool) d.pool->shutdown();
   if (d.workers) d.workers->shutdown();

@@ -189,6 +189,8 @@ void outbound_after_scan(Session* s, const Config& cfg, const Report* report, po
   m.sent = a == Action::accept || a == Action::tag || a == Action::hold ||
            (a == Action::quarantine && d.after_quarantine == Action::hold);
   m.now = OutboundGate::now();
+  // This message is one of `busy`: others will write their records soon.
+  m.commit = g_daemon->busy.load() > 1 ? state::Commit::may_wait : state::Commit::now;
   OutboundGate::Outcome o = gate->after_scan(m, cfg.outbound);
   if (!o.error.empty()) {
     g_daemon->log.error(s->env.queue_id, o.error);

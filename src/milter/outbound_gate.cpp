@@ -129,7 +129,7 @@ OutboundGate::Outcome OutboundGate::after_scan(const Message& m, const OutboundS
       r.message_id = "no-message-id." + (m.env.queue_id.empty() ? std::to_string(m.now) : m.env.queue_id) +
                      "@emogate.invalid";
     r.queue_id = m.env.queue_id;
-    auto rec = store_->outbound_log().record(r, s);
+    auto rec = store_->outbound_log().record(r, s, m.commit);
     if (!rec.ok()) {
       out.error = "state store: " + rec.status().message();
       return out;
@@ -164,7 +164,7 @@ OutboundGate::Outcome OutboundGate::after_scan(const Message& m, const OutboundS
           f.findings.push_back(std::move(t));
     f.findings.insert(f.findings.end(), out.anomalies.begin(), out.anomalies.end());
     f.attachment_hashes = hashes;
-    auto counts = store_->incidents().flag(f, s);
+    auto counts = store_->incidents().flag(f, s, m.commit);
     if (!counts.ok()) {
       // max_incidents reached: the message keeps its action, the account
       // cannot be frozen (said in the log by the caller).

@@ -66,6 +66,9 @@ class OutboundGate {
     const Report* report = nullptr;  // null when the scan did not finish
     bool sent = false;       // the decision lets it go out (accept, tag, hold)
     std::int64_t now = 0;
+    // may_wait when other messages are in progress: the store may commit
+    // this one's records with theirs ([state] outbound_commit_ms).
+    state::Commit commit = state::Commit::now;
   };
   struct Outcome {
     bool logged = false;    // an outbound log record was written

@@ -635,6 +635,8 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
   IncidentStore& incidents() override { return incidents_; }
   FreezeStore& freezes() override { return freezes_; }
 
+  Status flush() override { return {}; }  // every write is committed at once
+
   Status ping() override {
     std::lock_guard lk(mu_);
     Result<Reply> r = command({"PING"});
@@ -940,7 +942,7 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Outbound(RedisStore& s) : s_(s) {}
 
-    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set) override {
+    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set, Commit) override {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
       const std::string kept = logged_recipients(r, set);
@@ -1036,7 +1038,7 @@ class RedisStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Incidents(RedisStore& s) : s_(s) {}
 
-    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
+    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set, Commit) override {
       if (Status st = check_flagged(m); !st.ok()) return st;
       std::vector<std::string> domains;
       for (const std::string& r : m.recipients)

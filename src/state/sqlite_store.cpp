@@ -3,7 +3,8 @@
 // readers never wait for the writer and a killed process loses no committed
 // write, synchronous=FULL because a held message exists nowhere else once
 // the MTA has been told it was accepted (the outbound bookkeeping, log
-// records and incident counts, commits at NORMAL: see Relaxed). Each section keeps its tables and
+// records and incident counts, commits at NORMAL, in batches while other
+// messages are in progress: see Relaxed and Batched). Each section keeps its tables and
 // its schema version in `sections`, so a section added later creates its
 // own tables without touching these.
 // Trusted input: the settings; every record value is a bound parameter.
@@ -16,11 +17,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <utility>
 #include "outbound/direction.h"
 
 namespace emogate::state {
@@ -176,11 +181,21 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
   ~SqliteStore() override {
+    {
+      // XXX a batch whose commit fails here is lost without a word: no
+      // caller is left to tell.
+      std::lock_guard lk(mu_);
+      stopping_ = true;
+      (void)commit_batch();
+    }
+    cv_.notify_all();
+    if (flusher_.joinable()) flusher_.join();
     for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
     sqlite3_close_v2(db_);
   }
 
   Status open(const StateSettings& s) {
+    commit_ms_ = s.outbound_commit_ms;
     if (Status st = prepare_file(path_); !st.ok()) return st;
     int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return fail(rc, "open");
@@ -202,6 +217,11 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   OutboundLog& outbound_log() override { return outbound_; }
   IncidentStore& incidents() override { return incidents_; }
   FreezeStore& freezes() override { return freezes_; }
+
+  Status flush() override {
+    std::lock_guard lk(mu_);
+    return commit_batch();
+  }
 
   Status ping() override {
     std::lock_guard lk(mu_);
@@ -491,6 +511,10 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   // another kind after log records pays the switch; reads do not switch).
   struct Durable {
     explicit Durable(SqliteStore& s) : lk(s.mu_) {
+      // The open batch first: this write's own transaction must not carry
+      // it, nor commit at NORMAL. A failed commit is the next bookkeeping
+      // write's error.
+      if (Status st = s.commit_batch(); !st.ok()) s.deferred_ = std::move(st);
       if (s.relaxed_ && s.exec("PRAGMA synchronous=FULL").ok()) s.relaxed_ = false;
     }
     std::lock_guard<std::mutex> lk;
@@ -508,6 +532,124 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
     }
     std::lock_guard<std::mutex> lk;
   };
+
+  // One bookkeeping write (under Relaxed) in the batch: the write
+  // transaction that stays open across messages while they come, so that
+  // they share its commit (the WAL frames of the pages they all touch, the
+  // locks) instead of paying one each. The write is a savepoint of its
+  // own, rolled back alone when it fails or is abandoned; done() commits
+  // the batch at once for Commit::now, without outbound_commit_ms (0), or
+  // when the batch is that old. Otherwise the flusher thread commits it
+  // when it is due; a write of another kind (Durable) and the store's end
+  // commit it before theirs. Reads on this connection see the batch; other
+  // processes see it once committed (their writes wait busy_timeout_ms,
+  // which is far longer than outbound_commit_ms).
+  struct Batched {
+    Batched(SqliteStore* s, Commit c) : store(s), commit(c) { status = s->join_batch(&savepoint); }
+    ~Batched() {
+      if (status.ok() && !done_) (void)store->leave_batch(false, savepoint, Commit::now);
+    }
+    Status done() {
+      done_ = true;
+      return store->leave_batch(true, savepoint, commit);
+    }
+    SqliteStore* store;
+    Commit commit;
+    Status status;
+    bool savepoint = false;  // the batch holds earlier writes: this one is a savepoint
+    bool done_ = false;
+  };
+
+  Status join_batch(bool* savepoint) {
+    if (!deferred_.ok()) return std::exchange(deferred_, Status{});
+    if (!batch_open_) {
+      if (Status st = run("BEGIN IMMEDIATE"); !st.ok()) return st;
+      batch_open_ = true;
+      batch_writes_ = 0;
+      batch_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(commit_ms_);
+    }
+    // The first write of a batch needs none: ROLLBACK undoes it alone.
+    *savepoint = batch_writes_ > 0;
+    if (*savepoint) {
+      if (Status st = run("SAVEPOINT w"); !st.ok()) {
+        forget_batch_if_gone();
+        return st;
+      }
+    }
+    return {};
+  }
+
+  Status leave_batch(bool keep, bool savepoint, Commit c) {
+    Status st = keep && savepoint ? run("RELEASE w") : Status{};
+    if (!keep || !st.ok()) {
+      if (savepoint) {
+        (void)run("ROLLBACK TO w");
+        (void)run("RELEASE w");
+      } else if (batch_open_) {
+        batch_open_ = false;
+        (void)run("ROLLBACK");
+      }
+    }
+    if (forget_batch_if_gone() && st.ok() && keep)
+      return Status{Code::unavailable, "state store " + path_ + ": the outbound batch was rolled back"};
+    if (!keep || !st.ok()) return st;
+    ++batch_writes_;
+    if (c == Commit::now || commit_ms_ == 0 || std::chrono::steady_clock::now() >= batch_due_) return commit_batch();
+    // The batch's first waiting write sets the flusher's clock (waking it
+    // for every write would cost more than the commits it saves).
+    if (batch_writes_ == 1 && !wake_flusher()) return commit_batch();
+    return {};
+  }
+
+  // SQLite rolls a whole transaction back on some errors (I/O, a full
+  // disk): the batch's earlier writes are gone, which the next
+  // bookkeeping write reports. True when that happened.
+  bool forget_batch_if_gone() {
+    if (!batch_open_ || !sqlite3_get_autocommit(db_)) return false;
+    batch_open_ = false;
+    if (batch_writes_ > 0 && deferred_.ok())
+      deferred_ = {Code::unavailable, "state store " + path_ + ": " + std::to_string(batch_writes_) +
+                                 " outbound bookkeeping write(s) rolled back with a failed one"};
+    return true;
+  }
+
+  // Under mu_.
+  Status commit_batch() {
+    if (!batch_open_) return {};
+    batch_open_ = false;
+    Status st = run("COMMIT");
+    if (st.ok()) return st;
+    (void)run("ROLLBACK");
+    return {st.code(), st.message() + " (" + std::to_string(batch_writes_) + " outbound bookkeeping write(s) lost)"};
+  }
+
+  // Under mu_. False when no thread could be started: from then on every
+  // write commits.
+  bool wake_flusher() {
+    if (!flusher_.joinable()) {
+      try {
+        flusher_ = std::thread([this] { flush_loop(); });
+      } catch (const std::system_error&) {
+        commit_ms_ = 0;
+        return false;
+      }
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  void flush_loop() {
+    std::unique_lock lk(mu_);
+    while (!stopping_) {
+      if (!batch_open_) {
+        cv_.wait(lk);
+      } else if (std::chrono::steady_clock::now() < batch_due_) {
+        cv_.wait_until(lk, batch_due_);
+      } else if (Status st = commit_batch(); !st.ok()) {
+        deferred_ = std::move(st);
+      }
+    }
+  }
 
   // BEGIN IMMEDIATE (the write lock now, so two writers never deadlock on
   // an upgrade); rolled back unless commit() succeeded.
@@ -650,6 +792,15 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
   sqlite3* db_ = nullptr;
   std::mutex mu_;
   bool relaxed_ = false;  // synchronous=NORMAL since the last outbound log record
+  // The outbound bookkeeping's batch (Batched), all under mu_.
+  std::uint32_t commit_ms_ = 0;
+  bool batch_open_ = false;
+  std::uint64_t batch_writes_ = 0;
+  std::chrono::steady_clock::time_point batch_due_;
+  Status deferred_;  // a batch's failure, answered to the next bookkeeping write
+  bool stopping_ = false;
+  std::condition_variable cv_;
+  std::thread flusher_;
   std::map<std::string, sqlite3_stmt*, std::less<>> stmts_;
 
   // ---- the outbound sections (store.h): nested, since their purge/get/
@@ -659,13 +810,13 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Outbound(SqliteStore& s) : s_(s) {}
 
-    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set) override {
+    Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& set, Commit commit) override {
       if (Status st = check_outbound(r); !st.ok()) return st;
       const bool truncated = r.recipients.size() > set.max_log_recipients;
       const std::string kept_rcpts = logged_recipients(r, set);
-      // A log record is not a held message (Relaxed).
+      // A log record is not a held message (Relaxed, Batched).
       Relaxed lk(s_);
-      Tx tx(&s_);
+      Batched tx(&s_, commit);
       if (!tx.status.ok()) return tx.status;
       const std::vector<std::string> rcpts = distinct(r.recipients);
       std::vector<bool> held;
@@ -734,7 +885,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         q.bind_blob(4, kept_rcpts);
         if (q.step() != SQLITE_DONE) return q.error("volume hashes");
       }
-      if (Status st = tx.commit(); !st.ok()) return st;
+      if (Status st = tx.done(); !st.ok()) return st;
       return Recorded{dropped, *v};
     }
 
@@ -867,11 +1018,11 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
    public:
     explicit Incidents(SqliteStore& s) : s_(s) {}
 
-    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set) override {
+    Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& set, Commit commit) override {
       if (Status st = check_flagged(m); !st.ok()) return st;
       // Counts for the report; the freeze they may lead to is Durable.
       Relaxed lk(s_);
-      Tx tx(&s_);
+      Batched tx(&s_, commit);
       if (!tx.status.ok()) return tx.status;
       Result<std::int64_t> have = s_.count_of("SELECT count(*) FROM incidents WHERE account=?1", m.account);
       if (!have.ok()) return have.status();
@@ -949,7 +1100,7 @@ class SqliteStore final : public StateStore, PendingStore, LockStore {
         c.malicious = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 0));
         c.suspicious = static_cast<std::uint64_t>(sqlite3_column_int64(q.st, 1)) - c.malicious;
       }
-      if (Status st = tx.commit(); !st.ok()) return st;
+      if (Status st = tx.done(); !st.ok()) return st;
       return c;
     }
 

@@ -221,6 +221,13 @@ struct Recorded {
   Volume volume;
 };
 
+// When an outbound bookkeeping write (a log record, an incident count) must
+// be committed. `now`: before the call returns. `may_wait`: other messages
+// are in progress and will write too; SQLite may commit it with theirs, at
+// most [state] outbound_commit_ms later (until then other processes do not
+// see it and a crash loses it). Redis commits every write at once.
+enum class Commit { now, may_wait };
+
 class OutboundLog {
  public:
   virtual ~OutboundLog() = default;
@@ -230,7 +237,7 @@ class OutboundLog {
   // and sent_since on, and adds it to the account's window (its
   // recipients, and per attachment hash its logged recipients), returning
   // the window with it. One transaction (SQLite) or one round trip (Redis).
-  virtual Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& s) = 0;
+  virtual Result<Recorded> record(const OutboundRecord& r, const OutboundSettings& s, Commit c = Commit::now) = 0;
   // The window as record() would answer it, writing nothing: for a message
   // that does not go out. Only account, recipients, attachment_hashes and
   // sent_at are read.
@@ -298,7 +305,7 @@ class IncidentStore {
   // returns its flagged messages in (m.at - freeze_window, m.at], this one
   // included, for decide_freeze(). Code::limit (nothing written) when
   // max_incidents accounts have one and this account has none.
-  virtual Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& s) = 0;
+  virtual Result<FlagCounts> flag(const FlaggedMessage& m, const OutboundSettings& s, Commit c = Commit::now) = 0;
   virtual Result<Incident> get(std::string_view account) = 0;  // not_found when none
   // Incidents whose last flagged message or last sent message is at or
   // after `since`, by first_seen, at most `limit`.
@@ -381,6 +388,9 @@ class StateStore {
   virtual ~StateStore() = default;
   virtual std::string_view backend() const = 0;  // "sqlite" or "redis"
   virtual Status ping() = 0;  // reachable and usable now
+  // Commits the bookkeeping writes that wait for their batch (Commit::
+  // may_wait): before the daemon exits. Redis has none.
+  virtual Status flush() = 0;
   virtual PendingStore& pending() = 0;
   virtual LockStore& locks() = 0;
   virtual OutboundLog& outbound_log() = 0;

@@ -16,7 +16,8 @@
 #  - on mail the milter logged itself (alice's first message): a reply to it
 #    from a third address with a ZIP is spoofed_sender@In-Reply-To (held),
 #    the recipient's own reply is not; a bounce of it is not backscatter, a
-#    bounce of a Message-ID we never sent is.
+#    bounce of a Message-ID we never sent is;
+#  - eight of her messages in parallel are all in the report at once.
 # Needs root (Postfix's master starts as root) and saslpasswd2: exits 77 otherwise.
 set -uo pipefail
 
@@ -135,6 +136,25 @@ rep=$(cmd incident report --json)
 check "6: backscatter: the never-sent bounce only, for alice" \
     [ "$(json '[(a["address"], a["count"]) for a in r["addresses"] if a["event"]=="backscatter"]' <<<"$rep")" = "[('$ALICE', 1)]" ]
 check "6: log: the bounce of o1 is ours" wait_log a "bounce of our message <o1@it.emogate.test> for $ALICE"
+
+# --- 7. messages in parallel: records of messages in progress together share
+# a commit ([state] outbound_commit_ms); each one is there for the commands
+pids=()
+for k in 1 2 3 4 5 6 7 8; do
+    submit --auth "$ALICE:al1ce-Pw" --id "p$k" --from "$ALICE" --to "p$k@partner.emogate.test" >"$T/p$k.out" 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}"
+ok=0
+for k in 1 2 3 4 5 6 7 8; do [ "$(code_of "$(cat "$T/p$k.out")")" = 250 ] && ok=$((ok + 1)); done
+check "7: eight messages sent in parallel: 250 each ($ok of 8)" [ "$ok" = 8 ]
+seen=
+for _ in $(seq 1 30); do
+    seen=$(cmd incident report --json | json 'r["accounts"][0]["sent_since_first_detection"]')
+    [ "$seen" = 9 ] && break
+    sleep 0.1
+done
+check "7: the report counts all nine sent since the detection ($seen)" [ "$seen" = 9 ]
 
 echo "--- emogate log"; grep -E "dir=|outbound" "$(host_log a)" | tail -12
 [ "$FAILS" = 0 ] || { echo "$FAILS check(s) failed"; exit 1; }

@@ -88,8 +88,11 @@ TEST(OutboundGateReaders, HashAttachmentsHashesTheCarriedFilesOnly) {
   Report out = scanner.scan_message(msg, Envelope{}, lean);
   EXPECT_EQ(attachment_hashes(out), std::vector<std::string>{"b3439375866f9c9e87b321de8b863ad48270ac4287de2455511dcde235320ec3"})
       << to_json(out);
-  for (const ObjectSummary& o : out.objects)
-    if (o.body) EXPECT_EQ(o.sha256, "") << o.path;
+  for (const ObjectSummary& o : out.objects) {
+    if (o.body) {
+      EXPECT_EQ(o.sha256, "") << o.path;
+    }
+  }
 }
 
 TEST(OutboundGateReaders, TheLogLinesSayTheDirection) {

@@ -2,13 +2,15 @@
 // client networks incl. IPv6 and IPv4-mapped clients), the freeze rule, the
 // [outbound] keys; then the outbound log, incidents, address counts and
 // freezes run against both store backends, with two store objects as two
-// hosts; then `emogate account` and `emogate incident report` on a scripted
+// hosts; SQLite's batched bookkeeping commits; then `emogate account` and `emogate incident report` on a scripted
 // incident, whose JSON must hold the exact known counts and whose English
 // and Japanese text must print them.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/outbound_admin.h"
 #include "emogate/config.h"
@@ -497,6 +499,102 @@ TYPED_TEST(OutboundStoreTest, PurgeKeepsFrozenAccountsAndRecentOnes) {
   this->flag_ok(flagged("old", T0 + 2000, false, {"b@p.com"}));
   EXPECT_EQ(this->inc().get("old")->messages, 1u);
   EXPECT_EQ(this->inc().get("old")->recipients, 1u);
+}
+
+// ---- SQLite: bookkeeping writes that wait for a batch --------------------------
+
+class SqliteBatchTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<StateStore> open(std::uint32_t commit_ms) {
+    StateSettings s = backend_.settings();
+    s.outbound_commit_ms = commit_ms;
+    auto r = state::open_state_store(s);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+  // What another process sees: its own connection.
+  static std::size_t logged(StateStore& other, const std::string& mid) {
+    auto f = other.outbound_log().find(mid, 10);
+    EXPECT_TRUE(f.ok()) << f.status().message();
+    return f.ok() ? f->size() : 0;
+  }
+
+  SqliteBackend backend_;
+  OutboundSettings set_;
+  static constexpr state::Commit kWait = state::Commit::may_wait;
+};
+
+TEST_F(SqliteBatchTest, WaitingWritesAreSeenHereAndCommittedWithTheNextOneThatMayNotWait) {
+  auto a = open(1000), b = open(1000);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->outbound_log().record(sent("w1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  ASSERT_TRUE(a->incidents().flag(flagged("alice", T0, false, {"bob@partner.com"}), set_, kWait).ok());
+  EXPECT_EQ(logged(*a, "w1@example.jp"), 1u);  // this connection reads its batch
+  EXPECT_EQ(logged(*b, "w1@example.jp"), 0u);  // another one does not, yet
+  EXPECT_EQ(b->incidents().get("alice").status().code(), Code::not_found);
+  // The volume window already counts the waiting record.
+  auto v = a->outbound_log().record(sent("w2@example.jp", "alice", {"carol@partner.com"}, T0 + 1), set_);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->volume.recipients, 2u);
+  EXPECT_EQ(logged(*b, "w1@example.jp"), 1u);
+  EXPECT_EQ(logged(*b, "w2@example.jp"), 1u);
+  auto inc = b->incidents().get("alice");
+  ASSERT_TRUE(inc.ok()) << inc.status().message();
+  EXPECT_EQ(inc->messages, 1u);
+}
+
+TEST_F(SqliteBatchTest, AFreezeCommitsTheBatchBeforeItsOwnWrite) {
+  auto a = open(1000), b = open(1000);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->outbound_log().record(sent("f1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  EXPECT_EQ(logged(*b, "f1@example.jp"), 0u);
+  ASSERT_TRUE(*a->freezes().freeze("alice", "test", T0 + 1));
+  EXPECT_EQ(logged(*b, "f1@example.jp"), 1u);
+  auto f = b->freezes().is_frozen("alice");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_TRUE(f->has_value());
+}
+
+TEST_F(SqliteBatchTest, TheFlusherCommitsADueBatchWithoutAnotherWrite) {
+  auto a = open(20), b = open(20);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->outbound_log().record(sent("t1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  std::size_t seen = 0;
+  for (int i = 0; i < 500 && seen == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = logged(*b, "t1@example.jp");
+  }
+  EXPECT_EQ(seen, 1u) << "not committed within 5 s of a 20 ms batch";
+}
+
+TEST_F(SqliteBatchTest, ClosingTheStoreCommitsTheBatch) {
+  auto a = open(1000);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->outbound_log().record(sent("c1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  a.reset();
+  auto b = open(1000);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(logged(*b, "c1@example.jp"), 1u);
+}
+
+TEST_F(SqliteBatchTest, AFailedWriteInTheBatchUndoesOnlyItself) {
+  auto a = open(1000), b = open(1000);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->outbound_log().record(sent("k1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  OutboundSettings none = set_;
+  none.max_incidents = 0;  // flag() opens nothing: Code::limit inside the batch
+  EXPECT_EQ(a->incidents().flag(flagged("alice", T0, true, {"bob@partner.com"}), none, kWait).status().code(), Code::limit);
+  ASSERT_TRUE(a->outbound_log().record(sent("k2@example.jp", "alice", {"bob@partner.com"}, T0 + 1), set_).ok());
+  EXPECT_EQ(logged(*b, "k1@example.jp"), 1u);
+  EXPECT_EQ(logged(*b, "k2@example.jp"), 1u);
+  EXPECT_EQ(b->incidents().get("alice").status().code(), Code::not_found);
+}
+
+TEST_F(SqliteBatchTest, ZeroCommitsEveryWriteAtOnce) {
+  auto a = open(0), b = open(0);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->outbound_log().record(sent("z1@example.jp", "alice", {"bob@partner.com"}, T0), set_, kWait).ok());
+  EXPECT_EQ(logged(*b, "z1@example.jp"), 1u);
 }
 
 // ---- the commands, on a scripted incident -------------------------------------

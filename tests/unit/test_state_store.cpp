@@ -555,14 +555,16 @@ TEST_F(RedisStateStore, LoopbackTcpPasswordAndPrefixesAndTtls) {
 TEST(StateConfig, KeysAreReadAndBadValuesNameTheLine) {
   Config c = parse_config(
       "[state]\nbackend = \"redis\"\nredis = \"unix:/run/redis/redis.sock\"\nredis_prefix = \"mx:\"\n"
-      "command_timeout_ms = 250\npath = \"state.db\"\n",
+      "command_timeout_ms = 250\npath = \"state.db\"\noutbound_commit_ms = 0\n",
       "/etc/emogate/e.toml");
   EXPECT_EQ(c.state.backend, "redis");
   EXPECT_EQ(c.state.redis, "unix:/run/redis/redis.sock");
   EXPECT_EQ(c.state.redis_prefix, "mx:");
   EXPECT_EQ(c.state.command_timeout_ms, 250u);
   EXPECT_EQ(c.state.path, "/etc/emogate/state.db");
+  EXPECT_EQ(c.state.outbound_commit_ms, 0u);
   EXPECT_EQ(parse_config("", "x.toml").state.backend, "sqlite");
+  EXPECT_EQ(parse_config("", "x.toml").state.outbound_commit_ms, 50u);
 
   auto error_line = [](const std::string& text) {
     try {
@@ -578,6 +580,12 @@ TEST(StateConfig, KeysAreReadAndBadValuesNameTheLine) {
   EXPECT_EQ(error_line("[state]\nredis = \"unix:rel\"\n").rfind("/etc/emogate/e.toml:2: state.redis", 0), 0u);
   EXPECT_EQ(error_line("[state]\nredis_prefix = \"\"\n").rfind("/etc/emogate/e.toml:2: state.redis_prefix", 0), 0u);
   EXPECT_EQ(error_line("[state]\ncommand_timeout_ms = 0\n").rfind("/etc/emogate/e.toml:2: state.command_timeout_ms", 0),
+            0u);
+  EXPECT_EQ(error_line("[state]\noutbound_commit_ms = 1001\n").rfind("/etc/emogate/e.toml:2: state.outbound_commit_ms", 0),
+            0u);
+  EXPECT_EQ(error_line("[state]\nbusy_timeout_ms = 50\n").rfind("/etc/emogate/e.toml:2: state.busy_timeout_ms", 0), 0u);
+  EXPECT_EQ(error_line("[state]\nbusy_timeout_ms = 100\noutbound_commit_ms = 100\n")
+                .rfind("/etc/emogate/e.toml:3: state.outbound_commit_ms", 0),
             0u);
   EXPECT_NE(error_line("[state]\nbakend = \"sqlite\"\n").find(":2: unknown key 'bakend' in [state]"), std::string::npos);
 }
