@@ -7,6 +7,7 @@
 // and Japanese text must print them.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -588,6 +589,39 @@ TEST_F(SqliteBatchTest, AFailedWriteInTheBatchUndoesOnlyItself) {
   EXPECT_EQ(logged(*b, "k1@example.jp"), 1u);
   EXPECT_EQ(logged(*b, "k2@example.jp"), 1u);
   EXPECT_EQ(b->incidents().get("alice").status().code(), Code::not_found);
+}
+
+TEST_F(SqliteBatchTest, ConcurrentWritersFreezesAndTheFlusherLoseNothing) {
+  auto a = open(5);
+  ASSERT_TRUE(a);
+  constexpr int kThreads = 4, kEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      const std::string account = "user" + std::to_string(t);
+      for (int i = 0; i < kEach; ++i) {
+        const std::string mid = "c" + std::to_string(t) + "-" + std::to_string(i) + "@example.jp";
+        if (!a->freezes().is_frozen(account).ok()) ++failures;
+        if (!a->outbound_log().record(sent(mid, account, {"r@partner.com"}, T0 + i), set_, kWait).ok()) ++failures;
+        if (i % 10 == 5 && !a->incidents().flag(flagged(account, T0 + i, false, {"r@partner.com"}), set_, kWait).ok())
+          ++failures;
+        if (t == 0 && i == kEach / 2 && !a->freezes().freeze("other", "test", T0).ok()) ++failures;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  a.reset();  // commits what still waits
+  auto b = open(5);
+  ASSERT_TRUE(b);
+  for (int t = 0; t < kThreads; ++t) {
+    auto rows = b->outbound_log().by_account("user" + std::to_string(t), 0, 1000);
+    ASSERT_TRUE(rows.ok()) << rows.status().message();
+    EXPECT_EQ(rows->size(), static_cast<std::size_t>(kEach)) << "user" << t;
+    auto inc = b->incidents().get("user" + std::to_string(t));
+    ASSERT_TRUE(inc.ok()) << inc.status().message();
+    EXPECT_EQ(inc->messages, 4u);
+  }
 }
 
 TEST_F(SqliteBatchTest, ZeroCommitsEveryWriteAtOnce) {
