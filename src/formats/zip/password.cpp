@@ -190,19 +190,33 @@ void pbkdf2_sha1_block(std::string_view password, std::string_view salt, unsigne
   }
 }
 
+namespace {
+
+// WinZip AES's derived bytes [from, to) of `password` and the member's salt
+// (the AES key, then the HMAC key, then the 2-byte verifier: at most 66
+// bytes), written at their own offsets in out[80]: only the PBKDF2 blocks
+// that hold them are computed, after their rounds are taken from `budget`
+// (false without deriving when they do not fit).
+bool aes_derive(std::string_view password, std::string_view salt, std::size_t from, std::size_t to, KdfBudget* budget,
+                unsigned char out[80]) {
+  const auto first = static_cast<std::uint32_t>(from / 20 + 1), last = static_cast<std::uint32_t>((to - 1) / 20 + 1);
+  if (budget && !budget->take(std::uint64_t{kAesIterations} * (last - first + 1))) return false;
+  for (std::uint32_t b = first; b <= last; ++b) pbkdf2_sha1_block(password, salt, kAesIterations, b, out + 20 * (b - 1));
+  return true;
+}
+
+}  // namespace
+
 bool aes_password_ok(const Entry& e, std::string_view encrypted, std::string_view password, KdfBudget* budget) {
   const auto sizes = aes_sizes(e);
   if (!sizes) return false;
   const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2) return false;
-  if (budget && !budget->take(kAesIterations)) return false;
-  // Derived bytes: encryption key, HMAC key, then the 2-byte verifier.
-  const std::size_t at = 2 * key_len;
-  unsigned char block[20];
-  pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations,
-                    static_cast<std::uint32_t>(at / 20 + 1), block);
-  return block[at % 20] == static_cast<unsigned char>(encrypted[salt_len]) &&
-         block[at % 20 + 1] == static_cast<unsigned char>(encrypted[salt_len + 1]);
+  const std::size_t at = 2 * key_len;  // the verifier
+  unsigned char derived[80];
+  if (!aes_derive(password, encrypted.substr(0, salt_len), at, at + 2, budget, derived)) return false;
+  return derived[at] == static_cast<unsigned char>(encrypted[salt_len]) &&
+         derived[at + 1] == static_cast<unsigned char>(encrypted[salt_len + 1]);
 }
 
 bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::string_view password,
@@ -211,14 +225,8 @@ bool aes_authentication_ok(const Entry& e, std::string_view encrypted, std::stri
   if (!sizes) return false;
   const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
-  // The HMAC key is derived bytes key_len .. 2 * key_len: PBKDF2 blocks
-  // key_len / 20 + 1 up to (2 * key_len - 1) / 20 + 1.
-  const std::uint32_t first = static_cast<std::uint32_t>(key_len / 20 + 1);
-  const std::uint32_t last = static_cast<std::uint32_t>((2 * key_len - 1) / 20 + 1);
-  if (budget && !budget->take(std::uint64_t{kAesIterations} * (last - first + 1))) return false;
-  unsigned char derived[80];
-  for (std::uint32_t b = first; b <= last; ++b)
-    pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations, b, derived + 20 * (b - 1));
+  unsigned char derived[80];  // the HMAC key: bytes key_len .. 2 * key_len
+  if (!aes_derive(password, encrypted.substr(0, salt_len), key_len, 2 * key_len, budget, derived)) return false;
   const std::string_view cipher = encrypted.substr(salt_len + 2, encrypted.size() - salt_len - 2 - kAesAuthCode);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
@@ -235,12 +243,8 @@ bool aes_prefix_inflates(const Entry& e, std::string_view encrypted, std::string
   if (!sizes || e.real_method() != 8) return false;
   const std::size_t salt_len = sizes->salt, key_len = sizes->key;
   if (encrypted.size() < salt_len + 2 + kAesAuthCode) return false;
-  // The AES key is derived bytes 0 .. key_len.
-  const std::uint32_t blocks = static_cast<std::uint32_t>((key_len + 19) / 20);
-  if (budget && !budget->take(std::uint64_t{kAesIterations} * blocks)) return false;
-  unsigned char derived[40];
-  for (std::uint32_t b = 1; b <= blocks; ++b)
-    pbkdf2_sha1_block(password, encrypted.substr(0, salt_len), kAesIterations, b, derived + 20 * (b - 1));
+  unsigned char derived[80];  // the AES key: bytes 0 .. key_len
+  if (!aes_derive(password, encrypted.substr(0, salt_len), 0, key_len, budget, derived)) return false;
   const EVP_CIPHER* cipher = e.aes_strength == 1 ? EVP_aes_128_ecb() : e.aes_strength == 2 ? EVP_aes_192_ecb()
                                                                                            : EVP_aes_256_ecb();
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
