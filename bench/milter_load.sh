@@ -64,7 +64,8 @@
 #      BENCH_DIR (/tmp/emogate-bench-milter, shared mode; ports 2535/2536),
 #      RULES (bench: the shipped bench rules only; generated: plus the big set),
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
-#      own [[rules.set]] with scope "files" instead of in [rules] paths),
+#      own [[rules.set]] with scope RULES_SCOPE, "files" unless given, instead
+#      of in [rules] paths),
 #      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis";
 #      with OUTBOUND=1: "none out-off out-sqlite out-redis"), MIX_RULES
 #      (shipped with OUTBOUND=1, else none: the rules of the self-mode mix).
@@ -119,7 +120,7 @@ start_milter() {
     local paths=${3:-} extra_set=
     if [ -n "$GEN_RULES" ] && [ "${RULES_AS_SET:-0}" = 1 ]; then
         # For the per-set configuration: a third-party set scoped to files.
-        extra_set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "files"\n' "$GEN_RULES")
+        extra_set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "%s"\n' "$GEN_RULES" "${RULES_SCOPE:-files}")
     elif [ -n "$GEN_RULES" ]; then
         paths="${paths:+$paths, }\"$GEN_RULES\""
     fi

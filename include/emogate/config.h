@@ -94,8 +94,12 @@ enum class Action;
 // Which objects a rule set sees: `files` = what a user would save (the
 // attachments, archive members, decrypted documents, embedded files);
 // `all` = every object, including OLE streams, package parts and the text
-// emogate derives (VBA source, XLM formulas, HTML reduced to text).
-enum class RuleScope { files, all };
+// emogate derives (VBA source, XLM formulas, HTML reduced to text);
+// `loki` = the files LOKI's default (not "intense") scan hands to YARA: of
+// the `files`, those of a type in LOKI's magic table or with one of its
+// extensions of interest (services/loki_externals.h).
+enum class RuleScope { files, all, loki };
+std::string_view to_string(RuleScope s);  // "files", "all", "loki"
 
 // One [[rules.set]]: rule files loaded and judged together.
 struct RuleSetSettings {

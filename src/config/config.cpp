@@ -65,6 +65,15 @@ Verdict Config::baseline(FindingType t) const {
   return it == verdicts.end() ? default_baseline(t) : it->second;
 }
 
+std::string_view to_string(RuleScope s) {
+  switch (s) {
+    case RuleScope::files: return "files";
+    case RuleScope::all: return "all";
+    case RuleScope::loki: return "loki";
+  }
+  return "files";
+}
+
 std::string_view to_string(Action a) {
   static constexpr std::string_view names[] = {"accept", "tag",      "hold",   "quarantine",
                                                "reject", "tempfail", "discard"};
@@ -444,12 +453,13 @@ RuleSetSettings read_rule_set(Section& s, const RuleSetSettings& defaults, const
   if (!describing && (!paths || r.paths.empty()))
     throw ConfigError(file, paths ? line_of(*paths) : s.line(), s.name() + ".paths: at least one path is required");
   s.get("strict", r.strict);
-  std::string scope = "files";
+  std::string scope(to_string(RuleScope::files));
   auto* sc = s.raw("scope");
   s.get("scope", scope);
-  if (scope == "files") r.scope = RuleScope::files;
-  else if (scope == "all") r.scope = RuleScope::all;
-  else s.fail(*sc, "scope", "expected \"files\" or \"all\"");
+  bool known = false;
+  for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki})
+    if (scope == to_string(v)) r.scope = v, known = true;
+  if (!known) s.fail(*sc, "scope", "expected \"files\", \"all\" or \"loki\"");
   s.note("verdict", "verdict", "(the [verdicts] yara baseline)");
   if (s.raw("verdict")) {
     Verdict verdict{};

@@ -58,7 +58,7 @@ std::vector<RuleSetInfo> Scanner::rule_sets() const {
   for (const auto& s : all->sets()) {
     RuleSetInfo i;
     i.name = s->settings.name;
-    i.scope = s->settings.scope == RuleScope::files ? "files" : "all";
+    i.scope = std::string(to_string(s->settings.scope));
     if (s->settings.max_action) i.max_action = std::string(to_string(*s->settings.max_action));
     i.files = s->files;
     i.rules = s->rules_count;

@@ -1,7 +1,8 @@
 // Runs each configured YARA rule set over the objects its scope takes (a
 // "files" set: attachments, archive members, decrypted documents, embedded
-// files; an "all" set: every object, including derived text such as VBA
-// source, XLM formulas and HTML text), through the set's verdict cache, and
+// files; a "loki" set: those of them LOKI's default scan would read; an
+// "all" set: every object, including derived text such as VBA source, XLM
+// formulas and HTML text), through the set's verdict cache, and
 // turns matches into `yara` findings: a rule's `verdict` meta wins, scored
 // rules take the verdict their summed `score` reaches, the others the
 // set's default verdict.
@@ -121,8 +122,9 @@ class YaraDetector final : public Module {
       for (std::size_t i = 0; i < sets.size(); ++i) {
         const LoadedRuleSet& set = *sets[i];
         if ((&set == part.base) != base_now || set.groups.empty() || ctx.expired()) continue;
-        if (set.settings.scope == RuleScope::files && !file) continue;
+        if (set.settings.scope != RuleScope::all && !file) continue;
         if (!vars) vars = vars_for(obj);
+        if (set.settings.scope == RuleScope::loki && !loki_scans(vars->filetype, vars->extension)) continue;
         got[i] = run_set(set, obj, *vars, hash, ctx, part);
       }
     for (std::size_t i = 0; i < sets.size(); ++i)

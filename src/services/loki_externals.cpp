@@ -83,7 +83,25 @@ constexpr Magic kMagics[] = {
     {"\xEB"sv, "SYS"},
 };
 
+// The extensions LOKI's default scan reads whatever the file's type
+// (EVIL_EXTENSIONS in loki.py, each once).
+constexpr std::string_view kExtensionsOfInterest[] = {
+    ".asp",   ".aspx", ".bas",    ".bat",    ".cfg",  ".chm",  ".clixml", ".cmd",   ".com",  ".conf", ".config",
+    ".cpl",   ".crt",  ".ct",     ".dll",    ".doc",  ".docm", ".docx",   ".dump",  ".exe",  ".hta",  ".input",
+    ".jar",   ".js",   ".jsp",    ".jspx",   ".lnk",  ".log",  ".msc",    ".ocx",   ".pcd",  ".pdf",  ".php",
+    ".pif",   ".pl",   ".pot",    ".ppt",    ".pptx", ".ps",   ".ps1",    ".ps1xml", ".psc1", ".psd1", ".psm1",
+    ".pssc",  ".pwd",  ".rar",    ".rdp",    ".reg",  ".scr",  ".sct",    ".sys",   ".t",    ".tmp",  ".txt",
+    ".url",   ".vb",   ".vbe",    ".vbs",    ".w",    ".war",  ".wsc",    ".wsf",   ".wsh",  ".www",  ".xls",
+    ".xlsx"};
+
 }  // namespace
+
+bool loki_scans(std::string_view filetype, std::string_view extension) {
+  if (filetype != "UNKNOWN") return true;
+  for (std::string_view e : kExtensionsOfInterest)
+    if (extension == e) return true;
+  return false;
+}
 
 std::string_view loki_filetype(std::string_view head) {
   for (const Magic& m : kMagics)

@@ -233,7 +233,7 @@ std::shared_ptr<const YaraRules> YaraRules::load(const RuleSettings& settings, s
       files.push_back(std::move(f));
     }
     // Merged only when no namespace of the two sets can be the same.
-    const MergeSource* with = base && rs.scope == RuleScope::files && !rs.one_namespace ? &base_src : nullptr;
+    const MergeSource* with = base && rs.scope != RuleScope::all && !rs.one_namespace ? &base_src : nullptr;
     for (const FilePlan& f : files)
       if (with && with->namespaces->count(f.path)) with = nullptr;
     std::vector<RuleSource> last;

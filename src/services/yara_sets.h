@@ -21,7 +21,7 @@
 // namespace (its files may use each other's private rules) counts as all
 // naming externals.
 //
-// One pass for two sets: a "files" set's group for objects of any size and
+// One pass for two sets: a "files" (or "loki") set's group for objects of any size and
 // type also holds the rules of the "all" set before it (the default set, when
 // it is one such group itself and loaded without a problem), each file in
 // its own namespace as before; a user file then costs one pass for both sets

@@ -162,6 +162,14 @@ TEST(YaraExternals, LokiValues) {
   EXPECT_EQ(folder_part("dir/sub/x.exe"), "dir/sub");
   EXPECT_EQ(folder_part("dir\\x.exe"), "dir");
   EXPECT_EQ(folder_part("x.exe"), "");
+  // LOKI's default scan: a known type, or one of its extensions.
+  EXPECT_TRUE(loki_scans("EXE", ".dat"));
+  EXPECT_TRUE(loki_scans("PDF", ""));
+  EXPECT_TRUE(loki_scans("UNKNOWN", ".txt"));
+  EXPECT_TRUE(loki_scans("UNKNOWN", ".js"));
+  EXPECT_FALSE(loki_scans("UNKNOWN", ".bin"));
+  EXPECT_FALSE(loki_scans("UNKNOWN", ".csv"));
+  EXPECT_FALSE(loki_scans("UNKNOWN", ""));
 }
 
 TEST(YaraExternals, LokiStyleRuleFiresAsInLoki) {
@@ -272,6 +280,39 @@ TEST(YaraScope, FilesSetSeesAttachmentsAndMembersNotLayers) {
   EXPECT_EQ(sets_at("a.zip/in/doc.doc"), (V{"every", "files"})) << dump(r);
   EXPECT_EQ(sets_at("a.zip/in/doc.doc/Data"), V{"every"});
   EXPECT_EQ(sets_at("body-1.txt"), V{"every"});
+}
+
+// A "loki" set sees what LOKI's default scan would read: of the files, those
+// of a known LOKI type or with one of its extensions; never a layer. The
+// objects it skips are still scanned by the default set (merged into the
+// loki set's pass for the others).
+TEST(YaraScope, LokiSetSeesTheFilesLokisDefaultScanReads) {
+  TempDir d;
+  d.write("r/m.yar", "rule Marker { strings: $a = \"MARKER-XYZ\" condition: $a }\n");
+  d.write("own/o.yar", "rule Own_Marker { strings: $a = \"MARKER-XYZ\" condition: $a }\n");
+  const std::string plain = "data MARKER-XYZ data\r\n";
+  const std::string pe = kPe + "MARKER-XYZ";
+  std::string zip = make_zip({{"in/run.js", "var a = 'MARKER-XYZ';", ZIP_EM_NONE, "", false},
+                              {"in/rows.csv", "a,MARKER-XYZ,b", ZIP_EM_NONE, "", false}});
+  std::string mail = make_mail("s", {{"text/plain; charset=us-ascii", "body MARKER-XYZ\r\n", ""},
+                                     {"application/octet-stream", plain, "export.bin"},
+                                     {"application/octet-stream", plain, "notes.txt"},
+                                     {"application/octet-stream", pe, "tool.dat"},
+                                     {"application/zip", zip, "a.zip"}});
+  Config c = no_rules();
+  c.rules.paths = {(d.path / "own").string()};
+  c.rules.sets.push_back(set_named("loki", d, "r", RuleScope::loki));
+  Report r = Scanner(c).scan_message(mail);
+  std::map<std::string, std::vector<std::string>> sets_at;
+  for (const Finding& f : r.findings)
+    if (f.type == FindingType::yara) sets_at[f.path].push_back(f.rule_set);
+  for (auto& [path, sets] : sets_at) std::sort(sets.begin(), sets.end());
+  using V = std::vector<std::string>;
+  const std::map<std::string, V> want = {
+      {"body-1.txt", V{"default"}},          {"export.bin", V{"default"}},
+      {"notes.txt", V{"default", "loki"}},   {"tool.dat", V{"default", "loki"}},
+      {"a.zip/in/run.js", V{"default", "loki"}}, {"a.zip/in/rows.csv", V{"default"}}};
+  EXPECT_EQ(sets_at, want) << dump(r);
 }
 
 // The default set's rules are compiled into the "files" set's last group:
@@ -459,6 +500,10 @@ TEST(RuleSetConfig, ReadsEverySetKey) {
   EXPECT_EQ(a.score_malicious, 200u);
   const RuleSetSettings& b = c.rules.sets[1];
   EXPECT_EQ(b.scope, RuleScope::files);  // third-party sets default to files
+  EXPECT_EQ(parse_config("[[rules.set]]\nname = \"l\"\npaths = [\"/r\"]\nscope = \"loki\"\n", "c.toml")
+                .rules.sets.at(0)
+                .scope,
+            RuleScope::loki);
   EXPECT_FALSE(b.max_action);
   EXPECT_FALSE(b.one_namespace);
   EXPECT_EQ(c.rules.cache_bytes, 1u << 20);
