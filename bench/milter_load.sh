@@ -119,7 +119,7 @@ start_milter() {
     mkdir -p "$dir"; chmod 755 "$dir"
     local paths=${3:-} extra_set=
     if [ -n "$GEN_RULES" ] && [ "${RULES_AS_SET:-0}" = 1 ]; then
-        # For the per-set configuration: a third-party set scoped to files.
+        # For the per-set configuration: a third-party set, scoped by RULES_SCOPE.
         extra_set=$(printf '[[rules.set]]\nname = "generated"\npaths = ["%s"]\nscope = "%s"\n' "$GEN_RULES" "${RULES_SCOPE:-files}")
     elif [ -n "$GEN_RULES" ]; then
         paths="${paths:+$paths, }\"$GEN_RULES\""

@@ -457,8 +457,11 @@ RuleSetSettings read_rule_set(Section& s, const RuleSetSettings& defaults, const
   auto* sc = s.raw("scope");
   s.get("scope", scope);
   bool known = false;
-  for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki})
-    if (scope == to_string(v)) r.scope = v, known = true;
+  for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki}) {
+    if (scope != to_string(v)) continue;
+    r.scope = v;
+    known = true;
+  }
   if (!known) s.fail(*sc, "scope", "expected \"files\", \"all\" or \"loki\"");
   s.note("verdict", "verdict", "(the [verdicts] yara baseline)");
   if (s.raw("verdict")) {

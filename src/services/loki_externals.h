@@ -16,9 +16,9 @@ namespace emogate {
 // "UNKNOWN" when none is.
 std::string_view loki_filetype(std::string_view head);
 
-// Whether LOKI's default scan (not "intense") gives a file YARA: unless its
-// type is "UNKNOWN" and its extension (as loki_extension) is not one of
-// LOKI's extensions of interest. LOKI also skips files over its size limit
+// Whether LOKI's default (not "intense") scan hands a file to YARA: yes
+// unless its type is "UNKNOWN" and its extension (as loki_extension) is not
+// one of LOKI's extensions of interest. LOKI also skips files over its size limit
 // (-s, 5,000 KB by default); that limit is not applied here.
 bool loki_scans(std::string_view filetype, std::string_view extension);
 

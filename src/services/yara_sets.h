@@ -21,12 +21,13 @@
 // namespace (its files may use each other's private rules) counts as all
 // naming externals.
 //
-// One pass for two sets: a "files" (or "loki") set's group for objects of any size and
-// type also holds the rules of the "all" set before it (the default set, when
-// it is one such group itself and loaded without a problem), each file in
-// its own namespace as before; a user file then costs one pass for both sets
-// instead of two, and the module hands the other set its part of the matches
-// (by namespace). Every other object is scanned by the "all" set alone.
+// One pass for two sets: a "files" (or "loki") set's group for objects of
+// any size and type also holds the rules of the "all" set before it (the
+// default set, when it is one such group itself and loaded without a
+// problem), each file in its own namespace as before; a user file then costs
+// one pass for both sets instead of two, and the module hands the other set
+// its part of the matches (by namespace). Every other object (and a file a
+// "loki" set skips) is scanned by the "all" set alone.
 // Trusted input: the configuration and the rule files (see yara_rules.h).
 #pragma once
 
