@@ -5,7 +5,8 @@
 // bench/milter_load.sh generates (/tmp/emogate-bench-milter/corpus). Rules:
 // $EMOGATE_BENCH_RULES (a .yar file or directory), else that corpus's rule
 // file when present, else none; $EMOGATE_BENCH_SET adds a folder as a
-// [[rules.set]] with scope "files"; $EMOGATE_BENCH_CACHE_BYTES sets [rules]
+// [[rules.set]] with scope $EMOGATE_BENCH_SET_SCOPE ("files" unless given:
+// "files", "loki" or "all"); $EMOGATE_BENCH_CACHE_BYTES sets [rules]
 // cache_bytes (0: each copy scanned). Run: build/bench_messages.
 #include <benchmark/benchmark.h>
 
@@ -14,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <sys/resource.h>
 
 #include "emogate/scanner.h"
 #include "worker/spool.h"
@@ -53,11 +56,14 @@ Config bench_config() {
   std::string rules = env_or("EMOGATE_BENCH_RULES", "/tmp/emogate-bench-milter/corpus/rules/emogate-bench.yar");
   std::error_code ec;
   if (fs::exists(rules, ec)) c.rules.paths.push_back(rules);
-  // A third-party set (a folder, e.g. bench/make_rules.py's), scope "files".
+  // A third-party set (a folder, e.g. bench/make_rules.py's).
   if (std::string set = env_or("EMOGATE_BENCH_SET", ""); !set.empty()) {
     RuleSetSettings s;
     s.name = "bench_set";
     s.paths = {set};
+    const std::string scope = env_or("EMOGATE_BENCH_SET_SCOPE", "files");
+    for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki})
+      if (scope == to_string(v)) s.scope = v;
     c.rules.sets.push_back(s);
   }
   // 0: every copy of a message is scanned again (no verdict cache).
@@ -88,9 +94,19 @@ void BM_ScanMessages(benchmark::State& state) {
 }
 BENCHMARK(BM_ScanMessages)->ArgName("hash_all_objects")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
 
+// CPU seconds of `who` (RUSAGE_THREAD, RUSAGE_CHILDREN) so far.
+double cpu_s(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 // The same messages, one at a time, through one sandboxed worker process as
 // the milter hands them over (spool to a sealed memfd, request, report back):
-// wall time per message, to set beside BM_ScanMessages' in-process figure.
+// wall time per message, to set beside BM_ScanMessages' in-process figure,
+// and the CPU per message of each side (this thread, as the daemon's session
+// thread; the worker processes, counted once reaped), warm-up included.
 void BM_WorkerMessages(benchmark::State& state) {
   static const std::vector<std::string> messages = load_messages();
   if (messages.empty()) {
@@ -99,24 +115,33 @@ void BM_WorkerMessages(benchmark::State& state) {
   }
   Config cfg = bench_config();
   Scanner scanner(cfg);
-  WorkerPool pool(scanner, worker_pool_settings(cfg, 1));
-  pool.start();
-  auto one = [&](const std::string& m) {
-    MessageSpool spool(m.size() + 1);
-    spool.write(m);
-    wire::Request req;
-    req.opts.hash_all_objects = false;  // as the milter scans by default
-    WorkerPool::Outcome o = pool.scan(req, spool.seal(), WorkerPool::Clock::now() + std::chrono::seconds(30));
-    if (o.failure != WorkerPool::Failure::none) state.SkipWithError(("worker: " + o.error).c_str());
-    benchmark::DoNotOptimize(o);
-  };
-  for (const auto& m : messages) one(m);  // warm-up
-  for (auto _ : state)
-    for (const auto& m : messages) one(m);
+  const double children0 = cpu_s(RUSAGE_CHILDREN);
+  double daemon_s = 0;
+  {
+    WorkerPool pool(scanner, worker_pool_settings(cfg, 1));
+    pool.start();
+    auto one = [&](const std::string& m) {
+      MessageSpool spool(m.size() + 1);
+      spool.write(m);
+      wire::Request req;
+      req.opts.hash_all_objects = false;  // as the milter scans by default
+      WorkerPool::Outcome o = pool.scan(req, spool.seal(), WorkerPool::Clock::now() + std::chrono::seconds(30));
+      if (o.failure != WorkerPool::Failure::none) state.SkipWithError(("worker: " + o.error).c_str());
+      benchmark::DoNotOptimize(o);
+    };
+    const double self0 = cpu_s(RUSAGE_THREAD);
+    for (const auto& m : messages) one(m);  // warm-up
+    for (auto _ : state)
+      for (const auto& m : messages) one(m);
+    daemon_s = cpu_s(RUSAGE_THREAD) - self0;
+  }  // the pool stops and reaps its workers here
+  const double scanned = static_cast<double>((state.iterations() + 1) * messages.size());
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * messages.size()));
   state.counters["wall_ms_per_msg"] = benchmark::Counter(
       static_cast<double>(state.iterations() * messages.size()),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["daemon_cpu_ms_per_msg"] = daemon_s * 1000 / scanned;
+  state.counters["worker_cpu_ms_per_msg"] = (cpu_s(RUSAGE_CHILDREN) - children0) * 1000 / scanned;
 }
 BENCHMARK(BM_WorkerMessages)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
 
