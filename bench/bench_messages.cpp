@@ -6,7 +6,8 @@
 // $EMOGATE_BENCH_RULES (a .yar file or directory), else that corpus's rule
 // file when present, else none; $EMOGATE_BENCH_SET adds a folder as a
 // [[rules.set]] with scope $EMOGATE_BENCH_SET_SCOPE ("files" unless given:
-// "files", "loki" or "all"); $EMOGATE_BENCH_CACHE_BYTES sets [rules]
+// "files", "loki" or "all"); $EMOGATE_BENCH_REGION_BYTES the worker path's
+// spool regions (4 MiB, 0 = off); $EMOGATE_BENCH_CACHE_BYTES sets [rules]
 // cache_bytes (0: each copy scanned). Run: build/bench_messages.
 #include <benchmark/benchmark.h>
 
@@ -117,15 +118,19 @@ void BM_WorkerMessages(benchmark::State& state) {
   Scanner scanner(cfg);
   const double children0 = cpu_s(RUSAGE_CHILDREN);
   double daemon_s = 0;
+  // As the daemon: 2 regions for the one worker ([milter] spool_region_bytes,
+  // $EMOGATE_BENCH_REGION_BYTES; 0: a memfd per message).
+  const std::uint64_t region_bytes = std::strtoull(env_or("EMOGATE_BENCH_REGION_BYTES", "4194304"), nullptr, 10);
+  auto regions = region_bytes ? std::make_shared<SpoolRegions>(region_bytes, 2) : nullptr;
   {
     WorkerPool pool(scanner, worker_pool_settings(cfg, 1));
     pool.start();
     auto one = [&](const std::string& m) {
-      MessageSpool spool(m.size() + 1);
+      MessageSpool spool(m.size() + 1, regions);
       spool.write(m);
       wire::Request req;
       req.opts.hash_all_objects = false;  // as the milter scans by default
-      WorkerPool::Outcome o = pool.scan(req, spool.seal(), WorkerPool::Clock::now() + std::chrono::seconds(30));
+      WorkerPool::Outcome o = pool.scan(req, spool.seal(), spool.size(), WorkerPool::Clock::now() + std::chrono::seconds(30));
       if (o.failure != WorkerPool::Failure::none) state.SkipWithError(("worker: " + o.error).c_str());
       benchmark::DoNotOptimize(o);
     };

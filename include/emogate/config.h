@@ -179,6 +179,10 @@ struct MilterSettings {
   std::uint32_t socket_mode = 0660;
   std::uint64_t max_message_size = 64ull << 20;
   std::uint64_t memory_buffer = 4ull << 20;  // spill message to temp file past this
+  // With worker processes: a message up to this size is written into one of
+  // 2 x workers long-lived shared regions (pages kept between messages)
+  // instead of a memfd of its own; 0 = off (see worker/spool.h).
+  std::uint64_t spool_region_bytes = 4ull << 20;
   std::uint32_t workers = 0;                 // 0 = number of cores
   std::uint32_t queue_size = 64;
   std::uint32_t timeout_s = 300;  // libmilter's I/O timeout

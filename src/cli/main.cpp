@@ -215,6 +215,7 @@ int cmd_scan(std::vector<std::string> args) {
       // to the worker; nothing is read into this process.
       std::optional<MessageSpool> spool;
       int fd = -1;
+      std::uint64_t bytes = 0;
       std::string err;
       if (path == "-") {
         spool.emplace(std::uint64_t{1} << 40);
@@ -223,11 +224,13 @@ int cmd_scan(std::vector<std::string> args) {
           if (!spool->write(std::string_view(chunk, static_cast<std::size_t>(std::cin.gcount())))) break;
         fd = spool->seal();
         if (fd < 0) err = spool->error();
+        bytes = spool->size();
       } else {
         fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0) err = std::strerror(errno);
         else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) err = "not a regular file", ::close(fd), fd = -1;
+        else bytes = static_cast<std::uint64_t>(st.st_size);
       }
       if (fd < 0) {
         error_line(path, err, nullptr);
@@ -238,7 +241,7 @@ int cmd_scan(std::vector<std::string> args) {
       req.name = path;
       req.opts = opts;
       const auto& lim = scanner->config().limits;
-      auto o = pool->scan(req, fd, WorkerPool::Clock::now() + std::chrono::milliseconds(lim.scan_timeout_ms));
+      auto o = pool->scan(req, fd, bytes, WorkerPool::Clock::now() + std::chrono::milliseconds(lim.scan_timeout_ms));
       if (path != "-") ::close(fd);
       if (o.failure != WorkerPool::Failure::none && !o.have_report) {
         error_line(path,

@@ -654,6 +654,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_mode("socket_mode", m.socket_mode);
     s.get_uint("max_message_size", m.max_message_size, 1 << 10, 4ull << 30);
     s.get_uint("memory_buffer", m.memory_buffer, 0, 4ull << 30);
+    s.get_uint("spool_region_bytes", m.spool_region_bytes, 0, 256ull << 20);
     s.get_uint("workers", m.workers, 0, 256);
     s.get_uint("queue_size", m.queue_size, 1, 100000);
     s.get_uint("timeout_s", m.timeout_s, 1, 3600);

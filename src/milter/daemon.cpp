@@ -149,6 +149,9 @@ void start_workers(Daemon& d, const Config& config) {
                                            [](const WorkerEvent& ev) { worker_event(ev); });
   d.workers->start();
   d.metrics.set_workers([w = d.workers.get()] { return w->workers(); });
+  if (config.milter.spool_region_bytes > 0)
+    d.spool_regions = std::make_shared<SpoolRegions>(config.milter.spool_region_bytes,
+                                                     std::size_t{2} * d.workers->workers());
 }
 
 // In-process scans get their thread pool; either way the metrics learn
@@ -247,8 +250,10 @@ void reload() {
     Config c = load_config(d.config_path);
     auto old = d.cfg();
     if (c.milter.socket != old->milter.socket || c.milter.user != old->milter.user ||
-        c.milter.workers != old->milter.workers || c.milter.queue_size != old->milter.queue_size)
-      d.log.warning("", "[milter] socket/user/workers/queue_size changes need a restart; kept the running values");
+        c.milter.workers != old->milter.workers || c.milter.queue_size != old->milter.queue_size ||
+        c.milter.spool_region_bytes != old->milter.spool_region_bytes)
+      d.log.warning("", "[milter] socket/user/workers/queue_size/spool_region_bytes changes need a restart; kept the "
+                        "running values");
     if (c.limits.isolation != old->limits.isolation || c.limits.worker_memory != old->limits.worker_memory ||
         c.limits.worker_max_scans != old->limits.worker_max_scans ||
         c.limits.worker_max_rss != old->limits.worker_max_rss)

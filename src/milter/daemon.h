@@ -18,6 +18,7 @@
 #include "milter/ppap_gate.h"
 #include "milter/scan_pool.h"
 #include "milter/sender_gate.h"
+#include "worker/spool.h"
 #include "worker/worker_pool.h"
 
 namespace emogate {
@@ -28,6 +29,7 @@ struct Daemon {
   std::unique_ptr<Scanner> scanner;
   std::unique_ptr<ScanPool> pool;        // [limits] isolation = "inprocess"
   std::unique_ptr<WorkerPool> workers;  // [limits] isolation = "process"
+  std::shared_ptr<SpoolRegions> spool_regions;  // with workers, unless [milter] spool_region_bytes = 0
   std::unique_ptr<PpapGate> ppap;       // [ppap] enabled: the state store and its threads
   std::unique_ptr<SenderGate> sender;   // [outbound] local_domains: inbound sender checks with the store
   // [outbound] enabled at start (a reload cannot change it): the PPAP

@@ -280,7 +280,7 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
     if (outbound_mail_from(ctx, s, *cfg, &rc)) return rc;
   }
   if (g_daemon->workers) {
-    s->spool.emplace(cfg->milter.max_message_size);
+    s->spool.emplace(cfg->milter.max_message_size, g_daemon->spool_regions);
     return SMFIS_CONTINUE;
   }
   s->buf.emplace(cfg->limits.temp_dir, cfg->milter.memory_buffer, cfg->milter.max_message_size);
@@ -485,7 +485,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
       o.cause = "spool";
       o.error = "message buffer failed: " + s->spool->error();
     } else {
-      o = g_daemon->workers->scan(req, fd, t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
+      o = g_daemon->workers->scan(req, fd, s->spool->size(), t0 + std::chrono::milliseconds(cfg->limits.scan_timeout_ms));
     }
     if (o.failure == WorkerPool::Failure::load) {
       d = policy::decide_error(cfg->actions, o.error);

@@ -42,7 +42,7 @@ class DaemonEffects final : public ppap::Effects {
       wire::Request req;
       req.env = env;
       req.opts = opts;
-      WorkerPool::Outcome o = d.workers->scan(req, fd, deadline);
+      WorkerPool::Outcome o = d.workers->scan(req, fd, spool.size(), deadline);
       if (o.failure == WorkerPool::Failure::load) {
         *error = o.error;
         return std::nullopt;

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace emogate {
 
@@ -30,14 +31,79 @@ MappedFd::~MappedFd() {
   if (map_) ::munmap(map_, len_);
 }
 
-MessageSpool::MessageSpool(std::uint64_t hard_cap) : cap_(hard_cap) {
+SpoolRegions::SpoolRegions(std::uint64_t capacity, std::size_t count) : cap_(capacity), count_(count) {}
+
+SpoolRegions::~SpoolRegions() {
+  for (const Region& r : all_) {
+    ::munmap(r.map, static_cast<std::size_t>(cap_));
+    ::close(r.fd);
+  }
+}
+
+std::optional<SpoolRegions::Region> SpoolRegions::acquire() {
+  std::lock_guard lk(mu_);
+  if (!idle_.empty()) {
+    Region r = idle_.back();
+    idle_.pop_back();
+    return r;
+  }
+  if (all_.size() >= count_ || cap_ == 0 || !error_.empty()) return std::nullopt;
+  Region r;
+  r.fd = ::memfd_create("emogate-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const char* step = "memfd_create";
+  if (r.fd >= 0 && ::ftruncate(r.fd, static_cast<off_t>(cap_)) != 0) step = "ftruncate";
+  else if (r.fd >= 0) {
+    void* m = ::mmap(nullptr, static_cast<std::size_t>(cap_), PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
+    if (m == MAP_FAILED) step = "mmap";
+    else r.map = static_cast<char*>(m);
+  }
+  // The seal comes after the daemon's writable mapping, which it does not
+  // affect; every later writable mapping and every write(2) is refused.
+  if (r.map && ::fcntl(r.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == 0) {
+    all_.push_back(r);
+    return r;
+  }
+  if (r.map) step = "sealing";
+  // Not retried: the kernel or the limits will not change (per-message
+  // memfds still work).
+  error_ = std::string("spool region ") + step + ": " + std::strerror(errno);
+  if (r.map) ::munmap(r.map, static_cast<std::size_t>(cap_));
+  if (r.fd >= 0) ::close(r.fd);
+  return std::nullopt;
+}
+
+void SpoolRegions::release(Region r) {
+  std::lock_guard lk(mu_);
+  idle_.push_back(r);
+}
+
+std::string SpoolRegions::error() const {
+  std::lock_guard lk(mu_);
+  return error_;
+}
+
+MessageSpool::MessageSpool(std::uint64_t hard_cap, std::shared_ptr<SpoolRegions> regions)
+    : regions_(std::move(regions)), cap_(hard_cap) {
+  if (regions_) region_ = regions_->acquire();
+  if (region_) return;
   fd_ = ::memfd_create("emogate-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd_ < 0) error_ = std::string("memfd_create: ") + std::strerror(errno);
   stage_.reserve(kStage);
 }
 
 MessageSpool::~MessageSpool() {
+  if (region_) regions_->release(*region_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+bool MessageSpool::leave_region() {
+  fd_ = ::memfd_create("emogate-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const bool ok = fd_ >= 0 && put(region_->map, static_cast<std::size_t>(size_));
+  if (fd_ < 0) error_ = std::string("memfd_create: ") + std::strerror(errno);
+  regions_->release(*region_);
+  region_.reset();
+  stage_.reserve(kStage);
+  return ok;
 }
 
 bool MessageSpool::put(const char* p, std::size_t n) {
@@ -55,11 +121,17 @@ bool MessageSpool::flush() {
 }
 
 bool MessageSpool::write(std::string_view s) {
-  if (fd_ < 0 || !error_.empty()) return false;
+  if ((fd_ < 0 && !region_) || !error_.empty()) return false;
   bool fits = true;
   if (s.size() > cap_ - size_) {
     s = s.substr(0, static_cast<std::size_t>(cap_ - size_));
     fits = false;
+  }
+  if (region_ && s.size() > regions_->capacity() - size_ && !leave_region()) return false;
+  if (region_) {
+    std::memcpy(region_->map + size_, s.data(), s.size());
+    size_ += s.size();
+    return fits;
   }
   size_ += s.size();
   if (stage_.size() + s.size() > kStage) {
@@ -73,6 +145,7 @@ bool MessageSpool::write(std::string_view s) {
 }
 
 int MessageSpool::seal() {
+  if (region_ && error_.empty()) return region_->fd;  // sealed when made
   if (fd_ < 0 || !error_.empty()) return -1;
   if (!flush()) return -1;
   if (::fcntl(fd_, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {

@@ -208,11 +208,12 @@ void report_fields(Io& io, R& r) {
 
 template <class Io, class Q>
 void request_fields(Io& io, Q& q) {
-  auto& [message, name, env, opts] = q;
+  auto& [message, bytes, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
   auto& [hash_all_objects, hash_attachments, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains,
          local_names] = opts;
   io.field(message);
+  io.field(bytes);
   io.field(hash_all_objects);
   io.field(hash_attachments);
   io.list(extra_passwords, [](auto& i, auto& x) { sourced_password_fields(i, x); });

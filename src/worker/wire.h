@@ -27,6 +27,7 @@ constexpr std::uint32_t kMaxFrame = 256u << 20;
 
 struct Request {
   bool message = true;  // false: one file scanned as an attachment named `name`
+  std::uint64_t bytes = 0;  // the input: this many bytes from the passed descriptor's start
   std::string name;
   Envelope env;
   ScanOptions opts;

@@ -99,10 +99,12 @@ constexpr std::string_view kWarmUp =
     if (wire::recv_frame(sock, type, body, &fd) != wire::Recv::ok) ::_exit(0);
     wire::Request req;
     struct stat st;
-    if (type != wire::kRequest || fd < 0 || !wire::decode(body, req) || ::fstat(fd, &st) != 0) ::_exit(2);
+    if (type != wire::kRequest || fd < 0 || !wire::decode(body, req) || ::fstat(fd, &st) != 0 ||
+        req.bytes > static_cast<std::uint64_t>(st.st_size))
+      ::_exit(2);
     Report r;
     {
-      MappedFd m(fd, static_cast<std::uint64_t>(st.st_size), /*populate=*/true);
+      MappedFd m(fd, req.bytes, /*populate=*/true);
       if (!m.ok()) ::_exit(kExitOutOfMemory);  // mapping failed: address space
       r = req.message ? scanner.scan_message(m.view(), req.env, req.opts)
                       : scanner.scan_file(m.view(), req.name, req.opts);
@@ -403,7 +405,10 @@ void WorkerPool::release(std::unique_ptr<Worker> w) {
   cv_.notify_one();
 }
 
-WorkerPool::Outcome WorkerPool::scan(const wire::Request& req, int fd, Clock::time_point queue_deadline) {
+WorkerPool::Outcome WorkerPool::scan(const wire::Request& request, int fd, std::uint64_t bytes,
+                                     Clock::time_point queue_deadline) {
+  wire::Request req = request;
+  req.bytes = bytes;
   Outcome out;
   std::unique_ptr<Worker> w;
   {

@@ -78,9 +78,10 @@ class WorkerPool {
   // Forks the workers and waits until each entered its sandbox. Throws
   // std::runtime_error with the first worker's reason when one cannot.
   void start();
-  // Scans the bytes behind `fd` (not closed). Waits for a free worker until
-  // queue_deadline (then load failure); each attempt has scan_timeout_ms.
-  Outcome scan(const wire::Request& req, int fd, Clock::time_point queue_deadline);
+  // Scans the first `bytes` bytes behind `fd` (not closed). Waits for a
+  // free worker until queue_deadline (then load failure); each attempt has
+  // scan_timeout_ms.
+  Outcome scan(const wire::Request& req, int fd, std::uint64_t bytes, Clock::time_point queue_deadline);
   // Workers started from now on see the scanner's current rules; idle old
   // ones are replaced at once, busy ones when their scan ends.
   void reload();

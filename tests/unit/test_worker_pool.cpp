@@ -3,7 +3,9 @@
 // tests/hooks), the sandbox, recycling and reload.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -62,7 +64,7 @@ struct Fixture {
     wire::Request r;
     r.message = false;
     r.name = name;
-    return pool->scan(r, fd, WorkerPool::Clock::now() + 10s);
+    return pool->scan(r, fd, sp.size(), WorkerPool::Clock::now() + 10s);
   }
   Scanner scanner;
   Events events;
@@ -145,11 +147,12 @@ Report every_report_field() {
 
 TEST(WorkerWire, RequestCarriesEveryField) {
   wire::Request q;
-  auto& [message, name, env, opts] = q;
+  auto& [message, bytes, name, env, opts] = q;
   auto& [queue_id, sender, recipients, client_addr, auth_user] = env;
   auto& [hash_all_objects, hash_attachments, extra_passwords, mine_follow_up_passwords, sender_checks, local_domains,
          local_names] = opts;
   message = false;
+  bytes = (1ull << 33) + 7;
   name = "a.doc";
   queue_id = "Q1";
   sender = "s@example.org";
@@ -166,6 +169,7 @@ TEST(WorkerWire, RequestCarriesEveryField) {
   wire::Request back;
   ASSERT_TRUE(wire::decode(wire::encode(q), back));
   EXPECT_EQ(back.message, message);
+  EXPECT_EQ(back.bytes, bytes);
   EXPECT_EQ(back.name, name);
   EXPECT_EQ(back.env.queue_id, queue_id);
   EXPECT_EQ(back.env.sender, sender);
@@ -210,12 +214,40 @@ TEST(WorkerPool, ScansLikeTheInProcessEngine) {
   int fd = sp.seal();
   wire::Request req;
   req.env.queue_id = "Q1";
-  auto o = f.pool->scan(req, fd, WorkerPool::Clock::now() + 10s);
+  auto o = f.pool->scan(req, fd, sp.size(), WorkerPool::Clock::now() + 10s);
   ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
   Report in = f.scanner.scan_message(msg, req.env);
   o.report.scan_ms = in.scan_ms = 0;
   EXPECT_EQ(to_json(o.report), to_json(in));
   EXPECT_TRUE(o.report.flagged());
+}
+
+// A region keeps the previous, longer message behind the new one: the
+// worker reads only the new message's bytes.
+TEST(WorkerPool, ScansOnlyTheMessageInARegionNotWhatAnEarlierOneLeft) {
+  Fixture f;
+  auto regions = std::make_shared<SpoolRegions>(1 << 20, 1);
+  const std::string flagged =
+      "From: a@example.org\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "hello\r\n--b\r\nContent-Type: application/octet-stream; name=\"a.exe\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--b--\r\n";
+  const std::string plain = "From: a@example.org\r\nSubject: t\r\n\r\nhello\r\n";
+  int first_fd = -1;
+  for (const std::string* msg : {&flagged, &plain}) {
+    MessageSpool sp(1 << 20, regions);
+    sp.write(*msg);
+    const int fd = sp.seal();
+    if (msg == &flagged) first_fd = fd;
+    else EXPECT_EQ(fd, first_fd);  // the same region again
+    wire::Request req;
+    auto o = f.pool->scan(req, fd, sp.size(), WorkerPool::Clock::now() + 10s);
+    ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
+    Report in = f.scanner.scan_message(*msg, req.env);
+    o.report.scan_ms = in.scan_ms = 0;
+    EXPECT_EQ(to_json(o.report), to_json(in));
+    EXPECT_EQ(o.report.flagged(), msg == &flagged);
+  }
 }
 
 TEST(WorkerPool, CrashIsRetriedOnceThenReportedAsContentAndThePoolGoesOn) {
@@ -306,7 +338,7 @@ TEST(WorkerSandbox, LargeObjectsStillSpillToAnUnnamedTempFile) {
   MessageSpool sp(1 << 30);
   sp.write(msg);
   wire::Request req;
-  auto o = f.pool->scan(req, sp.seal(), WorkerPool::Clock::now() + 10s);
+  auto o = f.pool->scan(req, sp.seal(), sp.size(), WorkerPool::Clock::now() + 10s);
   ASSERT_EQ(o.failure, WorkerPool::Failure::none) << o.error;
   EXPECT_TRUE(o.report.errors.empty()) << o.report.errors[0];
   for (const Finding& x : o.report.findings) EXPECT_NE(x.type, FindingType::limit_exceeded) << x.detail;
@@ -354,7 +386,7 @@ TEST(WorkerPool, BusyPoolIsALoadFailure) {
   sp.write("x");
   wire::Request req;
   req.message = false;
-  auto o = f.pool->scan(req, sp.seal(), WorkerPool::Clock::now() + 200ms);
+  auto o = f.pool->scan(req, sp.seal(), sp.size(), WorkerPool::Clock::now() + 200ms);
   EXPECT_EQ(o.failure, WorkerPool::Failure::load);
   EXPECT_EQ(o.cause, "queue_timeout");
   busy.join();
@@ -371,4 +403,64 @@ TEST(WorkerPool, WorkersAreRecycledPastMaxRss) {
   Fixture g(big);
   for (int i = 0; i < 2; ++i) EXPECT_EQ(g.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
   EXPECT_EQ(g.events.count("max_rss"), 0);
+}
+
+// ---- spool regions ----
+
+// What a worker holding a region's descriptor can do to it: read it, and
+// nothing else; the daemon still writes through its own mapping.
+TEST(SpoolRegions, AWorkerCanOnlyReadARegion) {
+  auto regions = std::make_shared<SpoolRegions>(64 * 1024, 1);
+  MessageSpool sp(1 << 20, regions);
+  ASSERT_TRUE(sp.write("hello"));
+  const int fd = sp.seal();
+  ASSERT_GE(fd, 0) << sp.error() << regions->error();
+  EXPECT_LT(::write(fd, "x", 1), 0);
+  EXPECT_LT(::pwrite(fd, "x", 1, 0), 0);
+  EXPECT_NE(::ftruncate(fd, 10), 0);
+  EXPECT_NE(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), 0);
+  EXPECT_EQ(::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
+  void* ro = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  ASSERT_NE(ro, MAP_FAILED);
+  EXPECT_NE(::mprotect(ro, 4096, PROT_READ | PROT_WRITE), 0);
+  ::munmap(ro, 4096);
+  EXPECT_NE(::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+  MappedFd m(fd, sp.size());
+  EXPECT_EQ(m.view(), "hello");
+}
+
+TEST(SpoolRegions, RegionsAreReusedAndAMessageTooLargeMovesToItsOwnMemfd) {
+  auto regions = std::make_shared<SpoolRegions>(64 * 1024, 2);
+  int a_fd = -1;
+  {
+    MessageSpool a(1 << 20, regions), b(1 << 20, regions), c(1 << 20, regions);
+    ASSERT_TRUE(a.write("a") && b.write("b") && c.write("c"));
+    a_fd = a.seal();
+    const int b_fd = b.seal(), c_fd = c.seal();
+    ASSERT_GE(c_fd, 0);
+    EXPECT_NE(a_fd, b_fd);
+    struct stat st;
+    ASSERT_EQ(::fstat(c_fd, &st), 0);
+    EXPECT_EQ(st.st_size, 1);  // two regions only: the third has a memfd of its own
+    ASSERT_EQ(::fstat(a_fd, &st), 0);
+    EXPECT_EQ(st.st_size, 64 * 1024);
+  }
+  // A message that outgrows its region: what it had moves along with it,
+  // and the region is free again.
+  const std::string part(40 * 1024, 'p');
+  MessageSpool big(1 << 20, regions);
+  ASSERT_TRUE(big.write(part));
+  ASSERT_TRUE(big.write(part + "end"));
+  const int fd = big.seal();
+  ASSERT_GE(fd, 0) << big.error();
+  MappedFd m(fd, big.size());
+  EXPECT_EQ(m.view(), part + part + "end");
+  MessageSpool next(1 << 20, regions), after(1 << 20, regions);
+  next.write("n");
+  after.write("m");
+  EXPECT_TRUE(next.seal() == a_fd || after.seal() == a_fd);
+  // The hard cap still holds in a region.
+  MessageSpool capped(4, regions);
+  EXPECT_FALSE(capped.write("12345"));
+  EXPECT_EQ(capped.size(), 4u);
 }
