@@ -149,9 +149,14 @@ void start_workers(Daemon& d, const Config& config) {
                                            [](const WorkerEvent& ev) { worker_event(ev); });
   d.workers->start();
   d.metrics.set_workers([w = d.workers.get()] { return w->workers(); });
-  if (config.milter.spool_region_bytes > 0)
+  if (config.milter.spool_region_bytes > 0) {
     d.spool_regions = std::make_shared<SpoolRegions>(config.milter.spool_region_bytes,
                                                      std::size_t{2} * d.workers->workers());
+    // One made now, so that a kernel without F_SEAL_FUTURE_WRITE (before
+    // 5.1) says so once; messages then get a memfd each, as without regions.
+    if (auto r = d.spool_regions->acquire()) d.spool_regions->release(*r);
+    else d.log.warning("", d.spool_regions->error() + "; every message gets a memfd of its own");
+  }
 }
 
 // In-process scans get their thread pool; either way the metrics learn

@@ -56,6 +56,13 @@ std::optional<SpoolRegions::Region> SpoolRegions::acquire() {
     void* m = ::mmap(nullptr, static_cast<std::size_t>(cap_), PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
     if (m == MAP_FAILED) step = "mmap";
     else r.map = static_cast<char*>(m);
+    // A worker forked later (a replacement) must not inherit this writable
+    // mapping: fork leaves it out of the child.
+    if (r.map && ::madvise(r.map, static_cast<std::size_t>(cap_), MADV_DONTFORK) != 0) {
+      ::munmap(r.map, static_cast<std::size_t>(cap_));
+      r.map = nullptr;
+      step = "madvise";
+    }
   }
   // The seal comes after the daemon's writable mapping, which it does not
   // affect; every later writable mapping and every write(2) is refused.

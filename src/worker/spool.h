@@ -39,7 +39,8 @@ class MappedFd {
 };
 
 // Long-lived shared memory regions for messages of at most `capacity`
-// bytes: each a memfd of that size, mapped writable by the daemon once and
+// bytes: each a memfd of that size, mapped writable by the daemon once
+// (MADV_DONTFORK: a worker forked later does not inherit the mapping) and
 // then sealed (F_SEAL_FUTURE_WRITE, SHRINK, GROW, SEAL), so that a worker
 // handed its descriptor can map it for reading only and can neither write
 // nor resize it, while the daemon keeps writing through its own mapping.

@@ -6,9 +6,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -427,6 +430,23 @@ TEST(SpoolRegions, AWorkerCanOnlyReadARegion) {
   EXPECT_NE(::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
   MappedFd m(fd, sp.size());
   EXPECT_EQ(m.view(), "hello");
+  // A worker forked now (a replacement) has no writable mapping of it: the
+  // daemon's mapping is left out of the child.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // Exit 0 when the child's address space holds no writable shared
+    // mapping of a region.
+    std::FILE* maps = std::fopen("/proc/self/maps", "r");
+    char line[512];
+    bool writable_shared = false;
+    while (maps && std::fgets(line, sizeof line, maps))
+      if (std::strstr(line, "emogate-region") && std::strstr(line, "rw-s")) writable_shared = true;
+    ::_exit(writable_shared ? 1 : 0);
+  }
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child inherited a writable region mapping";
 }
 
 TEST(SpoolRegions, RegionsAreReusedAndAMessageTooLargeMovesToItsOwnMemfd) {
