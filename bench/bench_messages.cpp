@@ -62,9 +62,7 @@ Config bench_config() {
     RuleSetSettings s;
     s.name = "bench_set";
     s.paths = {set};
-    const std::string scope = env_or("EMOGATE_BENCH_SET_SCOPE", "files");
-    for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki})
-      if (scope == to_string(v)) s.scope = v;
+    if (auto v = parse_rule_scope(env_or("EMOGATE_BENCH_SET_SCOPE", "files"))) s.scope = *v;
     c.rules.sets.push_back(s);
   }
   // 0: every copy of a message is scanned again (no verdict cache).

@@ -100,6 +100,7 @@ enum class Action;
 // extensions of interest (services/loki_externals.h).
 enum class RuleScope { files, all, loki };
 std::string_view to_string(RuleScope s);  // "files", "all", "loki"
+std::optional<RuleScope> parse_rule_scope(std::string_view s);  // to_string's inverse
 
 // One [[rules.set]]: rule files loaded and judged together.
 struct RuleSetSettings {

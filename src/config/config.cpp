@@ -74,6 +74,12 @@ std::string_view to_string(RuleScope s) {
   return "files";
 }
 
+std::optional<RuleScope> parse_rule_scope(std::string_view s) {
+  for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
 std::string_view to_string(Action a) {
   static constexpr std::string_view names[] = {"accept", "tag",      "hold",   "quarantine",
                                                "reject", "tempfail", "discard"};
@@ -456,13 +462,8 @@ RuleSetSettings read_rule_set(Section& s, const RuleSetSettings& defaults, const
   std::string scope(to_string(RuleScope::files));
   auto* sc = s.raw("scope");
   s.get("scope", scope);
-  bool known = false;
-  for (RuleScope v : {RuleScope::files, RuleScope::all, RuleScope::loki}) {
-    if (scope != to_string(v)) continue;
-    r.scope = v;
-    known = true;
-  }
-  if (!known) s.fail(*sc, "scope", "expected \"files\", \"all\" or \"loki\"");
+  if (auto v = parse_rule_scope(scope)) r.scope = *v;
+  else s.fail(*sc, "scope", "expected \"files\", \"all\" or \"loki\"");
   s.note("verdict", "verdict", "(the [verdicts] yara baseline)");
   if (s.raw("verdict")) {
     Verdict verdict{};
