@@ -102,7 +102,8 @@ double cpu_s(int who) {
 }
 
 // The same messages, one at a time, through one sandboxed worker process as
-// the milter hands them over (spool to a sealed memfd, request, report back):
+// the milter hands them over (spool to a spool region or a sealed memfd,
+// request, report back):
 // wall time per message, to set beside BM_ScanMessages' in-process figure,
 // and the CPU per message of each side (this thread, as the daemon's session
 // thread; the worker processes, counted once reaped), warm-up included.

@@ -280,7 +280,12 @@ sfsistat cb_envfrom(SMFICTX* ctx, char** argv) {
     if (outbound_mail_from(ctx, s, *cfg, &rc)) return rc;
   }
   if (g_daemon->workers) {
-    s->spool.emplace(cfg->milter.max_message_size, g_daemon->spool_regions);
+    // A message whose SIZE= says it will not fit a spool region starts in a
+    // memfd of its own rather than being moved there once it outgrows it.
+    const auto& regions = g_daemon->spool_regions;
+    const std::uint64_t declared = esmtp_size(argv);
+    const bool fits = regions && (declared == 0 || declared + kHeaderSlack <= regions->capacity());
+    s->spool.emplace(cfg->milter.max_message_size, fits ? regions : nullptr);
     return SMFIS_CONTINUE;
   }
   s->buf.emplace(cfg->limits.temp_dir, cfg->milter.memory_buffer, cfg->milter.max_message_size);
