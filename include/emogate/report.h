@@ -108,6 +108,20 @@ struct SenderFacts {
   bool operator==(const SenderFacts&) const = default;
 };
 
+// What one YARA rule set did in a scan: for the milter's metrics and the
+// `rule_sets` of to_json. A merged pass (a set whose rules another set's
+// group holds too) counts for the set whose group ran it.
+struct RuleSetUse {
+  std::string name;              // [[rules.set]] name
+  std::uint64_t objects = 0;     // objects the set's scope took
+  std::uint64_t cache_hits = 0;  // of them, answered whole by its verdict cache
+  std::uint64_t passes = 0;      // libyara passes (one per group that applied)
+  std::uint64_t bytes = 0;       // bytes those passes read
+  double ms = 0;                 // their wall time
+
+  bool operator==(const RuleSetUse&) const = default;
+};
+
 struct Report {
   std::string input;  // file name or queue id
   Verdict verdict = Verdict::clean;
@@ -123,6 +137,7 @@ struct Report {
   std::uint64_t size = 0;
   PpapFacts ppap;
   SenderFacts sender;
+  std::vector<RuleSetUse> rule_sets;  // sets that took an object, in first-use order
 
   bool flagged() const { return verdict != Verdict::clean; }
   bool complete() const { return incomplete.empty(); }

@@ -50,6 +50,13 @@ void ScanContext::add_finding(FindingType type, const Object& obj, std::string d
   add_finding_at(type, obj.path, std::move(detail), verdict);
 }
 
+RuleSetUse& ScanContext::rule_set_use(const std::string& name) {
+  for (RuleSetUse& u : report_.rule_sets)
+    if (u.name == name) return u;
+  report_.rule_sets.push_back({.name = name});
+  return report_.rule_sets.back();
+}
+
 void ScanContext::add_rule_finding(const Object& obj, std::string detail, Verdict verdict, std::string rule_set,
                                    int score) {
   add_finding(FindingType::yara, obj, std::move(detail), verdict);

@@ -125,6 +125,8 @@ class ScanContext {
   // A yara finding of rule set `rule_set` whose hits on `obj` scored
   // `score` together (Finding::rule_set, Finding::score).
   void add_rule_finding(const Object& obj, std::string detail, Verdict verdict, std::string rule_set, int score);
+  // The scan's running account of a rule set (Report::rule_sets), made at first use.
+  RuleSetUse& rule_set_use(const std::string& name);
   void add_url(std::string url);
   // A vba_macro finding for one VBA project, with the project's SHA-256
   // kept beside it for the engine's [macros] allow-list

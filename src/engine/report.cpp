@@ -81,6 +81,17 @@ std::string to_json(const Report& r) {
             {"size", r.size},
             {"scan_ms", static_cast<double>(static_cast<long long>(r.scan_ms * 1000)) / 1000}};
   if (!locked.empty()) j["locked"] = std::move(locked);
+  if (!r.rule_sets.empty()) {
+    json sets = json::array();
+    for (const RuleSetUse& u : r.rule_sets)
+      sets.push_back({{"name", u.name},
+                      {"objects", u.objects},
+                      {"cache_hits", u.cache_hits},
+                      {"passes", u.passes},
+                      {"bytes", u.bytes},
+                      {"ms", static_cast<double>(static_cast<long long>(u.ms * 1000)) / 1000}});
+    j["rule_sets"] = std::move(sets);
+  }
   // Mail carries arbitrary bytes in names: never let bad UTF-8 abort output.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

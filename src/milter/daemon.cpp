@@ -126,6 +126,11 @@ unsigned scan_threads(const MilterSettings& ms) {
 // Logs a worker's end (one syslog line per death, with the queue id of the
 // message it held) and counts it.
 void worker_event(const WorkerEvent& ev) {
+  if (ev.cause == "fork_failed") {
+    g_daemon->metrics.worker_fork_failed();
+    g_daemon->log.warning("", "a scan worker " + ev.how + "; the pool forks it again when a message arrives");
+    return;
+  }
   g_daemon->metrics.worker_ended(ev.cause, ev.killed, ev.scans);
   if (ev.cause == "shutdown") return;
   std::string line = "scan worker " + std::to_string(ev.pid) + " ";

@@ -56,6 +56,18 @@ void Metrics::rules_loaded_now() {
   rules_loaded_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+void Metrics::rule_sets(const std::vector<RuleSetUse>& uses) {
+  std::lock_guard lk(mu_);
+  for (const RuleSetUse& u : uses) {
+    RuleSetUse& t = rule_sets_[u.name];
+    t.objects += u.objects;
+    t.cache_hits += u.cache_hits;
+    t.passes += u.passes;
+    t.bytes += u.bytes;
+    t.ms += u.ms;
+  }
+}
+
 void Metrics::set_queue_depth(std::function<unsigned()> fn) {
   std::lock_guard lk(mu_);
   depth_ = std::move(fn);
@@ -67,6 +79,11 @@ void Metrics::worker_ended(const std::string& cause, bool killed, unsigned scans
   if (killed) ++worker_kills_[cause];
   worker_scans_sum_ += scans;
   ++workers_ended_;
+}
+
+void Metrics::worker_fork_failed() {
+  std::lock_guard lk(mu_);
+  ++worker_fork_failures_;
 }
 
 void Metrics::scan_failure(const std::string& failure_class, const std::string& cause) {
@@ -117,6 +134,16 @@ void render_counter(std::string& o, const char* name, const char* label1, const 
     o += std::string(name) + "{" + label1 + "=\"" + k.first + "\"," + label2 + "=\"" + k.second + "\"} " +
          std::to_string(n) + "\n";
 }
+// A label value from configuration, escaped as the text format requires.
+std::string label_value(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\' || c == '"') o += '\\';
+    if (c == '\n') o += "\\n";
+    else o += c;
+  }
+  return o;
+}
 }  // namespace
 
 std::string Metrics::render() const {
@@ -164,6 +191,11 @@ std::string Metrics::render() const {
                 "emogate_worker_scans_count %llu\n",
                 static_cast<unsigned long long>(worker_scans_sum_), static_cast<unsigned long long>(workers_ended_));
   o += buf;
+  std::snprintf(buf, sizeof buf,
+                "# HELP emogate_worker_fork_failures_total Scan workers that could not be forked (forked again later).\n"
+                "# TYPE emogate_worker_fork_failures_total counter\nemogate_worker_fork_failures_total %llu\n",
+                static_cast<unsigned long long>(worker_fork_failures_));
+  o += buf;
   render_counter(o, "emogate_scan_failures_total", "class", "cause",
                  "Scans that did not complete, by class (load/content) and cause.", scan_failures_);
   double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -173,6 +205,33 @@ std::string Metrics::render() const {
                 "# TYPE emogate_ruleset_age_seconds gauge\nemogate_ruleset_age_seconds %.0f\n",
                 loaded > 0 ? now - loaded : 0.0);
   o += buf;
+  if (!rule_sets_.empty()) {
+    struct Family {
+      const char* name;
+      const char* help;
+      std::string (*value)(const RuleSetUse&);
+    };
+    static constexpr Family kFamilies[] = {
+        {"emogate_rule_set_objects_total", "Objects a YARA rule set's scope took, by set.",
+         [](const RuleSetUse& u) { return std::to_string(u.objects); }},
+        {"emogate_rule_set_cache_hits_total", "Of those, objects the set's verdict cache answered, by set.",
+         [](const RuleSetUse& u) { return std::to_string(u.cache_hits); }},
+        {"emogate_rule_set_passes_total", "libyara passes a rule set made, by set.",
+         [](const RuleSetUse& u) { return std::to_string(u.passes); }},
+        {"emogate_rule_set_bytes_total", "Bytes a rule set's passes read, by set.",
+         [](const RuleSetUse& u) { return std::to_string(u.bytes); }},
+        {"emogate_rule_set_seconds_total", "Wall time of a rule set's passes, by set.",
+         [](const RuleSetUse& u) {
+           char b[32];
+           std::snprintf(b, sizeof b, "%.6f", u.ms / 1000);
+           return std::string(b);
+         }},
+    };
+    for (const Family& f : kFamilies) {
+      o += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " counter\n";
+      for (const auto& [set, u] : rule_sets_) o += std::string(f.name) + "{set=\"" + label_value(set) + "\"} " + f.value(u) + "\n";
+    }
+  }
   if (!intel_mtime_.empty()) {
     o += "# HELP emogate_intel_age_seconds Seconds since the loaded intel list's file was written.\n"
          "# TYPE emogate_intel_age_seconds gauge\n";

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "emogate/config.h"
+#include "emogate/report.h"
 
 namespace emogate {
 
@@ -28,6 +29,8 @@ class Metrics {
   void message(const std::string& verdict, Action action, double scan_ms);
   void finding(FindingType t);
   void rules_loaded_now();
+  // What each YARA rule set did in one message's scan (Report::rule_sets).
+  void rule_sets(const std::vector<RuleSetUse>& uses);
   // The intel lists just loaded: each configured list's file mtime, so
   // emogate_intel_age_seconds{list} says how old the data is (a list that
   // update-intel keeps refusing grows old even across reloads).
@@ -37,6 +40,8 @@ class Metrics {
   // scan_timeout_ms, max_scans, max_rss, reload, start_failed, shutdown),
   // whether the daemon killed it for a limit, and how many scans it did.
   void worker_ended(const std::string& cause, bool killed, unsigned scans);
+  // A scan worker the pool could not fork (it forks it again later).
+  void worker_fork_failed();
   // A scan that did not complete, by class (load/content) and cause.
   void scan_failure(const std::string& failure_class, const std::string& cause);
   void set_workers(std::function<unsigned()> fn);
@@ -81,7 +86,8 @@ class Metrics {
   std::function<unsigned()> depth_;
   std::map<std::string, std::uint64_t> worker_restarts_, worker_kills_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> scan_failures_;
-  std::uint64_t worker_scans_sum_ = 0, workers_ended_ = 0;
+  std::uint64_t worker_scans_sum_ = 0, workers_ended_ = 0, worker_fork_failures_ = 0;
+  std::map<std::string, RuleSetUse> rule_sets_;  // by set name, summed
   std::function<unsigned()> workers_;
   std::map<std::string, std::uint64_t> ppap_{{"held", 0}, {"matched", 0}, {"released", 0}, {"timed_out", 0}};
   std::atomic<std::uint64_t> ppap_pending_{0};

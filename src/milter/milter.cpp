@@ -597,6 +597,7 @@ sfsistat cb_eom(SMFICTX* ctx) {
   ml.scan_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   g_daemon->log.message(ml);
   g_daemon->metrics.message(ml.verdict, ml.action, ml.scan_ms);
+  if (report) g_daemon->metrics.rule_sets(report->rule_sets);
   s->end_message();
   return rc;
 }

@@ -125,22 +125,29 @@ class YaraDetector final : public Module {
         if (set.settings.scope != RuleScope::all && !file) continue;
         if (!vars) vars = vars_for(obj);
         if (set.settings.scope == RuleScope::loki && !loki_scans(vars->filetype, vars->extension)) continue;
-        got[i] = run_set(set, obj, *vars, hash, ctx, part);
+        RuleSetUse& use = ctx.rule_set_use(set.settings.name);
+        ++use.objects;
+        got[i] = run_set(set, obj, *vars, hash, ctx, part, use);
       }
     for (std::size_t i = 0; i < sets.size(); ++i)
       if (got[i]) report(*sets[i], obj, *got[i], ctx);
   }
 
  private:
-  // One YARA pass of `rules` over the object, its matches added to `out`.
-  // Returns whether it completed; a limit or an error is reported here, and
-  // what matched before the stop is still added.
+  // One YARA pass of `rules` over the object, its matches added to `out`
+  // and its cost to `use`. Returns whether it completed; a limit or an
+  // error is reported here, and what matched before the stop is still added.
   static bool scan(const YaraRuleSet& rules, const Object& obj, const YaraVars& vars, ScanContext& ctx,
-                   ScanContext::Clock::time_point until, std::vector<YaraMatch>& out) {
+                   ScanContext::Clock::time_point until, std::vector<YaraMatch>& out, RuleSetUse& use) {
     using namespace std::chrono;
-    auto left = duration_cast<milliseconds>(until - ScanContext::Clock::now()).count();
+    const auto start = ScanContext::Clock::now();
+    auto left = duration_cast<milliseconds>(until - start).count();
     const std::uint32_t budget = static_cast<std::uint32_t>(std::clamp<long long>(left, 1, UINT32_MAX));
-    YaraScanResult res = rules.scan(scan_view(obj), vars, budget);
+    const std::string_view view = scan_view(obj);
+    YaraScanResult res = rules.scan(view, vars, budget);
+    ++use.passes;
+    use.bytes += view.size();
+    use.ms += duration<double, std::milli>(ScanContext::Clock::now() - start).count();
     out.insert(out.end(), std::make_move_iterator(res.matches.begin()), std::make_move_iterator(res.matches.end()));
     if (res.timed_out)
       ctx.limit_hit(obj, "rules.timeout_ms", res.error);
@@ -153,7 +160,7 @@ class YaraDetector final : public Module {
   // The base set takes its part of a merged pass when one ran; a merged
   // group's pass leaves the base set's matches in `part`.
   static bool scan_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars, ScanContext& ctx,
-                       std::vector<YaraMatch>& out, BasePart& part) {
+                       std::vector<YaraMatch>& out, BasePart& part, RuleSetUse& use) {
     ++set.scans;
     if (&set == part.base && part.ran) {
       out.insert(out.end(), part.matches.begin(), part.matches.end());
@@ -164,11 +171,11 @@ class YaraDetector final : public Module {
     for (const RuleGroup& g : set.groups) {
       if (!g.applies(view)) continue;
       if (!g.merged) {
-        if (!scan(*g.rules, obj, vars, ctx, until, out)) return false;
+        if (!scan(*g.rules, obj, vars, ctx, until, out, use)) return false;
         continue;
       }
       std::vector<YaraMatch> both;
-      const bool complete = scan(*g.rules, obj, vars, ctx, until, both);
+      const bool complete = scan(*g.rules, obj, vars, ctx, until, both, use);
       const bool keep = !part.ran;  // a later merged pass repeats the same part
       if (keep) part.complete = complete;
       part.ran = true;
@@ -193,12 +200,12 @@ class YaraDetector final : public Module {
   // whole set, or of its externals-reading files alone when only their
   // entry is missing. Matches of files that name no externals come first.
   static std::vector<YaraMatch> run_set(const LoadedRuleSet& set, const Object& obj, const YaraVars& vars,
-                                        std::string& hash, ScanContext& ctx, BasePart& part) {
+                                        std::string& hash, ScanContext& ctx, BasePart& part, RuleSetUse& use) {
     std::vector<YaraMatch> got;
     // A message's header block never comes twice; everything else is
     // looked up by its bytes and the externals the set's rules read.
     if (!set.cache.enabled() || obj.type == tag::email) {
-      scan_set(set, obj, vars, ctx, got, part);
+      scan_set(set, obj, vars, ctx, got, part, use);
       return got;
     }
     if (hash.empty()) hash = obj.sha256.empty() ? sha256_hex(scan_view(obj)) : obj.sha256;
@@ -211,6 +218,7 @@ class YaraDetector final : public Module {
     if (has_pure) pure = set.cache.find(pure_key);
     if (has_named) named = set.cache.find(named_key);
     if ((pure || !has_pure) && (named || !has_named)) {
+      ++use.cache_hits;
       got = pure ? std::move(*pure) : std::vector<YaraMatch>();
       if (named) got.insert(got.end(), std::make_move_iterator(named->begin()), std::make_move_iterator(named->end()));
       return got;
@@ -218,11 +226,11 @@ class YaraDetector final : public Module {
     if (pure && set.named) {
       // The same bytes under other externals: only the rules reading them.
       ++set.scans;
-      if (scan(*set.named, obj, vars, ctx, object_deadline(ctx), got)) set.cache.put(named_key, got);
+      if (scan(*set.named, obj, vars, ctx, object_deadline(ctx), got, use)) set.cache.put(named_key, got);
       pure->insert(pure->end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
       return std::move(*pure);
     }
-    const bool complete = scan_set(set, obj, vars, ctx, got, part);
+    const bool complete = scan_set(set, obj, vars, ctx, got, part, use);
     std::vector<YaraMatch> p, n;
     for (YaraMatch& m : got) (set.is_named(m) ? n : p).push_back(std::move(m));
     if (complete) {

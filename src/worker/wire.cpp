@@ -192,7 +192,7 @@ void sender_facts_fields(Io& io, S& s) {
 
 template <class Io, class R>
 void report_fields(Io& io, R& r) {
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender, rule_sets] = r;
   io.field(input);
   io.field(verdict, kLastVerdict);
   io.list(findings, [](auto& i, auto& f) { finding_fields(i, f); });
@@ -204,6 +204,15 @@ void report_fields(Io& io, R& r) {
   io.field(size);
   ppap_fields(io, ppap);
   sender_facts_fields(io, sender);
+  io.list(rule_sets, [](auto& i, auto& u) {
+    auto& [name, objects, cache_hits, passes, bytes, ms] = u;
+    i.field(name);
+    i.field(objects);
+    i.field(cache_hits);
+    i.field(passes);
+    i.field(bytes);
+    i.field(ms);
+  });
 }
 
 template <class Io, class Q>

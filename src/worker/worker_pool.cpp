@@ -31,6 +31,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kStartTimeout = std::chrono::seconds(20);  // fork to sandbox entered
 constexpr auto kGrace = std::chrono::milliseconds(250);   // past scan_timeout_ms
 constexpr auto kWatchSlice = std::chrono::milliseconds(100);
+// After a failed fork the pool tries again no sooner than this, doubling
+// after each further failure up to the most.
+constexpr Clock::duration kTopUpFirst = std::chrono::milliseconds(200);
+constexpr Clock::duration kTopUpMost = std::chrono::seconds(10);
 constexpr int kWorkerFd = 3;
 
 // Charsets whose iconv modules are loaded (and kept) before workers fork: a
@@ -249,10 +253,12 @@ std::unique_ptr<WorkerPool::Worker> WorkerPool::spawn() {
     std::lock_guard lk(mu_);
     gen = generation_;
   }
-  pid_t pid = ::fork();
+  pid_t pid = s_.fork ? s_.fork() : ::fork();
   if (pid < 0) {
+    const int err = errno;
     ::close(sv[0]);
     ::close(sv[1]);
+    errno = err;
     return nullptr;
   }
   if (pid == 0) {
@@ -272,6 +278,50 @@ std::unique_ptr<WorkerPool::Worker> WorkerPool::spawn() {
   std::lock_guard lk(mu_);
   ++live_;
   return w;
+}
+
+std::unique_ptr<WorkerPool::Worker> WorkerPool::replacement() {
+  auto w = spawn();
+  if (w) {
+    std::lock_guard lk(mu_);
+    top_up_backoff_ = {};
+    return w;
+  }
+  WorkerEvent ev;
+  ev.cause = "fork_failed";
+  ev.how = std::string("could not be forked: ") + std::strerror(errno);
+  ev.died = true;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return nullptr;
+    ++owed_;
+    top_up_backoff_ = top_up_backoff_ == Clock::duration{} ? kTopUpFirst : std::min(2 * top_up_backoff_, kTopUpMost);
+    next_top_up_ = Clock::now() + top_up_backoff_;
+    cv_.notify_all();  // waiters wait until the next try
+  }
+  emit(ev);
+  return nullptr;
+}
+
+void WorkerPool::top_up() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ || owed_ == 0 || Clock::now() < next_top_up_) return;
+    --owed_;
+  }
+  auto w = replacement();
+  if (!w) return;
+  {
+    std::lock_guard lk(mu_);
+    if (!stopping_) {
+      idle_.push_back(std::move(w));
+      cv_.notify_one();
+      return;
+    }
+  }
+  WorkerEvent ev;
+  ev.cause = "shutdown";
+  discard(std::move(w), ev);
 }
 
 void WorkerPool::start() {
@@ -397,8 +447,8 @@ void WorkerPool::release(std::unique_ptr<Worker> w) {
     ev.cause = retire;
     discard(std::move(w), ev);
     if (stopping) return;
-    w = spawn();
-    if (!w) return;  // XXX a failed fork leaves the pool one worker short until the next replacement
+    w = replacement();
+    if (!w) return;  // owed: top_up() forks it for a later scan
   }
   std::lock_guard lk(mu_);
   idle_.push_back(std::move(w));
@@ -420,7 +470,18 @@ WorkerPool::Outcome WorkerPool::scan(const wire::Request& request, int fd, std::
       return out;
     }
     ++waiting_;
-    cv_.wait_until(lk, queue_deadline, [&] { return !idle_.empty() || stopping_; });
+    for (;;) {
+      if (stopping_) break;
+      const auto now = Clock::now();
+      if (owed_ && now >= next_top_up_) {
+        lk.unlock();
+        top_up();
+        lk.lock();
+        continue;
+      }
+      if (!idle_.empty() || now >= queue_deadline) break;
+      cv_.wait_until(lk, owed_ ? std::min(queue_deadline, next_top_up_) : queue_deadline);
+    }
     --waiting_;
     if (idle_.empty()) {
       out.failure = Failure::load;
@@ -463,18 +524,21 @@ WorkerPool::Outcome WorkerPool::scan(const wire::Request& request, int fd, std::
       ev.queue_id.clear();
       discard(std::move(w), ev);
       --out.attempts;
-      w = idle_retry_used ? nullptr : spawn();
-      idle_retry_used = true;
-      if (w) continue;
+      w = replacement();
+      if (w && !idle_retry_used) {
+        idle_retry_used = true;
+        continue;
+      }
       out.failure = Failure::load;
       out.cause = "worker_start";
-      out.error = "no scan worker could be started";
+      out.error = w ? "two scan workers ended before taking the message" : "no scan worker could be started";
+      if (w) release(std::move(w));
       return out;
     }
     ev.cause = a.kind == Attempt::load ? "start_failed" : a.cause;
     ev.how = a.how;
     discard(std::move(w), ev);
-    w = spawn();  // the replacement: retries the message, then joins the pool
+    w = replacement();  // retries the message, then joins the pool
     if (a.kind == Attempt::load) {
       if (w) release(std::move(w));
       out.failure = Failure::load;
@@ -507,7 +571,7 @@ void WorkerPool::reload() {
     WorkerEvent ev;
     ev.cause = "reload";
     discard(std::move(w), ev);
-    if (auto n = spawn()) {
+    if (auto n = replacement()) {
       std::lock_guard lk(mu_);
       idle_.push_back(std::move(n));
       cv_.notify_one();
@@ -533,6 +597,11 @@ void WorkerPool::shutdown() {
 unsigned WorkerPool::workers() const {
   std::lock_guard lk(mu_);
   return live_;
+}
+
+unsigned WorkerPool::owed() const {
+  std::lock_guard lk(mu_);
+  return owed_;
 }
 
 unsigned WorkerPool::depth() const {

@@ -5,6 +5,9 @@
 // The pool kills a worker past its deadline or memory bound, replaces one
 // that died at once, retries a message that killed a worker once in a fresh
 // one, and recycles workers after max_scans scans or past an RSS bound.
+// A worker that could not be forked (no memory, no process slots) is owed:
+// the pool forks it when a later scan arrives, backing off between tries,
+// so a passing shortage never leaves it smaller for good.
 // Failures are told apart: `load` (no worker free in time) and `content`
 // (the message crashed, exhausted or outran a worker twice).
 // Worker answers are not trusted.
@@ -37,6 +40,7 @@ struct WorkerPoolSettings {
   std::uint64_t max_rss = 256ull << 20;  // recycle once its peak RSS passed this; 0 = never
   uid_t uid = 0;                        // identity taken when run as root
   gid_t gid = 0;
+  pid_t (*fork)() = nullptr;            // tests: a fork that can fail; null: ::fork
 };
 
 // From [limits] and [milter]. Resolves the unprivileged identity a root
@@ -47,7 +51,10 @@ WorkerPoolSettings worker_pool_settings(const Config& cfg, unsigned workers);
 // What happened to a worker, for logs and metrics.
 struct WorkerEvent {
   pid_t pid = 0;
-  std::string cause;     // worker_crash, worker_memory, scan_timeout_ms, max_scans, max_rss, reload, start_failed
+  // worker_crash, worker_memory, scan_timeout_ms, max_scans, max_rss,
+  // reload, start_failed; fork_failed: no process was made (pid 0), one
+  // worker is owed
+  std::string cause;
   std::string how;       // e.g. "killed by signal 6 (SIGABRT)"
   std::string queue_id;  // message it held, if any
   unsigned scans = 0;    // scans it finished
@@ -88,12 +95,18 @@ class WorkerPool {
   void shutdown();
 
   unsigned workers() const;  // live worker processes
+  unsigned owed() const;     // workers that could not be forked, not yet made up
   unsigned depth() const;    // callers waiting or scanning
 
  private:
   struct Worker;
   struct Attempt;
   std::unique_ptr<Worker> spawn();
+  // spawn() for a worker the pool should have: a failure is told through
+  // on_event and the worker owed, to be made up by top_up().
+  std::unique_ptr<Worker> replacement();
+  // Forks one owed worker into the idle list when the backoff allows.
+  void top_up();
   Attempt attempt(Worker& w, const std::string& req, int fd, const std::string& queue_id);
   void discard(std::unique_ptr<Worker> w, WorkerEvent ev);
   void release(std::unique_ptr<Worker> w);
@@ -106,6 +119,9 @@ class WorkerPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Worker>> idle_;
   unsigned live_ = 0, waiting_ = 0, busy_ = 0;
+  unsigned owed_ = 0;                 // forks that failed, not yet made up
+  Clock::time_point next_top_up_{};   // no fork for an owed worker before this
+  Clock::duration top_up_backoff_{};  // after the next failure (doubles, bounded)
   std::uint64_t generation_ = 0;
   bool stopping_ = false;
 };

@@ -30,6 +30,9 @@ temp_dir = "/tmp"
 ${2:-}
 [rules]
 paths = []
+[[rules.set]]
+name = "it"
+paths = ["$T/rules-it"]
 [actions]
 clean = "tag"
 suspicious = "hold"
@@ -72,8 +75,10 @@ reload_with() {  # reload_with MALICIOUS_ACTION [EXTRA]: SIGHUP and wait for it
 # The release path injects through this instance's sendmail.
 printf '#!/bin/sh\nexec /usr/sbin/sendmail -C %s "$@"\n' "$PF_CONF" >"$T/sendmail"; chmod 755 "$T/sendmail"
 
-mkdir -p "$T/run"
+mkdir -p "$T/run" "$T/rules-it"
 chmod 755 "$T"
+# A third-party set that matches nothing here: its use shows in the metrics.
+echo 'rule It_Never { strings: $a = "emogate-it-never-matches-7f3a" condition: $a }' >"$T/rules-it/it.yar"
 write_config reject
 start_milter || { cat "$T/emogate.log"; bad "emogate did not start"; exit 1; }
 check "socket is nobody:postfix 0660" [ "$(stat -c '%U:%G %a' "$SOCK")" = "nobody:postfix 660" ]
@@ -102,6 +107,8 @@ m=$(metrics)
 check "metrics: clean/tag counted" grep -q 'emogate_messages_total{verdict="clean",action="tag"} 1' <<<"$m"
 check "metrics: malicious/reject counted" grep -q 'emogate_messages_total{verdict="malicious",action="reject"} 1' <<<"$m"
 check "metrics: finding type counted" grep -q 'emogate_findings_total{type="dangerous_type"} 1' <<<"$m"
+check "metrics: the rule set's objects counted" grep -Eq '^emogate_rule_set_objects_total\{set="it"\} [1-9]' <<<"$m"
+check "metrics: the rule set's bytes counted" grep -Eq '^emogate_rule_set_bytes_total\{set="it"\} [1-9]' <<<"$m"
 
 # --- tag with subject prefix (SIGHUP reload, same daemon)
 check "reload to tag" reload_with tag

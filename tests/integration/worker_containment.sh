@@ -106,6 +106,7 @@ check "crash: the death line names SIGABRT" grep -q "killed by signal 6 (SIGABRT
 m=$(metrics)
 check "metrics: 4 workers alive" grep -q '^emogate_workers 4$' <<<"$m"
 check "metrics: restarts by cause worker_crash (>= 4)" grep -Eq '^emogate_worker_restarts_total\{cause="worker_crash"\} ([4-9]|[1-9][0-9])$' <<<"$m"
+check "metrics: no fork failed" grep -q '^emogate_worker_fork_failures_total 0$' <<<"$m"
 check "metrics: kills by limit scan_timeout_ms (2)" grep -q '^emogate_worker_kills_total{limit="scan_timeout_ms"} 2$' <<<"$m"
 check "metrics: content failures counted" grep -q '^emogate_scan_failures_total{class="content",cause="worker_crash"} 2$' <<<"$m"
 

@@ -40,6 +40,32 @@ TEST(Metrics, OutboundWatchCpuIsSummedInSeconds) {
   EXPECT_NE(m.render().find("\nemogate_outbound_cpu_seconds_total 2.001500\n"), std::string::npos) << m.render();
 }
 
+TEST(Metrics, WorkerForkFailuresAreCountedApartFromRestarts) {
+  Metrics m;
+  EXPECT_NE(m.render().find("\nemogate_worker_fork_failures_total 0\n"), std::string::npos) << m.render();
+  m.worker_fork_failed();
+  m.worker_fork_failed();
+  m.worker_ended("worker_crash", false, 3);
+  const std::string t = m.render();
+  EXPECT_NE(t.find("\nemogate_worker_fork_failures_total 2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_worker_restarts_total{cause=\"worker_crash\"} 1\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("fork_failed"), std::string::npos) << t;
+}
+
+TEST(Metrics, RuleSetUseIsSummedPerSet) {
+  Metrics m;
+  EXPECT_EQ(m.render().find("emogate_rule_set_"), std::string::npos);
+  m.rule_sets({{"signature-base", 3, 1, 4, 4096, 2.5}, {"default", 7, 0, 7, 9000, 0.75}});
+  m.rule_sets({{"signature-base", 2, 2, 0, 0, 0}, {"odd\"set", 1, 0, 1, 10, 1}});
+  const std::string t = m.render();
+  EXPECT_NE(t.find("emogate_rule_set_objects_total{set=\"signature-base\"} 5\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_cache_hits_total{set=\"signature-base\"} 3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_passes_total{set=\"default\"} 7\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_bytes_total{set=\"signature-base\"} 4096\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_seconds_total{set=\"default\"} 0.000750\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_objects_total{set=\"odd\\\"set\"} 1\n"), std::string::npos) << t;
+}
+
 TEST(Metrics, RefusesNonLoopback) {
   Metrics m;
   EXPECT_THROW(m.start("0.0.0.0:9357"), std::runtime_error);

@@ -53,9 +53,22 @@ struct Events {
   }
 };
 
+// A fork that fails (EAGAIN, as at the process limit) while g_fail_forks
+// is above zero, counting it down.
+std::atomic<int> g_fail_forks{0};
+pid_t flaky_fork() {
+  if (g_fail_forks.load() > 0) {
+    --g_fail_forks;
+    errno = EAGAIN;
+    return -1;
+  }
+  return ::fork();
+}
+
 struct Fixture {
-  explicit Fixture(Config c = test_config(), unsigned workers = 1) : scanner(c) {
+  explicit Fixture(Config c = test_config(), unsigned workers = 1, pid_t (*fork)() = nullptr) : scanner(c) {
     auto s = worker_pool_settings(c, workers);
+    s.fork = fork;
     pool = std::make_unique<WorkerPool>(scanner, s, events.sink());
     pool->start();
   }
@@ -118,7 +131,7 @@ ObjectSummary every_object_field() {
 
 Report every_report_field() {
   Report r;
-  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender_facts] = r;
+  auto& [input, verdict, findings, objects, urls, errors, incomplete, scan_ms, size, ppap, sender_facts, rule_sets] = r;
   input = "q1";
   verdict = Verdict::malicious;
   findings = {every_finding_field(), {FindingType::yara, "a.zip", "rule Y", Verdict::suspicious}};
@@ -143,6 +156,7 @@ Report every_report_field() {
   bounced_ids = {"d@example.co.jp"};
   bounced_for = "taro@example.co.jp";
   bounce_problems = {"no original Message-ID in the bounce"};
+  rule_sets = {{"signature-base", 3, 1, 4, 4096, 2.5}, {"default", 7, 0, 7, 9000, 0.75}};
   return r;
 }
 
@@ -369,6 +383,34 @@ TEST(WorkerPool, WorkersAreRecycledAfterMaxScans) {
   }
   EXPECT_NE(f.events.all[0].pid, f.events.all[1].pid);
   EXPECT_EQ(f.pool->workers(), 1u);
+}
+
+TEST(WorkerPool, AWorkerThatCouldNotBeForkedIsForkedForALaterScan) {
+  Config c = test_config();
+  c.limits.worker_max_scans = 1;  // each scan retires its worker and forks another
+  c.limits.worker_max_rss = 0;
+  Fixture f(c, 2, flaky_fork);
+  g_fail_forks = 2;  // both replacements fail: the pool is empty
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.pool->workers(), 0u);
+  EXPECT_EQ(f.pool->owed(), 2u);
+  EXPECT_EQ(f.events.count("fork_failed"), 2);
+  {
+    std::lock_guard lk(f.events.mu);
+    EXPECT_NE(f.events.all.back().how.find("Resource temporarily unavailable"), std::string::npos)
+        << f.events.all.back().how;
+  }
+  // The next scan forks an owed worker once the backoff has passed instead
+  // of waiting out its queue deadline (10 s); the one after, the other.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  std::this_thread::sleep_for(500ms);  // past the doubled backoff
+  EXPECT_EQ(f.scan_file("hello", "a.txt").failure, WorkerPool::Failure::none);
+  EXPECT_EQ(f.pool->owed(), 0u);
+  EXPECT_EQ(f.pool->workers(), 2u);
+  EXPECT_EQ(f.events.count("fork_failed"), 2);
 }
 
 TEST(WorkerPool, ReloadReplacesIdleWorkers) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "emogate/scanner.h"
 #include "services/loki_externals.h"
@@ -414,6 +415,36 @@ TEST(YaraCache, SecondCopyOfAnAttachmentCostsNoScan) {
   EXPECT_EQ(rules_at(r3, "d.exe"), Rules{"Mz"});
   EXPECT_EQ(t.sb().scans, 1u);
   EXPECT_EQ(t.sb().cache_hits, 3u);
+}
+
+TEST(YaraCache, EachReportSaysWhatTheSetDid) {
+  OneSet t({{"r.yar", kMzRule}});
+  Report first = t.scanner->scan_message(mail_with("a.exe", kPe, "first"));
+  ASSERT_EQ(first.rule_sets.size(), 1u) << to_json(first);
+  const RuleSetUse& u = first.rule_sets[0];
+  EXPECT_EQ(u.name, "sb");
+  EXPECT_EQ(u.objects, 1u);  // the attachment: a "files" set skips the message and its body
+  EXPECT_EQ(u.cache_hits, 0u);
+  EXPECT_EQ(u.passes, 1u);
+  EXPECT_EQ(u.bytes, kPe.size());
+  EXPECT_GE(u.ms, 0.0);
+  const auto j = nlohmann::json::parse(to_json(first));
+  ASSERT_EQ(j["rule_sets"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["rule_sets"][0]["name"], "sb");
+  EXPECT_EQ(j["rule_sets"][0]["objects"], 1);
+  EXPECT_EQ(j["rule_sets"][0]["passes"], 1);
+  EXPECT_EQ(j["rule_sets"][0]["bytes"], kPe.size());
+  // The same bytes again, twice in one message: answered by the cache.
+  std::string two = make_mail("again", {{"application/octet-stream", kPe, "c.exe"},
+                                        {"application/octet-stream", kPe, "d.exe"}});
+  Report again = t.scanner->scan_message(two);
+  ASSERT_EQ(again.rule_sets.size(), 1u);
+  EXPECT_EQ(again.rule_sets[0].objects, 2u);
+  EXPECT_EQ(again.rule_sets[0].cache_hits, 2u);
+  EXPECT_EQ(again.rule_sets[0].passes, 0u);
+  EXPECT_EQ(again.rule_sets[0].bytes, 0u);
+  // A message with no file for the set: no entry.
+  EXPECT_TRUE(t.scanner->scan_message(make_mail("text", {})).rule_sets.empty());
 }
 
 TEST(YaraCache, RulesReadingFilenameAreKeyedByIt) {
