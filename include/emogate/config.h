@@ -274,6 +274,7 @@ struct WebSettings {
   std::uint32_t read_timeout_s = 30;            // a request must arrive whole within this
   std::uint32_t max_connections = 64;           // open at once; more wait in the kernel's backlog
   std::uint32_t metrics_timeout_ms = 500;       // the status page's fetch of [metrics] listen
+  std::string time_zone;  // IANA name for the pages' times ("Asia/Tokyo"); empty = the host's local time
 };
 
 struct Config {

@@ -52,6 +52,8 @@ int web_main(const Config& config, const std::vector<std::string>& args, std::os
     for (const ConfigError& e : problems) err << "emogate web: " << e.what() << '\n';
     return 2;
   }
+  // The pages' zone, read before the privileges go and any page is made.
+  web::use_time_zone(config.web.time_zone);
   const int fac = syslog_facility(config.log.facility);
   ::openlog("emogate", LOG_PID | LOG_NDELAY, fac < 0 ? LOG_MAIL : fac);
   try {

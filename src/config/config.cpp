@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -400,6 +401,22 @@ bool valid_port(std::string_view p) {
   return !p.empty() && ec == std::errc() && end == p.data() + p.size() && n >= 1 && n <= 65535;
 }
 
+// What is wrong with `zone` as [web] time_zone: an IANA name whose file is
+// in the system's zone database (tzdata); "" when nothing.
+std::string time_zone_problem(const std::string& zone) {
+  const bool shaped = !zone.empty() && zone.size() <= 64 && zone.front() != '/' &&
+                      zone.find("..") == std::string::npos && std::all_of(zone.begin(), zone.end(), [](char ch) {
+                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' || ch == '+' ||
+                               ch == '-';
+                      });
+  if (!shaped) return "'" + zone + "' is not a zone name such as \"Asia/Tokyo\" or \"UTC\"";
+  std::ifstream f("/usr/share/zoneinfo/" + zone, std::ios::binary);
+  char magic[4] = {};
+  if (!f.read(magic, sizeof magic) || std::memcmp(magic, "TZif", sizeof magic) != 0)
+    return "no zone '" + zone + "' in /usr/share/zoneinfo (package tzdata)";
+  return {};
+}
+
 // Why a [metrics] or [web] listen value will not work ("" when it will):
 // the metrics endpoint serves unauthenticated counters, and the web view
 // without TLS would carry passwords in clear, so both bind loopback only
@@ -781,6 +798,9 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_seconds("read_timeout", w.read_timeout_s, 1, 3600);
     s.get_uint("max_connections", w.max_connections, 1, 100000);
     s.get_uint("metrics_timeout_ms", w.metrics_timeout_ms, 10, 60000);
+    s.get("time_zone", w.time_zone);
+    if (auto* v = s.raw("time_zone"); v && !w.time_zone.empty())
+      if (std::string why = time_zone_problem(w.time_zone); !why.empty()) s.fail(*v, "time_zone", why);
     const bool tls = !w.certificate.empty() || !w.private_key.empty();
     if (auto* v = s.raw("certificate"); v && w.certificate.empty() != w.private_key.empty())
       s.fail(*v, "certificate", "certificate and private_key go together");

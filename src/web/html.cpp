@@ -8,6 +8,11 @@
 // mail log.
 #include <syslog.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <unordered_map>
 
@@ -297,17 +302,49 @@ std::string url_encode(std::string_view text) {
   });
 }
 
+void use_time_zone(const std::string& zone) {
+  if (!zone.empty()) ::setenv("TZ", zone.c_str(), 1);
+  ::tzset();
+}
+
+std::string time_zone_label() {
+  std::string zone;
+  if (const char* tz = std::getenv("TZ"); tz && *tz) {
+    zone = tz[0] == ':' ? tz + 1 : tz;
+  } else {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink("/etc/localtime", ec).string();
+    if (const auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) {
+      zone = target.substr(at + 9);
+    } else {
+      std::ifstream f("/etc/timezone");
+      std::getline(f, zone);
+    }
+  }
+  for (const char* utc : {"", "UTC", "Etc/UTC", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "UCT", "Etc/UCT"})
+    if (zone == utc) return "UTC";
+  return zone;
+}
+
 std::string_view tr(Lang lang, std::string_view key) {
   // Built once, from both tables; the server's texts win on a clash.
-  static const std::unordered_map<std::string_view, const Text*> index = [] {
-    std::unordered_map<std::string_view, const Text*> m;
-    for (const Text& t : server_texts()) m.emplace(t.key, &t);
-    for (const Text& t : page_texts()) m.emplace(t.key, &t);
+  static const std::unordered_map<std::string_view, Text> index = [] {
+    static std::deque<std::string> filled;  // texts with the zone put in
+    const std::string zone = time_zone_label();
+    const auto fill = [&](std::string_view text) -> std::string_view {
+      const auto at = text.find("{tz}");
+      if (at == std::string_view::npos) return text;
+      filled.push_back(std::string(text.substr(0, at)) + zone + std::string(text.substr(at + 4)));
+      return filled.back();
+    };
+    std::unordered_map<std::string_view, Text> m;
+    for (const auto* table : {&server_texts(), &page_texts()})
+      for (const Text& t : *table) m.emplace(t.key, Text{t.key, fill(t.en), fill(t.ja)});
     return m;
   }();
   const auto it = index.find(key);
   if (it == index.end()) return key;
-  return lang == Lang::ja ? it->second->ja : it->second->en;
+  return lang == Lang::ja ? it->second.ja : it->second.en;
 }
 
 std::string csrf_field(const Request& r) {

@@ -104,8 +104,18 @@ struct Text {
 // The pages' texts (pages/texts.cpp); the server's own live in html.cpp.
 const std::vector<Text>& page_texts();
 // The UI text for `key` in `lang`, from the server's texts and page_texts()
-// (the key itself when no text has it: a test catches that).
+// (the key itself when no text has it: a test catches that). "{tz}" in a
+// text becomes time_zone_label(), as it is when the texts are first used.
 std::string_view tr(Lang lang, std::string_view key);
+
+// The zone the pages show times in: `zone` ([web] time_zone, checked by the
+// config) from now on, or the host's local time when it is empty. Call
+// before the first page is made and before any thread starts.
+void use_time_zone(const std::string& zone);
+// Its name for labels: $TZ when set, else the zone /etc/localtime (or
+// /etc/timezone) names; "UTC" for UTC under any of its names and when
+// nothing says.
+std::string time_zone_label();
 
 // A whole page: doctype, <head> with the stylesheet (/static/style.css),
 // the navigation (quarantine, PPAP holds, incidents, status, logout with

@@ -99,6 +99,17 @@ TEST(Config, RatiosMustBeFinite) {
     EXPECT_EQ(error_of(std::string("[limits]\nmax_compression_ratio = ") + v + "\n").line, 2) << v;
 }
 
+TEST(Config, WebTimeZoneMustBeAZoneOfTheSystem) {
+  EXPECT_EQ(parse_config("", "x.toml").web.time_zone, "");
+  EXPECT_EQ(parse_config("[web]\ntime_zone = \"Asia/Tokyo\"\n", "x.toml").web.time_zone, "Asia/Tokyo");
+  EXPECT_EQ(parse_config("[web]\ntime_zone = \"UTC\"\n", "x.toml").web.time_zone, "UTC");
+  for (const char* bad : {"Asia/Nowhere", "../../../etc/passwd", "/usr/share/zoneinfo/UTC", "Asia", "JST-9"}) {
+    ConfigError e = error_of(std::string("[web]\n\ntime_zone = \"") + bad + "\"\n");
+    EXPECT_EQ(e.line, 3) << bad << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find("time_zone"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, SocketListenAndSendmailAreChecked) {
   for (const char* bad : {"[milter]\nsocket = \"garbage:xyz\"\n", "[milter]\nsocket = \"inet:99999@localhost\"\n",
                           "[metrics]\nlisten = \"0.0.0.0:9357\"\n", "[metrics]\nlisten = \"127.0.0.1:x\"\n",

@@ -5,6 +5,9 @@
 // delete, the raw download, the PPAP holds, the incidents with unfreeze,
 // and a Japanese text for every key a page uses.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <optional>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -121,6 +124,51 @@ class WebPages : public ::testing::Test {
   Services svc;
   std::vector<std::string> actions;
 };
+
+// Sets the pages' zone for a test and puts $TZ back after it.
+struct ZoneForTest {
+  explicit ZoneForTest(const std::string& zone) {
+    if (const char* tz = std::getenv("TZ")) saved = tz;
+    use_time_zone(zone);
+  }
+  ~ZoneForTest() {
+    if (saved) ::setenv("TZ", saved->c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
+  }
+  std::optional<std::string> saved;
+};
+
+TEST_F(WebPages, DatesAreShownAndFilteredInThePagesZone) {
+  // The column heads name the zone the texts are first made in (here the
+  // test process's own).
+  EXPECT_EQ(tr(Lang::en, "q.col.time"), "Date (" + time_zone_label() + ")");
+  EXPECT_EQ(tr(Lang::ja, "q.col.time"), "日時（" + time_zone_label() + "）");
+  constexpr std::int64_t kLate = 1795451400;  // 2026-11-23 16:30:00 UTC, 2026-11-24 01:30:00 in Tokyo
+  const std::string id = put("late", meta("alice@example.org", {"carol@example.com"}));
+  auto m = *store->meta(id);
+  m.time = kLate;
+  store->update_meta(m);
+  const auto listed = [&](const std::string& from, const std::string& to) {
+    Response r = quarantine_list_page(get("/quarantine", {{"from", from}, {"to", to}}), svc);
+    return r.body.find("data-id=\"" + id + "\"") != std::string::npos ? r.body : std::string();
+  };
+  {
+    ZoneForTest tokyo("Asia/Tokyo");
+    EXPECT_EQ(time_zone_label(), "Asia/Tokyo");
+    const std::string day = listed("2026-11-24", "2026-11-24");
+    EXPECT_NE(day.find("2026-11-24 01:30:00"), std::string::npos) << day.substr(0, 2000);
+    EXPECT_TRUE(listed("2026-11-23", "2026-11-23").empty());
+    EXPECT_TRUE(listed("2026-11-25", "2026-11-30").empty());
+  }
+  {
+    ZoneForTest utc("UTC");
+    EXPECT_EQ(time_zone_label(), "UTC");
+    const std::string day = listed("2026-11-23", "2026-11-23");
+    EXPECT_NE(day.find("2026-11-23 16:30:00"), std::string::npos) << day.substr(0, 2000);
+    EXPECT_TRUE(listed("2026-11-24", "2026-11-24").empty());
+  }
+}
 
 TEST_F(WebPages, ListFiltersPagesAndKeepsBrokenEntries) {
   std::vector<std::string> ids;

@@ -22,7 +22,7 @@ std::string show_time(std::int64_t t) {
   if (t == 0) return "-";
   std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
-  ::gmtime_r(&tt, &tm);
+  ::localtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   return buf;

@@ -47,7 +47,7 @@ extern std::set<std::string>* pages_used_keys;
 // The services' clock, or the system clock when the server set none.
 std::int64_t now_of(const Services& s);
 
-// UTC "YYYY-MM-DD HH:MM:SS" (the list and pages show UTC; "-" for 0).
+// "YYYY-MM-DD HH:MM:SS" in the pages' zone (use_time_zone; "-" for 0).
 std::string show_time(std::int64_t t);
 
 }  // namespace emogate::web

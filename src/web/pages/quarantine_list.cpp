@@ -22,7 +22,6 @@ namespace emogate::web {
 namespace {
 
 constexpr std::string_view kIndexKey = "quarantine_index";
-constexpr std::int64_t kDayS = 86400;
 
 QuarantineIndex& index_of(Services& s) {
   auto& slot = s.extras[std::string(kIndexKey)];
@@ -38,13 +37,18 @@ struct Filters {
   std::size_t page = 1;
 };
 
-// "YYYY-MM-DD" as the unix time of that day's start (UTC).
-std::optional<std::int64_t> parse_day(const std::string& s) {
+// "YYYY-MM-DD" as the unix time of the start of that day, or of the day
+// `later` days after it, in the pages' zone.
+std::optional<std::int64_t> parse_day(const std::string& s, int later = 0) {
   if (s.size() != 10) return std::nullopt;
   std::tm tm{};
   const char* end = ::strptime(s.c_str(), "%Y-%m-%d", &tm);
   if (!end || *end) return std::nullopt;
-  return static_cast<std::int64_t>(::timegm(&tm));
+  tm.tm_mday += later;  // mktime carries it into the month and year
+  tm.tm_isdst = -1;
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return static_cast<std::int64_t>(t);
 }
 
 Filters filters_of(const Request& r) {
@@ -63,7 +67,7 @@ Filters filters_of(const Request& r) {
     else f.bad_date = true;
   }
   if (!f.to.empty()) {
-    if (auto d = parse_day(f.to)) f.to_t = *d + kDayS - 1;
+    if (auto d = parse_day(f.to, 1)) f.to_t = *d - 1;  // 23 or 25 hours on a DST change
     else f.bad_date = true;
   }
   const std::string p = r.param("page");
