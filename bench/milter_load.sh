@@ -232,7 +232,10 @@ PY
         # is up, its workers forked and ready, before the round starts. After
         # each round, every emogate process's VmHWM and PSS (the rules that
         # the workers share with the daemon counted once) go to memory.list.
-        : >"$BENCH_DIR/fresh.list"; : >"$BENCH_DIR/memory.list"
+        : >"$BENCH_DIR/fresh.list"; : >"$BENCH_DIR/memory.list"; : >"$BENCH_DIR/rulesets.list"
+        # The daemon's metrics: what each rule set cost in the round.
+        METRICS_PORT=${BENCH_METRICS_PORT:-2537}
+        MILTER_EXTRA="${MILTER_EXTRA:-}$(printf '\n[metrics]\nlisten = "127.0.0.1:%s"' "$METRICS_PORT")"
         want=$([ "$WORKERS" -gt 0 ] && echo "$WORKERS" || nproc)
         [ "${ISO:-process}" = process ] || want=0
         for round in $(seq 1 "$ROUNDS"); do
@@ -253,9 +256,24 @@ PY
                 printf '%s\t%s\t%s\t%s\n' "$round" "$([ "$p" = "$MILTER_PID" ] && echo daemon || echo worker)" \
                     "${hwm:-0}" "${pss:-0}" >>"$BENCH_DIR/memory.list"
             done
+            python3 - "$METRICS_PORT" "$round" >>"$BENCH_DIR/rulesets.list" <<'PY' || log "round $round: no metrics"
+import re, sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+msgs, sets = 0, {}
+for l in text.splitlines():
+    if l.startswith("emogate_messages_total{"):
+        msgs += float(l.split()[-1])
+    m = re.match(r'emogate_rule_set_(\w+)_total\{set="([^"]*)"\} (\S+)$', l)
+    if m:
+        sets.setdefault(m.group(2), {})[m.group(1)] = m.group(3)
+for name, v in sets.items():
+    print("\t".join([sys.argv[2], name, "%d" % msgs] +
+                    [v.get(k, "0") for k in ("objects", "cache_hits", "passes", "bytes", "cpu_seconds")]))
+PY
             stop_milter
         done
-        python3 - "$BENCH_DIR/fresh.head" "$BENCH_DIR/fresh.list" "$BENCH_DIR/memory.list" "$(uptime)" <<'PY'
+        python3 - "$BENCH_DIR/fresh.head" "$BENCH_DIR/fresh.list" "$BENCH_DIR/memory.list" "$(uptime)" \
+            "$BENCH_DIR/rulesets.list" <<'PY'
 import os, statistics, sys
 sys.path.insert(0, os.environ["BENCH_LIB"])
 from bench_rows import columns, num
@@ -295,6 +313,17 @@ for m in mem:
     by_round[m[0]] = by_round.get(m[0], 0) + int(m[3])
 if by_round:
     print("PSS of daemon + workers after each round: " + ", ".join("%.1f MB" % (v * 1024 / 1e6) for v in by_round.values()))
+# Each rule set's libyara passes in the milter (its metrics), per message handled.
+sets = {}
+for l in open(sys.argv[5]):
+    rnd, name, msgs, objects, hits, passes, nbytes, secs = l.rstrip("\n").split("\t")
+    if float(msgs) > 0:
+        sets.setdefault(name, []).append((float(secs) * 1000 / float(msgs), float(nbytes) / 1e6 / float(msgs),
+                                         float(objects) / float(msgs), float(hits) / max(float(objects), 1)))
+for name, rs in sorted(sets.items()):
+    print("rule set %s in the milter, per message: libyara %.2f ms CPU (rounds %s), %.2f MB read, %.1f objects, "
+          "%.0f%% answered by its cache" % (name, med(r[0] for r in rs), ", ".join("%.2f" % r[0] for r in rs),
+                                           med(r[1] for r in rs), med(r[2] for r in rs), 100 * med(r[3] for r in rs)))
 print("load average at the end: " + sys.argv[4].split("load average:")[1].strip())
 PY
         exit 0

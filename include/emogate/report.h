@@ -117,7 +117,7 @@ struct RuleSetUse {
   std::uint64_t cache_hits = 0;  // of them, answered whole by its verdict cache
   std::uint64_t passes = 0;      // libyara passes (one per group that applied)
   std::uint64_t bytes = 0;       // bytes those passes read
-  double ms = 0;                 // their wall time
+  double cpu_ms = 0;             // their CPU time (the scanning thread's)
 
   bool operator==(const RuleSetUse&) const = default;
 };

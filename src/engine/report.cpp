@@ -89,7 +89,7 @@ std::string to_json(const Report& r) {
                       {"cache_hits", u.cache_hits},
                       {"passes", u.passes},
                       {"bytes", u.bytes},
-                      {"ms", static_cast<double>(static_cast<long long>(u.ms * 1000)) / 1000}});
+                      {"cpu_ms", static_cast<double>(static_cast<long long>(u.cpu_ms * 1000)) / 1000}});
     j["rule_sets"] = std::move(sets);
   }
   // Mail carries arbitrary bytes in names: never let bad UTF-8 abort output.

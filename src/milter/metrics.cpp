@@ -64,7 +64,7 @@ void Metrics::rule_sets(const std::vector<RuleSetUse>& uses) {
     t.cache_hits += u.cache_hits;
     t.passes += u.passes;
     t.bytes += u.bytes;
-    t.ms += u.ms;
+    t.cpu_ms += u.cpu_ms;
   }
 }
 
@@ -220,10 +220,10 @@ std::string Metrics::render() const {
          [](const RuleSetUse& u) { return std::to_string(u.passes); }},
         {"emogate_rule_set_bytes_total", "Bytes a rule set's passes read, by set.",
          [](const RuleSetUse& u) { return std::to_string(u.bytes); }},
-        {"emogate_rule_set_seconds_total", "Wall time of a rule set's passes, by set.",
+        {"emogate_rule_set_cpu_seconds_total", "CPU time of a rule set's passes, by set.",
          [](const RuleSetUse& u) {
            char b[32];
-           std::snprintf(b, sizeof b, "%.6f", u.ms / 1000);
+           std::snprintf(b, sizeof b, "%.6f", u.cpu_ms / 1000);
            return std::string(b);
          }},
     };

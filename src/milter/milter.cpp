@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "common/thread_cpu.h"
 #include "common/text.h"
 #include "emogate/scanner.h"
 #include "engine/blob.h"
@@ -207,13 +208,6 @@ void outbound_after_scan(Session* s, const Config& cfg, const Report* report, po
   }
   g_daemon->metrics.outbound_message(o.flagged);
   if (auto n = gate->frozen_accounts_if_due(m.now, cfg.outbound)) g_daemon->metrics.set_outbound_frozen(*n);
-}
-
-// The calling thread's CPU time so far, in nanoseconds (0 if unknown).
-std::uint64_t thread_cpu_ns() {
-  timespec t{};
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
-  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(t.tv_nsec);
 }
 
 // Adds the thread CPU time of its scope to the outbound watch's metric.

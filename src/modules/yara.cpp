@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "common/text.h"
+#include "common/thread_cpu.h"
 #include "engine/context.h"
 #include "engine/file_scope.h"
 #include "engine/hash.h"
@@ -140,14 +141,14 @@ class YaraDetector final : public Module {
   static bool scan(const YaraRuleSet& rules, const Object& obj, const YaraVars& vars, ScanContext& ctx,
                    ScanContext::Clock::time_point until, std::vector<YaraMatch>& out, RuleSetUse& use) {
     using namespace std::chrono;
-    const auto start = ScanContext::Clock::now();
-    auto left = duration_cast<milliseconds>(until - start).count();
+    const std::uint64_t cpu_start = thread_cpu_ns();
+    auto left = duration_cast<milliseconds>(until - ScanContext::Clock::now()).count();
     const std::uint32_t budget = static_cast<std::uint32_t>(std::clamp<long long>(left, 1, UINT32_MAX));
     const std::string_view view = scan_view(obj);
     YaraScanResult res = rules.scan(view, vars, budget);
     ++use.passes;
     use.bytes += view.size();
-    use.ms += duration<double, std::milli>(ScanContext::Clock::now() - start).count();
+    use.cpu_ms += static_cast<double>(thread_cpu_ns() - cpu_start) / 1e6;
     out.insert(out.end(), std::make_move_iterator(res.matches.begin()), std::make_move_iterator(res.matches.end()));
     if (res.timed_out)
       ctx.limit_hit(obj, "rules.timeout_ms", res.error);

@@ -205,13 +205,13 @@ void report_fields(Io& io, R& r) {
   ppap_fields(io, ppap);
   sender_facts_fields(io, sender);
   io.list(rule_sets, [](auto& i, auto& u) {
-    auto& [name, objects, cache_hits, passes, bytes, ms] = u;
+    auto& [name, objects, cache_hits, passes, bytes, cpu_ms] = u;
     i.field(name);
     i.field(objects);
     i.field(cache_hits);
     i.field(passes);
     i.field(bytes);
-    i.field(ms);
+    i.field(cpu_ms);
   });
 }
 

@@ -62,7 +62,7 @@ TEST(Metrics, RuleSetUseIsSummedPerSet) {
   EXPECT_NE(t.find("emogate_rule_set_cache_hits_total{set=\"signature-base\"} 3\n"), std::string::npos) << t;
   EXPECT_NE(t.find("emogate_rule_set_passes_total{set=\"default\"} 7\n"), std::string::npos) << t;
   EXPECT_NE(t.find("emogate_rule_set_bytes_total{set=\"signature-base\"} 4096\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("emogate_rule_set_seconds_total{set=\"default\"} 0.000750\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("emogate_rule_set_cpu_seconds_total{set=\"default\"} 0.000750\n"), std::string::npos) << t;
   EXPECT_NE(t.find("emogate_rule_set_objects_total{set=\"odd\\\"set\"} 1\n"), std::string::npos) << t;
 }
 

@@ -427,7 +427,7 @@ TEST(YaraCache, EachReportSaysWhatTheSetDid) {
   EXPECT_EQ(u.cache_hits, 0u);
   EXPECT_EQ(u.passes, 1u);
   EXPECT_EQ(u.bytes, kPe.size());
-  EXPECT_GE(u.ms, 0.0);
+  EXPECT_GE(u.cpu_ms, 0.0);
   const auto j = nlohmann::json::parse(to_json(first));
   ASSERT_EQ(j["rule_sets"].size(), 1u) << j.dump();
   EXPECT_EQ(j["rule_sets"][0]["name"], "sb");
