@@ -313,6 +313,7 @@ std::string time_zone_label() {
     zone = tz[0] == ':' ? tz + 1 : tz;
   } else {
     std::error_code ec;
+    if (!std::filesystem::exists("/etc/localtime", ec)) return "UTC";  // what the C library then uses
     const std::string target = std::filesystem::read_symlink("/etc/localtime", ec).string();
     if (const auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) {
       zone = target.substr(at + 9);
@@ -320,8 +321,9 @@ std::string time_zone_label() {
       std::ifstream f("/etc/timezone");
       std::getline(f, zone);
     }
+    if (zone.empty()) return "local time";
   }
-  for (const char* utc : {"", "UTC", "Etc/UTC", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "UCT", "Etc/UCT"})
+  for (const char* utc : {"UTC", "Etc/UTC", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "UCT", "Etc/UCT"})
     if (zone == utc) return "UTC";
   return zone;
 }

@@ -113,8 +113,8 @@ std::string_view tr(Lang lang, std::string_view key);
 // before the first page is made and before any thread starts.
 void use_time_zone(const std::string& zone);
 // Its name for labels: $TZ when set, else the zone /etc/localtime (or
-// /etc/timezone) names; "UTC" for UTC under any of its names and when
-// nothing says.
+// /etc/timezone) names, "local time" when neither says; "UTC" for UTC
+// under any of its names and without /etc/localtime.
 std::string time_zone_label();
 
 // A whole page: doctype, <head> with the stylesheet (/static/style.css),
