@@ -229,7 +229,8 @@ std::string Metrics::render() const {
     };
     for (const Family& f : kFamilies) {
       o += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " counter\n";
-      for (const auto& [set, u] : rule_sets_) o += std::string(f.name) + "{set=\"" + label_value(set) + "\"} " + f.value(u) + "\n";
+      for (const auto& [set, u] : rule_sets_)
+        o += std::string(f.name) + "{set=\"" + label_value(set) + "\"} " + f.value(u) + "\n";
     }
   }
   if (!intel_mtime_.empty()) {
