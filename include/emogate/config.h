@@ -191,6 +191,9 @@ struct MilterSettings {
   // off: only objects with a finding and archives (see ScanOptions).
   bool hash_all_objects = false;
   std::string pid_file;
+  // Postfix's configuration folder, read by `emogate check` for what keeps
+  // mail from reaching this milter ("" = not read; see config/postfix.h).
+  std::string postfix_config;
 };
 
 struct QuarantineSettings {

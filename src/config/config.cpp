@@ -678,6 +678,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get_uint("timeout_s", m.timeout_s, 1, 3600);
     s.get("hash_all_objects", m.hash_all_objects);
     s.get_path("pid_file", m.pid_file);
+    s.get_path("postfix_config", m.postfix_config);
     s.finish();
   }
   {

@@ -129,6 +129,8 @@ exec_line() {  # exec_line VALUE [background]
     [ "$ignore" = 1 ] || return $rc
 }
 check "emogate check on the installed config (as root)" /usr/sbin/emogate check --config /etc/emogate/emogate.toml
+check "emogate check reads Postfix's /etc/postfix" bash -c \
+    "/usr/sbin/emogate check --config /etc/emogate/emogate.toml 2>/dev/null | grep -q '^postfix /etc/postfix: '"
 while IFS= read -r pre; do
     check "ExecStartPre=$pre" exec_line "$pre"
 done < <(sed -n 's/^ExecStartPre=//p' "$UNIT")

@@ -5,7 +5,8 @@
 # header removed, tag (+subject prefix), hold (postqueue -j), reject (5xx),
 # tempfail (4xx), discard, quarantine + release, scan deadline -> tempfail,
 # SIGHUP reload between phases, SIGKILL mid-session -> milter_default_action
-# and nothing lost, restart -> service resumes.
+# and nothing lost, restart -> service resumes; `emogate check` reads the
+# instance's main.cf and master.cf ([milter] postfix_config).
 # Needs root (Postfix's master must start as root): exits 77 otherwise.
 set -uo pipefail
 
@@ -85,6 +86,19 @@ check "socket is nobody:postfix 0660" [ "$(stat -c '%U:%G %a' "$SOCK")" = "nobod
 check "milter runs as nobody" [ "$(stat -c %U /proc/$MILTER_PID)" = nobody ]
 pf_configure "unix:$SOCK" tempfail
 pf_start || { bad "postfix did not start"; exit 1; }
+
+# --- `emogate check` reads this instance's main.cf and master.cf (postconf edits)
+sed "s|^\[milter\]\$|[milter]\npostfix_config = \"$PF_CONF\"|" "$T/emogate.toml" >"$T/emogate-check.toml"
+pf_check() { "$EMOGATE_BIN" check --config "$T/emogate-check.toml" 2>/dev/null | sed -n '/^postfix /,$p'; }
+out=$(pf_check)
+check "check: Postfix's smtpd reaches emogate, no warning ($out)" \
+    grep -qx "postfix $PF_CONF: 1 smtpd service with milters, 1 reaching emogate, 0 warnings" <<<"$out"
+postconf -c "$PF_CONF" -e 'milter_default_action = accept'
+line=$(grep -n '^milter_default_action = accept$' "$PF_CONF/main.cf" | cut -d: -f1)
+out=$(pf_check)
+check "check: milter_default_action = accept named at main.cf:$line ($out)" \
+    grep -q "^  warning: $PF_CONF/main.cf:$line: milter_default_action = accept: " <<<"$out"
+postconf -c "$PF_CONF" -e 'milter_default_action = tempfail'
 
 reply() { $SEND --port "$PF_SMTP_PORT" "$@"; }
 

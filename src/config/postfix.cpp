@@ -1,0 +1,485 @@
+// See postfix.h.
+// Trusted input: admin files, read as bounded text.
+#include "config/postfix.h"
+
+#include <cctype>
+#include <fstream>
+
+#include "common/text.h"
+#include "emogate/config.h"
+
+namespace emogate::postfix {
+
+namespace {
+
+// Postfix 3.7's defaults for the parameters these checks read.
+const MainCf& defaults() {
+  static const MainCf d = {
+      {"queue_directory", {"/var/spool/postfix", 0}},
+      {"milter_default_action", {"tempfail", 0}},
+      {"milter_content_timeout", {"300s", 0}},
+      {"smtpd_milters", {"", 0}},
+      {"non_smtpd_milters", {"", 0}},
+  };
+  return d;
+}
+
+// Where parameters are looked up: a service's -o overrides (if any), then
+// main.cf, then Postfix's defaults.
+struct Params {
+  const MainCf& main;
+  const MainCf* overrides = nullptr;
+  const Setting* find(std::string_view name) const {
+    for (const MainCf* m : {overrides, &main, &defaults()})
+      if (m)
+        if (auto it = m->find(name); it != m->end()) return &it->second;
+    return nullptr;
+  }
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Logical lines as postconf reads them: a line starting with white space
+// continues the one before, blank lines and lines whose first non-space
+// character is '#' are skipped. fn(text, first line number).
+template <class Fn>
+void logical_lines(std::string_view text, Fn fn) {
+  std::string cur;
+  std::size_t cur_line = 0, lineno = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string_view body = trim(line, " \t");
+    if (body.empty() || body.front() == '#') continue;
+    if (is_space(line.front()) && cur_line) {
+      cur += ' ';
+      cur += body;
+      continue;
+    }
+    if (cur_line) fn(std::string_view(cur), cur_line);
+    cur.assign(body);
+    cur_line = lineno;
+  }
+  if (cur_line) fn(std::string_view(cur), cur_line);
+}
+
+// "name = value" (spaces around '=' optional); false when not that shape.
+bool split_assignment(std::string_view s, std::string& name, std::string& value) {
+  const std::size_t eq = s.find('=');
+  if (eq == std::string_view::npos) return false;
+  name.assign(trim(s.substr(0, eq), " \t"));
+  value.assign(trim(s.substr(eq + 1), " \t"));
+  return !name.empty() && name.find_first_of(" \t") == std::string::npos;
+}
+
+// master.cf fields: white space separates them, `{ ... }` is one field.
+std::vector<std::string> fields(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    if (i >= s.size()) break;
+    std::size_t start = i;
+    if (s[i] == '{') {
+      const std::size_t close = s.find('}', i);
+      i = close == std::string_view::npos ? s.size() : close + 1;
+    } else {
+      while (i < s.size() && !is_space(s[i])) ++i;
+    }
+    out.emplace_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+// The inside of a `{ ... }` field, trimmed.
+std::string_view unbrace(std::string_view f) {
+  if (f.size() >= 2 && f.front() == '{' && f.back() == '}') return trim(f.substr(1, f.size() - 2), " \t");
+  if (!f.empty() && f.front() == '{') return trim(f.substr(1), " \t");
+  return f;
+}
+
+// What one expansion may still do, over all its levels, so that values
+// naming each other many times over cannot multiply the work.
+struct Budget {
+  std::size_t lookups = kMaxExpansions;
+  std::size_t bytes = kMaxExpansionBytes;  // characters written at any level
+};
+
+void expand_into(std::string_view value, const Params& params, int depth, Budget& budget, std::string& out) {
+  for (std::size_t i = 0; i < value.size() && out.size() < kMaxValueBytes && budget.lookups > 0 && budget.bytes > 0;
+       ++i) {
+    if (value[i] != '$' || i + 1 >= value.size()) {
+      out += value[i];
+      --budget.bytes;
+      continue;
+    }
+    std::size_t start = i + 1, end;
+    std::string_view name;
+    if (value[start] == '$') {  // "$$" is a literal '$'
+      out += '$';
+      --budget.bytes;
+      ++i;
+      continue;
+    }
+    if (value[start] == '{' || value[start] == '(') {
+      const char close = value[start] == '{' ? '}' : ')';
+      end = value.find(close, start);
+      if (end == std::string_view::npos) {
+        out += value.substr(i, kMaxValueBytes);
+        budget.bytes -= std::min(budget.bytes, value.size() - i);
+        return;
+      }
+      name = value.substr(start + 1, end - start - 1);
+      i = end;
+    } else {
+      end = start;
+      while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_')) ++end;
+      if (end == start) {
+        out += value[i];
+        continue;
+      }
+      name = value.substr(start, end - start);
+      i = end - 1;
+    }
+    // ${name?text} and ${name:text}: text when name is (not) empty; other
+    // operators of newer Postfix versions expand to nothing.
+    const std::size_t op = name.find_first_of("?:");
+    const std::string_view key = op == std::string_view::npos ? name : name.substr(0, op);
+    std::string inner;
+    --budget.lookups;
+    if (depth < kMaxExpansionDepth)
+      if (const Setting* s = params.find(key)) expand_into(s->value, params, depth + 1, budget, inner);
+    if (op == std::string_view::npos) {
+      out += inner;
+      budget.bytes -= std::min(budget.bytes, inner.size());
+    }
+    else if ((name[op] == '?') == !inner.empty() && depth < kMaxExpansionDepth)
+      expand_into(name.substr(op + 1), params, depth + 1, budget, out);
+  }
+  if (out.size() > kMaxValueBytes) out.resize(kMaxValueBytes);
+}
+
+std::string read_bounded(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::string text;
+  if (!ok) return text;
+  text.resize(kMaxFileBytes);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  ok = !in.bad();
+  return text;
+}
+
+struct Endpoint {
+  bool unix_socket = false;
+  std::string path;        // unix
+  std::string host, port;  // inet; host "" = every address
+};
+
+std::string normal_host(std::string_view h) {
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::string s = ascii_lower(h);
+  if (s == "localhost" || s == "::1" || s == "127.0.0.1") return "loopback";
+  if (s == "0.0.0.0" || s == "::" || s == "*") return "";
+  return s;
+}
+
+// emogate's [milter] socket (libmilter's spelling: unix:/p, local:/p, /p,
+// inet:PORT@HOST, inet6:PORT@HOST, inet:PORT).
+Endpoint emogate_endpoint(std::string_view spec) {
+  Endpoint e;
+  const std::size_t colon = spec.find(':');
+  const std::string_view proto = colon == std::string_view::npos ? "unix" : spec.substr(0, colon);
+  const std::string_view rest = colon == std::string_view::npos ? spec : spec.substr(colon + 1);
+  if (proto == "unix" || proto == "local") {
+    e.unix_socket = true;
+    e.path.assign(rest);
+    return e;
+  }
+  const std::size_t at = rest.find('@');
+  e.port.assign(rest.substr(0, at));
+  if (at != std::string_view::npos) e.host = normal_host(rest.substr(at + 1));
+  return e;
+}
+
+// Postfix's milter address (unix:path, local:path, inet:host:port,
+// inet:[v6]:port); a relative unix path is in queue_directory, an absolute
+// one in it too when the service is chrooted there.
+std::optional<Endpoint> postfix_endpoint(std::string_view addr, bool chrooted, std::string_view queue_dir) {
+  const std::size_t colon = addr.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view proto = addr.substr(0, colon), rest = addr.substr(colon + 1);
+  Endpoint e;
+  if (proto == "unix" || proto == "local") {
+    e.unix_socket = true;
+    if (rest.empty()) return std::nullopt;
+    if (rest.front() != '/' || chrooted) e.path = std::string(queue_dir) + (rest.front() == '/' ? "" : "/");
+    e.path += rest;
+    return e;
+  }
+  if (proto != "inet") return std::nullopt;
+  const std::size_t last = rest.rfind(':');
+  if (last == std::string_view::npos) return std::nullopt;
+  e.host = normal_host(rest.substr(0, last));
+  e.port.assign(rest.substr(last + 1));
+  return e;
+}
+
+std::string lexically_normal(std::string_view p) {
+  std::vector<std::string_view> parts;
+  std::size_t i = 0;
+  while (i <= p.size()) {
+    std::size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    const std::string_view part = p.substr(i, j - i);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (auto part : parts) (out += '/') += part;
+  return out.empty() ? "/" : out;
+}
+
+// The effective value of a parameter for a service: its -o override, else
+// main.cf, else Postfix's default; expanded with the overrides in force.
+struct ServiceView {
+  const Service* svc;
+  MainCf overrides;
+  Params params;
+  ServiceView(const MainCf& main, const Service* s) : svc(s), params{main, &overrides} {
+    if (svc)
+      for (const auto& [k, v] : svc->overrides) overrides[k] = Setting{v, svc->line};
+  }
+  std::string expand(std::string_view value) const {
+    std::string out;
+    Budget budget;
+    expand_into(value, params, 0, budget, out);
+    return out;
+  }
+  std::string get(std::string_view name) const {
+    const Setting* s = params.find(name);
+    return s ? expand(s->value) : std::string();
+  }
+  // Where the value comes from: {true, line} for the service's -o, {false,
+  // line} for main.cf, {false, 0} for Postfix's default.
+  std::pair<bool, std::size_t> origin(std::string_view name) const {
+    if (svc && svc->overrides.count(name)) return {true, svc->line};
+    auto it = params.main.find(name);
+    return {false, it == params.main.end() ? 0 : it->second.line};
+  }
+};
+
+}  // namespace
+
+MainCf parse_main_cf(std::string_view text) {
+  MainCf out;
+  logical_lines(text, [&](std::string_view s, std::size_t line) {
+    std::string name, value;
+    if (split_assignment(s, name, value)) out[name] = Setting{std::move(value), line};
+  });
+  return out;
+}
+
+std::vector<Service> parse_master_cf(std::string_view text) {
+  std::vector<Service> out;
+  logical_lines(text, [&](std::string_view s, std::size_t line) {
+    const std::vector<std::string> f = fields(s);
+    if (f.size() < 8) return;
+    Service svc;
+    svc.name = f[0];
+    svc.type = f[1];
+    svc.chroot = f[4].size() == 1 ? f[4][0] : '-';
+    svc.command = f[7];
+    svc.line = line;
+    for (std::size_t i = 8; i < f.size(); ++i) {
+      std::string_view arg = f[i];
+      if (arg == "-o" && i + 1 < f.size()) arg = f[++i];
+      else if (arg.starts_with("-o")) arg.remove_prefix(2);
+      else continue;
+      std::string name, value;
+      if (split_assignment(unbrace(arg), name, value)) svc.overrides[name] = std::move(value);
+    }
+    out.push_back(std::move(svc));
+  });
+  return out;
+}
+
+std::string expand(std::string_view value, const MainCf& params) { return ServiceView(params, nullptr).expand(value); }
+
+std::vector<MilterEntry> parse_milter_list(std::string_view value) {
+  std::vector<MilterEntry> out;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (is_space(value[i]) || value[i] == ',')) ++i;
+    if (i >= value.size()) break;
+    MilterEntry e;
+    if (value[i] == '{') {
+      std::size_t close = value.find('}', i);
+      if (close == std::string_view::npos) close = value.size();
+      std::string_view inside = value.substr(i + 1, close - i - 1);
+      i = close + 1;
+      bool first = true;
+      std::size_t p = 0;
+      while (p <= inside.size()) {
+        std::size_t comma = inside.find(',', p);
+        if (comma == std::string_view::npos) comma = inside.size();
+        const std::string_view item = trim(inside.substr(p, comma - p), " \t\r\n");
+        p = comma + 1;
+        if (item.empty()) continue;
+        std::string name, v;
+        if (first) e.address.assign(item);
+        else if (split_assignment(item, name, v)) e.settings[name] = std::move(v);
+        first = false;
+      }
+    } else {
+      const std::size_t start = i;
+      while (i < value.size() && !is_space(value[i]) && value[i] != ',') ++i;
+      e.address.assign(value.substr(start, i - start));
+    }
+    if (!e.address.empty()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> parse_seconds(std::string_view value) {
+  value = trim(value, " \t");
+  // Postfix's units are emogate's (s, m, h, d) and w.
+  if (!value.ends_with('w')) return parse_duration_s(value);
+  const auto n = parse_duration_s(value.substr(0, value.size() - 1));
+  constexpr std::uint64_t week = 7 * 86400;
+  if (!n || *n > UINT64_MAX / week) return std::nullopt;
+  return *n * week;
+}
+
+bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_address, bool chrooted,
+                   std::string_view queue_directory) {
+  const Endpoint ours = emogate_endpoint(emogate_socket);
+  const auto theirs = postfix_endpoint(postfix_address, chrooted, queue_directory);
+  if (!theirs || theirs->unix_socket != ours.unix_socket) return false;
+  if (ours.unix_socket) return lexically_normal(theirs->path) == lexically_normal(ours.path);
+  return theirs->port == ours.port && (ours.host.empty() || theirs->host == ours.host);
+}
+
+Report check_texts(std::string_view main_text, std::string_view master_text, const std::string& dir,
+                   std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+  Report r;
+  const MainCf main = parse_main_cf(main_text);
+  const std::string main_cf = dir + "/main.cf", master_cf = dir + "/master.cf";
+  const auto where = [&](std::pair<bool, std::size_t> o) { return o.first ? master_cf : main_cf; };
+  // A main.cf setting that several services share is one warning.
+  const auto warn = [&](std::string file, std::size_t line, std::string text) {
+    for (const Finding& f : r.warnings)
+      if (f.file == file && f.line == line && f.text == text) return;
+    r.warnings.push_back(Finding{std::move(file), line, std::move(text)});
+  };
+  const auto who = [](std::pair<bool, std::size_t> origin, const std::string& label) {
+    return origin.first ? label + ": " : std::string();
+  };
+
+  const std::vector<Service> services = parse_master_cf(master_text);
+  std::size_t smtpd_services = 0;
+  for (const Service& svc : services) {
+    if (svc.command != "smtpd") continue;
+    if (++smtpd_services > kMaxSmtpdServices) {
+      warn(master_cf, svc.line, "only the first " + std::to_string(kMaxSmtpdServices) + " smtpd services are checked");
+      break;
+    }
+    const ServiceView view(main, &svc);
+    // A service told to take no milters (a content filter's re-injection
+    // port) is the admin's choice, not a gap; `-o smtpd_milters=$unset`
+    // is not such a choice.
+    if (view.get("receive_override_options").find("no_milters") != std::string::npos) continue;
+    if (auto it = svc.overrides.find("smtpd_milters"); it != svc.overrides.end() && trim(it->second, " \t,").empty())
+      continue;
+    ++r.services;
+    const bool chrooted = svc.chroot == 'y';
+    const std::string queue_dir = view.get("queue_directory");
+    const std::string label = "service \"" + svc.name + "\" (" + svc.type + ", smtpd" +
+                              (chrooted ? ", chrooted in " + queue_dir : std::string()) + ")";
+    const std::string milters = view.get("smtpd_milters");
+    const std::vector<MilterEntry> list = parse_milter_list(milters);
+    const MilterEntry* ours = nullptr;
+    for (const MilterEntry& e : list)
+      if (same_endpoint(emogate_socket, e.address, chrooted, queue_dir)) ours = &e;
+    const auto src = view.origin("smtpd_milters");
+    if (!ours) {
+      std::string text = label + ": smtpd_milters = \"" + milters + "\" does not reach emogate's socket " +
+                         std::string(emogate_socket) + ": its mail is not scanned";
+      for (const MilterEntry& e : list)
+        if (chrooted && same_endpoint(emogate_socket, e.address, false, queue_dir))
+          text = label + ": " + e.address + " is emogate's socket outside the chroot, which smtpd cannot reach: put "
+                 "the socket under " + queue_dir + " and name it relative to it";
+      warn(src.second ? where(src) : master_cf, src.second ? src.second : svc.line, text);
+      continue;
+    }
+    ++r.reaching;
+    // What Postfix does when emogate does not answer in time.
+    const auto own = [&](const char* key) -> const std::string* {
+      auto it = ours->settings.find(key);
+      return it == ours->settings.end() ? nullptr : &it->second;
+    };
+    const std::string action = own("default_action") ? view.expand(*own("default_action"))
+                                                     : view.get("milter_default_action");
+    if (ascii_lower(trim(action, " \t")) == "accept") {
+      const auto o = own("default_action") ? src : view.origin("milter_default_action");
+      warn(where(o), o.second ? o.second : svc.line,
+           who(o, label) + "milter_default_action = accept: while emogate is down or late, mail passes unscanned "
+                   "(tempfail keeps it at the sender until emogate answers)");
+    }
+    const std::string timeout = own("content_timeout") ? view.expand(*own("content_timeout"))
+                                                       : view.get("milter_content_timeout");
+    if (auto secs = parse_seconds(timeout); secs && *secs * 1000 <= worst_case_ms) {
+      const auto o = own("content_timeout") ? src : view.origin("milter_content_timeout");
+      warn(where(o), o.second ? o.second : svc.line,
+           who(o, label) + "milter_content_timeout = " + timeout + " is not longer than one message can take in emogate (" +
+               std::to_string((worst_case_ms + 999) / 1000) +
+               " s: the wait for a worker and two scans of [limits] scan_timeout_ms); Postfix's "
+               "milter_default_action then decides instead of [actions] on_error");
+    }
+  }
+  if (r.services == 0)
+    warn(master_cf, 0, "no smtpd service takes milters: Postfix sends no mail to emogate");
+
+  // non_smtpd_milters are cleanup's, in cleanup's chroot.
+  bool cleanup_chrooted = false;
+  for (const Service& svc : services)
+    if (svc.command == "cleanup" && svc.name == "cleanup") cleanup_chrooted = svc.chroot == 'y';
+  const ServiceView plain(main, nullptr);
+  for (const MilterEntry& e : parse_milter_list(plain.get("non_smtpd_milters")))
+    if (same_endpoint(emogate_socket, e.address, cleanup_chrooted, plain.get("queue_directory"))) {
+      const auto o = plain.origin("non_smtpd_milters");
+      warn(main_cf, o.second,
+           "non_smtpd_milters names emogate: a message released from the quarantine (sent again through "
+           "sendmail) would be scanned and held again");
+      break;
+    }
+  return r;
+}
+
+Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+  bool ok = false;
+  const std::string main_text = read_bounded(dir + "/main.cf", ok);
+  if (!ok) {
+    Report r;
+    r.error = "cannot read " + dir + "/main.cf";
+    return r;
+  }
+  const std::string master_text = read_bounded(dir + "/master.cf", ok);
+  if (!ok) {
+    Report r;
+    r.error = "cannot read " + dir + "/master.cf";
+    return r;
+  }
+  return check_texts(main_text, master_text, dir, emogate_socket, worst_case_ms);
+}
+
+}  // namespace emogate::postfix

@@ -1,0 +1,90 @@
+// Postfix's side of the milter, as `emogate check` reads it: main.cf and
+// master.cf (the files postconf(1) reads, with the same logical lines,
+// comments, `$name` expansion and per-service `-o` overrides), and what in
+// them keeps mail from reaching emogate or lets it through unscanned while
+// emogate is down or late: an smtpd service whose smtpd_milters does not
+// name emogate's socket (or names it outside smtpd's chroot),
+// milter_default_action = accept, a milter_content_timeout shorter than
+// what one message can cost emogate, and emogate in non_smtpd_milters
+// (released mail would be scanned and held again).
+// Only text is read; no Postfix command runs and nothing is resolved
+// through DNS. Parameters main.cf does not set take Postfix 3.7's defaults.
+// Trusted input: admin files. Every read is bounded (kMaxFileBytes, the
+// expansion depth and size), as `check` must survive any file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emogate::postfix {
+
+inline constexpr std::size_t kMaxFileBytes = 4u << 20;  // main.cf or master.cf read at most
+inline constexpr int kMaxExpansionDepth = 16;           // $a naming $b naming ...
+inline constexpr std::size_t kMaxValueBytes = 16u << 10;      // an expanded value
+inline constexpr std::size_t kMaxExpansions = 1024;           // $name lookups for one value
+inline constexpr std::size_t kMaxExpansionBytes = 256u << 10;  // characters written for one value, all levels
+inline constexpr std::size_t kMaxSmtpdServices = 256;         // master.cf smtpd services checked
+
+struct Setting {
+  std::string value;
+  std::size_t line = 0;  // where its logical line starts (1-based)
+};
+
+// main.cf: name -> its last definition.
+using MainCf = std::map<std::string, Setting, std::less<>>;
+MainCf parse_main_cf(std::string_view text);
+
+struct Service {
+  std::string name, type, command;  // e.g. "smtp", "inet", "smtpd"
+  char chroot = '-';                // 'y', 'n' or '-' (Postfix >= 3.0: no)
+  std::size_t line = 0;
+  std::map<std::string, std::string, std::less<>> overrides;  // -o name=value
+};
+std::vector<Service> parse_master_cf(std::string_view text);
+
+// A value with `$name`, `${name}` and `$(name)` replaced from `params`
+// (then from Postfix's defaults; unknown names expand to nothing).
+std::string expand(std::string_view value, const MainCf& params);
+
+// One entry of a milter list: its address and its own settings from the
+// `{ address, name = value, ... }` form.
+struct MilterEntry {
+  std::string address;
+  std::map<std::string, std::string, std::less<>> settings;
+};
+std::vector<MilterEntry> parse_milter_list(std::string_view value);
+
+// Postfix's time values (`300s`, `5m`, a bare number of seconds).
+std::optional<std::uint64_t> parse_seconds(std::string_view value);
+
+// Whether Postfix's milter address reaches emogate's [milter] socket, for
+// a service chrooted (or not) in queue_directory.
+bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_address, bool chrooted,
+                   std::string_view queue_directory);
+
+struct Finding {
+  std::string file;
+  std::size_t line = 0;
+  std::string text;
+};
+
+struct Report {
+  std::size_t services = 0;  // smtpd services that take milters
+  std::size_t reaching = 0;  // of those, the ones whose smtpd_milters name emogate
+  std::vector<Finding> warnings;
+  std::string error;  // the folder's main.cf could not be read
+};
+
+// Reads `<dir>/main.cf` and `<dir>/master.cf`. `worst_case_ms`: the
+// longest one message may wait for emogate's answer at end of message.
+Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms);
+// The same on the files' texts (tests, fuzzing).
+Report check_texts(std::string_view main_cf, std::string_view master_cf, const std::string& dir,
+                   std::string_view emogate_socket, std::uint64_t worst_case_ms);
+
+}  // namespace emogate::postfix
