@@ -191,9 +191,11 @@ struct MilterSettings {
   // off: only objects with a finding and archives (see ScanOptions).
   bool hash_all_objects = false;
   std::string pid_file;
-  // Postfix's configuration folder, read by `emogate check` for what keeps
-  // mail from reaching this milter ("" = not read; see config/postfix.h).
+  // Postfix's configuration folder and Sendmail's sendmail.cf, read by
+  // `emogate check` for what keeps mail from reaching this milter ("" = not
+  // read; see config/postfix.h, config/sendmail.h).
   std::string postfix_config;
+  std::string sendmail_config;
 };
 
 struct QuarantineSettings {

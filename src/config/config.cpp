@@ -679,6 +679,7 @@ Config from_toml(const toml::value& root, const std::string& file) {
     s.get("hash_all_objects", m.hash_all_objects);
     s.get_path("pid_file", m.pid_file);
     s.get_path("postfix_config", m.postfix_config);
+    s.get_path("sendmail_config", m.sendmail_config);
     s.finish();
   }
   {

@@ -3,7 +3,6 @@
 #include "config/postfix.h"
 
 #include <cctype>
-#include <fstream>
 
 #include "common/text.h"
 #include "emogate/config.h"
@@ -38,34 +37,6 @@ struct Params {
 };
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-// Logical lines as postconf reads them: a line starting with white space
-// continues the one before, blank lines and lines whose first non-space
-// character is '#' are skipped. fn(text, first line number).
-template <class Fn>
-void logical_lines(std::string_view text, Fn fn) {
-  std::string cur;
-  std::size_t cur_line = 0, lineno = 0, pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::string_view body = trim(line, " \t");
-    if (body.empty() || body.front() == '#') continue;
-    if (is_space(line.front()) && cur_line) {
-      cur += ' ';
-      cur += body;
-      continue;
-    }
-    if (cur_line) fn(std::string_view(cur), cur_line);
-    cur.assign(body);
-    cur_line = lineno;
-  }
-  if (cur_line) fn(std::string_view(cur), cur_line);
-}
 
 // "name = value" (spaces around '=' optional); false when not that shape.
 bool split_assignment(std::string_view s, std::string& name, std::string& value) {
@@ -163,58 +134,14 @@ void expand_into(std::string_view value, const Params& params, int depth, Budget
   if (out.size() > kMaxValueBytes) out.resize(kMaxValueBytes);
 }
 
-std::string read_bounded(const std::string& path, bool& ok) {
-  std::ifstream in(path, std::ios::binary);
-  ok = static_cast<bool>(in);
-  std::string text;
-  if (!ok) return text;
-  text.resize(kMaxFileBytes);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  ok = !in.bad();
-  return text;
-}
-
-struct Endpoint {
-  bool unix_socket = false;
-  std::string path;        // unix
-  std::string host, port;  // inet; host "" = every address
-};
-
-std::string normal_host(std::string_view h) {
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  std::string s = ascii_lower(h);
-  if (s == "localhost" || s == "::1" || s == "127.0.0.1") return "loopback";
-  if (s == "0.0.0.0" || s == "::" || s == "*") return "";
-  return s;
-}
-
-// emogate's [milter] socket (libmilter's spelling: unix:/p, local:/p, /p,
-// inet:PORT@HOST, inet6:PORT@HOST, inet:PORT).
-Endpoint emogate_endpoint(std::string_view spec) {
-  Endpoint e;
-  const std::size_t colon = spec.find(':');
-  const std::string_view proto = colon == std::string_view::npos ? "unix" : spec.substr(0, colon);
-  const std::string_view rest = colon == std::string_view::npos ? spec : spec.substr(colon + 1);
-  if (proto == "unix" || proto == "local") {
-    e.unix_socket = true;
-    e.path.assign(rest);
-    return e;
-  }
-  const std::size_t at = rest.find('@');
-  e.port.assign(rest.substr(0, at));
-  if (at != std::string_view::npos) e.host = normal_host(rest.substr(at + 1));
-  return e;
-}
-
 // Postfix's milter address (unix:path, local:path, inet:host:port,
 // inet:[v6]:port); a relative unix path is in queue_directory, an absolute
 // one in it too when the service is chrooted there.
-std::optional<Endpoint> postfix_endpoint(std::string_view addr, bool chrooted, std::string_view queue_dir) {
+std::optional<mta::MilterSocket> postfix_endpoint(std::string_view addr, bool chrooted, std::string_view queue_dir) {
   const std::size_t colon = addr.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   const std::string_view proto = addr.substr(0, colon), rest = addr.substr(colon + 1);
-  Endpoint e;
+  mta::MilterSocket e;
   if (proto == "unix" || proto == "local") {
     e.unix_socket = true;
     if (rest.empty()) return std::nullopt;
@@ -225,28 +152,9 @@ std::optional<Endpoint> postfix_endpoint(std::string_view addr, bool chrooted, s
   if (proto != "inet") return std::nullopt;
   const std::size_t last = rest.rfind(':');
   if (last == std::string_view::npos) return std::nullopt;
-  e.host = normal_host(rest.substr(0, last));
+  e.host = mta::normal_host(rest.substr(0, last));
   e.port.assign(rest.substr(last + 1));
   return e;
-}
-
-std::string lexically_normal(std::string_view p) {
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    const std::string_view part = p.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (auto part : parts) (out += '/') += part;
-  return out.empty() ? "/" : out;
 }
 
 // The effective value of a parameter for a service: its -o override, else
@@ -282,7 +190,7 @@ struct ServiceView {
 
 MainCf parse_main_cf(std::string_view text) {
   MainCf out;
-  logical_lines(text, [&](std::string_view s, std::size_t line) {
+  mta::for_each_logical_line(text, /*indented_comments=*/true, [&](std::string_view s, std::size_t line) {
     std::string name, value;
     if (split_assignment(s, name, value)) out[name] = Setting{std::move(value), line};
   });
@@ -291,7 +199,7 @@ MainCf parse_main_cf(std::string_view text) {
 
 std::vector<Service> parse_master_cf(std::string_view text) {
   std::vector<Service> out;
-  logical_lines(text, [&](std::string_view s, std::size_t line) {
+  mta::for_each_logical_line(text, /*indented_comments=*/true, [&](std::string_view s, std::size_t line) {
     const std::vector<std::string> f = fields(s);
     if (f.size() < 8) return;
     Service svc;
@@ -362,24 +270,18 @@ std::optional<std::uint64_t> parse_seconds(std::string_view value) {
 
 bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_address, bool chrooted,
                    std::string_view queue_directory) {
-  const Endpoint ours = emogate_endpoint(emogate_socket);
   const auto theirs = postfix_endpoint(postfix_address, chrooted, queue_directory);
-  if (!theirs || theirs->unix_socket != ours.unix_socket) return false;
-  if (ours.unix_socket) return lexically_normal(theirs->path) == lexically_normal(ours.path);
-  return theirs->port == ours.port && (ours.host.empty() || theirs->host == ours.host);
+  return theirs && mta::reaches(*theirs, mta::parse_libmilter_socket(emogate_socket));
 }
 
-Report check_texts(std::string_view main_text, std::string_view master_text, const std::string& dir,
+mta::Report check_texts(std::string_view main_text, std::string_view master_text, const std::string& dir,
                    std::string_view emogate_socket, std::uint64_t worst_case_ms) {
-  Report r;
+  mta::Report r;
   const MainCf main = parse_main_cf(main_text);
   const std::string main_cf = dir + "/main.cf", master_cf = dir + "/master.cf";
   const auto where = [&](std::pair<bool, std::size_t> o) { return o.first ? master_cf : main_cf; };
-  // A main.cf setting that several services share is one warning.
-  const auto warn = [&](std::string file, std::size_t line, std::string text) {
-    for (const Finding& f : r.warnings)
-      if (f.file == file && f.line == line && f.text == text) return;
-    r.warnings.push_back(Finding{std::move(file), line, std::move(text)});
+  const auto warn = [&r](std::string file, std::size_t line, std::string text) {
+    r.warn(std::move(file), line, std::move(text));
   };
   const auto who = [](std::pair<bool, std::size_t> origin, const std::string& label) {
     return origin.first ? label + ": " : std::string();
@@ -400,7 +302,7 @@ Report check_texts(std::string_view main_text, std::string_view master_text, con
     if (view.get("receive_override_options").find("no_milters") != std::string::npos) continue;
     if (auto it = svc.overrides.find("smtpd_milters"); it != svc.overrides.end() && trim(it->second, " \t,").empty())
       continue;
-    ++r.services;
+    ++r.candidates;
     const bool chrooted = svc.chroot == 'y';
     const std::string queue_dir = view.get("queue_directory");
     const std::string label = "service \"" + svc.name + "\" (" + svc.type + ", smtpd" +
@@ -446,7 +348,7 @@ Report check_texts(std::string_view main_text, std::string_view master_text, con
                "milter_default_action then decides instead of [actions] on_error");
     }
   }
-  if (r.services == 0)
+  if (r.candidates == 0)
     warn(master_cf, 0, "no smtpd service takes milters: Postfix sends no mail to emogate");
 
   // non_smtpd_milters are cleanup's, in cleanup's chroot.
@@ -465,17 +367,17 @@ Report check_texts(std::string_view main_text, std::string_view master_text, con
   return r;
 }
 
-Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+mta::Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms) {
   bool ok = false;
-  const std::string main_text = read_bounded(dir + "/main.cf", ok);
+  const std::string main_text = mta::read_config_text(dir + "/main.cf", ok);
   if (!ok) {
-    Report r;
+    mta::Report r;
     r.error = "cannot read " + dir + "/main.cf";
     return r;
   }
-  const std::string master_text = read_bounded(dir + "/master.cf", ok);
+  const std::string master_text = mta::read_config_text(dir + "/master.cf", ok);
   if (!ok) {
-    Report r;
+    mta::Report r;
     r.error = "cannot read " + dir + "/master.cf";
     return r;
   }

@@ -9,8 +9,8 @@
 // (released mail would be scanned and held again).
 // Only text is read; no Postfix command runs and nothing is resolved
 // through DNS. Parameters main.cf does not set take Postfix 3.7's defaults.
-// Trusted input: admin files. Every read is bounded (kMaxFileBytes, the
-// expansion depth and size), as `check` must survive any file.
+// Trusted input: admin files. Every read is bounded (mta::kMaxFileBytes,
+// the expansion depth and size), as `check` must survive any file.
 #pragma once
 
 #include <cstddef>
@@ -21,9 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "config/mta_check.h"
+
 namespace emogate::postfix {
 
-inline constexpr std::size_t kMaxFileBytes = 4u << 20;  // main.cf or master.cf read at most
 inline constexpr int kMaxExpansionDepth = 16;           // $a naming $b naming ...
 inline constexpr std::size_t kMaxValueBytes = 16u << 10;      // an expanded value
 inline constexpr std::size_t kMaxExpansions = 1024;           // $name lookups for one value
@@ -67,24 +68,12 @@ std::optional<std::uint64_t> parse_seconds(std::string_view value);
 bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_address, bool chrooted,
                    std::string_view queue_directory);
 
-struct Finding {
-  std::string file;
-  std::size_t line = 0;
-  std::string text;
-};
-
-struct Report {
-  std::size_t services = 0;  // smtpd services that take milters
-  std::size_t reaching = 0;  // of those, the ones whose smtpd_milters name emogate
-  std::vector<Finding> warnings;
-  std::string error;  // the folder's main.cf could not be read
-};
-
 // Reads `<dir>/main.cf` and `<dir>/master.cf`. `worst_case_ms`: the
 // longest one message may wait for emogate's answer at end of message.
-Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms);
+// Report::candidates counts the smtpd services that take milters.
+mta::Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms);
 // The same on the files' texts (tests, fuzzing).
-Report check_texts(std::string_view main_cf, std::string_view master_cf, const std::string& dir,
+mta::Report check_texts(std::string_view main_cf, std::string_view master_cf, const std::string& dir,
                    std::string_view emogate_socket, std::uint64_t worst_case_ms);
 
 }  // namespace emogate::postfix

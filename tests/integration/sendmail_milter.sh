@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end through a real Sendmail (Debian's sendmail-bin, unpacked from
 # its .deb into a temp dir: see lib/sendmail_env.sh) on 127.0.0.1, with the
-# INPUT_MAIL_FILTER line the README gives, relaying to Postfix's smtp-sink.
+# INPUT_MAIL_FILTER line the README gives, relaying to Postfix's smtp-sink;
+# `emogate check` reads the sendmail.cf its m4 built ([milter] sendmail_config).
 # Checks at Sendmail's side: clean mail delivered tagged, with Sendmail's
 # queue id (macro i) in emogate's log line; forged X-Emogate-* replaced; a
 # malicious message rejected at end of DATA; hold (the hf queue file
@@ -78,6 +79,19 @@ reload_with() {  # reload_with SUSPICIOUS MALICIOUS: SIGHUP and wait for it
 }
 chmod 755 "$T"
 write_config hold reject
+
+# --- `emogate check` reads the sendmail.cf that Sendmail's m4 built
+sed "s|^\[milter\]\$|[milter]\nsendmail_config = \"$SM_CF\"|" "$T/emogate.toml" >"$T/emogate-check.toml"
+sm_check() { "$EMOGATE_BIN" check --config "$1" 2>/dev/null | sed -n '/^sendmail /,$p'; }
+out=$(sm_check "$T/emogate-check.toml")
+check "check: Sendmail's filter reaches emogate, no warning ($out)" \
+    grep -qx "sendmail $SM_CF: 1 mail filter in use, 1 reaching emogate, 0 warnings" <<<"$out"
+sed 's/^\(Xemogate, .*\)F=T, /\1/' "$SM_CF" >"$T/sendmail-no-f.cf"
+line=$(grep -n '^Xemogate, ' "$T/sendmail-no-f.cf" | cut -d: -f1)
+sed "s|^sendmail_config = .*|sendmail_config = \"$T/sendmail-no-f.cf\"|" "$T/emogate-check.toml" >"$T/emogate-check-no-f.toml"
+out=$(sm_check "$T/emogate-check-no-f.toml")
+check "check: the filter without F=T named at sendmail.cf:$line ($out)" \
+    grep -q "^  warning: $T/sendmail-no-f.cf:$line: mail filter \"emogate\" .*passes mail unscanned" <<<"$out"
 start_milter || { cat "$T/emogate.log"; bad "emogate did not start"; exit 1; }
 sink_start || { bad "smtp-sink did not start"; exit 1; }
 sm_start || { cat "$SM_DIR/daemon.log"; bad "sendmail did not start"; exit 1; }

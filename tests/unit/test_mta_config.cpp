@@ -1,16 +1,18 @@
-// config/postfix.h: Postfix's main.cf and master.cf as postconf reads them,
-// and the warnings `emogate check` gives for a Postfix that sends no mail
-// to emogate or lets it pass unscanned. Each warning has a file that gives
-// it and one that does not.
+// config/postfix.h and config/sendmail.h: Postfix's main.cf and master.cf
+// as postconf reads them, Sendmail's mail filters, and the warnings
+// `emogate check` gives for an MTA that sends no mail to emogate or lets it
+// pass unscanned. Each warning has a file that gives it and one that does
+// not.
 #include <gtest/gtest.h>
 
 #include "config/postfix.h"
+#include "config/sendmail.h"
 
 namespace emogate::test {
 namespace {
 
 using postfix::check_texts;
-using postfix::Report;
+using mta::Report;
 
 // Debian 12's master.cf lines for the SMTP server and cleanup.
 constexpr std::string_view kDebianMaster =
@@ -137,7 +139,7 @@ TEST(PostfixConfig, EndpointsAcrossSpellingsAndChroot) {
 
 TEST(PostfixConfig, TheReadmeSetupGivesNoWarning) {
   const Report r = run("smtpd_milters = unix:/emogate/emogate.sock\nmilter_default_action = tempfail\n");
-  EXPECT_EQ(r.services, 1u);
+  EXPECT_EQ(r.candidates, 1u);
   EXPECT_EQ(r.reaching, 1u);
   EXPECT_TRUE(r.warnings.empty()) << texts(r);
 }
@@ -205,12 +207,12 @@ TEST(PostfixConfig, ServicesToldToTakeNoMiltersAreLeftOut) {
                        "smtp inet n - y - - smtpd\n"
                        "127.0.0.1:10025 inet n - n - - smtpd -o smtpd_milters=\n"
                        "127.0.0.1:10026 inet n - n - - smtpd -o receive_override_options=no_milters\n");
-  EXPECT_EQ(r.services, 1u);
+  EXPECT_EQ(r.candidates, 1u);
   EXPECT_TRUE(r.warnings.empty()) << texts(r);
   // A variable that names nothing is not a choice.
   const Report unset = run("smtpd_milters = unix:/emogate/emogate.sock\n",
                            "submission inet n - y - - smtpd -o smtpd_milters=$submission_milters\n");
-  EXPECT_EQ(unset.services, 1u);
+  EXPECT_EQ(unset.candidates, 1u);
   ASSERT_EQ(unset.warnings.size(), 1u) << texts(unset);
   EXPECT_EQ(unset.warnings[0].file, "/etc/postfix/master.cf");
   const Report none = run("smtpd_milters = unix:/emogate/emogate.sock\n", "pickup unix n - y 60 1 pickup\n");
@@ -229,6 +231,93 @@ TEST(PostfixConfig, NonSmtpdMiltersNamingEmogate) {
 TEST(PostfixConfig, AnUnreadableFolderIsAnError) {
   const Report r = postfix::check("/nonexistent-emogate-test", kChrootSocket, kWorstMs);
   EXPECT_NE(r.error.find("main.cf"), std::string::npos);
+}
+
+// --- Sendmail
+
+constexpr std::string_view kRunSocket = "unix:/run/emogate/emogate.sock";
+
+// What sendmail.mc's INPUT_MAIL_FILTER line of the README becomes.
+std::string sendmail_cf(std::string_view x_line, std::string_view input = "O InputMailFilters=emogate\n") {
+  return "# sendmail.cf (excerpt)\n" + std::string(input) +
+         "O Milter.LogLevel=9\n"
+         "######################################################################\n" +
+         std::string(x_line) + "\n";
+}
+
+mta::Report run_sendmail(const std::string& text) { return sendmail::check_text(text, "/etc/mail/sendmail.cf", kRunSocket, kWorstMs); }
+
+TEST(SendmailConfig, FiltersOptionAndContinuationLines) {
+  const auto c = sendmail::parse_sendmail_cf(
+      "O InputMailFilters=a, emogate\n"
+      "Xa, S=inet:8891@localhost, F=R\n"
+      "Xemogate, S=unix:/run/emogate/emogate.sock,\n"
+      "\tF=T, T=C:10s;S:10s;R:10s;E:5m\n"
+      "# Xcommented, S=unix:/x\n");
+  ASSERT_EQ(c.filters.size(), 2u);
+  EXPECT_EQ(c.filters[1].name, "emogate");
+  EXPECT_EQ(c.filters[1].socket, "unix:/run/emogate/emogate.sock");
+  EXPECT_EQ(c.filters[1].flags, "T");
+  EXPECT_EQ(c.filters[1].line, 3u);
+  EXPECT_EQ(sendmail::timeout_of(c.filters[1].timeouts, 'E'), "5m");
+  EXPECT_EQ(sendmail::timeout_of(c.filters[1].timeouts, 'W'), "");
+  EXPECT_EQ(c.input_filters, (std::vector<std::string>{"a", "emogate"}));
+  EXPECT_EQ(c.input_line, 1u);
+}
+
+TEST(SendmailConfig, TimeValues) {
+  EXPECT_EQ(sendmail::parse_seconds("5m", 's'), 300u);
+  EXPECT_EQ(sendmail::parse_seconds("1h30m", 's'), 5400u);
+  EXPECT_EQ(sendmail::parse_seconds("90", 's'), 90u);
+  EXPECT_FALSE(sendmail::parse_seconds("5x", 's'));
+  EXPECT_FALSE(sendmail::parse_seconds("", 's'));
+  EXPECT_FALSE(sendmail::parse_seconds("99999999999999999999999w", 's'));
+}
+
+TEST(SendmailConfig, TheReadmeLineGivesNoWarning) {
+  const auto r = run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=T, T=C:10s;S:10s;R:10s;E:5m"));
+  EXPECT_EQ(r.candidates, 1u);
+  EXPECT_EQ(r.reaching, 1u);
+  EXPECT_TRUE(r.warnings.empty()) << texts(r);
+  // The same over TCP, spelled with localhost.
+  const auto tcp = sendmail::check_text(sendmail_cf("Xemogate, S=inet:7357@localhost, F=T"), "/etc/mail/sendmail.cf",
+                                        "inet:7357@127.0.0.1", kWorstMs);
+  EXPECT_TRUE(tcp.warnings.empty()) << texts(tcp);
+}
+
+TEST(SendmailConfig, NoFilterReachingEmogate) {
+  const auto r = run_sendmail(sendmail_cf("Xother, S=inet:8891@127.0.0.1, F=T", "O InputMailFilters=other\n"));
+  EXPECT_EQ(r.reaching, 0u);
+  ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
+  EXPECT_EQ(r.warnings[0].line, 0u);
+  EXPECT_NE(r.warnings[0].text.find("sends no mail to emogate"), std::string::npos);
+}
+
+TEST(SendmailConfig, AFilterSendmailDoesNotUse) {
+  const auto r = run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=T", ""));
+  EXPECT_EQ(r.reaching, 0u);
+  ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
+  EXPECT_EQ(r.warnings[0].line, 4u);
+  EXPECT_NE(r.warnings[0].text.find("not in O InputMailFilters"), std::string::npos);
+}
+
+TEST(SendmailConfig, WithoutFTorFRMailPassesUnscanned) {
+  const auto r = run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, T=E:5m"));
+  ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
+  EXPECT_NE(r.warnings[0].text.find("passes mail unscanned"), std::string::npos);
+  EXPECT_TRUE(run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=R")).warnings.empty());
+}
+
+TEST(SendmailConfig, EndOfMessageTimeoutShorterThanTheWorstCase) {
+  const auto r = run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=T, T=C:10s;E:1m"));
+  ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
+  EXPECT_NE(r.warnings[0].text.find("T=E:1m"), std::string::npos);
+  EXPECT_NE(r.warnings[0].text.find("91 s"), std::string::npos);
+}
+
+TEST(SendmailConfig, AnUnreadableFileIsAnError) {
+  EXPECT_NE(sendmail::check("/nonexistent-emogate-test/sendmail.cf", kRunSocket, kWorstMs).error.find("cannot read"),
+            std::string::npos);
 }
 
 }  // namespace
