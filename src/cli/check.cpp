@@ -5,8 +5,7 @@
 #include <exception>
 #include <ostream>
 
-#include "config/postfix.h"
-#include "config/sendmail.h"
+#include "config/mta.h"
 #include "emogate/config.h"
 #include "emogate/scanner.h"
 #include "services/yara_rules.h"
@@ -28,44 +27,6 @@ void print_rule_sets(const std::vector<RuleSetInfo>& sets, std::ostream& out) {
     for (const std::string& k : s.skipped) out << "  skipped: " << k << '\n';
     for (const std::string& w : s.warnings) out << "  warning: " << w << '\n';
   }
-}
-
-// [milter] postfix_config and sendmail_config: what in the MTA's files
-// keeps mail from reaching this milter, or lets it pass unscanned, for the
-// `check` command (update-intel's check of new lists skips it). Warnings
-// only, also for a file it cannot read: the package reads /etc/postfix,
-// which a Sendmail host does not have, and starts the daemon before the
-// admin points Postfix at it.
-void check_mta(const Config& cfg, std::ostream& out) {
-  const MilterSettings& m = cfg.milter;
-  // One message at end of data: the wait for a worker (at most
-  // scan_timeout_ms), then a scan and its retry, each scan_timeout_ms plus
-  // the worker's grace.
-  const std::uint64_t worst_ms = 3ull * cfg.limits.scan_timeout_ms + 500;
-  const auto print = [&](std::string_view mta, const std::string& key, const std::string& where,
-                         std::string_view one, std::string_view many, const mta::Report& r) {
-    if (!r.error.empty()) {
-      auto line = cfg.lines.find("milter." + key);
-      out << mta << ' ' << where << ": not checked\n  warning: "
-          << ConfigError(cfg.source, line == cfg.lines.end() ? 0 : line->second, "milter." + key + ": " + r.error)
-                 .what()
-          << '\n';
-      return;
-    }
-    out << mta << ' ' << where << ": " << r.candidates << ' ' << (r.candidates == 1 ? one : many) << ", "
-        << r.reaching << " reaching emogate, " << r.warnings.size() << " warning"
-        << (r.warnings.size() == 1 ? "" : "s") << '\n';
-    for (const mta::Finding& w : r.warnings)
-      out << "  warning: " << w.file << (w.line ? ":" + std::to_string(w.line) : std::string()) << ": " << w.text
-          << '\n';
-  };
-  if (!m.postfix_config.empty())
-    print("postfix", "postfix_config", m.postfix_config, "smtpd service with milters",
-          "smtpd services with milters",
-          postfix::check(m.postfix_config, m.socket, worst_ms));
-  if (!m.sendmail_config.empty())
-    print("sendmail", "sendmail_config", m.sendmail_config, "mail filter in use", "mail filters in use",
-          sendmail::check(m.sendmail_config, m.socket, worst_ms));
 }
 
 }  // namespace
@@ -103,7 +64,8 @@ std::size_t check_config_problems(const std::string& config_path, std::ostream& 
     }
     if (out) {
       print_rule_sets(scanner.rule_sets(), *out);
-      check_mta(cfg, *out);
+      // Postfix's or Sendmail's files: warnings only (config/mta.h).
+      for (const MtaLine& l : check_mta_files(cfg)) *out << (l.warning ? "  warning: " : "") << l.text << '\n';
     }
     return problems;
   } catch (const std::exception& e) {

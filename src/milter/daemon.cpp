@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "config/mta.h"
 #include "milter/daemon.h"
 #include "milter/privileges.h"
 #include "quarantine/store.h"
@@ -191,6 +192,8 @@ void start(Daemon& d, const Config& config, bool foreground) {
   d.metrics.rules_loaded_now();
   d.metrics.intel_loaded(config.intel);
   for (const auto& w : d.scanner->warnings()) d.log.warning("", w);
+  for (const MtaLine& l : check_mta_files(config))
+    if (l.warning) d.log.warning("", l.text);
   hand_over_files(config, ids);
   open_socket(d, config.milter, ids);
   if (!foreground) daemonize();
@@ -282,6 +285,8 @@ void reload() {
     d.metrics.rules_loaded_now();
     d.metrics.intel_loaded(d.cfg()->intel);
     for (const auto& w : d.scanner->warnings()) d.log.warning("", "reload: " + w);
+    for (const MtaLine& l : check_mta_files(*d.cfg()))
+      if (l.warning) d.log.warning("", "reload: " + l.text);
     d.log.info("", "reloaded configuration and rules from " + d.config_path);
   } catch (const std::exception& e) {
     d.log.error("", std::string("reload failed, keeping the running configuration: ") + e.what());

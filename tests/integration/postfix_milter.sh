@@ -98,7 +98,12 @@ line=$(grep -n '^milter_default_action = accept$' "$PF_CONF/main.cf" | cut -d: -
 out=$(pf_check)
 check "check: milter_default_action = accept named at main.cf:$line ($out)" \
     grep -q "^  warning: $PF_CONF/main.cf:$line: milter_default_action = accept: " <<<"$out"
+# The daemon logs the same when it reloads (and starts) with the key set.
+check "reload with [milter] postfix_config" reload_with reject "" "postfix_config = \"$PF_CONF\""
+check "daemon log: the warning at main.cf:$line" \
+    grep -q "warning: reload: $PF_CONF/main.cf:$line: milter_default_action = accept: " "$T/emogate.log"
 postconf -c "$PF_CONF" -e 'milter_default_action = tempfail'
+check "reload without it" reload_with reject
 
 reply() { $SEND --port "$PF_SMTP_PORT" "$@"; }
 
