@@ -167,6 +167,8 @@ struct ServiceView {
     if (svc)
       for (const auto& [k, v] : svc->overrides) overrides[k] = Setting{v, svc->line};
   }
+  ServiceView(const ServiceView&) = delete;  // params points into it
+  ServiceView& operator=(const ServiceView&) = delete;
   std::string expand(std::string_view value) const {
     std::string out;
     Budget budget;
@@ -339,7 +341,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
     }
     const std::string timeout = own("content_timeout") ? view.expand(*own("content_timeout"))
                                                        : view.get("milter_content_timeout");
-    if (auto secs = parse_seconds(timeout); secs && *secs * 1000 <= worst_case_ms) {
+    if (auto secs = parse_seconds(timeout); secs && *secs <= worst_case_ms / 1000) {
       const auto o = own("content_timeout") ? src : view.origin("milter_content_timeout");
       warn(where(o), o.second ? o.second : svc.line,
            who(o, label) + "milter_content_timeout = " + timeout + " is not longer than one message can take in emogate (" +

@@ -129,7 +129,7 @@ mta::Report check_text(std::string_view text, const std::string& path, std::stri
                  " has neither T nor R: while emogate is down, Sendmail passes mail unscanned (F=T tempfails it)");
     const std::string e = timeout_of(f.timeouts, 'E');
     const std::string e_value = e.empty() ? "5m" : e;  // Sendmail's default
-    if (auto secs = parse_seconds(e_value, 's'); secs && *secs * 1000 <= worst_case_ms)
+    if (auto secs = parse_seconds(e_value, 's'); secs && *secs <= worst_case_ms / 1000)
       r.warn(path, f.line,
              label + ": T=E:" + e_value + " is not longer than one message can take in emogate (" +
                  std::to_string((worst_case_ms + 999) / 1000) +

@@ -192,8 +192,10 @@ TEST(PostfixConfig, ContentTimeoutShorterThanTheWorstCase) {
   ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
   EXPECT_EQ(r.warnings[0].line, 2u);
   EXPECT_NE(r.warnings[0].text.find("91 s"), std::string::npos);
-  // Postfix's default, 300 s, is longer.
+  // Postfix's default, 300 s, is longer; so is a value near the top of the range.
   EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\n").warnings.empty());
+  EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\nmilter_content_timeout = 213503982334601d\n")
+                  .warnings.empty());
   // A service's own -o setting is named at the service.
   const Report svc = run("smtpd_milters = unix:/emogate/emogate.sock\n",
                          "smtp inet n - y - - smtpd\n  -o milter_content_timeout=30s\n");
