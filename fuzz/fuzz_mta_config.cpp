@@ -16,9 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view main_cf = in.substr(0, nul);
   const std::string_view master_cf = nul == std::string_view::npos ? std::string_view() : in.substr(nul + 1);
   for (const char* socket : {"unix:/var/spool/postfix/emogate/emogate.sock", "inet:7357@127.0.0.1", "inet:7357"}) {
-    const mta::Report p = postfix::check_texts(main_cf, master_cf, "/etc/postfix", socket, 90500);
+    const mta::Milter ours{socket, 90500, 64u << 20};
+    const mta::Report p = postfix::check_texts(main_cf, master_cf, "/etc/postfix", ours);
     if (p.reaching > p.candidates) __builtin_trap();
-    const mta::Report s = sendmail::check_text(in, "/etc/mail/sendmail.cf", socket, 90500);
+    const mta::Report s = sendmail::check_text(in, "/etc/mail/sendmail.cf", ours);
     if (s.reaching > s.candidates) __builtin_trap();
   }
   const postfix::MainCf params = postfix::parse_main_cf(main_cf);
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)postfix::same_endpoint("unix:/x", e.address, true, s.value);
       (void)postfix::parse_seconds(e.address);
       (void)sendmail::parse_seconds(e.address, 's');
+      (void)mta::parse_bytes(e.address);
     }
   }
   return 0;

@@ -13,7 +13,7 @@ std::vector<MtaLine> check_mta_files(const Config& cfg) {
   // One message at end of data: the wait for a worker (at most
   // scan_timeout_ms), then a scan and its retry, each scan_timeout_ms plus
   // the worker's grace.
-  const std::uint64_t worst_ms = 3ull * cfg.limits.scan_timeout_ms + 500;
+  const mta::Milter ours{m.socket, 3ull * cfg.limits.scan_timeout_ms + 500, m.max_message_size};
   const auto add = [&](std::string_view mta, const std::string& key, const std::string& where, std::string_view one,
                        std::string_view many, const mta::Report& r) {
     const std::string head = std::string(mta) + ' ' + where + ": ";
@@ -33,10 +33,10 @@ std::vector<MtaLine> check_mta_files(const Config& cfg) {
   };
   if (!m.postfix_config.empty())
     add("postfix", "postfix_config", m.postfix_config, "smtpd service with milters", "smtpd services with milters",
-        postfix::check(m.postfix_config, m.socket, worst_ms));
+        postfix::check(m.postfix_config, ours));
   if (!m.sendmail_config.empty())
     add("sendmail", "sendmail_config", m.sendmail_config, "mail filter in use", "mail filters in use",
-        sendmail::check(m.sendmail_config, m.socket, worst_ms));
+        sendmail::check(m.sendmail_config, ours));
   return out;
 }
 

@@ -100,6 +100,15 @@ void for_each_logical_line(std::string_view text, bool indented_comments,
   if (cur_line) fn(cur, cur_line);
 }
 
+std::optional<std::uint64_t> parse_bytes(std::string_view value) {
+  value = trim(value, " \t");
+  if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
+
 void Report::warn(std::string file, std::size_t line, std::string text) {
   for (const Finding& f : warnings)
     if (f.file == file && f.line == line && f.text == text) return;

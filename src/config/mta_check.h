@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,13 @@ std::string read_config_text(const std::string& path, bool& ok);
 void for_each_logical_line(std::string_view text, bool indented_comments,
                            const std::function<void(std::string_view, std::size_t)>& fn);
 
+// What the checks compare the MTA's settings with: emogate's own.
+struct Milter {
+  std::string socket;                  // [milter] socket
+  std::uint64_t worst_case_ms = 0;     // the longest one message may wait for the answer at end of data
+  std::uint64_t max_message_size = 0;  // [milter] max_message_size: larger messages are refused
+};
+
 struct MilterSocket {
   bool unix_socket = false;
   std::string path;        // unix
@@ -37,6 +46,10 @@ MilterSocket parse_libmilter_socket(std::string_view spec);
 std::string normal_host(std::string_view host);  // brackets off, lower case, loopback and any-address folded
 // Whether a client connecting to `address` reaches `listener`.
 bool reaches(const MilterSocket& address, const MilterSocket& listener);
+
+// A message size limit as both MTAs write it: a number of bytes (0 = no
+// limit); none for anything else.
+std::optional<std::uint64_t> parse_bytes(std::string_view value);
 
 struct Finding {
   std::string file;

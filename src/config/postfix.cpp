@@ -19,6 +19,7 @@ const MainCf& defaults() {
       {"milter_content_timeout", {"300s", 0}},
       {"smtpd_milters", {"", 0}},
       {"non_smtpd_milters", {"", 0}},
+      {"message_size_limit", {"10240000", 0}},
   };
   return d;
 }
@@ -277,7 +278,9 @@ bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_add
 }
 
 mta::Report check_texts(std::string_view main_text, std::string_view master_text, const std::string& dir,
-                   std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+                        const mta::Milter& ours) {
+  const std::string_view emogate_socket = ours.socket;
+  const std::uint64_t worst_case_ms = ours.worst_case_ms;
   mta::Report r;
   const MainCf main = parse_main_cf(main_text);
   const std::string main_cf = dir + "/main.cf", master_cf = dir + "/master.cf";
@@ -311,11 +314,11 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
                               (chrooted ? ", chrooted in " + queue_dir : std::string()) + ")";
     const std::string milters = view.get("smtpd_milters");
     const std::vector<MilterEntry> list = parse_milter_list(milters);
-    const MilterEntry* ours = nullptr;
+    const MilterEntry* entry = nullptr;
     for (const MilterEntry& e : list)
-      if (same_endpoint(emogate_socket, e.address, chrooted, queue_dir)) ours = &e;
+      if (same_endpoint(emogate_socket, e.address, chrooted, queue_dir)) entry = &e;
     const auto src = view.origin("smtpd_milters");
-    if (!ours) {
+    if (!entry) {
       std::string text = label + ": smtpd_milters = \"" + milters + "\" does not reach emogate's socket " +
                          std::string(emogate_socket) + ": its mail is not scanned";
       for (const MilterEntry& e : list)
@@ -328,8 +331,8 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
     ++r.reaching;
     // What Postfix does when emogate does not answer in time.
     const auto own = [&](const char* key) -> const std::string* {
-      auto it = ours->settings.find(key);
-      return it == ours->settings.end() ? nullptr : &it->second;
+      auto it = entry->settings.find(key);
+      return it == entry->settings.end() ? nullptr : &it->second;
     };
     const std::string action = own("default_action") ? view.expand(*own("default_action"))
                                                      : view.get("milter_default_action");
@@ -348,6 +351,17 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
                std::to_string((worst_case_ms + 999) / 1000) +
                " s: the wait for a worker and two scans of [limits] scan_timeout_ms); Postfix's "
                "milter_default_action then decides instead of [actions] on_error");
+    }
+    // Mail Postfix takes but emogate refuses as too big to scan.
+    const std::string size = view.get("message_size_limit");
+    if (auto limit = mta::parse_bytes(size); limit && ours.max_message_size && (*limit == 0 || *limit > ours.max_message_size)) {
+      const auto o = view.origin("message_size_limit");
+      warn(where(o), o.second,
+           who(o, label) + "message_size_limit = " + size + (*limit == 0 ? " (no limit)" : "") +
+               (o.second ? "" : " (Postfix's default)") +
+               ": Postfix accepts messages larger than [milter] max_message_size (" +
+               std::to_string(ours.max_message_size) +
+               " bytes), which emogate refuses (552 5.3.4, or [actions] on_error)");
     }
   }
   if (r.candidates == 0)
@@ -369,7 +383,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
   return r;
 }
 
-mta::Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+mta::Report check(const std::string& dir, const mta::Milter& ours) {
   bool ok = false;
   const std::string main_text = mta::read_config_text(dir + "/main.cf", ok);
   if (!ok) {
@@ -383,7 +397,7 @@ mta::Report check(const std::string& dir, std::string_view emogate_socket, std::
     r.error = "cannot read " + dir + "/master.cf";
     return r;
   }
-  return check_texts(main_text, master_text, dir, emogate_socket, worst_case_ms);
+  return check_texts(main_text, master_text, dir, ours);
 }
 
 }  // namespace emogate::postfix

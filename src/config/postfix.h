@@ -68,12 +68,12 @@ std::optional<std::uint64_t> parse_seconds(std::string_view value);
 bool same_endpoint(std::string_view emogate_socket, std::string_view postfix_address, bool chrooted,
                    std::string_view queue_directory);
 
-// Reads `<dir>/main.cf` and `<dir>/master.cf`. `worst_case_ms`: the
-// longest one message may wait for emogate's answer at end of message.
-// Report::candidates counts the smtpd services that take milters.
-mta::Report check(const std::string& dir, std::string_view emogate_socket, std::uint64_t worst_case_ms);
+
+// Reads `<dir>/main.cf` and `<dir>/master.cf`. Report::candidates counts
+// the smtpd services that take milters.
+mta::Report check(const std::string& dir, const mta::Milter& ours);
 // The same on the files' texts (tests, fuzzing).
 mta::Report check_texts(std::string_view main_cf, std::string_view master_cf, const std::string& dir,
-                   std::string_view emogate_socket, std::uint64_t worst_case_ms);
+                        const mta::Milter& ours);
 
 }  // namespace emogate::postfix

@@ -51,9 +51,15 @@ Cf parse_sendmail_cf(std::string_view text) {
     if (s.front() != 'O') return;
     const std::string_view opt = trim(s.substr(1), " \t");
     const std::size_t eq = opt.find('=');
-    if (eq == std::string_view::npos || trim(opt.substr(0, eq), " \t") != "InputMailFilters") return;
-    cf.input_filters = split_list(opt.substr(eq + 1));
-    cf.input_line = line;
+    if (eq == std::string_view::npos) return;
+    const std::string_view name = trim(opt.substr(0, eq), " \t");
+    if (name == "InputMailFilters") {
+      cf.input_filters = split_list(opt.substr(eq + 1));
+      cf.input_line = line;
+    } else if (name == "MaxMessageSize") {
+      cf.max_message_size.assign(trim(opt.substr(eq + 1), " \t"));
+      cf.max_message_size_line = line;
+    }
   });
   return cf;
 }
@@ -99,8 +105,9 @@ std::optional<std::uint64_t> parse_seconds(std::string_view value, char default_
   return total;
 }
 
-mta::Report check_text(std::string_view text, const std::string& path, std::string_view emogate_socket,
-                       std::uint64_t worst_case_ms) {
+mta::Report check_text(std::string_view text, const std::string& path, const mta::Milter& milter) {
+  const std::string_view emogate_socket = milter.socket;
+  const std::uint64_t worst_case_ms = milter.worst_case_ms;
   mta::Report r;
   const Cf cf = parse_sendmail_cf(text);
   const mta::MilterSocket ours = mta::parse_libmilter_socket(emogate_socket);
@@ -136,6 +143,15 @@ mta::Report check_text(std::string_view text, const std::string& path, std::stri
                  " s: the wait for a worker and two scans of [limits] scan_timeout_ms); Sendmail then gives up on "
                  "emogate instead of [actions] on_error deciding");
   }
+  if (cf.max_message_size_line && milter.max_message_size) {
+    const std::string& v = cf.max_message_size;
+    if (auto limit = mta::parse_bytes(v); limit && (*limit == 0 || *limit > milter.max_message_size))
+      r.warn(path, cf.max_message_size_line,
+             "MaxMessageSize=" + v + (*limit == 0 ? " (no limit)" : "") +
+                 ": Sendmail accepts messages larger than [milter] max_message_size (" +
+                 std::to_string(milter.max_message_size) +
+                 " bytes), which emogate refuses (552 5.3.4, or [actions] on_error)");
+  }
   if (!defined)
     r.warn(path, 0,
            "no mail filter (X line) reaches emogate's socket " + std::string(emogate_socket) +
@@ -143,7 +159,7 @@ mta::Report check_text(std::string_view text, const std::string& path, std::stri
   return r;
 }
 
-mta::Report check(const std::string& path, std::string_view emogate_socket, std::uint64_t worst_case_ms) {
+mta::Report check(const std::string& path, const mta::Milter& ours) {
   bool ok = false;
   const std::string text = mta::read_config_text(path, ok);
   if (!ok) {
@@ -151,7 +167,7 @@ mta::Report check(const std::string& path, std::string_view emogate_socket, std:
     r.error = "cannot read " + path;
     return r;
   }
-  return check_text(text, path, emogate_socket, worst_case_ms);
+  return check_text(text, path, ours);
 }
 
 }  // namespace emogate::sendmail

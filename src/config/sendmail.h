@@ -32,6 +32,8 @@ struct Cf {
   std::vector<Filter> filters;
   std::vector<std::string> input_filters;  // O InputMailFilters, in order
   std::size_t input_line = 0;              // 0: the option is not set
+  std::string max_message_size;            // O MaxMessageSize, as written
+  std::size_t max_message_size_line = 0;   // 0: not set (no limit)
 };
 Cf parse_sendmail_cf(std::string_view text);
 
@@ -42,9 +44,10 @@ std::string timeout_of(std::string_view timeouts, char which);
 // ("1h30m"); a bare number is `default_unit`.
 std::optional<std::uint64_t> parse_seconds(std::string_view value, char default_unit);
 
-// Report::candidates counts the filters in InputMailFilters.
-mta::Report check(const std::string& path, std::string_view emogate_socket, std::uint64_t worst_case_ms);
-mta::Report check_text(std::string_view text, const std::string& path, std::string_view emogate_socket,
-                       std::uint64_t worst_case_ms);
+// Report::candidates counts the filters in InputMailFilters. A
+// MaxMessageSize is compared only where the file sets one (Sendmail's
+// default, no limit, is left to emogate's 552).
+mta::Report check(const std::string& path, const mta::Milter& ours);
+mta::Report check_text(std::string_view text, const std::string& path, const mta::Milter& ours);
 
 }  // namespace emogate::sendmail

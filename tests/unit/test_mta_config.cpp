@@ -23,10 +23,11 @@ constexpr std::string_view kDebianMaster =
 
 constexpr std::string_view kChrootSocket = "unix:/var/spool/postfix/emogate/emogate.sock";
 constexpr std::uint64_t kWorstMs = 90500;
+constexpr std::uint64_t kMaxSize = 64ull << 20;
 
 Report run(std::string_view main_cf, std::string_view master_cf = kDebianMaster,
            std::string_view socket = kChrootSocket) {
-  return check_texts(main_cf, master_cf, "/etc/postfix", socket, kWorstMs);
+  return check_texts(main_cf, master_cf, "/etc/postfix", mta::Milter{std::string(socket), kWorstMs, kMaxSize});
 }
 
 std::string texts(const Report& r) {
@@ -230,8 +231,26 @@ TEST(PostfixConfig, NonSmtpdMiltersNamingEmogate) {
   EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\nnon_smtpd_milters =\n").warnings.empty());
 }
 
+TEST(PostfixConfig, MessagesPostfixTakesButEmogateRefusesAsTooBig) {
+  const Report big = run("smtpd_milters = unix:/emogate/emogate.sock\nmessage_size_limit = 104857600\n");
+  ASSERT_EQ(big.warnings.size(), 1u) << texts(big);
+  EXPECT_EQ(big.warnings[0].line, 2u);
+  EXPECT_NE(big.warnings[0].text.find("max_message_size (67108864 bytes)"), std::string::npos);
+  const Report none = run("smtpd_milters = unix:/emogate/emogate.sock\nmessage_size_limit = 0\n");
+  ASSERT_EQ(none.warnings.size(), 1u) << texts(none);
+  EXPECT_NE(none.warnings[0].text.find("(no limit)"), std::string::npos);
+  // Postfix's default (10240000) and a smaller limit are fine.
+  EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\nmessage_size_limit = 52428800\n").warnings.empty());
+  // Postfix's default is too big for a smaller max_message_size: said without a line.
+  const Report small = check_texts("smtpd_milters = unix:/emogate/emogate.sock\n", kDebianMaster, "/etc/postfix",
+                                   {std::string(kChrootSocket), kWorstMs, 5u << 20});
+  ASSERT_EQ(small.warnings.size(), 1u) << texts(small);
+  EXPECT_EQ(small.warnings[0].line, 0u);
+  EXPECT_NE(small.warnings[0].text.find("Postfix's default"), std::string::npos);
+}
+
 TEST(PostfixConfig, AnUnreadableFolderIsAnError) {
-  const Report r = postfix::check("/nonexistent-emogate-test", kChrootSocket, kWorstMs);
+  const Report r = postfix::check("/nonexistent-emogate-test", {std::string(kChrootSocket), kWorstMs, kMaxSize});
   EXPECT_NE(r.error.find("main.cf"), std::string::npos);
 }
 
@@ -247,7 +266,9 @@ std::string sendmail_cf(std::string_view x_line, std::string_view input = "O Inp
          std::string(x_line) + "\n";
 }
 
-mta::Report run_sendmail(const std::string& text) { return sendmail::check_text(text, "/etc/mail/sendmail.cf", kRunSocket, kWorstMs); }
+mta::Report run_sendmail(const std::string& text) {
+  return sendmail::check_text(text, "/etc/mail/sendmail.cf", {std::string(kRunSocket), kWorstMs, kMaxSize});
+}
 
 TEST(SendmailConfig, FiltersOptionAndContinuationLines) {
   const auto c = sendmail::parse_sendmail_cf(
@@ -283,7 +304,7 @@ TEST(SendmailConfig, TheReadmeLineGivesNoWarning) {
   EXPECT_TRUE(r.warnings.empty()) << texts(r);
   // The same over TCP, spelled with localhost.
   const auto tcp = sendmail::check_text(sendmail_cf("Xemogate, S=inet:7357@localhost, F=T"), "/etc/mail/sendmail.cf",
-                                        "inet:7357@127.0.0.1", kWorstMs);
+                                        {"inet:7357@127.0.0.1", kWorstMs, kMaxSize});
   EXPECT_TRUE(tcp.warnings.empty()) << texts(tcp);
 }
 
@@ -317,8 +338,21 @@ TEST(SendmailConfig, EndOfMessageTimeoutShorterThanTheWorstCase) {
   EXPECT_NE(r.warnings[0].text.find("91 s"), std::string::npos);
 }
 
+TEST(SendmailConfig, AMaxMessageSizeAboveEmogates) {
+  const auto big = run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=T",
+                                            "O InputMailFilters=emogate\nO MaxMessageSize=0\n"));
+  ASSERT_EQ(big.warnings.size(), 1u) << texts(big);
+  EXPECT_EQ(big.warnings[0].line, 3u);
+  EXPECT_NE(big.warnings[0].text.find("(no limit)"), std::string::npos);
+  // Not set (Sendmail's default) or smaller: no warning.
+  EXPECT_TRUE(run_sendmail(sendmail_cf("Xemogate, S=unix:/run/emogate/emogate.sock, F=T",
+                                       "O InputMailFilters=emogate\nO MaxMessageSize=10000000\n"))
+                  .warnings.empty());
+}
+
 TEST(SendmailConfig, AnUnreadableFileIsAnError) {
-  EXPECT_NE(sendmail::check("/nonexistent-emogate-test/sendmail.cf", kRunSocket, kWorstMs).error.find("cannot read"),
+  EXPECT_NE(sendmail::check("/nonexistent-emogate-test/sendmail.cf", {std::string(kRunSocket), kWorstMs, kMaxSize})
+                .error.find("cannot read"),
             std::string::npos);
 }
 
