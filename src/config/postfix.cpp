@@ -284,6 +284,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
   mta::Report r;
   const MainCf main = parse_main_cf(main_text);
   const std::string main_cf = dir + "/main.cf", master_cf = dir + "/master.cf";
+  // The file that sets a value; main.cf (line 0) for Postfix's default.
   const auto where = [&](std::pair<bool, std::size_t> o) { return o.first ? master_cf : main_cf; };
   const auto warn = [&r](std::string file, std::size_t line, std::string text) {
     r.warn(std::move(file), line, std::move(text));
@@ -338,7 +339,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
                                                      : view.get("milter_default_action");
     if (ascii_lower(trim(action, " \t")) == "accept") {
       const auto o = own("default_action") ? src : view.origin("milter_default_action");
-      warn(where(o), o.second ? o.second : svc.line,
+      warn(where(o), o.second,
            who(o, label) + "milter_default_action = accept: while emogate is down or late, mail passes unscanned "
                    "(tempfail keeps it at the sender until emogate answers)");
     }
@@ -346,15 +347,16 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
                                                        : view.get("milter_content_timeout");
     if (auto secs = parse_seconds(timeout); secs && *secs <= worst_case_ms / 1000) {
       const auto o = own("content_timeout") ? src : view.origin("milter_content_timeout");
-      warn(where(o), o.second ? o.second : svc.line,
-           who(o, label) + "milter_content_timeout = " + timeout + " is not longer than one message can take in emogate (" +
-               std::to_string((worst_case_ms + 999) / 1000) +
+      warn(where(o), o.second,
+           who(o, label) + "milter_content_timeout = " + timeout + (o.second ? "" : " (Postfix's default)") +
+               " is not longer than one message can take in emogate (" + std::to_string((worst_case_ms + 999) / 1000) +
                " s: the wait for a worker and two scans of [limits] scan_timeout_ms); Postfix's "
                "milter_default_action then decides instead of [actions] on_error");
     }
     // Mail Postfix takes but emogate refuses as too big to scan.
     const std::string size = view.get("message_size_limit");
-    if (auto limit = mta::parse_bytes(size); limit && ours.max_message_size && (*limit == 0 || *limit > ours.max_message_size)) {
+    const auto limit = mta::parse_bytes(size);
+    if (limit && ours.max_message_size && (*limit == 0 || *limit > ours.max_message_size)) {
       const auto o = view.origin("message_size_limit");
       warn(where(o), o.second,
            who(o, label) + "message_size_limit = " + size + (*limit == 0 ? " (no limit)" : "") +

@@ -70,7 +70,8 @@ std::string timeout_of(std::string_view timeouts, char which) {
     std::size_t semi = timeouts.find(';', p);
     if (semi == std::string_view::npos) semi = timeouts.size();
     const std::string_view item = trim(timeouts.substr(p, semi - p), " \t");
-    if (item.size() >= 2 && item[1] == ':' && ascii_upper(item[0]) == which) return std::string(trim(item.substr(2), " \t"));
+    if (item.size() >= 2 && item[1] == ':' && ascii_upper(item[0]) == which)
+      return std::string(trim(item.substr(2), " \t"));
     p = semi + 1;
   }
   return {};
@@ -105,19 +106,19 @@ std::optional<std::uint64_t> parse_seconds(std::string_view value, char default_
   return total;
 }
 
-mta::Report check_text(std::string_view text, const std::string& path, const mta::Milter& milter) {
-  const std::string_view emogate_socket = milter.socket;
-  const std::uint64_t worst_case_ms = milter.worst_case_ms;
+mta::Report check_text(std::string_view text, const std::string& path, const mta::Milter& ours) {
+  const std::string_view emogate_socket = ours.socket;
+  const std::uint64_t worst_case_ms = ours.worst_case_ms;
   mta::Report r;
   const Cf cf = parse_sendmail_cf(text);
-  const mta::MilterSocket ours = mta::parse_libmilter_socket(emogate_socket);
+  const mta::MilterSocket listener = mta::parse_libmilter_socket(emogate_socket);
   std::vector<std::string> in_use = cf.input_filters;
   std::sort(in_use.begin(), in_use.end());
   r.candidates = static_cast<std::size_t>(std::unique(in_use.begin(), in_use.end()) - in_use.begin());
   bool defined = false;
   std::vector<std::string> counted;  // a name defined twice counts once
   for (const Filter& f : cf.filters) {
-    if (!mta::reaches(mta::parse_libmilter_socket(f.socket), ours)) continue;
+    if (!mta::reaches(mta::parse_libmilter_socket(f.socket), listener)) continue;
     defined = true;
     const std::string label = "mail filter \"" + f.name + "\" (S=" + f.socket + ")";
     if (std::find(cf.input_filters.begin(), cf.input_filters.end(), f.name) == cf.input_filters.end()) {
@@ -143,13 +144,13 @@ mta::Report check_text(std::string_view text, const std::string& path, const mta
                  " s: the wait for a worker and two scans of [limits] scan_timeout_ms); Sendmail then gives up on "
                  "emogate instead of [actions] on_error deciding");
   }
-  if (cf.max_message_size_line && milter.max_message_size) {
+  if (cf.max_message_size_line && ours.max_message_size) {
     const std::string& v = cf.max_message_size;
-    if (auto limit = mta::parse_bytes(v); limit && (*limit == 0 || *limit > milter.max_message_size))
+    if (auto limit = mta::parse_bytes(v); limit && (*limit == 0 || *limit > ours.max_message_size))
       r.warn(path, cf.max_message_size_line,
              "MaxMessageSize=" + v + (*limit == 0 ? " (no limit)" : "") +
                  ": Sendmail accepts messages larger than [milter] max_message_size (" +
-                 std::to_string(milter.max_message_size) +
+                 std::to_string(ours.max_message_size) +
                  " bytes), which emogate refuses (552 5.3.4, or [actions] on_error)");
   }
   if (!defined)

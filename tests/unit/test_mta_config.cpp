@@ -197,6 +197,13 @@ TEST(PostfixConfig, ContentTimeoutShorterThanTheWorstCase) {
   EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\n").warnings.empty());
   EXPECT_TRUE(run("smtpd_milters = unix:/emogate/emogate.sock\nmilter_content_timeout = 213503982334601d\n")
                   .warnings.empty());
+  // Postfix's default (300 s) against a longer scan deadline: main.cf, no line.
+  const Report dflt = check_texts("smtpd_milters = unix:/emogate/emogate.sock\n", kDebianMaster, "/etc/postfix",
+                                  {std::string(kChrootSocket), 3 * 120000 + 500, kMaxSize});
+  ASSERT_EQ(dflt.warnings.size(), 1u) << texts(dflt);
+  EXPECT_EQ(dflt.warnings[0].file, "/etc/postfix/main.cf");
+  EXPECT_EQ(dflt.warnings[0].line, 0u);
+  EXPECT_NE(dflt.warnings[0].text.find("300s (Postfix's default)"), std::string::npos);
   // A service's own -o setting is named at the service.
   const Report svc = run("smtpd_milters = unix:/emogate/emogate.sock\n",
                          "smtp inet n - y - - smtpd\n  -o milter_content_timeout=30s\n");
