@@ -90,12 +90,20 @@ std::string SpoolRegions::error() const {
 }
 
 MessageSpool::MessageSpool(std::uint64_t hard_cap, std::shared_ptr<SpoolRegions> regions)
-    : regions_(std::move(regions)), cap_(hard_cap) {
+    : regions_(std::move(regions)), cap_(hard_cap) {}
+
+bool MessageSpool::open() {
+  if (opened_) return region_ || fd_ >= 0;
+  opened_ = true;
   if (regions_) region_ = regions_->acquire();
-  if (region_) return;
+  if (region_) return true;
   fd_ = ::memfd_create("emogate-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd_ < 0) error_ = std::string("memfd_create: ") + std::strerror(errno);
+  if (fd_ < 0) {
+    error_ = std::string("memfd_create: ") + std::strerror(errno);
+    return false;
+  }
   stage_.reserve(kStage);
+  return true;
 }
 
 MessageSpool::~MessageSpool() {
@@ -128,7 +136,7 @@ bool MessageSpool::flush() {
 }
 
 bool MessageSpool::write(std::string_view s) {
-  if ((fd_ < 0 && !region_) || !error_.empty()) return false;
+  if (!error_.empty() || !open()) return false;
   bool fits = true;
   if (s.size() > cap_ - size_) {
     s = s.substr(0, static_cast<std::size_t>(cap_ - size_));
@@ -152,8 +160,8 @@ bool MessageSpool::write(std::string_view s) {
 }
 
 int MessageSpool::seal() {
-  if (region_ && error_.empty()) return region_->fd;  // sealed when made
-  if (fd_ < 0 || !error_.empty()) return -1;
+  if (!error_.empty() || !open()) return -1;
+  if (region_) return region_->fd;  // sealed when made
   if (!flush()) return -1;
   if (::fcntl(fd_, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     error_ = std::string("sealing the message spool: ") + std::strerror(errno);

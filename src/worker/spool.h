@@ -77,7 +77,8 @@ class SpoolRegions {
 class MessageSpool {
  public:
   // `regions` (may be null): where a message that fits is written instead
-  // of a memfd of its own.
+  // of a memfd of its own. Either is taken at the first write (or seal), so
+  // a session between MAIL FROM and DATA holds no region.
   explicit MessageSpool(std::uint64_t hard_cap, std::shared_ptr<SpoolRegions> regions = nullptr);
   ~MessageSpool();
   MessageSpool(const MessageSpool&) = delete;
@@ -94,6 +95,7 @@ class MessageSpool {
   int fd() const { return region_ ? region_->fd : fd_; }
 
  private:
+  bool open();  // the region or memfd, once; false with error() set
   bool put(const char* p, std::size_t n);
   bool flush();
   bool leave_region();  // the bytes so far to a memfd of the spool's own
@@ -101,6 +103,7 @@ class MessageSpool {
   std::optional<SpoolRegions::Region> region_;
   std::uint64_t cap_;
   std::uint64_t size_ = 0;
+  bool opened_ = false;
   int fd_ = -1;
   std::string stage_;
   std::string error_;

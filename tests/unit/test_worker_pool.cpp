@@ -517,6 +517,20 @@ TEST(SpoolRegions, RegionsAreReusedAndAMessageTooLargeMovesToItsOwnMemfd) {
   ASSERT_GE(fd, 0) << big.error();
   MappedFd m(fd, big.size());
   EXPECT_EQ(m.view(), part + part + "end");
+  // A spool takes its region at its first bytes, not when made: spools
+  // waiting for their message (a session before DATA) hold none.
+  {
+    MessageSpool idle1(1 << 20, regions), idle2(1 << 20, regions), idle3(1 << 20, regions);
+    MessageSpool writing(1 << 20, regions);
+    ASSERT_TRUE(writing.write("w"));
+    struct stat st;
+    const int w_fd = writing.seal();
+    ASSERT_EQ(::fstat(w_fd, &st), 0);
+    EXPECT_EQ(st.st_size, 64 * 1024);  // a region, though three spools were made before it
+    // An empty message still seals (a region holding nothing).
+    EXPECT_GE(idle1.seal(), 0);
+    EXPECT_EQ(idle1.size(), 0u);
+  }
   MessageSpool next(1 << 20, regions), after(1 << 20, regions);
   next.write("n");
   after.write("m");
