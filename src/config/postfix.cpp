@@ -2,6 +2,7 @@
 // Trusted input: admin files, read as bounded text.
 #include "config/postfix.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/text.h"
@@ -128,9 +129,9 @@ void expand_into(std::string_view value, const Params& params, int depth, Budget
     if (op == std::string_view::npos) {
       out += inner;
       budget.bytes -= std::min(budget.bytes, inner.size());
-    }
-    else if ((name[op] == '?') == !inner.empty() && depth < kMaxExpansionDepth)
+    } else if ((name[op] == '?') == !inner.empty() && depth < kMaxExpansionDepth) {
       expand_into(name.substr(op + 1), params, depth + 1, budget, out);
+    }
   }
   if (out.size() > kMaxValueBytes) out.resize(kMaxValueBytes);
 }
