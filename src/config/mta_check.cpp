@@ -2,34 +2,12 @@
 // Trusted input: admin files, as text.
 #include "config/mta_check.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "common/text.h"
 
 namespace emogate::mta {
-
-namespace {
-
-std::string lexically_normal(std::string_view p) {
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    const std::string_view part = p.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (auto part : parts) (out += '/') += part;
-  return out.empty() ? "/" : out;
-}
-
-}  // namespace
 
 std::string normal_host(std::string_view h) {
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
@@ -59,7 +37,8 @@ MilterSocket parse_libmilter_socket(std::string_view spec) {
 bool reaches(const MilterSocket& address, const MilterSocket& listener) {
   if (address.unix_socket != listener.unix_socket) return false;
   if (listener.unix_socket)
-    return !address.path.empty() && lexically_normal(address.path) == lexically_normal(listener.path);
+    return !address.path.empty() && std::filesystem::path(address.path).lexically_normal() ==
+                                        std::filesystem::path(listener.path).lexically_normal();
   return !address.port.empty() && address.port == listener.port &&
          (listener.host.empty() || address.host == listener.host);
 }

@@ -93,8 +93,7 @@ MessageSpool::MessageSpool(std::uint64_t hard_cap, std::shared_ptr<SpoolRegions>
     : regions_(std::move(regions)), cap_(hard_cap) {}
 
 bool MessageSpool::open() {
-  if (opened_) return region_ || fd_ >= 0;
-  opened_ = true;
+  if (region_ || fd_ >= 0) return true;  // callers stop at error() first
   if (regions_) region_ = regions_->acquire();
   if (region_) return true;
   fd_ = ::memfd_create("emogate-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -95,7 +95,7 @@ class MessageSpool {
   int fd() const { return region_ ? region_->fd : fd_; }
 
  private:
-  bool open();  // the region or memfd, once; false with error() set
+  bool open();  // the region or memfd, if none yet; false with error() set
   bool put(const char* p, std::size_t n);
   bool flush();
   bool leave_region();  // the bytes so far to a memfd of the spool's own
@@ -103,7 +103,6 @@ class MessageSpool {
   std::optional<SpoolRegions::Region> region_;
   std::uint64_t cap_;
   std::uint64_t size_ = 0;
-  bool opened_ = false;
   int fd_ = -1;
   std::string stage_;
   std::string error_;
