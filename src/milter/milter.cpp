@@ -411,9 +411,11 @@ sfsistat cb_eom(SMFICTX* ctx) {
   // Inbound sender checks (sender_gate.h): on in the scan, then the store's checks before the decision.
   const SenderGate::Message inbound =
       SenderGate::message(g_daemon->sender.get(), s->dir, {"", s->env.auth_user, s->env.client_addr}, *cfg, s->env.queue_id);
+  SenderGate::Outcome sender;  // its counts are made once the decision is final
   // A finished scan's report -> decision, log fields and metrics.
   auto judge = [&](Report& r) {
-    const std::string sender_error = inbound.check(r, PpapGate::now());
+    sender = inbound.check(r, PpapGate::now());
+    const std::string& sender_error = sender.error;
     ml.verdict = std::string(to_string(r.verdict));
     ml.findings = r.findings;
     for (const Finding& f : r.findings) g_daemon->metrics.finding(f.type);
@@ -574,6 +576,10 @@ sfsistat cb_eom(SMFICTX* ctx) {
     OutboundCpu cpu;
     outbound_after_scan(s, *cfg, report ? &*report : nullptr, d, ml);
   }
+  // XXX counted before the quarantine copy is written: a message tempfailed
+  // because that fails comes again and is counted again.
+  if (std::string e = inbound.count(sender, d.action, PpapGate::now()); !e.empty())
+    d = sender_fail_closed(std::move(d), e, cfg->actions, ml);
   if (d.action == Action::quarantine && s->spool) {
     if (std::optional<std::string_view> raw = message_bytes()) {
       blob = Blob::borrow(*raw);

@@ -52,9 +52,14 @@ void SenderGate::Message::scan_options(ScanOptions& o) const {
   o.local_names = cfg_->outbound.local_names;
 }
 
-std::string SenderGate::Message::check(Report& r, std::int64_t now) const {
+SenderGate::Outcome SenderGate::Message::check(Report& r, std::int64_t now) const {
   if (!gate_) return {};
-  return gate_->check(r, *this, now).error;
+  return gate_->check(r, *this, now);
+}
+
+std::string SenderGate::Message::count(const Outcome& o, Action decided, std::int64_t now) const {
+  if (!gate_) return {};
+  return gate_->count(o, *this, decided, now);
 }
 
 namespace {
@@ -79,7 +84,7 @@ SenderGate::Outcome SenderGate::check(Report& r, const Message& m, std::int64_t 
   auto failed = [&](const state::Status& s) {
     if (out.error.empty()) out.error = "state store: " + s.message();
   };
-  std::vector<std::pair<state::AddressEvent, std::string>> counts;
+  auto& counts = out.counts;
 
   SenderHeaders h;
   h.address = f.from;
@@ -159,22 +164,24 @@ SenderGate::Outcome SenderGate::check(Report& r, const Message& m, std::int64_t 
     }
   }
 
-  // XXX a message tempfailed for another reason and sent again is counted again.
-  for (const auto& [event, address] : counts) {
-    state::StateStore* s = store();
-    if (!s) break;
-    if (state::Status st = s->incidents().count(event, address, now, o); !st.ok()) {
-      failed(st);
-      break;
-    }
-    if (metrics_ && event == state::AddressEvent::backscatter) metrics_->backscatter();
-  }
   if (metrics_)
     for (const Finding& x : r.findings)
       if (x.type == FindingType::spoofed_sender) metrics_->spoofed_sender(x.trick);
   if (log_)
     for (const std::string& n : out.notes) log_->info(m.queue_id_, n);
   return out;
+}
+
+std::string SenderGate::count(const Outcome& o, const Message& m, Action decided, std::int64_t now) {
+  if (decided == Action::tempfail || o.counts.empty()) return {};
+  if (!store_) return "state store: " + why_;
+  const OutboundSettings& s = m.cfg_->outbound;
+  for (const auto& [event, address] : o.counts) {
+    if (state::Status st = store_->incidents().count(event, address, now, s); !st.ok())
+      return "state store: " + st.message();
+    if (metrics_ && event == state::AddressEvent::backscatter) metrics_->backscatter();
+  }
+  return {};
 }
 
 policy::Decision sender_fail_closed(policy::Decision d, const std::string& error, const ActionSettings& actions,

@@ -8,8 +8,9 @@
 // `spoofed_sender` findings on the report; a bounce for a Message-ID we never
 // sent is counted as backscatter for the local address it names, and a
 // forged local address as spoofed_sender (the counts `emogate incident
-// report` prints). A store that cannot answer is an error the caller turns
-// into [actions] on_error: never a silent clean.
+// report` prints), once the decision is known and only for a message not
+// tempfailed (its client sends it again). A store that cannot answer is an
+// error the caller turns into [actions] on_error: never a silent clean.
 // Trusted input: the configuration. The report's sender facts come from the
 // mail (through a worker), the session facts from the SMTP client.
 #pragma once
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "emogate/config.h"
@@ -42,6 +44,13 @@ class SenderGate {
   // without one (said in `log`).
   static std::unique_ptr<SenderGate> open(const Config& c, MailLog* log, Metrics* metrics);
 
+  struct Outcome {
+    std::string error;               // the store failed (or is not open): on_error
+    std::vector<std::string> notes;  // counted, or could not be judged; for the log
+    // What the message adds to the incident counts, for count().
+    std::vector<std::pair<state::AddressEvent, std::string>> counts;
+  };
+
   // One message as the gate sees it at end of message.
   class Message {
    public:
@@ -51,9 +60,11 @@ class SenderGate {
     bool inbound() const { return gate_ != nullptr; }
     // Sender checks on for the scan: sender_checks, local domains and names.
     void scan_options(ScanOptions& o) const;
-    // After the scan, before the decision (see SenderGate::check). The
-    // store's problem, "" when none: the caller applies fail_closed().
-    std::string check(Report& r, std::int64_t now) const;
+    // After the scan, before the decision (see SenderGate::check); then,
+    // with the decision, count(). Outcome::error: the caller applies
+    // sender_fail_closed().
+    Outcome check(Report& r, std::int64_t now) const;
+    std::string count(const Outcome& o, Action decided, std::int64_t now) const;
 
    private:
     friend class SenderGate;
@@ -70,11 +81,12 @@ class SenderGate {
   static Message message(SenderGate* gate, outbound::Direction dir, const outbound::Facts& facts, const Config& cfg,
                          std::string queue_id);
 
-  struct Outcome {
-    std::string error;               // the store failed (or is not open): on_error
-    std::vector<std::string> notes;  // counted, or could not be judged; for the log
-  };
+  // The lookups: findings on `r`, the counts to make, notes (logged here).
   Outcome check(Report& r, const Message& m, std::int64_t now);
+  // Writes o.counts unless the message is `decided` to be tempfailed: the
+  // client sends it again and it would be counted twice. The store's
+  // problem, "" when none: the caller applies sender_fail_closed().
+  std::string count(const Outcome& o, const Message& m, Action decided, std::int64_t now);
 
  private:
   std::unique_ptr<state::StateStore> store_;

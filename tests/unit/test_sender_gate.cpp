@@ -43,20 +43,23 @@ Config gate_config() {
 }
 
 // The milter's path for one message: the gate's scan options, a real scan,
-// then the gate's checks.
+// the gate's checks, then its counts for the message `decided` (the first
+// store error of the two in outcome.error).
 struct Checked {
   Report report;
   SenderGate::Outcome outcome;
 };
 Checked run(SenderGate& gate, const Config& c, const std::string& msg, const outbound::Facts& facts = kOutside,
-            const std::string& envelope_sender = "someone@partner.example") {
+            const std::string& envelope_sender = "someone@partner.example", Action decided = Action::accept) {
   SenderGate::Message m = SenderGate::message(&gate, outbound::direction(facts, c.outbound), facts, c, "Q1");
   ScanOptions o;
   m.scan_options(o);
   Envelope env{"Q1", envelope_sender, {"taro@example.co.jp"}, std::string(facts.client_ip), std::string(facts.auth_user)};
   Checked out;
   out.report = Scanner(c).scan_message(msg, env, o);
-  out.outcome = gate.check(out.report, m, T0 + 60);
+  out.outcome = m.check(out.report, T0 + 60);
+  const std::string counted = m.count(out.outcome, decided, T0 + 60);
+  if (out.outcome.error.empty()) out.outcome.error = counted;
   return out;
 }
 
@@ -199,6 +202,26 @@ TYPED_TEST(SenderGateTest, OwnDomainFromOutsideIsSpoofedAndCounted) {
   c = run(*this->gate_, this->cfg_, msg, {"smtpd", "taro", "198.51.100.7"});
   EXPECT_FALSE(has_finding(c.report, FindingType::spoofed_sender)) << dump(c.report);
   EXPECT_EQ(this->counted(state::AddressEvent::spoofed_sender, "taro@example.co.jp"), 1u);
+}
+
+// A message tempfailed (for any reason) comes again: counted when it is taken.
+TYPED_TEST(SenderGateTest, ATempfailedMessageIsCountedWhenItComesAgainNotTwice) {
+  const std::string msg = "From: Taro <taro@example.co.jp>\r\nTo: hanako@example.co.jp\r\nSubject: invoice\r\n\r\nhi\r\n";
+  Checked c = run(*this->gate_, this->cfg_, msg, kOutside, "someone@partner.example", Action::tempfail);
+  EXPECT_TRUE(c.outcome.error.empty()) << c.outcome.error;
+  ASSERT_NE(trick(c.report, "own_domain_unauthenticated"), nullptr) << dump(c.report);
+  ASSERT_EQ(c.outcome.counts.size(), 1u);
+  EXPECT_EQ(this->counted(state::AddressEvent::spoofed_sender, "taro@example.co.jp"), 0u);
+  c = run(*this->gate_, this->cfg_, msg, kOutside, "someone@partner.example", Action::reject);
+  EXPECT_EQ(this->counted(state::AddressEvent::spoofed_sender, "taro@example.co.jp"), 1u);
+
+  const std::string bounce = dsn_for("forged-8@example.co.jp");
+  run(*this->gate_, this->cfg_, bounce, kOutside, "", Action::tempfail);
+  EXPECT_EQ(this->counted(state::AddressEvent::backscatter, "taro@example.co.jp"), 0u);
+  EXPECT_NE(this->metrics_.render().find("emogate_backscatter_total 0\n"), std::string::npos);
+  run(*this->gate_, this->cfg_, bounce, kOutside, "", Action::quarantine);
+  EXPECT_EQ(this->counted(state::AddressEvent::backscatter, "taro@example.co.jp"), 1u);
+  EXPECT_NE(this->metrics_.render().find("emogate_backscatter_total 1\n"), std::string::npos);
 }
 
 TYPED_TEST(SenderGateTest, DisplayNameShowingOurAddressCountsIt) {
