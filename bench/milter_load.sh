@@ -66,6 +66,8 @@
 #      RULE_SET (the big set's folder), RULES_AS_SET (1: load the big set as its
 #      own [[rules.set]] with scope RULES_SCOPE, "files" unless given, instead
 #      of in [rules] paths),
+#      MILTER_INET_PORT (unset: emogate listens on a unix socket; a port: on
+#      inet:127.0.0.1:PORT, where Postfix writes to it in larger pieces),
 #      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis";
 #      with OUTBOUND=1: "none out-off out-sqlite out-redis"), MIX_RULES
 #      (shipped with OUTBOUND=1, else none: the rules of the self-mode mix).
@@ -105,6 +107,17 @@ if [ "$MODE" = auto ]; then
     if [ -x "$SHARED_BENCH/run_bench.sh" ] && [ "$BIG_MB" = 0 ] && [ "$PPAP_EVERY" = 0 ] && [ "$OUTBOUND" = 0 ]; then MODE=shared; else MODE=self; fi
 fi
 
+# milter_address SOCKET [postfix]: where emogate listens ([milter] socket
+# form), or Postfix's form of it.
+milter_address() {
+    if [ -z "${MILTER_INET_PORT:-}" ]; then echo "unix:$1"
+    elif [ "${2:-}" = postfix ]; then echo "inet:127.0.0.1:$MILTER_INET_PORT"
+    else echo "inet:$MILTER_INET_PORT@127.0.0.1"; fi
+}
+milter_ready() {
+    if [ -n "${MILTER_INET_PORT:-}" ]; then (exec 3<>"/dev/tcp/127.0.0.1/$MILTER_INET_PORT") 2>/dev/null; else [ -S "$1" ]; fi
+}
+
 MILTER_PID=
 stop_milter() {
     if [ -n "$MILTER_PID" ]; then
@@ -135,7 +148,7 @@ malicious = "hold"
 [limits]
 isolation = "${ISO:-process}"
 [milter]
-socket = "unix:$sock"
+socket = "$(milter_address "$sock")"
 user = "nobody"
 group = "postfix"
 workers = $WORKERS
@@ -151,7 +164,7 @@ CFG
     "$EMOGATE_BIN" milter --config "$dir/emogate.toml" --foreground >"$dir/emogate.log" 2>&1 &
     MILTER_PID=$!
     # A large rule set takes seconds to compile on a busy machine.
-    for _ in $(seq 1 600); do [ -S "$sock" ] && return 0; sleep 0.1; done
+    for _ in $(seq 1 600); do milter_ready "$sock" && return 0; sleep 0.1; done
     cat "$dir/emogate.log" >&2
     return 1
 }
@@ -182,7 +195,7 @@ if [ "$MODE" = shared ]; then
                 sleep 1
                 pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
                 touch "$BENCH_DIR/isolation.mark"
-                MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
+                MILTER_UNDER_TEST=$(milter_address "$BENCH_DIR/emogate.sock" postfix) MILTER_UNDER_TEST_PIDS=$pids \
                     VARIANTS=under_test ROUNDS=1 SCAN_RATE=0 CONCURRENCY="$SESSIONS" \
                     "$SHARED_BENCH/run_bench.sh" >&2
                 [ "$BENCH_DIR/results.tsv" -nt "$BENCH_DIR/isolation.mark" ] &&
@@ -244,7 +257,7 @@ PY
             pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
             log "round $round: fresh emogate, pids $pids (daemon, then workers)"
             touch "$BENCH_DIR/fresh.mark"
-            MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
+            MILTER_UNDER_TEST=$(milter_address "$BENCH_DIR/emogate.sock" postfix) MILTER_UNDER_TEST_PIDS=$pids \
                 VARIANTS=${VARIANTS:-"none under_test"} ROUNDS=1 SCAN_RATE=0 CONCURRENCY="$SESSIONS" \
                 "$SHARED_BENCH/run_bench.sh" >&2 || log "round $round: the harness failed (its output above); round left out"
             [ "$BENCH_DIR/results.tsv" -nt "$BENCH_DIR/fresh.mark" ] &&
@@ -338,7 +351,7 @@ PY
     for _ in $(seq 1 600); do [ "$(pgrep -c -P "$MILTER_PID" || true)" -ge "$want" ] && break; sleep 0.1; done
     pids=$MILTER_PID; for w in $(pgrep -P "$MILTER_PID"); do pids="$pids,$w"; done
     log "measuring emogate pids $pids (daemon, then workers)"
-    MILTER_UNDER_TEST=unix:$BENCH_DIR/emogate.sock MILTER_UNDER_TEST_PIDS=$pids \
+    MILTER_UNDER_TEST=$(milter_address "$BENCH_DIR/emogate.sock" postfix) MILTER_UNDER_TEST_PIDS=$pids \
         VARIANTS=${VARIANTS:-"none under_test"} SCAN_RATE=${SCAN_RATE:-0} CONCURRENCY="$SESSIONS" \
         "$SHARED_BENCH/run_bench.sh"
     exit $?
@@ -532,7 +545,7 @@ SH
                             MILTER_EXTRA+=$(printf '\n[metrics]\nlisten = "127.0.0.1:%s"' "$METRICS_PORT"); } ;;
                     esac
                     start_milter "$T/emogate" "$SOCK" "$MIX_RULE_PATHS" || { log "emogate did not start"; exit 1; }
-                    pf_configure "unix:$SOCK" tempfail
+                    pf_configure "$(milter_address "$SOCK" postfix)" tempfail
                     case $v in out-*) echo "milter_macro_daemon_name = submission" >>"$PF_CONF/main.cf" ;; esac ;;
                 *) log "unknown PPAP variant $v"; exit 1 ;;
             esac
@@ -599,7 +612,7 @@ pf_configure "" tempfail
 pf_start || { log "postfix did not start"; exit 1; }
 for n in $SESSIONS; do run_pass none "$n"; done
 start_milter "$T/emogate" "$SOCK" || { log "emogate did not start"; exit 1; }
-pf_configure "unix:$SOCK" tempfail
+pf_configure "$(milter_address "$SOCK" postfix)" tempfail
 pf_reload; sleep 1
 for n in $SESSIONS; do run_pass emogate "$n"; done
 log "emogate log: $T/emogate/emogate.log; Postfix log: $PF_LOG"

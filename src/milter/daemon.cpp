@@ -21,12 +21,14 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "config/mta.h"
 #include "milter/daemon.h"
+#include "milter/listener.h"
 #include "milter/privileges.h"
 #include "quarantine/store.h"
 
@@ -76,11 +78,17 @@ void open_socket(Daemon& d, const MilterSettings& ms, const Ids& ids) {
       throw std::runtime_error("chown " + dir + ": " + std::strerror(errno));
   }
   // The socket is born without group/other access; then opened up to mode.
+  const std::set<int> listeners = tcp_listeners();
   mode_t old_mask = ::umask(0177);
   int open_rc = smfi_opensocket(true);
   ::umask(old_mask);
   if (open_rc != MI_SUCCESS) throw std::runtime_error("cannot open milter socket " + conn);
-  if (path.empty()) return;
+  if (path.empty()) {
+    if (!set_nodelay_on_new_listeners(listeners))
+      d.log.warning("", "cannot set TCP_NODELAY on milter socket " + conn +
+                            ": each message may wait about 40 ms per header change (use a unix socket)");
+    return;
+  }
   if (::geteuid() == 0 && ::chown(path.c_str(), ids.uid, ids.sock_gid) != 0)
     throw std::runtime_error("chown " + path + ": " + std::strerror(errno));
   if (::geteuid() != 0 && ::chown(path.c_str(), -1, ids.sock_gid) != 0)
