@@ -67,7 +67,7 @@
 #      own [[rules.set]] with scope RULES_SCOPE, "files" unless given, instead
 #      of in [rules] paths),
 #      MILTER_INET_PORT (unset: emogate listens on a unix socket; a port: on
-#      inet:127.0.0.1:PORT, where Postfix writes to it in larger pieces),
+#      TCP, inet:PORT@127.0.0.1, to compare the two),
 #      PPAP_EVERY (0 = off), PPAP_VARIANTS ("none plain ppap-sqlite ppap-redis";
 #      with OUTBOUND=1: "none out-off out-sqlite out-redis"), MIX_RULES
 #      (shipped with OUTBOUND=1, else none: the rules of the self-mode mix).

@@ -415,13 +415,12 @@ sfsistat cb_eom(SMFICTX* ctx) {
   // A finished scan's report -> decision, log fields and metrics.
   auto judge = [&](Report& r) {
     sender = inbound.check(r, PpapGate::now());
-    const std::string& sender_error = sender.error;
     ml.verdict = std::string(to_string(r.verdict));
     ml.findings = r.findings;
     for (const Finding& f : r.findings) g_daemon->metrics.finding(f.type);
     for (const std::string& e : r.errors) g_daemon->log.warning(s->env.queue_id, "scan error: " + e);
     policy::Decision rd = policy::decide(r, cfg->actions, cfg->quarantine.after);
-    return sender_error.empty() ? rd : sender_fail_closed(std::move(rd), sender_error, cfg->actions, ml);
+    return sender.error.empty() ? rd : sender_fail_closed(std::move(rd), sender.error, cfg->actions, ml);
   };
   const bool have_buf = s->spool || s->buf;
   const std::string buf_error = s->spool ? s->spool->error() : s->buf ? s->buf->error() : std::string();
@@ -576,8 +575,9 @@ sfsistat cb_eom(SMFICTX* ctx) {
     OutboundCpu cpu;
     outbound_after_scan(s, *cfg, report ? &*report : nullptr, d, ml);
   }
-  // XXX counted before the quarantine copy is written: a message tempfailed
-  // because that fails comes again and is counted again.
+  // XXX counted before the quarantine copy and the MTA's hold are made: a
+  // message tempfailed because one of them fails comes again and is counted
+  // again.
   if (std::string e = inbound.count(sender, d.action, PpapGate::now()); !e.empty())
     d = sender_fail_closed(std::move(d), e, cfg->actions, ml);
   if (d.action == Action::quarantine && s->spool) {
