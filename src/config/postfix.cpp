@@ -331,6 +331,11 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
       continue;
     }
     ++r.reaching;
+    if (!mta::parse_libmilter_socket(emogate_socket).unix_socket)
+      warn(src.second ? where(src) : master_cf, src.second ? src.second : svc.line,
+           who(src, label) + "smtpd_milters reaches emogate over TCP (" + entry->address +
+               "): Postfix's writes to a TCP milter wait for a delayed ACK, about 40 ms per message; a unix "
+               "socket has no such wait (or turn delayed ACKs off with a quickack route: README, Postfix)");
     // What Postfix does when emogate does not answer in time.
     const auto own = [&](const char* key) -> const std::string* {
       auto it = entry->settings.find(key);

@@ -145,6 +145,19 @@ TEST(PostfixConfig, TheReadmeSetupGivesNoWarning) {
   EXPECT_TRUE(r.warnings.empty()) << texts(r);
 }
 
+TEST(PostfixConfig, EmogateOverTcpIsSaidToWaitForDelayedAcks) {
+  const Report r = run("smtpd_milters = inet:127.0.0.1:7357\nmilter_default_action = tempfail\n", kDebianMaster,
+                       "inet:7357@127.0.0.1");
+  EXPECT_EQ(r.reaching, 1u);
+  ASSERT_EQ(r.warnings.size(), 1u) << texts(r);
+  EXPECT_EQ(r.warnings[0].file, "/etc/postfix/main.cf");
+  EXPECT_EQ(r.warnings[0].line, 1u);
+  EXPECT_NE(r.warnings[0].text.find("over TCP (inet:127.0.0.1:7357)"), std::string::npos) << texts(r);
+  // A TCP milter that is not emogate is not emogate's to judge.
+  const Report other = run("smtpd_milters = unix:/emogate/emogate.sock, inet:127.0.0.1:8891\n");
+  EXPECT_TRUE(other.warnings.empty()) << texts(other);
+}
+
 TEST(PostfixConfig, NoMilterForTheServiceIsNamedAtItsLine) {
   const Report r = run("myhostname = mx.example\n");
   EXPECT_EQ(r.reaching, 0u);
