@@ -295,6 +295,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
   };
 
   const std::vector<Service> services = parse_master_cf(master_text);
+  const bool over_tcp = !mta::parse_libmilter_socket(emogate_socket).unix_socket;
   std::size_t smtpd_services = 0;
   for (const Service& svc : services) {
     if (svc.command != "smtpd") continue;
@@ -331,7 +332,7 @@ mta::Report check_texts(std::string_view main_text, std::string_view master_text
       continue;
     }
     ++r.reaching;
-    if (!mta::parse_libmilter_socket(emogate_socket).unix_socket)
+    if (over_tcp)
       warn(src.second ? where(src) : master_cf, src.second ? src.second : svc.line,
            who(src, label) + "smtpd_milters reaches emogate over TCP (" + entry->address +
                "): Postfix's writes to a TCP milter wait for a delayed ACK, about 40 ms per message; a unix "
